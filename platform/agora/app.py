@@ -1,0 +1,75 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from sqlalchemy import inspect, select
+
+from agora import config
+from agora.extensions import babel, csrf, db, migrate
+
+
+def _select_locale() -> str:
+    from flask import current_app, g
+
+    languages: tuple[str, ...] = current_app.config["AGORA_LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        session["lang"] = asked
+        return asked
+    if session.get("lang") in languages:
+        return str(session["lang"])
+    tenant = g.get("tenant")
+    return tenant.locale if tenant is not None else str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def _trusted_custom_domains(app: Flask) -> list[str]:
+    """Custom domains mapped to communes, trusted as Host headers (read at start-up)."""
+    from agora.tenancy.models import TenantDomain
+
+    with app.app_context():
+        if not inspect(db.engine).has_table(TenantDomain.__tablename__):
+            return []
+        hosts = list(db.session.execute(select(TenantDomain.hostname)).scalars())
+        db.session.remove()
+        return hosts
+
+
+def build_app(test_config: dict[str, Any] | None = None) -> Flask:
+    # Shared layout, error pages and styles live with the web capability.
+    app = Flask(
+        "agora",
+        instance_relative_config=True,
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[2] / "migrations"))
+    babel.init_app(app, locale_selector=_select_locale)
+    csrf.init_app(app)
+
+    # Importing the models registers every table on the metadata (migrations compare it).
+    from agora import models  # noqa: F401
+    from agora.audit import jobs as audit_jobs  # noqa: F401  (registers the jobs)
+    from agora.audit import cli as audit_cli
+    from agora.jobs import cli as jobs_cli
+    from agora.tenancy import cli as tenancy_cli
+    from agora.tenancy import context
+    from agora.web import init_app as init_web
+
+    context.init_app(app)
+    init_web(app)
+    tenancy_cli.init_app(app)
+    audit_cli.init_app(app)
+    jobs_cli.init_app(app)
+
+    app.config["TRUSTED_HOSTS"] = [*app.config["TRUSTED_HOSTS"], *_trusted_custom_domains(app)]
+    return app

@@ -1,0 +1,42 @@
+"""Configuration read from environment variables, with defaults safe for a newcomer's laptop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _sqlite_default(instance_path: str) -> str:
+    return f"sqlite:///{Path(instance_path) / 'agora.sqlite3'}"
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Return the Flask configuration mapping derived from ``AGORA_*`` variables."""
+    base_domain = os.environ.get("AGORA_BASE_DOMAIN", "localhost")
+    secret = os.environ.get("AGORA_SECRET_KEY")
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("AGORA_DATABASE_URL")
+        or _sqlite_default(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "AGORA_REDIS_URL": os.environ.get("AGORA_REDIS_URL") or None,
+        "AGORA_BASE_DOMAIN": base_domain,
+        # Flask 3.1 refuses other Host headers with a 400 before any view runs; custom
+        # domains mapped to a commune are added at start-up (see tenancy.host).
+        "TRUSTED_HOSTS": [base_domain, f".{base_domain}"],
+        # A random key keeps a newcomer safe; production must set AGORA_SECRET_KEY so that
+        # sessions survive restarts and are shared by every worker.
+        "SECRET_KEY": secret or secrets.token_hex(32),
+        "AGORA_APP_ROLE": os.environ.get("AGORA_APP_ROLE", "agora_app"),
+        "AGORA_TENANTS_DIR": os.environ.get(
+            "AGORA_TENANTS_DIR", str(Path(__file__).resolve().parents[2] / "tenants")
+        ),
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "AGORA_LANGUAGES": ("fr", "en"),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": os.environ.get("AGORA_SECURE_COOKIES", "0") == "1",
+        "AGORA_PAGE_SIZE": 50,
+    }

@@ -1,0 +1,81 @@
+"""Declarative base, identifiers and the tenant-owned mixin shared by every capability.
+
+Every tenant-owned table has ``tenant_id`` first in its primary key and in every unique key,
+and references other tenant tables through composite ``(tenant_id, id)`` foreign keys: the
+database itself then refuses a link between two communes, and the schema can later be
+distributed by tenant (Citus).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, MetaData
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Tables whose rows belong to one commune; filled by TenantOwned subclasses so that the
+# migration helper and the catalogue tests know which tables must carry row-level security.
+TENANT_TABLES: set[str] = set()
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def new_id() -> int:
+    """Return a time-ordered 62-bit identifier.
+
+    Milliseconds since the epoch in the high bits, 20 random bits below: ids sort by
+    creation, need no sequence (so they work the same on SQLite, PostgreSQL and a sharded
+    cluster), and are not guessable one from another.
+    """
+    return (int(time.time() * 1000) << 20) | secrets.randbits(20)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TenantOwned:
+    """Mixin for rows that belong to one commune: ``tenant_id`` leads the primary key.
+
+    Subclasses are recorded in :data:`TENANT_TABLES`; the migration helper gives each of
+    them row-level security and the catalogue tests check it.
+    """
+
+    __abstract__ = True
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.__dict__.get("__tablename__")
+        if isinstance(table, str):
+            TENANT_TABLES.add(table)
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        # sort_order puts tenant_id first in the table, hence first in the primary key.
+        return mapped_column(
+            BigInteger,
+            ForeignKey("tenant.id", ondelete="RESTRICT"),
+            primary_key=True,
+            sort_order=-20,
+        )
+
+
+class TenantEntity(TenantOwned):
+    """A tenant-owned row identified by ``(tenant_id, id)`` with a creation time."""
+
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id, sort_order=-10)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

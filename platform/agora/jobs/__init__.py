@@ -1,0 +1,92 @@
+"""Background work: an RQ queue on Redis when ``AGORA_REDIS_URL`` is set, inline otherwise.
+
+A job is a registered function that runs for one commune: the commune travels with the job
+and is bound again in the worker before the function runs, so row-level security scopes
+everything the job reads or writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+
+QUEUE_NAME = "agora"
+JOBS: dict[str, Callable[..., Any]] = {}
+
+
+def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``function`` as the job ``name`` (names are stable across deployments)."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        if name in JOBS and JOBS[name] is not function:
+            raise ValueError(f"job {name!r} is already registered")
+        JOBS[name] = function
+        return function
+
+    return register
+
+
+@dataclass(frozen=True)
+class JobHandle:
+    """What the caller gets back: the job's id, and its result when it already ran inline."""
+
+    id: str
+    queued: bool
+    result: Any = None
+
+
+_worker_app: Flask | None = None
+
+
+def _app() -> Flask:
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined, no-any-return]
+    if _worker_app is None:
+        from agora import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def run_job(name: str, tenant_id: int, kwargs: dict[str, Any]) -> Any:
+    """Run job ``name`` for ``tenant_id`` in a fresh application context and transaction."""
+    from agora.extensions import db
+    from agora.tenancy.isolation import bind_tenant
+
+    function = JOBS.get(name)
+    if function is None:
+        raise LookupError(f"unknown job {name!r}")
+    with _app().app_context():
+        bind_tenant(db.session, tenant_id)
+        try:
+            result = function(**kwargs)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return result
+
+
+def enqueue(name: str, *, tenant_id: int, **kwargs: Any) -> JobHandle:
+    """Queue job ``name`` for ``tenant_id`` (or run it now when no Redis is configured)."""
+    if name not in JOBS:
+        raise LookupError(f"unknown job {name!r}")
+    redis_url = current_app.config.get("AGORA_REDIS_URL")
+    if not redis_url:
+        from agora.db import new_id
+
+        return JobHandle(id=f"inline-{new_id()}", queued=False, result=run_job(name, tenant_id, kwargs))
+    queue = get_queue(redis_url)
+    rq_job = queue.enqueue(run_job, name, tenant_id, kwargs, job_timeout=3600, result_ttl=86400)
+    return JobHandle(id=rq_job.id, queued=True)
+
+
+def get_queue(redis_url: str) -> Any:
+    from redis import Redis
+    from rq import Queue
+
+    return Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))

@@ -1,0 +1,214 @@
+"""Value types exchanged between the core and plugins.
+
+Plugins return these frozen dataclasses from their hooks; the core never receives a
+plugin's own classes, so a plugin can be replaced without touching the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+ORIGINS = (
+    "drawn",
+    "volunteer",
+    "elected_majority",
+    "elected_opposition",
+    "agent",
+    "researcher",
+    "facilitator",
+    "association",
+    "company",
+    "expert",
+)
+#: Origins that group several others in a seat specification.
+ORIGIN_GROUPS: Mapping[str, tuple[str, ...]] = {
+    "elected": ("elected_majority", "elected_opposition"),
+}
+POWERS = ("agenda_setting", "draft_content", "organise_process", "decide", "monitor")
+SELECTION_MODES = (
+    "drawn",
+    "drawn_among_volunteers",
+    "open_call",
+    "designated_by_council",
+    "designated_by_administration",
+    "designated_by_group",
+    "ex_officio",
+    "co_opted",
+)
+BODY_KINDS = (
+    "prefiguration_group",
+    "assembly_plenary",
+    "proposal_group",
+    "methodology_committee",
+    "follow_up_committee",
+    "citizens_panel",
+    "working_group",
+)
+Openness = Literal["open_to_public", "members_only"]
+
+
+@dataclass(frozen=True)
+class SeatSpec:
+    """``count`` seats for people of ``origin`` (or of an origin group such as ``elected``)."""
+
+    origin: str
+    count: int
+    selection_mode: str
+    voting: bool = True
+
+    def covers(self, origin: str) -> bool:
+        return origin == self.origin or origin in ORIGIN_GROUPS.get(self.origin, ())
+
+
+@dataclass(frozen=True)
+class OriginConstraint:
+    """At least ``minimum`` (and at most ``maximum``) members of ``origin`` in a body."""
+
+    origin: str
+    minimum: int = 0
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class BodySpec:
+    """A body the commune's rules call for: proposal group, committee, plenary…"""
+
+    key: str
+    kind: str
+    name: str
+    powers: tuple[str, ...]
+    openness: Openness
+    seats: tuple[SeatSpec, ...]
+    constraints: tuple[OriginConstraint, ...] = ()
+
+    @property
+    def seat_count(self) -> int:
+        return sum(seat.count for seat in self.seats)
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    number: int
+    kind: str
+    title: str
+    deliverables: tuple[str, ...] = ()
+    remote: bool = False
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    key: str
+    title: str
+    sessions: tuple[SessionSpec, ...]
+
+
+@dataclass(frozen=True)
+class ProgrammeTemplate:
+    """The consultancy's support programme: ordered phases, each with its sessions."""
+
+    key: str
+    title: str
+    duration_weeks: int
+    phases: tuple[PhaseSpec, ...]
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """One line of a residents' register, reduced to what a draw needs.
+
+    ``person_key`` identifies the person (or the address, for an address file),
+    ``household_key`` groups people living together (at most one invitation per household),
+    ``stratum`` is the value a stratified draw allocates on (neighbourhood, polling station).
+    """
+
+    person_key: str
+    household_key: str
+    stratum: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+class RegisterFormatError(ValueError):
+    """A register file that cannot be read; ``line`` and ``column`` say where."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: str | None = None):
+        where = []
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+        self.line = line
+        self.column = column
+
+
+class DrawSource(Protocol):
+    """Reads a residents' register (electoral roll extract, address file…)."""
+
+    name: str
+    label: str
+    #: How invitations reach people drawn from this source (letter, door-to-door visit…).
+    channel: str
+
+    def read(self, path: Path) -> Iterator[RegisterEntry]:
+        """Stream the register; raise :class:`RegisterFormatError` on malformed input."""
+        ...
+
+
+@dataclass(frozen=True)
+class QuotaValue:
+    value: str
+    label: str
+    #: Share of this value in the reference population (INSEE census), 0..1.
+    reference_share: float
+
+
+@dataclass(frozen=True)
+class QuotaCriterion:
+    """A feature the drawn panel must mirror (gender, age band, neighbourhood…)."""
+
+    feature: str
+    label: str
+    values: tuple[QuotaValue, ...]
+    #: Allowed deviation from the reference share, in seats, on each side.
+    tolerance_seats: int = 1
+
+
+@dataclass(frozen=True)
+class Quorum:
+    min_present: int = 0
+    min_drawn_present: int = 0
+    #: Share of the body's voting members who must be present, 0..1.
+    min_share_of_members: Fraction = Fraction(0)
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """How one kind of decision is taken: method, threshold, quorum and tie-break chain."""
+
+    decision: str
+    method: str
+    threshold: Fraction | None
+    quorum: Quorum
+    tie_break: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClauseTemplate:
+    key: str
+    title: str
+    #: Jinja text rendered with the commune's configuration, so text and rules agree.
+    text: str
+
+
+@dataclass(frozen=True)
+class CharterTemplate:
+    key: str
+    title: str
+    clauses: tuple[ClauseTemplate, ...]
+
+
+JSONSchema = dict[str, Any]

@@ -1,0 +1,149 @@
+"""Hook specifications: the contracts between Agora's core and its plugins.
+
+A plugin is a module (or object) with functions decorated by :data:`agora.plugins.hookimpl`
+whose names match the specifications below, registered in the ``agora`` entry-point group.
+A commune enables plugins by name in ``tenants/<commune>.toml``; only enabled plugins answer
+for that commune. Each hook receives ``tenant``, the commune's validated configuration, and
+reads its own settings with ``tenant.plugin_settings(<plugin name>)``.
+
+Hooks marked *one provider* are ``firstresult``: the commune must enable exactly one plugin
+implementing them, which the configuration check enforces.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from agora.plugins import hookspec
+
+if TYPE_CHECKING:
+    from agora.plugins.contracts import (
+        BodySpec,
+        CharterTemplate,
+        DecisionRule,
+        DrawSource,
+        JSONSchema,
+        ProgrammeTemplate,
+        QuotaCriterion,
+    )
+    from agora.tenancy.config import TenantConfig
+
+
+@hookspec
+def agora_settings_schema() -> JSONSchema:
+    """Return the JSON Schema (draft 2020-12) of this plugin's per-commune settings.
+
+    The core validates the ``[plugins.<name>]`` table of a commune's file against it before
+    anything is written, and reports errors with the path of the faulty field. A plugin
+    without settings need not implement this hook (no settings are then accepted).
+
+    :returns: a JSON Schema object describing the settings table.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def agora_check_settings(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """Check this plugin's settings beyond what the schema can say.
+
+    Called only once ``settings`` satisfy :func:`agora_settings_schema`, with the plugin's
+    own settings table. Use it for rules that tie fields together (a minimum of opposition
+    members larger than the elected seats, quota shares that do not add up).
+
+    :param settings: the plugin's settings, already valid against its schema.
+    :returns: ``(path, message)`` pairs, ``path`` relative to the settings table in the
+        same dotted form the schema errors use (``bodies[1].constraints[0].min``); an empty
+        list when all is well.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def agora_programme_template(tenant: TenantConfig) -> ProgrammeTemplate | None:
+    """Return the support programme the consultancy runs for this commune (one provider).
+
+    The programme is instantiated once per commune: phases (scoping, prefiguration,
+    training, draw, launch) and their numbered sessions with expected deliverables.
+
+    :param tenant: the commune's configuration.
+    :returns: the programme template.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def agora_composition_rules(tenant: TenantConfig) -> list[BodySpec] | None:
+    """Return the bodies the commune's assembly is made of and their seats (one provider).
+
+    Each body lists its powers, whether it is open to everyone present, its seats by origin
+    and selection mode, and constraints such as a minimum number of opposition members.
+
+    :param tenant: the commune's configuration.
+    :returns: the body specifications, in display order.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def agora_draw_source(tenant: TenantConfig) -> DrawSource | None:
+    """Return the reader of the register residents are drawn from (one provider).
+
+    Examples: the electoral roll extract sent by the prefecture, an address file for
+    door-to-door visits, a generic CSV. The reader streams
+    :class:`~agora.plugins.contracts.RegisterEntry` objects and raises
+    :class:`~agora.plugins.contracts.RegisterFormatError` with the line and column of a fault.
+
+    :param tenant: the commune's configuration.
+    :returns: the draw source.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def agora_quota_criteria(tenant: TenantConfig) -> list[QuotaCriterion]:
+    """Return the criteria the drawn panel must mirror (every enabled plugin contributes).
+
+    Each criterion names a feature (gender, age band, neighbourhood…), its values and their
+    share in the reference population; the draw turns them into minimum and maximum seats.
+
+    :param tenant: the commune's configuration.
+    :returns: quota criteria; an empty list when the plugin adds none.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def agora_decision_rule(tenant: TenantConfig, decision: str) -> DecisionRule | None:
+    """Return how a kind of decision is taken in this commune (one provider).
+
+    ``decision`` names the kind of decision, e.g. ``subject_choice`` (day 1),
+    ``action_plan`` or ``charter``. The rule gives the voting method (simple, absolute or
+    qualified majority, consent, majority judgment, approval), the threshold, the quorum and
+    the tie-break chain.
+
+    :param tenant: the commune's configuration.
+    :param decision: the kind of decision.
+    :returns: the rule, or ``None`` when the plugin has none for that kind.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def agora_charter_template(tenant: TenantConfig) -> CharterTemplate | None:
+    """Return the template of the commune's internal rules, the règlement intérieur (one provider).
+
+    Clauses are Jinja texts rendered with the commune's configuration (composition,
+    quorum, thresholds, link with the council), so the charter and the software agree.
+
+    :param tenant: the commune's configuration.
+    :returns: the charter template.
+
+    .. versionadded:: 0.1
+    """

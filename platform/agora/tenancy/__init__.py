@@ -1,0 +1,1 @@
+"""Communes (tenants): their records, configuration files, host resolution and isolation."""

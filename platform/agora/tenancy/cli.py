@@ -1,0 +1,85 @@
+"""``flask tenants …``: onboard or update communes from ``tenants/*.toml``, export them back."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from agora.extensions import db
+from agora.plugins.manager import get_registry
+from agora.tenancy.config import TenantConfigError, load_file
+from agora.tenancy.models import Tenant
+from agora.tenancy.services import apply_config, export_config, plan_apply
+
+tenants_cli = AppGroup("tenants", help="Onboard and update communes from configuration files.")
+
+
+def _files(paths: tuple[Path, ...]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        found.extend(sorted(path.glob("*.toml")) if path.is_dir() else [path])
+    return found
+
+
+@tenants_cli.command("apply")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+def apply_command(paths: tuple[Path, ...], dry_run: bool) -> None:
+    """Onboard or update the communes described by PATHS (files or folders), idempotently.
+
+    All files are checked first; if any is invalid, nothing at all is written.
+    """
+    registry = get_registry()
+    configs, errors = [], []
+    for path in _files(paths):
+        try:
+            configs.append((str(path), load_file(path, registry)))
+        except TenantConfigError as error:
+            errors.append(str(error))
+    if errors:
+        raise click.ClickException("configuration refused, nothing written:\n" + "\n".join(errors))
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        for source, config in configs:
+            if dry_run:
+                click.echo(plan_apply(db.session, config, source).describe())
+            else:
+                click.echo(apply_config(db.session, config, source, actor).describe(with_diff=False))
+    except TenantConfigError as error:
+        db.session.rollback()
+        raise click.ClickException(f"configuration refused, nothing written:\n{error}") from error
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+
+
+@tenants_cli.command("export")
+@click.argument("slug")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(slug: str, output: Path | None) -> None:
+    """Write the configuration in force for SLUG in the tenants/*.toml format."""
+    try:
+        text = export_config(db.session, slug)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@tenants_cli.command("list")
+def list_command() -> None:
+    """List communes with their status and configuration version."""
+    for tenant in db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars():
+        click.echo(f"{tenant.slug}\t{tenant.status.value}\tv{tenant.config_version or 0}\t{tenant.name}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(tenants_cli)

@@ -1,0 +1,216 @@
+"""A commune's configuration: the ``tenants/<commune>.toml`` file, parsed and validated.
+
+Validation is complete before anything is written: the file's own fields, the plugins it
+names, each plugin's settings against that plugin's schema, and one provider for every
+one-provider hook. Every error names the file and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from agora.plugins.manager import PluginRegistry
+from agora.tenancy.models import TenantKind, TenantStatus
+
+#: Sub-domains that can never be a commune: they serve the platform itself.
+RESERVED_SLUGS = frozenset({"www", "auth", "api", "admin", "static", "console", "mail"})
+
+HOSTNAME_PATTERN = r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+FILE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["commune", "assembly", "plugins"],
+    "additionalProperties": False,
+    "properties": {
+        "commune": {
+            "type": "object",
+            "required": ["slug", "name", "insee_code", "kind", "population", "status"],
+            "additionalProperties": False,
+            "properties": {
+                "slug": {"type": "string", "pattern": r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},
+                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                # INSEE code of a commune (Corsica: 2A/2B) or SIREN of an EPCI.
+                "insee_code": {
+                    "type": "string",
+                    "pattern": r"^(?:[0-9]{5}|2[AB][0-9]{3}|[0-9]{9})$",
+                },
+                "kind": {"enum": [kind.value for kind in TenantKind]},
+                "population": {"type": "integer", "minimum": 0},
+                "status": {"enum": [status.value for status in TenantStatus]},
+                "locale": {"enum": ["fr", "en"]},
+                "domains": {
+                    "type": "array",
+                    "uniqueItems": True,
+                    "items": {"type": "string", "pattern": HOSTNAME_PATTERN},
+                },
+            },
+        },
+        "assembly": {
+            "type": "object",
+            "required": ["name", "subjects_per_year", "working_days"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "description": {"type": "string"},
+                "subjects_per_year": {"type": "integer", "minimum": 1},
+                "working_days": {"type": "integer", "minimum": 1},
+            },
+        },
+        "plugins": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {"type": "object"},
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem in a configuration file, located by a dotted path."""
+
+    path: str
+    message: str
+
+    def format(self, source: str) -> str:
+        return f"{source}: {self.path or '(file)'}: {self.message}"
+
+
+class TenantConfigError(ValueError):
+    """The configuration was refused; nothing was written."""
+
+    def __init__(self, source: str, errors: Iterable[FieldError]) -> None:
+        self.source = source
+        self.errors = list(errors)
+        super().__init__("\n".join(error.format(source) for error in self.errors))
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    """A validated commune configuration, handed to plugins as the ``tenant`` argument."""
+
+    document: Mapping[str, Any]
+
+    @property
+    def slug(self) -> str:
+        return str(self.document["commune"]["slug"])
+
+    @property
+    def name(self) -> str:
+        return str(self.document["commune"]["name"])
+
+    @property
+    def commune(self) -> Mapping[str, Any]:
+        return self.document["commune"]  # type: ignore[no-any-return]
+
+    @property
+    def assembly(self) -> Mapping[str, Any]:
+        return self.document["assembly"]  # type: ignore[no-any-return]
+
+    @property
+    def plugins(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.document["plugins"]  # type: ignore[no-any-return]
+
+    def plugin_settings(self, plugin: str) -> Mapping[str, Any]:
+        """Settings of an enabled plugin (an empty mapping when it has none)."""
+        return self.plugins.get(plugin, {})
+
+    @property
+    def digest(self) -> str:
+        return document_digest(self.document)
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(dict(self.document))
+
+
+def document_digest(document: Mapping[str, Any]) -> str:
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _json_path(parts: Iterable[str | int]) -> str:
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _schema_errors(
+    instance: Any, schema: Mapping[str, Any], prefix: Iterable[str | int] = ()
+) -> list[FieldError]:
+    validator = Draft202012Validator(schema)
+    errors: list[ValidationError] = sorted(
+        validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]
+    )
+    return [
+        FieldError(_json_path([*prefix, *error.absolute_path]), error.message) for error in errors
+    ]
+
+
+def validate_document(
+    document: Mapping[str, Any], registry: PluginRegistry, source: str
+) -> TenantConfig:
+    """Check ``document`` completely; raise :class:`TenantConfigError` listing every fault."""
+    errors = _schema_errors(document, FILE_SCHEMA)
+    if errors:
+        raise TenantConfigError(source, errors)
+
+    slug = document["commune"]["slug"]
+    if slug in RESERVED_SLUGS:
+        errors.append(FieldError("commune.slug", f"{slug!r} is reserved for the platform"))
+
+    plugins: Mapping[str, Any] = document["plugins"]
+    for name, settings in plugins.items():
+        if name not in registry:
+            installed = ", ".join(registry.names()) or "none"
+            errors.append(
+                FieldError(f"plugins.{name}", f"unknown plugin {name!r} (installed: {installed})")
+            )
+            continue
+        schema_errors = _schema_errors(settings, registry.settings_schema(name), ["plugins", name])
+        errors.extend(schema_errors)
+        if not schema_errors:
+            errors.extend(
+                FieldError(f"plugins.{name}.{path}" if path else f"plugins.{name}", message)
+                for path, message in registry.check_settings(name, dict(settings))
+            )
+
+    known = [name for name in plugins if name in registry]
+    for hook in registry.single_provider_hooks:
+        providers = registry.providers(hook, known)
+        if len(providers) == 1:
+            continue
+        if providers:
+            detail = f"{' and '.join(providers)} all provide it; enable only one"
+        else:
+            candidates = registry.providers(hook, registry.names())
+            detail = f"no enabled plugin provides it; enable one of: {', '.join(candidates)}"
+        errors.append(FieldError("plugins", f"{hook}: {detail}"))
+
+    if errors:
+        raise TenantConfigError(source, errors)
+    return TenantConfig(document)
+
+
+def load_file(path: Path, registry: PluginRegistry) -> TenantConfig:
+    """Read and validate one ``tenants/*.toml`` file."""
+    source = str(path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise TenantConfigError(source, [FieldError("", f"cannot read file: {error.strerror}")]) from error
+    except UnicodeDecodeError as error:
+        raise TenantConfigError(source, [FieldError("", "file is not UTF-8 text")]) from error
+    except tomllib.TOMLDecodeError as error:
+        raise TenantConfigError(source, [FieldError("", f"invalid TOML: {error}")]) from error
+    return validate_document(document, registry, source)

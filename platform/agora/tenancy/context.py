@@ -1,0 +1,73 @@
+"""The request's commune: resolved once from the Host header, the single choke point
+through which views load tenant-owned rows."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, request
+
+from agora.extensions import db
+from agora.plugins.manager import TenantHooks, get_registry
+from agora.tenancy.config import TenantConfig
+from agora.tenancy.isolation import bind_tenant
+from agora.tenancy.models import Tenant
+from agora.tenancy.services import PUBLIC_STATUSES, current_config, resolve_host
+
+Model = TypeVar("Model")
+
+
+def _resolve_request_tenant() -> None:
+    base = current_app.config["AGORA_BASE_DOMAIN"]
+    host = request.host.rsplit(":", 1)[0].lower()
+    g.tenant = None
+    g.on_platform_host = host == base
+    if g.on_platform_host:
+        return
+    tenant = resolve_host(db.session, host, base)
+    if tenant is None or tenant.status not in PUBLIC_STATUSES:
+        # Unknown, reserved and not-yet-public hosts all look the same from outside.
+        abort(404)
+    g.tenant = tenant
+    bind_tenant(db.session, tenant.id)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_resolve_request_tenant)
+
+
+def current_tenant() -> Tenant:
+    """The commune of this request; 404 on the platform host."""
+    tenant: Tenant | None = g.get("tenant")
+    if tenant is None:
+        abort(404)
+    return tenant
+
+
+def get_owned_or_404(model: type[Model], *key: Any) -> Model:
+    """Load a tenant-owned row of the current commune by the rest of its primary key.
+
+    The commune's id is the first part of every tenant-owned primary key, so a row of
+    another commune and a missing row are the same lookup miss, and the same 404.
+    """
+    tenant = current_tenant()
+    row = db.session.get(model, (tenant.id, *key))
+    if row is None:
+        abort(404)
+    return row
+
+
+def tenant_config() -> TenantConfig:
+    """The configuration in force for the current commune (cached for the request)."""
+    config: TenantConfig | None = g.get("tenant_config")
+    if config is None:
+        version = current_config(db.session, current_tenant())
+        if version is None:
+            abort(404)
+        config = g.tenant_config = TenantConfig(version.document)
+    return config
+
+
+def tenant_hooks() -> TenantHooks:
+    """The hooks of the plugins the current commune enables."""
+    return get_registry().view(tenant_config())

@@ -1,0 +1,78 @@
+"""Server-rendered pages: the commune's public site and the operator console."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g, render_template
+from flask.globals import request_ctx
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from agora.web import console, filters, public
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+ERRORS = {
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Access denied"), _l("You are not allowed to do this.")),
+    404: (_l("Page not found"), _l("This page does not exist, or is not yours to see.")),
+    405: (_l("Method not allowed"), _l("This action is not possible on this page.")),
+    409: (_l("Conflict"), _l("This change conflicts with the current state.")),
+    422: (_l("Data refused"), _l("The data sent was refused.")),
+    429: (_l("Too many requests"), _l("Too many requests: please wait a moment.")),
+    500: (_l("Internal error"), _l("Something went wrong on our side. Nothing was saved.")),
+}
+
+
+def _add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    title, generic = ERRORS.get(code, ERRORS[500])
+    # A view that aborts with its own description has a precise, user-facing message.
+    precise = error.description != type(error).description
+    # An untrusted Host header leaves no URL adapter: the page must not build links.
+    template = "errors/error.html" if request_ctx.url_adapter is not None else "errors/bare.html"
+    return (
+        render_template(
+            template,
+            code=code,
+            title=title,
+            message=error.description if precise else generic,
+        ),
+        code,
+    )
+
+
+def _unexpected_error(error: Exception) -> tuple[str, int]:
+    # The traceback goes to the log; the visitor never sees it.
+    current_app.logger.exception("unexpected error", exc_info=error)
+    return _error_page(InternalServerError())
+
+
+def _home() -> str:
+    # "/" is the commune's home on its own host and the console on the platform host.
+    return public.home() if g.get("tenant") is not None else console.index()
+
+
+def init_app(app: Flask) -> None:
+    filters.init_app(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(console.bp)
+    app.add_url_rule("/", "home", _home)
+    app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
+    app.after_request(_add_security_headers)
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(Exception, _unexpected_error)

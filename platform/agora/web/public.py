@@ -1,0 +1,79 @@
+"""A commune's public site: presentation, rules in force and their history, public journal."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from sqlalchemy import select
+
+from agora.audit.models import AuditEvent
+from agora.extensions import db
+from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
+from agora.tenancy.models import TenantConfigVersion
+
+bp = Blueprint("public", __name__)
+
+#: Decisions whose rules the home page shows.
+DECISION_KINDS = ("subject_choice", "action_plan", "charter")
+
+
+@bp.before_request
+def _tenant_host_only() -> None:
+    current_tenant()  # 404 on the platform host
+
+
+def home() -> str:
+    tenant = current_tenant()
+    hooks = tenant_hooks()
+    return render_template(
+        "public/home.html",
+        tenant=tenant,
+        config=tenant_config(),
+        bodies=hooks.composition_rules(),
+        programme=hooks.programme_template(),
+        rules=[hooks.decision_rule(kind) for kind in DECISION_KINDS],
+        draw_source=hooks.draw_source(),
+        quotas=hooks.quota_criteria(),
+    )
+
+
+@bp.get("/rules")
+def rules() -> str:
+    tenant = current_tenant()
+    versions = db.session.execute(
+        select(TenantConfigVersion)
+        .where(TenantConfigVersion.tenant_id == tenant.id)
+        .order_by(TenantConfigVersion.version.desc())
+    ).scalars()
+    return render_template("public/rules.html", tenant=tenant, versions=list(versions))
+
+
+@bp.get("/rules/versions/<int:version>")
+def rules_version(version: int) -> str:
+    row = get_owned_or_404(TenantConfigVersion, version)
+    return render_template("public/rules_version.html", tenant=current_tenant(), version=row)
+
+
+@bp.get("/journal")
+def journal() -> str:
+    tenant = current_tenant()
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    # Uses the primary key (tenant_id, seq).
+    events = db.paginate(
+        select(AuditEvent)
+        .where(AuditEvent.tenant_id == tenant.id, AuditEvent.public.is_(True))
+        .order_by(AuditEvent.seq.desc()),
+        page=page,
+        per_page=current_app.config["AGORA_PAGE_SIZE"],
+        error_out=True,
+    )
+    return render_template("public/journal.html", tenant=tenant, events=events)
+
+
+@bp.get("/journal/<int:seq>")
+def journal_event(seq: int) -> str:
+    event = get_owned_or_404(AuditEvent, seq)
+    if not event.public:
+        abort(404)
+    return render_template("public/journal_event.html", tenant=current_tenant(), event=event)

@@ -1,0 +1,35 @@
+"""The electoral roll extract (répertoire électoral unique) sent to the commune.
+
+Invitations go by letter. Households are people sharing an address; the polling station is
+the default stratum. Code électoral L37: the extract must not be used for anything else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from agora.plugins import hookimpl
+from agora_draw_sources.reader import CsvRegister, settings_schema
+
+if TYPE_CHECKING:
+    from agora.tenancy.config import TenantConfig
+
+NAME = "draw_electoral_roll"
+DEFAULTS = CsvRegister(
+    name=NAME,
+    label="la liste électorale de la commune",
+    channel="letter",
+    person_column="ine",
+    household_columns=("adresse", "code_postal"),
+    stratum_column="bureau_de_vote",
+)
+
+
+@hookimpl
+def agora_settings_schema() -> dict[str, Any]:
+    return settings_schema()
+
+
+@hookimpl
+def agora_draw_source(tenant: TenantConfig) -> CsvRegister:
+    return CsvRegister.configured(DEFAULTS, tenant.plugin_settings(NAME))

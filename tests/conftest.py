@@ -1,0 +1,179 @@
+"""Test fixtures: every database test runs on SQLite and, when ``AGORA_TEST_DATABASE_URL``
+names a PostgreSQL server (a superuser connection), on PostgreSQL as well.
+
+On PostgreSQL the schema is built by the real migrations, run as an owner role; the
+application connects as a separate role without BYPASSRLS, exactly as in production, so
+row-level security is exercised by every test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from agora import create_app
+from agora.db import TENANT_TABLES
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN_URL = os.environ.get("AGORA_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("AGORA_TEST_REDIS_URL")
+OWNER_ROLE = "agora_test_owner"
+APP_ROLE = "agora_test_app"
+NO_POSTGRESQL = "PostgreSQL tests need AGORA_TEST_DATABASE_URL (a superuser URL); .ci/run sets it"
+
+
+@dataclass
+class Database:
+    """A migrated test database: the app's URL and an owner engine for set-up and checks."""
+
+    backend: str
+    app_url: str
+    owner: Engine
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.backend == "postgresql"
+
+    def wipe(self) -> None:
+        tables = ["tenant_domain", *sorted(TENANT_TABLES), "tenant"]
+        with self.owner.begin() as connection:
+            if self.is_postgresql:
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(text(f"DELETE FROM {table}"))
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        from agora.extensions import db
+
+        db.engine.dispose()
+
+
+def _sqlite_database(tmp: Path) -> Iterator[Database]:
+    url = f"sqlite:///{tmp / 'agora.sqlite3'}"
+    _migrate(url)
+    owner = create_engine(url)
+    yield Database("sqlite", url, owner)
+    owner.dispose()
+
+
+def _postgresql_database() -> Iterator[Database]:
+    assert PG_ADMIN_URL is not None
+    admin_url = make_url(PG_ADMIN_URL)
+    name = f"agora_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for role, extra in ((OWNER_ROLE, "CREATEDB"), (APP_ROLE, "")):
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}
+            ).scalar()
+            if not exists:
+                connection.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS {extra}"))
+        connection.execute(text(f"CREATE DATABASE {name} OWNER {OWNER_ROLE}"))
+    base = admin_url.set(drivername="postgresql+psycopg", database=name)
+    owner_url = base.set(username=OWNER_ROLE).render_as_string(hide_password=False)
+    app_url = base.set(username=APP_ROLE).render_as_string(hide_password=False)
+    previous = os.environ.get("AGORA_APP_ROLE")
+    os.environ["AGORA_APP_ROLE"] = APP_ROLE
+    try:
+        _migrate(owner_url)
+    finally:
+        if previous is None:
+            os.environ.pop("AGORA_APP_ROLE")
+        else:
+            os.environ["AGORA_APP_ROLE"] = previous
+    owner = create_engine(owner_url)
+    yield Database("postgresql", app_url, owner)
+    owner.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=[
+                pytest.mark.postgresql,
+                pytest.mark.skipif(PG_ADMIN_URL is None, reason=NO_POSTGRESQL),
+            ],
+        ),
+    ],
+)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    if request.param == "sqlite":
+        yield from _sqlite_database(tmp_path_factory.mktemp("sqlite"))
+    else:
+        yield from _postgresql_database()
+
+
+@pytest.fixture
+def postgresql_database(database: Database) -> Database:
+    """The database, for tests that only mean something on PostgreSQL (RLS, roles)."""
+    if not database.is_postgresql:
+        pytest.skip("row-level security exists only on PostgreSQL")
+    return database
+
+
+@pytest.fixture
+def app(database: Database) -> Iterator[Flask]:
+    application = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database.app_url,
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "AGORA_REDIS_URL": None,
+        }
+    )
+    yield application
+    with application.app_context():
+        from agora.extensions import db
+
+        db.engine.dispose()
+    database.wipe()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def tenant_files(tmp_path: Path) -> Path:
+    """A copy of the demo ``tenants/`` folder that tests may edit."""
+    target = tmp_path / "tenants"
+    shutil.copytree(ROOT / "tenants", target)
+    return target
+
+
+@pytest.fixture
+def onboarded(runner: Any, tenant_files: Path) -> Path:
+    """Poitiers and Grenoble onboarded from their configuration files."""
+    result = runner.invoke(args=["tenants", "apply", str(tenant_files)])
+    assert result.exit_code == 0, result.output
+    return tenant_files

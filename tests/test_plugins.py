@@ -1,0 +1,111 @@
+"""Plugin contracts: documented hookspecs, per-commune views, frozen registration."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agora.plugins import hookimpl, hookspecs
+from agora.plugins.manager import PluginRegistrationClosed, PluginRegistry, get_registry
+from agora.tenancy.config import TenantConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+HOOKS = [
+    (name, function)
+    for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
+    if name.startswith("agora_")
+]
+
+
+@pytest.mark.parametrize("name,function", HOOKS, ids=[name for name, _ in HOOKS])
+def test_every_hookspec_is_documented(name: str, function: Any) -> None:
+    doc = inspect.getdoc(function)
+    assert doc, f"{name} has no docstring"
+    assert len(doc.splitlines()[0]) > 20, f"{name} has no summary line"
+    for argument in inspect.signature(function).parameters:
+        assert f":param {argument}:" in doc, f"{name} does not document {argument!r}"
+    assert ":returns:" in doc, f"{name} does not say what it returns"
+    assert ".. versionadded::" in doc, f"{name} does not say since when it exists"
+
+
+@pytest.mark.parametrize("name", [name for name, _ in HOOKS])
+def test_readme_explains_every_hook(name: str) -> None:
+    assert f"`{name}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_first_party_plugins_are_registered_through_entry_points() -> None:
+    registry = get_registry()
+    assert {
+        "programme_fc",
+        "composition_seats",
+        "draw_electoral_roll",
+        "draw_address_file",
+        "draw_csv",
+        "quotas_census",
+        "decision_rules",
+        "charter_open_assembly",
+        "charter_citizens_panel",
+    } <= set(registry.names())
+    assert "agora_draw_source" in registry.implemented_hooks("draw_address_file")
+
+
+def test_every_implementation_lives_in_plugins_folder() -> None:
+    registry = get_registry()
+    for name in registry.names():
+        module = registry.manager.get_plugin(name)
+        source = Path(inspect.getfile(module)).resolve()
+        assert (ROOT / "plugins") in source.parents, f"{name} is implemented outside plugins/"
+
+
+def test_registration_is_frozen_after_start_up() -> None:
+    class Late:
+        @hookimpl
+        def agora_quota_criteria(self, tenant: TenantConfig) -> list[Any]:
+            return []
+
+    with pytest.raises(PluginRegistrationClosed):
+        get_registry().manager.register(Late(), name="late")
+
+
+def _config(plugins: dict[str, Any]) -> TenantConfig:
+    return TenantConfig(
+        {
+            "commune": {"slug": "x", "name": "X"},
+            "assembly": {"name": "A", "subjects_per_year": 1, "working_days": 1},
+            "plugins": plugins,
+        }
+    )
+
+
+class _Quotas:
+    def __init__(self, feature: str) -> None:
+        self.feature = feature
+
+    @hookimpl
+    def agora_quota_criteria(self, tenant: TenantConfig) -> list[str]:
+        return [self.feature]
+
+
+def test_a_commune_only_hears_the_plugins_it_enables() -> None:
+    registry = PluginRegistry.build(
+        entry_points=False, extra=[("gender", _Quotas("gender")), ("age", _Quotas("age"))]
+    )
+    assert registry.view(_config({"gender": {}})).quota_criteria() == ["gender"]
+    assert sorted(registry.view(_config({"gender": {}, "age": {}})).quota_criteria()) == [
+        "age",
+        "gender",
+    ]
+    assert registry.view(_config({"other": {}})).quota_criteria() == []
+
+
+def test_plugins_read_their_own_settings() -> None:
+    registry = get_registry()
+    config = _config(
+        {"decision_rules": {"rules": {"default": {"method": "qualified_majority", "threshold": "3/5"}}}}
+    )
+    rule = registry.view(config).decision_rule("action_plan")
+    assert (rule.method, str(rule.threshold)) == ("qualified_majority", "3/5")
+

@@ -1,0 +1,228 @@
+"""Communes as code: ``flask tenants apply|export`` and the validation of tenants/*.toml."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+from flask import Flask
+from sqlalchemy import func, select
+
+from agora.audit.models import AuditEvent
+from agora.extensions import db
+from agora.plugins.manager import get_registry
+from agora.tenancy.config import TenantConfigError, load_file
+from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
+
+
+def _edit(path: Path, change: Any) -> None:
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    change(document)
+    path.write_text(tomli_w.dumps(document), encoding="utf-8")
+
+
+def _snapshot(app: Flask) -> tuple[int, int, int, int]:
+    with app.app_context():
+        return (
+            db.session.scalar(select(func.count()).select_from(Tenant)) or 0,
+            db.session.scalar(select(func.count()).select_from(TenantDomain)) or 0,
+            db.session.scalar(select(func.sum(Tenant.config_version))) or 0,
+            db.session.scalar(select(func.sum(Tenant.audit_head_seq))) or 0,
+        )
+
+
+def test_demo_communes_are_valid() -> None:
+    root = Path(__file__).resolve().parents[1] / "tenants"
+    configs = {path.stem: load_file(path, get_registry()) for path in root.glob("*.toml")}
+    assert {"poitiers", "grenoble"} <= set(configs)
+    hooks = get_registry().view(configs["poitiers"])
+    proposal_group = next(b for b in hooks.composition_rules() if b.key == "proposal_group")
+    assert proposal_group.seat_count == 30
+    assert [(c.origin, c.minimum) for c in proposal_group.constraints] == [("elected_opposition", 2)]
+    assert hooks.draw_source().channel == "door_to_door"
+    panel = get_registry().view(configs["grenoble"])
+    assert len(panel.quota_criteria()) == 6
+    assert str(panel.decision_rule("action_plan").threshold) == "2/3"
+
+
+def test_apply_onboards_then_is_idempotent(app: Flask, runner: Any, tenant_files: Path) -> None:
+    first = runner.invoke(args=["tenants", "apply", str(tenant_files)])
+    assert first.exit_code == 0, first.output
+    assert "poitiers: new commune" in first.output
+    after_first = _snapshot(app)
+    assert after_first[0] == 2
+
+    second = runner.invoke(args=["tenants", "apply", str(tenant_files)])
+    assert second.exit_code == 0, second.output
+    assert "poitiers: up to date" in second.output
+    assert _snapshot(app) == after_first
+
+
+def test_a_change_creates_a_new_configuration_version(
+    app: Flask, runner: Any, onboarded: Path
+) -> None:
+    path = onboarded / "poitiers.toml"
+    _edit(path, lambda d: d["assembly"].update(working_days=5))
+    result = runner.invoke(args=["tenants", "apply", str(path)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        assert tenant.config_version == 2
+        from agora.tenancy.isolation import tenant_scope
+
+        with tenant_scope(db.session, tenant.id):
+            versions = db.session.scalars(
+                select(TenantConfigVersion.version).where(TenantConfigVersion.tenant_id == tenant.id)
+            ).all()
+            actions = db.session.scalars(
+                select(AuditEvent.action).where(AuditEvent.tenant_id == tenant.id)
+            ).all()
+    assert sorted(versions) == [1, 2]
+    assert actions.count("config.version_created") == 2
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(
+    app: Flask, runner: Any, onboarded: Path
+) -> None:
+    path = onboarded / "poitiers.toml"
+    _edit(path, lambda d: d["commune"].update(population=90000))
+    before = _snapshot(app)
+    result = runner.invoke(args=["tenants", "apply", "--dry-run", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "population: '89472' -> '90000'" in result.output
+    assert "-population = 89472" in result.output and "+population = 90000" in result.output
+    assert _snapshot(app) == before
+
+
+def test_export_writes_back_the_same_configuration(runner: Any, onboarded: Path, tmp_path: Path) -> None:
+    out = tmp_path / "poitiers.toml"
+    result = runner.invoke(args=["tenants", "export", "poitiers", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert tomllib.loads(out.read_text(encoding="utf-8")) == tomllib.loads(
+        (onboarded / "poitiers.toml").read_text(encoding="utf-8")
+    )
+    again = runner.invoke(args=["tenants", "apply", str(out)])
+    assert "poitiers: up to date" in again.output
+
+
+def _unknown_plugin(d: dict[str, Any]) -> None:
+    d["plugins"]["door_to_door_pigeons"] = {}
+
+
+def _missing_seat_count(d: dict[str, Any]) -> None:
+    del d["plugins"]["composition_seats"]["bodies"][1]["seats"][0]["count"]
+
+
+def _negative_quota(d: dict[str, Any]) -> None:
+    d["plugins"]["quotas_census"]["criteria"][0]["values"][0]["share"] = -0.2
+
+
+def _wrong_type(d: dict[str, Any]) -> None:
+    d["commune"]["population"] = "beaucoup"
+
+
+def _impossible_constraint(d: dict[str, Any]) -> None:
+    d["plugins"]["composition_seats"]["bodies"][1]["constraints"][0]["min"] = 7
+
+
+def _two_charters(d: dict[str, Any]) -> None:
+    d["plugins"]["charter_citizens_panel"] = {}
+
+
+def _reserved_slug(d: dict[str, Any]) -> None:
+    d["commune"]["slug"] = "auth"
+
+
+def _qualified_without_threshold(d: dict[str, Any]) -> None:
+    del d["plugins"]["decision_rules"]["rules"]["action_plan"]["threshold"]
+
+
+INVALID = [
+    (_unknown_plugin, r"plugins\.door_to_door_pigeons: unknown plugin 'door_to_door_pigeons'"),
+    (
+        _missing_seat_count,
+        r"plugins\.composition_seats\.bodies\[1\]\.seats\[0\]: 'count' is a required property",
+    ),
+    (
+        _negative_quota,
+        r"plugins\.quotas_census\.criteria\[0\]\.values\[0\]\.share: -0\.2 is less than the minimum of 0",
+    ),
+    (_wrong_type, r"commune\.population: 'beaucoup' is not of type 'integer'"),
+    (
+        _impossible_constraint,
+        r"plugins\.composition_seats\.bodies\[1\]\.constraints\[0\]\.min: at least 7 elected_opposition required but the body "
+        r"'proposal_group' has only 6 seat",
+    ),
+    (
+        _two_charters,
+        r"plugins: agora_charter_template: charter_citizens_panel and charter_open_assembly "
+        r"all provide it; enable only one",
+    ),
+    (_reserved_slug, r"commune\.slug: 'auth' is reserved"),
+    (
+        _qualified_without_threshold,
+        r"plugins\.decision_rules\.rules\.action_plan: 'threshold' is a required property",
+    ),
+]
+
+
+@pytest.mark.parametrize("change,message", INVALID, ids=[c.__name__.strip("_") for c, _ in INVALID])
+def test_invalid_file_is_refused_with_a_precise_message_and_nothing_changes(
+    app: Flask, runner: Any, onboarded: Path, change: Any, message: str
+) -> None:
+    path = onboarded / "poitiers.toml"
+    _edit(path, lambda d: d["commune"].update(population=1))  # a valid change riding along
+    _edit(path, change)
+    before = _snapshot(app)
+    result = runner.invoke(args=["tenants", "apply", str(onboarded)])
+    assert result.exit_code == 1
+    assert "configuration refused, nothing written" in result.output
+    assert re.search(re.escape(str(path)) + ": " + message, result.output), result.output
+    assert "Traceback" not in result.output
+    assert _snapshot(app) == before
+
+
+def test_malformed_toml_names_the_line(runner: Any, tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text('[commune]\nslug = "x\n', encoding="utf-8")
+    result = runner.invoke(args=["tenants", "apply", str(path)])
+    assert result.exit_code == 1
+    assert re.search(r"broken\.toml: \(file\): invalid TOML: .*line 2", result.output), result.output
+
+
+def test_forbidden_status_change_is_refused(app: Flask, runner: Any, onboarded: Path) -> None:
+    path = onboarded / "poitiers.toml"
+    _edit(path, lambda d: d["commune"].update(status="archived"))
+    assert runner.invoke(args=["tenants", "apply", str(path)]).exit_code == 0
+    _edit(path, lambda d: d["commune"].update(status="active"))
+    before = _snapshot(app)
+    result = runner.invoke(args=["tenants", "apply", str(path)])
+    assert result.exit_code == 1
+    assert "commune.status: a commune cannot go from archived to active" in result.output
+    assert _snapshot(app) == before
+
+
+def test_a_domain_cannot_belong_to_two_communes(app: Flask, runner: Any, onboarded: Path) -> None:
+    path = onboarded / "grenoble.toml"
+    _edit(path, lambda d: d["commune"].update(domains=["participer.poitiers.fr"]))
+    before = _snapshot(app)
+    result = runner.invoke(args=["tenants", "apply", str(path)])
+    assert result.exit_code == 1
+    assert "commune.domains: participer.poitiers.fr already belongs to 'poitiers'" in result.output
+    assert _snapshot(app) == before
+
+
+def test_validation_error_lists_every_fault() -> None:
+    root = Path(__file__).resolve().parents[1] / "tenants"
+    document = tomllib.loads((root / "poitiers.toml").read_text(encoding="utf-8"))
+    _unknown_plugin(document)
+    _negative_quota(document)
+    from agora.tenancy.config import validate_document
+
+    with pytest.raises(TenantConfigError) as caught:
+        validate_document(document, get_registry(), "poitiers.toml")
+    assert len(caught.value.errors) == 2
