@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+import agora.models  # noqa: F401  (every table, so TENANT_TABLES is complete)
 from agora import create_app
 from agora.db import TENANT_TABLES
 
@@ -129,10 +130,25 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture
 def postgresql_database(database: Database) -> Database:
-    """The database, for tests that only mean something on PostgreSQL (RLS, roles)."""
-    if not database.is_postgresql:
-        pytest.skip("row-level security exists only on PostgreSQL")
+    """The database, for tests that only mean something on PostgreSQL (RLS, roles).
+
+    Their SQLite variants are deselected at collection (see below), not skipped.
+    """
+    assert database.is_postgresql
     return database
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    sqlite_only_nonsense = [
+        item
+        for item in items
+        if "postgresql_database" in getattr(item, "fixturenames", ())
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database") == "sqlite"  # type: ignore[attr-defined]
+    ]
+    if sqlite_only_nonsense:
+        config.hook.pytest_deselected(items=sqlite_only_nonsense)
+        items[:] = [item for item in items if item not in sqlite_only_nonsense]
 
 
 @pytest.fixture

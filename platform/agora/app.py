@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Shared layout, error pages and styles live with the web capability.
     app = Flask(
         "agora",
+        # The embedded database and uploads go to ./instance unless told otherwise.
+        instance_path=os.path.abspath(os.environ.get("AGORA_INSTANCE_PATH", "instance")),
         instance_relative_config=True,
         template_folder="web/templates",
         static_folder="web/static",

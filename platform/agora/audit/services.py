@@ -63,8 +63,12 @@ def record(
     The commune row is locked (``FOR UPDATE``) so that concurrent writers extend the chain
     one after the other instead of forking it.
     """
+    # populate_existing: the commune may already sit in the session with a stale head.
     locked = session.execute(
-        select(Tenant).where(Tenant.id == tenant.id).with_for_update()
+        select(Tenant)
+        .where(Tenant.id == tenant.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
     event = AuditEvent(
         tenant_id=locked.id,

@@ -184,9 +184,10 @@ def apply_config(session: Session, config: TenantConfig, source: str, actor: str
         if plan.creates_tenant:
             audit.record(
                 session, tenant, actor=actor, action="tenant.onboarded", object_type="tenant",
-                object_id=tenant.slug, details={"source": source}, public=True,
+                object_id=tenant.slug, details={"source": source, "domains": plan.domains_added},
+                public=True,
             )
-        if plan.field_changes or plan.domains_added or plan.domains_removed:
+        elif plan.field_changes or plan.domains_added or plan.domains_removed:
             audit.record(
                 session, tenant, actor=actor, action="tenant.updated", object_type="tenant",
                 object_id=tenant.slug,

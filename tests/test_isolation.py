@@ -1,0 +1,244 @@
+"""Tenant isolation: the application answers 404 across communes, and on PostgreSQL the
+database itself refuses to show or write another commune's rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomllib
+import tomli_w
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, select, text
+
+from agora.db import TENANT_TABLES
+from agora.extensions import db
+from agora.tenancy.models import GLOBAL_TABLES_WITH_TENANT_REF, Tenant
+from conftest import APP_ROLE, Database
+
+# One entry per tenant-owned table: the URL of a row that exists only in Grenoble, which
+# has more rows than Poitiers (see _grow_grenoble).
+OWNED_ROW_URLS: dict[str, str] = {
+    "tenant_config_version": "/rules/versions/3",
+    "audit_event": "/journal/4",
+}
+
+
+def _grow_grenoble(runner: Any, files: Path) -> None:
+    """Give Grenoble three configuration versions (and public journal entries) to Poitiers' one."""
+    path = files / "grenoble.toml"
+    for days in (7, 8):
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document["assembly"]["working_days"] = days
+        path.write_text(tomli_w.dumps(document), encoding="utf-8")
+        assert runner.invoke(args=["tenants", "apply", str(path)]).exit_code == 0
+
+
+def test_every_tenant_table_has_a_cross_commune_check() -> None:
+    assert set(OWNED_ROW_URLS) == TENANT_TABLES, (
+        "add the new tenant-owned table to OWNED_ROW_URLS with a URL that loads one row"
+    )
+
+
+@pytest.mark.parametrize("table", sorted(OWNED_ROW_URLS))
+def test_another_communes_row_is_a_404(
+    client: FlaskClient, runner: Any, onboarded: Path, table: str
+) -> None:
+    _grow_grenoble(runner, onboarded)
+    url = OWNED_ROW_URLS[table]
+    owner = client.get(url, headers={"Host": "grenoble.localhost"})
+    assert owner.status_code == 200, "the row must exist for its own commune"
+    other = client.get(url, headers={"Host": "poitiers.localhost"})
+    missing = client.get(url.rsplit("/", 1)[0] + "/999999", headers={"Host": "poitiers.localhost"})
+    assert other.status_code == missing.status_code == 404
+    assert other.data == missing.data, "another commune's row must look exactly like a missing one"
+
+
+def test_host_resolution(client: FlaskClient, onboarded: Path, app: Flask) -> None:
+    assert client.get("/", headers={"Host": "poitiers.localhost"}).status_code == 200
+    assert client.get("/", headers={"Host": "inconnue.localhost"}).status_code == 404
+    for reserved in ("www", "auth", "api", "admin", "static"):
+        assert client.get("/", headers={"Host": f"{reserved}.localhost"}).status_code == 404
+    assert client.get("/", headers={"Host": "a.b.localhost"}).status_code == 404
+    # Outside the trusted hosts Flask refuses the request before any view runs.
+    refused = client.get("/", headers={"Host": "evil.example"})
+    assert refused.status_code == 400
+    assert b"Traceback" not in refused.data
+
+
+def test_custom_domain_serves_its_commune(database: Database, onboarded: Path) -> None:
+    from agora import create_app
+
+    # Custom domains are read into TRUSTED_HOSTS when the application starts.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database.app_url, "TESTING": True})
+    page = app.test_client().get("/", headers={"Host": "participer.poitiers.fr"})
+    assert page.status_code == 200
+    assert "Assemblée Citoyenne et Populaire" in page.get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_prospect_has_no_public_page(client: FlaskClient, runner: Any, onboarded: Path) -> None:
+    path = onboarded / "grenoble.toml"
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    document["commune"]["slug"] = "saint-prospect"
+    document["commune"]["insee_code"] = "99999"
+    document["commune"]["status"] = "prospect"
+    path.write_text(tomli_w.dumps(document), encoding="utf-8")
+    assert runner.invoke(args=["tenants", "apply", str(path)]).exit_code == 0
+    assert client.get("/", headers={"Host": "saint-prospect.localhost"}).status_code == 404
+
+
+def test_console_and_public_pages_stay_on_their_hosts(client: FlaskClient, onboarded: Path) -> None:
+    assert client.get("/console/plugins", headers={"Host": "localhost"}).status_code == 200
+    assert client.get("/console/plugins", headers={"Host": "poitiers.localhost"}).status_code == 404
+    assert client.get("/journal", headers={"Host": "localhost"}).status_code == 404
+
+
+# --- PostgreSQL: the database enforces isolation by itself -------------------------------
+
+
+def _tenant_ids(app: Flask) -> dict[str, int]:
+    with app.app_context():
+        return {t.slug: t.id for t in db.session.scalars(select(Tenant))}
+
+
+def test_catalog_every_tenant_table_has_forced_rls_and_tenant_first_keys(
+    postgresql_database: Database, onboarded: Path
+) -> None:
+    with postgresql_database.owner.connect() as connection:
+        with_tenant_column = set(
+            connection.execute(
+                text(
+                    "SELECT c.relname FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public' "
+                    "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' "
+                    "AND NOT a.attisdropped WHERE c.relkind IN ('r', 'p')"
+                )
+            ).scalars()
+        )
+        lacking_rls = set(
+            connection.execute(
+                text(
+                    "SELECT relname FROM pg_class WHERE relname = ANY(:tables) "
+                    "AND NOT (relrowsecurity AND relforcerowsecurity)"
+                ),
+                {"tables": sorted(with_tenant_column)},
+            ).scalars()
+        )
+        pk_not_tenant_first = set(
+            connection.execute(
+                text(
+                    "SELECT c.relname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+                    "WHERE k.contype IN ('p', 'u') AND c.relname = ANY(:tables) AND "
+                    "(SELECT attname FROM pg_attribute WHERE attrelid = c.oid "
+                    "AND attnum = k.conkey[1]) <> 'tenant_id'"
+                ),
+                {"tables": sorted(TENANT_TABLES)},
+            ).scalars()
+        )
+        # A foreign key between two tenant tables must carry tenant_id (composite).
+        single_column_links = set(
+            connection.execute(
+                text(
+                    "SELECT k.conname FROM pg_constraint k "
+                    "JOIN pg_class src ON src.oid = k.conrelid "
+                    "JOIN pg_class dst ON dst.oid = k.confrelid "
+                    "WHERE k.contype = 'f' AND src.relname = ANY(:tables) "
+                    "AND dst.relname = ANY(:tables) AND NOT EXISTS ("
+                    "  SELECT 1 FROM pg_attribute a WHERE a.attrelid = src.oid "
+                    "  AND a.attnum = ANY(k.conkey) AND a.attname = 'tenant_id')"
+                ),
+                {"tables": sorted(TENANT_TABLES)},
+            ).scalars()
+        )
+    assert with_tenant_column - GLOBAL_TABLES_WITH_TENANT_REF == TENANT_TABLES
+    assert not (lacking_rls - GLOBAL_TABLES_WITH_TENANT_REF), lacking_rls
+    assert not pk_not_tenant_first, pk_not_tenant_first
+    assert not single_column_links, single_column_links
+
+
+def test_app_role_cannot_bypass_rls(postgresql_database: Database) -> None:
+    with postgresql_database.owner.connect() as connection:
+        role = connection.execute(
+            text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}
+        ).one()
+        owned = connection.execute(
+            text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = :r"),
+            {"r": APP_ROLE},
+        ).scalar()
+    assert (role.rolsuper, role.rolbypassrls, owned) == (False, False, 0)
+
+
+def test_raw_select_as_app_role_sees_only_the_bound_commune(
+    postgresql_database: Database, app: Flask, onboarded: Path
+) -> None:
+    ids = _tenant_ids(app)
+    engine = create_engine(postgresql_database.app_url)
+    try:
+        with engine.connect() as connection:
+            # A forgotten WHERE, with no commune bound: nothing at all.
+            assert connection.execute(text("SELECT count(*) FROM audit_event")).scalar() == 0
+        for slug, tenant_id in ids.items():
+            with engine.begin() as connection:
+                connection.execute(
+                    text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)}
+                )
+                seen = set(connection.execute(text("SELECT tenant_id FROM audit_event")).scalars())
+                assert seen == {tenant_id}, slug
+        with engine.connect() as connection:
+            # The binding died with its transaction: the pooled connection is clean again.
+            assert connection.execute(text("SELECT count(*) FROM audit_event")).scalar() == 0
+    finally:
+        engine.dispose()
+
+
+def test_writing_another_communes_row_is_refused(
+    postgresql_database: Database, app: Flask, onboarded: Path
+) -> None:
+    ids = _tenant_ids(app)
+    engine = create_engine(postgresql_database.app_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(
+                text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(ids["poitiers"])}
+            )
+            with pytest.raises(Exception, match="row-level security"):
+                connection.execute(
+                    text(
+                        "INSERT INTO tenant_config_version "
+                        "(tenant_id, version, document, digest, source, created_at) "
+                        "VALUES (:t, 99, '{}', 'x', 'forged', now())"
+                    ),
+                    {"t": ids["grenoble"]},
+                )
+    finally:
+        engine.dispose()
+
+
+def test_binding_does_not_leak_through_the_pool_after_a_commit(
+    postgresql_database: Database, onboarded: Path
+) -> None:
+    from agora import create_app
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": postgresql_database.app_url,
+            "TESTING": True,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0},
+        }
+    )
+    try:
+        # A request bound to Poitiers that commits, on the pool's only connection…
+        with app.test_request_context("/", headers={"Host": "poitiers.localhost"}):
+            app.preprocess_request()
+            assert db.session.execute(text("SELECT count(*) FROM audit_event")).scalar()
+            db.session.commit()
+        # …then the next user of that connection, with no commune bound, sees nothing.
+        with app.app_context():
+            assert db.session.execute(text("SELECT count(*) FROM audit_event")).scalar() == 0
+    finally:
+        with app.app_context():
+            db.engine.dispose()

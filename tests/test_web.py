@@ -1,0 +1,124 @@
+"""What a visitor sees: French first, English on request, safe headers, clean errors."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from agora.audit import services as audit
+from agora.extensions import db
+from agora.tenancy.isolation import tenant_scope
+from agora.tenancy.models import Tenant
+from agora.web import SECURITY_HEADERS
+
+POITIERS = {"Host": "poitiers.localhost"}
+
+
+def test_poitiers_home_shows_its_rules_in_french(client: FlaskClient, onboarded: Path) -> None:
+    page = client.get("/", headers=POITIERS).get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "Assemblée Citoyenne et Populaire" in page
+    assert "Groupe de proposition" in page and "Comité de méthodologie" in page
+    assert "Aller au contenu" in page
+    assert "jugement majoritaire" in page
+    assert "porte-à-porte" in page  # the address-file draw source answers for Poitiers
+
+
+def test_the_contrasting_commune_shows_its_own_rules(client: FlaskClient, onboarded: Path) -> None:
+    page = client.get("/", headers={"Host": "grenoble.localhost"}).get_data(as_text=True)
+    assert "Convention citoyenne" in page
+    assert "liste électorale" in page
+    assert "Groupe de proposition" not in page
+    assert "vote par approbation" in page
+
+
+def test_english_on_request(client: FlaskClient, onboarded: Path) -> None:
+    page = client.get("/?lang=en", headers=POITIERS).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Skip to content" in page and "Who sits where" in page
+    # The choice sticks for the next page.
+    assert "Public journal" in client.get("/journal", headers=POITIERS).get_data(as_text=True)
+
+
+def test_console_lists_communes_with_status(client: FlaskClient, onboarded: Path) -> None:
+    page = client.get("/", headers={"Host": "localhost"}).get_data(as_text=True)
+    assert "Poitiers" in page and "Grenoble" in page
+    assert ">active<" in page and ">en cours d'installation<" in page
+    assert 'href="http://poitiers.localhost/"' in page
+
+
+@pytest.mark.parametrize(
+    "host,path",
+    [("poitiers.localhost", "/"), ("localhost", "/"), ("poitiers.localhost", "/nope"),
+     ("evil.example", "/")],
+)
+def test_every_response_carries_the_security_headers(
+    client: FlaskClient, onboarded: Path, host: str, path: str
+) -> None:
+    response = client.get(path, headers={"Host": host})
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, name
+
+
+def test_unexpected_error_shows_no_stack_trace(app: Flask, client: FlaskClient, onboarded: Path) -> None:
+    def explode() -> str:
+        raise RuntimeError("secret internal detail")
+
+    app.add_url_rule("/explode", "explode", explode)
+    response = client.get("/explode", headers=POITIERS)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Erreur interne" in body
+    assert "secret internal detail" not in body and "Traceback" not in body
+
+
+def test_journal_is_paginated(app: Flask, client: FlaskClient, onboarded: Path) -> None:
+    app.config["AGORA_PAGE_SIZE"] = 10
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            for number in range(23):
+                audit.record(
+                    db.session, tenant, actor="test", action="config.version_created",
+                    object_type="thing", object_id=number, public=True,
+                )
+        db.session.commit()
+    first = client.get("/journal", headers=POITIERS).get_data(as_text=True)
+    assert "Page 1 sur 3" in first
+    assert first.count('href="/journal/') == 10
+    last = client.get("/journal?page=3", headers=POITIERS).get_data(as_text=True)
+    assert last.count('href="/journal/') == 5
+    assert client.get("/journal?page=4", headers=POITIERS).status_code == 404
+    assert client.get("/journal?page=0", headers=POITIERS).status_code == 404
+
+
+def test_private_audit_events_stay_off_the_public_journal(
+    app: Flask, client: FlaskClient, onboarded: Path
+) -> None:
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            event = audit.record(
+                db.session, tenant, actor="test", action="person.read", object_type="person",
+                object_id=1,
+            )
+            seq = event.seq
+        db.session.commit()
+    assert client.get(f"/journal/{seq}", headers=POITIERS).status_code == 404
+
+
+def test_rules_history_shows_the_version_in_force(client: FlaskClient, onboarded: Path) -> None:
+    page = client.get("/rules", headers=POITIERS).get_data(as_text=True)
+    assert "Version 1" in page and "en vigueur" in page
+    version = client.get("/rules/versions/1", headers=POITIERS).get_data(as_text=True)
+    assert 'threshold = "2/3"' in html.unescape(version)
+
+
+def test_healthz(client: FlaskClient, runner: Any) -> None:
+    assert client.get("/healthz", headers={"Host": "localhost"}).json == {"status": "ok"}
