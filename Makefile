@@ -12,7 +12,7 @@ PORT ?= 8000
 
 export AGORA_BASE_DOMAIN ?= localhost
 
-.PHONY: install run demo test lint typecheck pytest translations bench clean
+.PHONY: install run demo test lint typecheck pytest translations translations-update bench clean
 
 $(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS))
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is required")'
@@ -24,7 +24,13 @@ $(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS))
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy --statistics -d $(TRANSLATIONS) 2>&1 | tail -n 2
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) 2>&1 | grep -v '^compiling'
+
+## make translations-update: collect new strings into the catalogs (then translate fr)
+translations-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=Agora \
+	  --copyright-holder="Agora contributors" -o $(TRANSLATIONS)/messages.pot platform/agora
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
 ## make run: set up, migrate the embedded SQLite database, onboard the demo communes, serve on :8000
 run: install demo
@@ -45,7 +51,7 @@ lint: $(STAMP)
 # Plugins are installed through import hooks mypy cannot follow: give it their folders.
 typecheck: $(STAMP)
 	MYPYPATH=$(subst $(space),:,$(strip platform $(patsubst %/,%,$(PLUGINS)))) \
-	  $(BIN)/mypy platform/agora $(wildcard plugins/*/agora_*) tests bench
+	  $(BIN)/mypy platform/agora $(filter-out %.egg-info,$(wildcard plugins/*/agora_*)) tests bench
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest

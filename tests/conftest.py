@@ -79,14 +79,18 @@ def _postgresql_database() -> Iterator[Database]:
     assert PG_ADMIN_URL is not None
     admin_url = make_url(PG_ADMIN_URL)
     name = f"agora_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        admin_url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as connection:
         for role, extra in ((OWNER_ROLE, "CREATEDB"), (APP_ROLE, "")):
             exists = connection.execute(
                 text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}
             ).scalar()
             if not exists:
-                connection.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS {extra}"))
+                connection.execute(
+                    text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS {extra}")
+                )
         connection.execute(text(f"CREATE DATABASE {name} OWNER {OWNER_ROLE}"))
     base = admin_url.set(drivername="postgresql+psycopg", database=name)
     owner_url = base.set(username=OWNER_ROLE).render_as_string(hide_password=False)
@@ -121,7 +125,9 @@ def _postgresql_database() -> Iterator[Database]:
         ),
     ],
 )
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     if request.param == "sqlite":
         yield from _sqlite_database(tmp_path_factory.mktemp("sqlite"))
     else:

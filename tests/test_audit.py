@@ -22,8 +22,13 @@ def _add_events(app: Flask, slug: str, count: int) -> None:
         with tenant_scope(db.session, tenant.id):
             for number in range(count):
                 audit.record(
-                    db.session, tenant, actor="test", action="test.event",
-                    object_type="thing", object_id=number, details={"n": number},
+                    db.session,
+                    tenant,
+                    actor="test",
+                    action="test.event",
+                    object_type="thing",
+                    object_id=number,
+                    details={"n": number},
                 )
         db.session.commit()
 
@@ -31,9 +36,13 @@ def _add_events(app: Flask, slug: str, count: int) -> None:
 def _tamper(database: Database, slug: str, statement: str) -> None:
     # The owner role, as a DBA with table access would: FORCE RLS binds it too, so bind.
     with database.owner.begin() as connection:
-        tenant_id = connection.execute(text("SELECT id FROM tenant WHERE slug = :s"), {"s": slug}).scalar()
+        tenant_id = connection.execute(
+            text("SELECT id FROM tenant WHERE slug = :s"), {"s": slug}
+        ).scalar()
         if database.is_postgresql:
-            connection.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)})
+            connection.execute(
+                text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)}
+            )
         connection.execute(text(statement), {"t": tenant_id})
 
 
@@ -45,12 +54,18 @@ def test_intact_chain_verifies(runner: Any, app: Flask, onboarded: Path) -> None
 
 
 TAMPERING = {
-    "modified": ("UPDATE audit_event SET actor = 'someone else' WHERE tenant_id = :t AND seq = 4",
-                 "event 4 was modified after it was recorded"),
-    "deleted": ("DELETE FROM audit_event WHERE tenant_id = :t AND seq = 3",
-                "events 3 to 3 are missing"),
-    "newest deleted": ("DELETE FROM audit_event WHERE tenant_id = :t AND seq = 7",
-                       "the chain ends at event 6 but the commune's head is event 7"),
+    "modified": (
+        "UPDATE audit_event SET actor = 'someone else' WHERE tenant_id = :t AND seq = 4",
+        "event 4 was modified after it was recorded",
+    ),
+    "deleted": (
+        "DELETE FROM audit_event WHERE tenant_id = :t AND seq = 3",
+        "events 3 to 3 are missing",
+    ),
+    "newest deleted": (
+        "DELETE FROM audit_event WHERE tenant_id = :t AND seq = 7",
+        "the chain ends at event 6 but the commune's head is event 7",
+    ),
     "details rewritten": (
         "UPDATE audit_event SET details = '{\"n\": 99}' WHERE tenant_id = :t AND seq = 5",
         "event 5 was modified after it was recorded",
@@ -80,11 +95,16 @@ def test_verify_unknown_commune(runner: Any, app: Flask) -> None:
     assert "no commune 'atlantis'" in result.output
 
 
-def test_app_role_cannot_rewrite_history(postgresql_database: Database, app: Flask, onboarded: Path) -> None:
+def test_app_role_cannot_rewrite_history(
+    postgresql_database: Database, app: Flask, onboarded: Path
+) -> None:
     engine = create_engine(postgresql_database.app_url)
     try:
         for statement in ("UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event"):
-            with engine.connect() as connection, pytest.raises(Exception, match="permission denied"):
+            with (
+                engine.connect() as connection,
+                pytest.raises(Exception, match="permission denied"),
+            ):
                 connection.execute(text(statement))
     finally:
         engine.dispose()

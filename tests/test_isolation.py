@@ -3,11 +3,11 @@ database itself refuses to show or write another commune's rows."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 import tomli_w
 from flask import Flask
 from flask.testing import FlaskClient

@@ -52,7 +52,9 @@ def test_rq_worker_sees_only_the_jobs_commune(
     ids = _ids(app)
     app.config["AGORA_REDIS_URL"] = REDIS_URL
     with app.app_context():
-        handles = {slug: enqueue("test.visible_tenants", tenant_id=tid) for slug, tid in ids.items()}
+        handles = {
+            slug: enqueue("test.visible_tenants", tenant_id=tid) for slug, tid in ids.items()
+        }
     assert all(handle.queued for handle in handles.values())
 
     environment = {
@@ -62,9 +64,23 @@ def test_rq_worker_sees_only_the_jobs_commune(
         "PYTHONPATH": str(TESTS),
     }
     worker = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "agora", "jobs", "worker", "--burst",
-         "--import", "support.probe_jobs"],
-        env=environment, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "agora",
+            "jobs",
+            "worker",
+            "--burst",
+            "--import",
+            "support.probe_jobs",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert worker.returncode == 0, worker.stderr
 

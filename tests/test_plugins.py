@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from agora.plugins import hookimpl, hookspecs
+from agora.plugins.contracts import QuotaCriterion
 from agora.plugins.manager import PluginRegistrationClosed, PluginRegistry, get_registry
 from agora.tenancy.config import TenantConfig
 
@@ -56,6 +57,7 @@ def test_every_implementation_lives_in_plugins_folder() -> None:
     registry = get_registry()
     for name in registry.names():
         module = registry.manager.get_plugin(name)
+        assert module is not None
         source = Path(inspect.getfile(module)).resolve()
         assert (ROOT / "plugins") in source.parents, f"{name} is implemented outside plugins/"
 
@@ -82,30 +84,35 @@ def _config(plugins: dict[str, Any]) -> TenantConfig:
 
 class _Quotas:
     def __init__(self, feature: str) -> None:
-        self.feature = feature
+        self.criterion = QuotaCriterion(feature, feature, ())
 
     @hookimpl
-    def agora_quota_criteria(self, tenant: TenantConfig) -> list[str]:
-        return [self.feature]
+    def agora_quota_criteria(self, tenant: TenantConfig) -> list[QuotaCriterion]:
+        return [self.criterion]
+
+
+def _features(criteria: list[QuotaCriterion]) -> list[str]:
+    return sorted(criterion.feature for criterion in criteria)
 
 
 def test_a_commune_only_hears_the_plugins_it_enables() -> None:
     registry = PluginRegistry.build(
         entry_points=False, extra=[("gender", _Quotas("gender")), ("age", _Quotas("age"))]
     )
-    assert registry.view(_config({"gender": {}})).quota_criteria() == ["gender"]
-    assert sorted(registry.view(_config({"gender": {}, "age": {}})).quota_criteria()) == [
-        "age",
-        "gender",
-    ]
+    assert _features(registry.view(_config({"gender": {}})).quota_criteria()) == ["gender"]
+    both = registry.view(_config({"gender": {}, "age": {}})).quota_criteria()
+    assert _features(both) == ["age", "gender"]
     assert registry.view(_config({"other": {}})).quota_criteria() == []
 
 
 def test_plugins_read_their_own_settings() -> None:
     registry = get_registry()
     config = _config(
-        {"decision_rules": {"rules": {"default": {"method": "qualified_majority", "threshold": "3/5"}}}}
+        {
+            "decision_rules": {
+                "rules": {"default": {"method": "qualified_majority", "threshold": "3/5"}}
+            }
+        }
     )
     rule = registry.view(config).decision_rule("action_plan")
     assert (rule.method, str(rule.threshold)) == ("qualified_majority", "3/5")
-

@@ -42,7 +42,9 @@ def test_demo_communes_are_valid() -> None:
     hooks = get_registry().view(configs["poitiers"])
     proposal_group = next(b for b in hooks.composition_rules() if b.key == "proposal_group")
     assert proposal_group.seat_count == 30
-    assert [(c.origin, c.minimum) for c in proposal_group.constraints] == [("elected_opposition", 2)]
+    assert [(c.origin, c.minimum) for c in proposal_group.constraints] == [
+        ("elected_opposition", 2)
+    ]
     assert hooks.draw_source().channel == "door_to_door"
     panel = get_registry().view(configs["grenoble"])
     assert len(panel.quota_criteria()) == 6
@@ -76,7 +78,9 @@ def test_a_change_creates_a_new_configuration_version(
 
         with tenant_scope(db.session, tenant.id):
             versions = db.session.scalars(
-                select(TenantConfigVersion.version).where(TenantConfigVersion.tenant_id == tenant.id)
+                select(TenantConfigVersion.version).where(
+                    TenantConfigVersion.tenant_id == tenant.id
+                )
             ).all()
             actions = db.session.scalars(
                 select(AuditEvent.action).where(AuditEvent.tenant_id == tenant.id)
@@ -98,7 +102,9 @@ def test_dry_run_prints_the_diff_and_writes_nothing(
     assert _snapshot(app) == before
 
 
-def test_export_writes_back_the_same_configuration(runner: Any, onboarded: Path, tmp_path: Path) -> None:
+def test_export_writes_back_the_same_configuration(
+    runner: Any, onboarded: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "poitiers.toml"
     result = runner.invoke(args=["tenants", "export", "poitiers", "-o", str(out)])
     assert result.exit_code == 0, result.output
@@ -149,13 +155,14 @@ INVALID = [
     ),
     (
         _negative_quota,
-        r"plugins\.quotas_census\.criteria\[0\]\.values\[0\]\.share: -0\.2 is less than the minimum of 0",
+        r"plugins\.quotas_census\.criteria\[0\]\.values\[0\]\.share: "
+        r"-0\.2 is less than the minimum of 0",
     ),
     (_wrong_type, r"commune\.population: 'beaucoup' is not of type 'integer'"),
     (
         _impossible_constraint,
-        r"plugins\.composition_seats\.bodies\[1\]\.constraints\[0\]\.min: at least 7 elected_opposition required but the body "
-        r"'proposal_group' has only 6 seat",
+        r"plugins\.composition_seats\.bodies\[1\]\.constraints\[0\]\.min: "
+        r"at least 7 elected_opposition required but the body 'proposal_group' has only 6 seat",
     ),
     (
         _two_charters,
@@ -191,7 +198,9 @@ def test_malformed_toml_names_the_line(runner: Any, tmp_path: Path) -> None:
     path.write_text('[commune]\nslug = "x\n', encoding="utf-8")
     result = runner.invoke(args=["tenants", "apply", str(path)])
     assert result.exit_code == 1
-    assert re.search(r"broken\.toml: \(file\): invalid TOML: .*line 2", result.output), result.output
+    assert re.search(r"broken\.toml: \(file\): invalid TOML: .*line 2", result.output), (
+        result.output
+    )
 
 
 def test_forbidden_status_change_is_refused(app: Flask, runner: Any, onboarded: Path) -> None:

@@ -55,8 +55,12 @@ def test_console_lists_communes_with_status(client: FlaskClient, onboarded: Path
 
 @pytest.mark.parametrize(
     "host,path",
-    [("poitiers.localhost", "/"), ("localhost", "/"), ("poitiers.localhost", "/nope"),
-     ("evil.example", "/")],
+    [
+        ("poitiers.localhost", "/"),
+        ("localhost", "/"),
+        ("poitiers.localhost", "/nope"),
+        ("evil.example", "/"),
+    ],
 )
 def test_every_response_carries_the_security_headers(
     client: FlaskClient, onboarded: Path, host: str, path: str
@@ -66,7 +70,9 @@ def test_every_response_carries_the_security_headers(
         assert response.headers.get(name) == value, name
 
 
-def test_unexpected_error_shows_no_stack_trace(app: Flask, client: FlaskClient, onboarded: Path) -> None:
+def test_unexpected_error_shows_no_stack_trace(
+    app: Flask, client: FlaskClient, onboarded: Path
+) -> None:
     def explode() -> str:
         raise RuntimeError("secret internal detail")
 
@@ -85,8 +91,13 @@ def test_journal_is_paginated(app: Flask, client: FlaskClient, onboarded: Path) 
         with tenant_scope(db.session, tenant.id):
             for number in range(23):
                 audit.record(
-                    db.session, tenant, actor="test", action="config.version_created",
-                    object_type="thing", object_id=number, public=True,
+                    db.session,
+                    tenant,
+                    actor="test",
+                    action="config.version_created",
+                    object_type="thing",
+                    object_id=number,
+                    public=True,
                 )
         db.session.commit()
     first = client.get("/journal", headers=POITIERS).get_data(as_text=True)
@@ -105,7 +116,11 @@ def test_private_audit_events_stay_off_the_public_journal(
         tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
         with tenant_scope(db.session, tenant.id):
             event = audit.record(
-                db.session, tenant, actor="test", action="person.read", object_type="person",
+                db.session,
+                tenant,
+                actor="test",
+                action="person.read",
+                object_type="person",
                 object_id=1,
             )
             seq = event.seq
@@ -122,3 +137,21 @@ def test_rules_history_shows_the_version_in_force(client: FlaskClient, onboarded
 
 def test_healthz(client: FlaskClient, runner: Any) -> None:
     assert client.get("/healthz", headers={"Host": "localhost"}).json == {"status": "ok"}
+
+
+def test_french_catalog_is_complete() -> None:
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).resolve().parents[1] / "platform/agora/translations/fr/LC_MESSAGES"
+    with (path / "messages.po").open("rb") as stream:
+        catalog = read_po(stream)
+    untranslated = [
+        message.id
+        for message in catalog
+        if message.id
+        and (
+            message.fuzzy
+            or not all(message.string if isinstance(message.string, tuple) else [message.string])
+        )
+    ]
+    assert not untranslated, f"translate these in French: {untranslated}"

@@ -61,8 +61,8 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Importing the models registers every table on the metadata (migrations compare it).
     from agora import models  # noqa: F401
-    from agora.audit import jobs as audit_jobs  # noqa: F401  (registers the jobs)
     from agora.audit import cli as audit_cli
+    from agora.audit import jobs as audit_jobs  # noqa: F401  (registers the jobs)
     from agora.jobs import cli as jobs_cli
     from agora.tenancy import cli as tenancy_cli
     from agora.tenancy import context

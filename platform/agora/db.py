@@ -11,9 +11,17 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, MetaData
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    scoped_session,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -22,6 +30,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: What services accept: a plain Session, or Flask-SQLAlchemy's request-scoped ``db.session``.
+DbSession = Session | scoped_session[Any]
 
 # Tables whose rows belong to one commune; filled by TenantOwned subclasses so that the
 # migration helper and the catalogue tests know which tables must carry row-level security.

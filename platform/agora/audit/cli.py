@@ -25,7 +25,8 @@ def verify_command(slug: str) -> None:
         report = verify_chain(db.session, tenant)
     if not report.intact:
         raise click.ClickException(
-            f"{slug}: audit chain BROKEN ({report.events} events read)\n" + "\n".join(report.problems)
+            f"{slug}: audit chain BROKEN ({report.events} events read)\n"
+            + "\n".join(report.problems)
         )
     click.echo(f"{slug}: audit chain intact ({report.events} events)")
 

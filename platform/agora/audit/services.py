@@ -14,10 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from agora.audit.models import AuditEvent
-from agora.db import utcnow
+from agora.db import DbSession, utcnow
 from agora.tenancy.models import Tenant
 
 GENESIS_HASH = "0" * 64
@@ -48,7 +47,7 @@ def event_hash(event: AuditEvent) -> str:
 
 
 def record(
-    session: Session,
+    session: DbSession,
     tenant: Tenant,
     *,
     actor: str,
@@ -99,7 +98,7 @@ class ChainReport:
         return not self.problems
 
 
-def verify_chain(session: Session, tenant: Tenant) -> ChainReport:
+def verify_chain(session: DbSession, tenant: Tenant) -> ChainReport:
     """Recompute ``tenant``'s chain and list every break (modified, missing or extra event)."""
     problems: list[str] = []
     expected_prev = GENESIS_HASH

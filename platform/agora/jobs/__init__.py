@@ -79,7 +79,9 @@ def enqueue(name: str, *, tenant_id: int, **kwargs: Any) -> JobHandle:
     if not redis_url:
         from agora.db import new_id
 
-        return JobHandle(id=f"inline-{new_id()}", queued=False, result=run_job(name, tenant_id, kwargs))
+        return JobHandle(
+            id=f"inline-{new_id()}", queued=False, result=run_job(name, tenant_id, kwargs)
+        )
     queue = get_queue(redis_url)
     rq_job = queue.enqueue(run_job, name, tenant_id, kwargs, job_timeout=3600, result_ttl=86400)
     return JobHandle(id=rq_job.id, queued=True)

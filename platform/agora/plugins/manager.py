@@ -118,7 +118,9 @@ class PluginRegistry:
         """Which of the ``enabled`` plugins implement ``hook``."""
         wanted = set(enabled)
         caller = getattr(self.manager.hook, hook)
-        return sorted(impl.plugin_name for impl in caller.get_hookimpls() if impl.plugin_name in wanted)
+        return sorted(
+            impl.plugin_name for impl in caller.get_hookimpls() if impl.plugin_name in wanted
+        )
 
     def view(self, config: TenantConfig) -> TenantHooks:
         """The hooks of the plugins ``config`` enables, bound to that configuration."""
@@ -135,7 +137,9 @@ class _SubsetHooks:
 
     def __init__(self, manager: pluggy.PluginManager, enabled: frozenset[str]) -> None:
         self._manager = manager
-        self._remove = {plugin for name, plugin in manager.list_name_plugin() if name not in enabled}
+        self._remove = {
+            plugin for name, plugin in manager.list_name_plugin() if name not in enabled
+        }
         self._callers: dict[str, Any] = {}
 
     def caller(self, hook: str) -> Any:
@@ -194,4 +198,3 @@ def get_registry() -> PluginRegistry:
         if _registry is None:
             _registry = PluginRegistry.build()
         return _registry
-

@@ -49,7 +49,9 @@ def apply_command(paths: tuple[Path, ...], dry_run: bool) -> None:
             if dry_run:
                 click.echo(plan_apply(db.session, config, source).describe())
             else:
-                click.echo(apply_config(db.session, config, source, actor).describe(with_diff=False))
+                click.echo(
+                    apply_config(db.session, config, source, actor).describe(with_diff=False)
+                )
     except TenantConfigError as error:
         db.session.rollback()
         raise click.ClickException(f"configuration refused, nothing written:\n{error}") from error
@@ -78,7 +80,9 @@ def export_command(slug: str, output: Path | None) -> None:
 def list_command() -> None:
     """List communes with their status and configuration version."""
     for tenant in db.session.execute(select(Tenant).order_by(Tenant.slug)).scalars():
-        click.echo(f"{tenant.slug}\t{tenant.status.value}\tv{tenant.config_version or 0}\t{tenant.name}")
+        click.echo(
+            f"{tenant.slug}\t{tenant.status.value}\tv{tenant.config_version or 0}\t{tenant.name}"
+        )
 
 
 def init_app(app: Flask) -> None:

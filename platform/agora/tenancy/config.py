@@ -208,7 +208,9 @@ def load_file(path: Path, registry: PluginRegistry) -> TenantConfig:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise TenantConfigError(source, [FieldError("", f"cannot read file: {error.strerror}")]) from error
+        raise TenantConfigError(
+            source, [FieldError("", f"cannot read file: {error.strerror}")]
+        ) from error
     except UnicodeDecodeError as error:
         raise TenantConfigError(source, [FieldError("", "file is not UTF-8 text")]) from error
     except tomllib.TOMLDecodeError as error:

@@ -15,7 +15,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
-AnySession = Session | scoped_session[Session]
+from agora.db import DbSession
 
 TENANT_SETTING = "app.tenant_id"
 _SET_TENANT = text(f"SELECT set_config('{TENANT_SETTING}', :tenant_id, true)")
@@ -27,28 +27,29 @@ def _apply(connection: Connection, tenant_id: int | None) -> None:
 
 
 @event.listens_for(Session, "after_begin")
-def _bind_on_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+def _bind_on_begin(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
     _apply(connection, session.info.get("tenant_id"))
 
 
-def bind_tenant(session: AnySession, tenant_id: int | None) -> None:
+def bind_tenant(session: DbSession, tenant_id: int | None) -> None:
     """Scope ``session`` to one commune (or to none) from now on, this transaction included."""
-    if isinstance(session, scoped_session):
-        session = session()
-    session.info["tenant_id"] = tenant_id
-    transaction = session.get_transaction()
+    plain: Session = session() if isinstance(session, scoped_session) else session
+    plain.info["tenant_id"] = tenant_id
+    transaction = plain.get_transaction()
     # A failed transaction is about to be rolled back: its setting dies with it.
     if transaction is not None and transaction.is_active:
-        _apply(session.connection(), tenant_id)
+        _apply(plain.connection(), tenant_id)
 
 
-def bound_tenant_id(session: AnySession) -> int | None:
+def bound_tenant_id(session: DbSession) -> int | None:
     value = session.info.get("tenant_id")
     return int(value) if value is not None else None
 
 
 @contextmanager
-def tenant_scope(session: AnySession, tenant_id: int) -> Iterator[None]:
+def tenant_scope(session: DbSession, tenant_id: int) -> Iterator[None]:
     """Bind ``tenant_id`` for the duration of the block, then restore the previous binding.
 
     Pending writes are flushed before leaving, while the commune is still bound: row-level

@@ -34,11 +34,18 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     insee_code: Mapped[str] = mapped_column(String(9), unique=True)
     kind: Mapped[TenantKind] = mapped_column(
-        Enum(TenantKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            TenantKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        )
     )
     population: Mapped[int] = mapped_column(Integer)
     status: Mapped[TenantStatus] = mapped_column(
-        Enum(TenantStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            TenantStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     locale: Mapped[str] = mapped_column(String(5), default="fr")
     #: Version number of the configuration in force (see TenantConfigVersion).

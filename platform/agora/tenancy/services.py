@@ -8,9 +8,9 @@ from typing import Any
 
 import tomli_w
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from agora.audit import services as audit
+from agora.db import DbSession
 from agora.tenancy.config import RESERVED_SLUGS, FieldError, TenantConfig, TenantConfigError
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import (
@@ -64,7 +64,9 @@ class ApplyPlan:
         if self.is_empty:
             return f"{self.slug}: up to date"
         lines = [f"{self.slug}: {'new commune' if self.creates_tenant else 'changes'}"]
-        lines += [f"  {name}: {old!r} -> {new!r}" for name, (old, new) in self.field_changes.items()]
+        lines += [
+            f"  {name}: {old!r} -> {new!r}" for name, (old, new) in self.field_changes.items()
+        ]
         lines += [f"  + domain {host}" for host in self.domains_added]
         lines += [f"  - domain {host}" for host in self.domains_removed]
         if with_diff:
@@ -88,18 +90,18 @@ def _record_values(config: TenantConfig) -> dict[str, Any]:
     }
 
 
-def tenant_by_slug(session: Session, slug: str) -> Tenant | None:
+def tenant_by_slug(session: DbSession, slug: str) -> Tenant | None:
     return session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
 
 
-def current_config(session: Session, tenant: Tenant) -> TenantConfigVersion | None:
+def current_config(session: DbSession, tenant: Tenant) -> TenantConfigVersion | None:
     if tenant.config_version is None:
         return None
     with tenant_scope(session, tenant.id):
         return session.get(TenantConfigVersion, (tenant.id, tenant.config_version))
 
 
-def plan_apply(session: Session, config: TenantConfig, source: str) -> ApplyPlan:
+def plan_apply(session: DbSession, config: TenantConfig, source: str) -> ApplyPlan:
     """Compare ``config`` with what the database holds; raise if the change is not allowed."""
     tenant = tenant_by_slug(session, config.slug)
     values = _record_values(config)
@@ -107,7 +109,9 @@ def plan_apply(session: Session, config: TenantConfig, source: str) -> ApplyPlan
     plan = ApplyPlan(slug=config.slug, creates_tenant=tenant is None)
 
     clash = session.execute(
-        select(Tenant.slug).where(Tenant.insee_code == values["insee_code"], Tenant.slug != config.slug)
+        select(Tenant.slug).where(
+            Tenant.insee_code == values["insee_code"], Tenant.slug != config.slug
+        )
     ).scalar_one_or_none()
     if clash:
         errors.append(FieldError("commune.insee_code", f"already used by commune {clash!r}"))
@@ -118,14 +122,19 @@ def plan_apply(session: Session, config: TenantConfig, source: str) -> ApplyPlan
         .join(Tenant)
         .where(TenantDomain.hostname.in_(wanted_domains), Tenant.slug != config.slug)
     ).all()
-    errors += [FieldError("commune.domains", f"{host} already belongs to {slug!r}") for host, slug in taken]
+    errors += [
+        FieldError("commune.domains", f"{host} already belongs to {slug!r}") for host, slug in taken
+    ]
 
     if tenant is not None:
         for name in _RECORD_FIELDS:
             old, new = getattr(tenant, name), values[name]
             if old != new:
                 plan.field_changes[name] = (str(old), str(new))
-        if tenant.status != values["status"] and values["status"] not in STATUS_TRANSITIONS[tenant.status]:
+        if (
+            tenant.status != values["status"]
+            and values["status"] not in STATUS_TRANSITIONS[tenant.status]
+        ):
             errors.append(
                 FieldError(
                     "commune.status",
@@ -157,7 +166,7 @@ def plan_apply(session: Session, config: TenantConfig, source: str) -> ApplyPlan
     return plan
 
 
-def apply_config(session: Session, config: TenantConfig, source: str, actor: str) -> ApplyPlan:
+def apply_config(session: DbSession, config: TenantConfig, source: str, actor: str) -> ApplyPlan:
     """Onboard or update a commune from ``config``, idempotently, in the caller's transaction.
 
     A new configuration version is stored only when the content changed; every change is
@@ -183,13 +192,22 @@ def apply_config(session: Session, config: TenantConfig, source: str, actor: str
     with tenant_scope(session, tenant.id):
         if plan.creates_tenant:
             audit.record(
-                session, tenant, actor=actor, action="tenant.onboarded", object_type="tenant",
-                object_id=tenant.slug, details={"source": source, "domains": plan.domains_added},
+                session,
+                tenant,
+                actor=actor,
+                action="tenant.onboarded",
+                object_type="tenant",
+                object_id=tenant.slug,
+                details={"source": source, "domains": plan.domains_added},
                 public=True,
             )
         elif plan.field_changes or plan.domains_added or plan.domains_removed:
             audit.record(
-                session, tenant, actor=actor, action="tenant.updated", object_type="tenant",
+                session,
+                tenant,
+                actor=actor,
+                action="tenant.updated",
+                object_type="tenant",
                 object_id=tenant.slug,
                 details={
                     "fields": {k: list(v) for k, v in plan.field_changes.items()},
@@ -201,21 +219,29 @@ def apply_config(session: Session, config: TenantConfig, source: str, actor: str
             number = (tenant.config_version or 0) + 1
             session.add(
                 TenantConfigVersion(
-                    tenant_id=tenant.id, version=number, document=dict(config.document),
-                    digest=config.digest, source=source,
+                    tenant_id=tenant.id,
+                    version=number,
+                    document=dict(config.document),
+                    digest=config.digest,
+                    source=source,
                 )
             )
             tenant.config_version = number
             audit.record(
-                session, tenant, actor=actor, action="config.version_created",
-                object_type="tenant_config_version", object_id=number,
-                details={"digest": config.digest, "source": source}, public=True,
+                session,
+                tenant,
+                actor=actor,
+                action="config.version_created",
+                object_type="tenant_config_version",
+                object_id=number,
+                details={"digest": config.digest, "source": source},
+                public=True,
             )
     session.flush()
     return plan
 
 
-def export_config(session: Session, slug: str) -> str:
+def export_config(session: DbSession, slug: str) -> str:
     """The configuration in force for ``slug``, in the ``tenants/*.toml`` format."""
     tenant = tenant_by_slug(session, slug)
     if tenant is None:
@@ -226,7 +252,7 @@ def export_config(session: Session, slug: str) -> str:
     return tomli_w.dumps(version.document)
 
 
-def resolve_host(session: Session, host: str, base_domain: str) -> Tenant | None:
+def resolve_host(session: DbSession, host: str, base_domain: str) -> Tenant | None:
     """The commune served at ``host`` (``<slug>.<base domain>`` or a custom domain)."""
     name = host.rsplit(":", 1)[0].lower().rstrip(".") if not host.endswith("]") else host
     suffix = f".{base_domain}"

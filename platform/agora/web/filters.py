@@ -1,14 +1,13 @@
-"""Jinja filters and globals: dates, numbers and percentages in the reader's language."""
+"""Jinja filters and globals: dates and numbers in the reader's language."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from fractions import Fraction
 from typing import Any
 
 import tomli_w
 from flask import Flask, current_app, request
-from flask_babel import format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES
@@ -19,10 +18,6 @@ def _datetime(moment: datetime) -> str:
     if moment.tzinfo is None:  # SQLite returns naive UTC datetimes
         moment = moment.replace(tzinfo=UTC)
     return str(format_datetime(moment, "medium"))
-
-
-def _percent(value: Fraction | float) -> str:
-    return str(format_percent(float(value), "#.#%"))
 
 
 def _number(value: int | float) -> str:
@@ -42,10 +37,9 @@ def tenant_url(tenant: Tenant) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(_datetime, "datetime")
-    app.add_template_filter(_percent, "percent")
     app.add_template_filter(_number, "number")
     app.add_template_filter(_toml, "toml")
     app.add_template_global(tenant_url)
     app.add_template_global(get_locale)
-    app.add_template_global(frozenset(status.value for status in PUBLIC_STATUSES), "public_statuses")
+    app.jinja_env.globals["public_statuses"] = frozenset(s.value for s in PUBLIC_STATUSES)
     app.context_processor(lambda: TEMPLATE_LABELS)
