@@ -132,9 +132,7 @@ def agora_check_settings(settings: dict[str, Any]) -> list[tuple[str, str]]:
                     )
                 )
             if constraint.get("max") is not None and constraint["max"] < constraint["min"]:
-                problems.append(
-                    (f"bodies[{b}].constraints[{c}].max", "max is smaller than min")
-                )
+                problems.append((f"bodies[{b}].constraints[{c}].max", "max is smaller than min"))
     keys = [body["key"] for body in settings["bodies"]]
     problems += [
         (f"bodies[{i}].key", f"duplicate body key {key!r}")

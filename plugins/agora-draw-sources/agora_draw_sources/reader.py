@@ -73,7 +73,9 @@ class CsvRegister:
                 rows = csv.reader(stream, delimiter=self.delimiter, strict=True)
                 header = next(rows, None)
                 if not header:
-                    raise RegisterFormatError("the file is empty (a header line is expected)", line=1)
+                    raise RegisterFormatError(
+                        "the file is empty (a header line is expected)", line=1
+                    )
                 header = [name.strip() for name in header]
                 missing = [c for c in self.required_columns if c not in header]
                 if missing:
@@ -93,7 +95,9 @@ class CsvRegister:
                         )
                     yield self._entry(row, index, line)
         except UnicodeDecodeError as error:
-            raise RegisterFormatError(f"the file is not valid {self.encoding} text", line=line) from error
+            raise RegisterFormatError(
+                f"the file is not valid {self.encoding} text", line=line
+            ) from error
         except csv.Error as error:
             raise RegisterFormatError(f"malformed CSV: {error}", line=line) from error
 

@@ -78,9 +78,7 @@ def agora_check_settings(settings: dict[str, Any]) -> list[tuple[str, str]]:
         total = sum(value["share"] for value in criterion["values"])
         # Census shares are rounded; a gap over one point is a typing error.
         if abs(total - 1) > 0.01:
-            problems.append(
-                (f"criteria[{i}].values", f"shares add up to {total:.3f}, not 1")
-            )
+            problems.append((f"criteria[{i}].values", f"shares add up to {total:.3f}, not 1"))
         seen = [value["value"] for value in criterion["values"]]
         problems += [
             (f"criteria[{i}].values[{j}].value", f"duplicate value {v!r}")
