@@ -32,6 +32,8 @@ keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No runtime control socket: reloads go through signals (systemd ExecReload sends HUP).
+control_socket_disable = True
 
 
 def post_fork(server, worker):  # type: ignore[no-untyped-def]
