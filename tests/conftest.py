@@ -165,6 +165,8 @@ def app(database: Database) -> Iterator[Flask]:
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "AGORA_REDIS_URL": None,
+            # Tests post forms directly; test_security.py checks CSRF with it on.
+            "WTF_CSRF_ENABLED": False,
         }
     )
     yield application
@@ -199,3 +201,50 @@ def onboarded(runner: Any, tenant_files: Path) -> Path:
     result = runner.invoke(args=["tenants", "apply", str(tenant_files)])
     assert result.exit_code == 0, result.output
     return tenant_files
+
+
+class SignIn:
+    """Open a session directly (the sign-in flows have their own tests)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def __call__(
+        self,
+        client: FlaskClient,
+        host: str,
+        email: str,
+        *,
+        role: str | None = None,
+        commune: str | None = None,
+        staff_of: tuple[str, ...] = (),
+        platform_admin: bool = False,
+    ) -> int:
+        from sqlalchemy import select
+
+        from agora.extensions import db
+        from agora.identity.models import Role, StaffAssignment
+        from agora.identity.services import get_or_create_account, grant_role
+        from agora.tenancy.isolation import tenant_scope
+        from agora.tenancy.models import Tenant
+
+        with self.app.app_context():
+            account = get_or_create_account(db.session, email)
+            account.is_platform_admin = platform_admin
+            tenants = {t.slug: t for t in db.session.scalars(select(Tenant))}
+            for slug in staff_of:
+                db.session.add(StaffAssignment(account_id=account.id, tenant_id=tenants[slug].id))
+            if role is not None and commune is not None:
+                with tenant_scope(db.session, tenants[commune].id):
+                    grant_role(db.session, tenants[commune], account, Role(role), granted_by="test")
+            db.session.commit()
+            account_id = account.id
+        with client.session_transaction(headers={"Host": host}) as session:
+            session["account_id"] = account_id
+            session["host"] = host
+        return account_id
+
+
+@pytest.fixture
+def sign_in(app: Flask) -> SignIn:
+    return SignIn(app)

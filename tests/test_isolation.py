@@ -4,6 +4,8 @@ database itself refuses to show or write another commune's rows."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +15,85 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 
-from agora.db import TENANT_TABLES
+from agora.db import GLOBAL_TABLES_WITH_TENANT_REF, TENANT_TABLES
 from agora.extensions import db
-from agora.tenancy.models import GLOBAL_TABLES_WITH_TENANT_REF, Tenant
-from conftest import APP_ROLE, Database
+from agora.identity.models import RoleGrant
+from agora.tenancy.isolation import tenant_scope
+from agora.tenancy.models import Tenant
+from conftest import APP_ROLE, Database, SignIn
 
-# One entry per tenant-owned table: the URL of a row that exists only in Grenoble, which
-# has more rows than Poitiers (see _grow_grenoble).
-OWNED_ROW_URLS: dict[str, str] = {
-    "tenant_config_version": "/rules/versions/3",
-    "audit_event": "/journal/4",
+
+@dataclass(frozen=True)
+class Probe:
+    """A request loading one tenant-owned row that exists only in Grenoble."""
+
+    method: str
+    path: str
+    #: The same request for a row that exists nowhere (None: the path names no row id).
+    missing_path: str | None
+
+
+def _probe_config_version(ctx: Context) -> Probe:
+    return Probe("GET", "/rules/versions/3", "/rules/versions/999999")
+
+
+def _probe_audit_event(ctx: Context) -> Probe:
+    return Probe("GET", "/journal/4", "/journal/999999")
+
+
+def _probe_role_grant(ctx: Context) -> Probe:
+    account_id = ctx.sign_in(
+        ctx.client,
+        "grenoble.localhost",
+        "elue@grenoble.example",
+        role="elected",
+        commune="grenoble",
+    )
+    with ctx.app.app_context():
+        grenoble = db.session.execute(select(Tenant).where(Tenant.slug == "grenoble")).scalar_one()
+        with tenant_scope(db.session, grenoble.id):  # row-level security: bind to read
+            grant_id = db.session.execute(
+                select(RoleGrant.id).where(RoleGrant.account_id == account_id)
+            ).scalar_one()
+    for host in ("poitiers.localhost", "grenoble.localhost"):
+        ctx.sign_in(
+            ctx.client, host, f"admin@{host}", role="commune_admin", commune=host.split(".")[0]
+        )
+    return Probe("POST", f"/admin/members/{grant_id}/revoke", "/admin/members/999999/revoke")
+
+
+def _probe_identity_provider(ctx: Context) -> Probe:
+    result = ctx.runner.invoke(
+        args=[
+            "identity",
+            "set-provider",
+            "grenoble",
+            "franceconnect",
+            "--discovery-url",
+            "http://127.0.0.1:9/.well-known/openid-configuration",
+            "--client-id",
+            "grenoble",
+            "--client-secret",
+            "s3cret",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    return Probe("GET", "/login/oidc/franceconnect", None)
+
+
+@dataclass(frozen=True)
+class Context:
+    app: Flask
+    client: FlaskClient
+    runner: Any
+    sign_in: SignIn
+
+
+PROBES: dict[str, Callable[[Context], Probe]] = {
+    "tenant_config_version": _probe_config_version,
+    "audit_event": _probe_audit_event,
+    "role_grant": _probe_role_grant,
+    "identity_provider": _probe_identity_provider,
 }
 
 
@@ -37,23 +108,29 @@ def _grow_grenoble(runner: Any, files: Path) -> None:
 
 
 def test_every_tenant_table_has_a_cross_commune_check() -> None:
-    assert set(OWNED_ROW_URLS) == TENANT_TABLES, (
-        "add the new tenant-owned table to OWNED_ROW_URLS with a URL that loads one row"
+    assert set(PROBES) == TENANT_TABLES, (
+        "add the new tenant-owned table to PROBES with a request that loads one row"
     )
 
 
-@pytest.mark.parametrize("table", sorted(OWNED_ROW_URLS))
+@pytest.mark.parametrize("table", sorted(PROBES))
 def test_another_communes_row_is_a_404(
-    client: FlaskClient, runner: Any, onboarded: Path, table: str
+    app: Flask, client: FlaskClient, runner: Any, sign_in: SignIn, onboarded: Path, table: str
 ) -> None:
     _grow_grenoble(runner, onboarded)
-    url = OWNED_ROW_URLS[table]
-    owner = client.get(url, headers={"Host": "grenoble.localhost"})
-    assert owner.status_code == 200, "the row must exist for its own commune"
-    other = client.get(url, headers={"Host": "poitiers.localhost"})
-    missing = client.get(url.rsplit("/", 1)[0] + "/999999", headers={"Host": "poitiers.localhost"})
-    assert other.status_code == missing.status_code == 404
-    assert other.data == missing.data, "another commune's row must look exactly like a missing one"
+    probe = PROBES[table](Context(app, client, runner, sign_in))
+    other = client.open(probe.path, method=probe.method, headers={"Host": "poitiers.localhost"})
+    assert other.status_code == 404, f"{table}: Poitiers reached a row of Grenoble"
+    if probe.missing_path is not None:
+        missing = client.open(
+            probe.missing_path, method=probe.method, headers={"Host": "poitiers.localhost"}
+        )
+        assert other.status_code == missing.status_code == 404
+        assert other.data == missing.data, (
+            "another commune's row must look exactly like a missing one"
+        )
+    owner = client.open(probe.path, method=probe.method, headers={"Host": "grenoble.localhost"})
+    assert owner.status_code in (200, 302), f"{table}: the row must exist for its own commune"
 
 
 def test_host_resolution(client: FlaskClient, onboarded: Path, app: Flask) -> None:
@@ -91,7 +168,10 @@ def test_a_prospect_has_no_public_page(client: FlaskClient, runner: Any, onboard
     assert client.get("/", headers={"Host": "saint-prospect.localhost"}).status_code == 404
 
 
-def test_console_and_public_pages_stay_on_their_hosts(client: FlaskClient, onboarded: Path) -> None:
+def test_console_and_public_pages_stay_on_their_hosts(
+    client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    sign_in(client, "localhost", "staff@cooperative.example", staff_of=("poitiers",))
     assert client.get("/console/plugins", headers={"Host": "localhost"}).status_code == 200
     assert client.get("/console/plugins", headers={"Host": "poitiers.localhost"}).status_code == 404
     assert client.get("/journal", headers={"Host": "localhost"}).status_code == 404

@@ -16,6 +16,7 @@ from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from agora.web import SECURITY_HEADERS
+from conftest import SignIn
 
 POITIERS = {"Host": "poitiers.localhost"}
 
@@ -46,11 +47,28 @@ def test_english_on_request(client: FlaskClient, onboarded: Path) -> None:
     assert "Public journal" in client.get("/journal", headers=POITIERS).get_data(as_text=True)
 
 
-def test_console_lists_communes_with_status(client: FlaskClient, onboarded: Path) -> None:
+def test_console_lists_the_staff_members_communes(
+    client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    sign_in(client, "localhost", "staff@cooperative.example", staff_of=("poitiers", "grenoble"))
     page = client.get("/", headers={"Host": "localhost"}).get_data(as_text=True)
     assert "Poitiers" in page and "Grenoble" in page
     assert ">active<" in page and ">en cours d'installation<" in page
     assert 'href="http://poitiers.localhost/"' in page
+
+
+def test_staff_see_only_their_communes(
+    client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    sign_in(client, "localhost", "staff@cooperative.example", staff_of=("grenoble",))
+    page = client.get("/", headers={"Host": "localhost"}).get_data(as_text=True)
+    assert "Grenoble" in page and "Poitiers" not in page
+
+
+def test_console_needs_sign_in(client: FlaskClient, onboarded: Path) -> None:
+    response = client.get("/", headers={"Host": "localhost"})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
 
 
 @pytest.mark.parametrize(
@@ -71,12 +89,15 @@ def test_every_response_carries_the_security_headers(
 
 
 def test_unexpected_error_shows_no_stack_trace(
-    app: Flask, client: FlaskClient, onboarded: Path
+    app: Flask, client: FlaskClient, onboarded: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from agora.identity import policy
+
     def explode() -> str:
         raise RuntimeError("secret internal detail")
 
     app.add_url_rule("/explode", "explode", explode)
+    monkeypatch.setitem(policy.ROUTE_ACTIONS, "explode", policy.RouteRule("public.read", "any"))
     response = client.get("/explode", headers=POITIERS)
     body = response.get_data(as_text=True)
     assert response.status_code == 500

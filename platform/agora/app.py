@@ -10,7 +10,7 @@ from flask import Flask, request, session
 from sqlalchemy import inspect, select
 
 from agora import config
-from agora.extensions import babel, csrf, db, migrate
+from agora.extensions import babel, csrf, db, limiter, migrate
 
 
 def _select_locale() -> str:
@@ -58,21 +58,29 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[2] / "migrations"))
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
+    limiter.init_app(app)
 
     # Importing the models registers every table on the metadata (migrations compare it).
     from agora import models  # noqa: F401
     from agora.audit import cli as audit_cli
     from agora.audit import jobs as audit_jobs  # noqa: F401  (registers the jobs)
+    from agora.identity import access as identity_access
+    from agora.identity import cli as identity_cli
+    from agora.identity import jobs as identity_jobs  # noqa: F401
+    from agora.identity import views as identity_views
     from agora.jobs import cli as jobs_cli
     from agora.tenancy import cli as tenancy_cli
     from agora.tenancy import context
     from agora.web import init_app as init_web
 
     context.init_app(app)
+    identity_access.init_app(app)  # after the commune is resolved: roles are per commune
     init_web(app)
+    app.register_blueprint(identity_views.bp)
     tenancy_cli.init_app(app)
     audit_cli.init_app(app)
     jobs_cli.init_app(app)
+    identity_cli.init_app(app)
 
     app.config["TRUSTED_HOSTS"] = [*app.config["TRUSTED_HOSTS"], *_trusted_custom_domains(app)]
     return app

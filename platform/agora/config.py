@@ -16,11 +16,22 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     """Return the Flask configuration mapping derived from ``AGORA_*`` variables."""
     base_domain = os.environ.get("AGORA_BASE_DOMAIN", "localhost")
     secret = os.environ.get("AGORA_SECRET_KEY")
+    redis_url = os.environ.get("AGORA_REDIS_URL") or None
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("AGORA_DATABASE_URL")
         or _sqlite_default(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "AGORA_REDIS_URL": os.environ.get("AGORA_REDIS_URL") or None,
+        "AGORA_REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "AGORA_SMTP_URL": os.environ.get("AGORA_SMTP_URL") or None,
+        "AGORA_MAIL_FROM": os.environ.get(
+            "AGORA_MAIL_FROM", f"Agora <ne-pas-repondre@{base_domain}>"
+        ),
+        "AGORA_ENCRYPTION_KEY": os.environ.get("AGORA_ENCRYPTION_KEY") or None,
+        "AGORA_STAFF_OIDC_DISCOVERY_URL": os.environ.get("AGORA_STAFF_OIDC_DISCOVERY_URL") or None,
+        "AGORA_STAFF_OIDC_CLIENT_ID": os.environ.get("AGORA_STAFF_OIDC_CLIENT_ID", ""),
+        "AGORA_STAFF_OIDC_CLIENT_SECRET": os.environ.get("AGORA_STAFF_OIDC_CLIENT_SECRET", ""),
         "AGORA_BASE_DOMAIN": base_domain,
         # Flask 3.1 refuses other Host headers with a 400 before any view runs; custom
         # domains mapped to a commune are added at start-up (see tenancy.host).
@@ -37,6 +48,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "AGORA_LANGUAGES": ("fr", "en"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SECURE": os.environ.get("AGORA_SECURE_COOKIES", "0") == "1",
+        # Secure cookies everywhere but on a developer's localhost (plain HTTP).
+        "SESSION_COOKIE_SECURE": os.environ.get(
+            "AGORA_SECURE_COOKIES", "0" if base_domain == "localhost" else "1"
+        )
+        == "1",
         "AGORA_PAGE_SIZE": 50,
     }

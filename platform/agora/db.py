@@ -34,6 +34,11 @@ NAMING_CONVENTION = {
 #: What services accept: a plain Session, or Flask-SQLAlchemy's request-scoped ``db.session``.
 DbSession = Session | scoped_session[Any]
 
+#: Global tables that carry a ``tenant_id`` column without being tenant-owned, and why:
+#: they are read before a commune is bound (to resolve the host, to list a staff member's
+#: communes in the console).
+GLOBAL_TABLES_WITH_TENANT_REF = frozenset({"tenant_domain", "staff_assignment"})
+
 # Tables whose rows belong to one commune; filled by TenantOwned subclasses so that the
 # migration helper and the catalogue tests know which tables must carry row-level security.
 TENANT_TABLES: set[str] = set()

@@ -25,6 +25,8 @@ from agora.tenancy.models import TenantKind, TenantStatus
 #: Sub-domains that can never be a commune: they serve the platform itself.
 RESERVED_SLUGS = frozenset({"www", "auth", "api", "admin", "static", "console", "mail"})
 
+DEFAULT_INACTIVE_RESIDENT_MONTHS = 24
+
 HOSTNAME_PATTERN = r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 
 FILE_SCHEMA: dict[str, Any] = {
@@ -64,6 +66,14 @@ FILE_SCHEMA: dict[str, Any] = {
                 "description": {"type": "string"},
                 "subjects_per_year": {"type": "integer", "minimum": 1},
                 "working_days": {"type": "integer", "minimum": 1},
+            },
+        },
+        "privacy": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                # Residents not seen for this long lose their role (GDPR minimisation).
+                "inactive_resident_months": {"type": "integer", "minimum": 1, "maximum": 120},
             },
         },
         "plugins": {

@@ -15,20 +15,25 @@ from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES, current_config, resolve_host
 
 Model = TypeVar("Model")
+AUTH_SUBDOMAIN = "auth"
 
 
 def _resolve_request_tenant() -> None:
     base = current_app.config["AGORA_BASE_DOMAIN"]
     host = request.host.rsplit(":", 1)[0].lower()
     g.tenant = None
-    g.on_platform_host = host == base
-    if g.on_platform_host:
+    if host == base:
+        g.host_kind = "platform"
+        return
+    if host == f"{AUTH_SUBDOMAIN}.{base}":
+        g.host_kind = "auth"  # every commune's OpenID callbacks land here
         return
     tenant = resolve_host(db.session, host, base)
     if tenant is None or tenant.status not in PUBLIC_STATUSES:
         # Unknown, reserved and not-yet-public hosts all look the same from outside.
         abort(404)
     g.tenant = tenant
+    g.host_kind = "tenant"
     bind_tenant(db.session, tenant.id)
 
 

@@ -81,8 +81,3 @@ class TenantConfigVersion(TenantOwned, Base):
     digest: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-#: Global tables that carry a ``tenant_id`` column without being tenant-owned: they are
-#: read to resolve the commune, before a tenant can be bound.
-GLOBAL_TABLES_WITH_TENANT_REF = frozenset({"tenant_domain"})

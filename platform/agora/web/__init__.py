@@ -22,12 +22,15 @@ SECURITY_HEADERS = {
 
 ERRORS = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
+    401: (_l("Sign-in refused"), _l("You could not be signed in.")),
     403: (_l("Access denied"), _l("You are not allowed to do this.")),
     404: (_l("Page not found"), _l("This page does not exist, or is not yours to see.")),
     405: (_l("Method not allowed"), _l("This action is not possible on this page.")),
     409: (_l("Conflict"), _l("This change conflicts with the current state.")),
+    410: (_l("Link no longer valid"), _l("This link can no longer be used.")),
     422: (_l("Data refused"), _l("The data sent was refused.")),
     429: (_l("Too many requests"), _l("Too many requests: please wait a moment.")),
+    502: (_l("Service unavailable"), _l("A service we depend on did not answer. Try again.")),
     500: (_l("Internal error"), _l("Something went wrong on our side. Nothing was saved.")),
 }
 

@@ -1,26 +1,25 @@
-"""The operator console, on the platform host: communes and installed plugins."""
+"""The operator console, on the platform host: the communes a staff member works for, and
+the installed plugins."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template
-from sqlalchemy import select
+from flask import Blueprint, abort, redirect, render_template
+from werkzeug.wrappers import Response
 
 from agora.extensions import db
+from agora.identity import handoff
+from agora.identity.access import current_account
+from agora.identity.services import communes_of_staff
 from agora.plugins.manager import get_registry
-from agora.tenancy.models import Tenant
+from agora.tenancy.services import tenant_by_slug
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
 
-@bp.before_request
-def _platform_host_only() -> None:
-    if g.get("tenant") is not None:
-        abort(404)
-
-
 def index() -> str:
-    tenants = db.session.execute(select(Tenant).order_by(Tenant.name)).scalars()
-    return render_template("console/index.html", tenants=list(tenants))
+    account = current_account()
+    tenants = communes_of_staff(db.session, account) if account is not None else []
+    return render_template("console/index.html", tenants=tenants)
 
 
 @bp.get("/plugins")
@@ -28,3 +27,15 @@ def plugins() -> str:
     registry = get_registry()
     rows = [(name, registry.implemented_hooks(name)) for name in registry.names()]
     return render_template("console/plugins.html", plugins=rows)
+
+
+@bp.get("/communes/<slug>/open")
+def open_commune(slug: str) -> Response:
+    """Continue as the same person on the commune's own host (a signed one-time hand-off)."""
+    account = current_account()
+    tenant = tenant_by_slug(db.session, slug)
+    if account is None or tenant is None or tenant not in communes_of_staff(db.session, account):
+        abort(404)
+    return redirect(
+        handoff.url_for_commune(account, tenant, method="console", next_path="/admin/members")
+    )

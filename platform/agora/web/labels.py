@@ -72,7 +72,19 @@ AUDIT_ACTIONS = Labels(
     }
 )
 
+ROLES = Labels(
+    consultancy_staff=_l("consultancy staff"),
+    commune_admin=_l("commune administrator"),
+    elected=_l("elected member"),
+    agent=_l("municipal agent"),
+    facilitator=_l("facilitator"),
+    evaluator=_l("evaluator"),
+    body_member=_l("body member"),
+    resident=_l("resident"),
+)
+
 TEMPLATE_LABELS = {
+    "role_labels": ROLES,
     "power_labels": POWERS,
     "origin_labels": ORIGINS,
     "selection_labels": SELECTION_MODES,

@@ -16,11 +16,6 @@ bp = Blueprint("public", __name__)
 DECISION_KINDS = ("subject_choice", "action_plan", "charter")
 
 
-@bp.before_request
-def _tenant_host_only() -> None:
-    current_tenant()  # 404 on the platform host
-
-
 def home() -> str:
     tenant = current_tenant()
     hooks = tenant_hooks()

@@ -1,0 +1,127 @@
+"""The request's person and the single point where permissions are enforced."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlencode
+
+from flask import Flask, abort, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from agora.audit import services as audit
+from agora.db import utcnow
+from agora.extensions import db
+from agora.identity.models import Account
+from agora.identity.policy import PLATFORM_ADMIN, POLICY, all_rules, allowed, rule_for
+from agora.identity.services import actor, roles_of
+
+
+def current_account() -> Account | None:
+    account: Account | None = g.get("account")
+    return account
+
+
+def _load_person() -> None:
+    g.account = None
+    account_id = session.get("account_id")
+    # A session is only valid on the host where it was opened.
+    if account_id is not None and session.get("host") == request.host:
+        account = db.session.get(Account, account_id)
+        if account is not None and account.erased_at is None:
+            g.account = account
+    g.roles = roles_of(db.session, g.account, g.get("tenant"))
+
+
+def _enforce() -> Response | None:
+    if request.routing_exception is not None or request.endpoint is None:
+        return None  # Flask answers 404 or 405 itself
+    rule = rule_for(request.endpoint, g.host_kind)
+    if rule is None or (rule.host != "any" and rule.host != g.host_kind):
+        abort(404)
+    if allowed(g.roles, rule.action):
+        _audit_break_glass(rule.action)
+        return None
+    if g.account is None:
+        return redirect(url_for("identity.login", next=request.full_path.rstrip("?")))
+    abort(403, description=_("Your roles here do not allow this action."))
+
+
+def _audit_break_glass(action: str) -> None:
+    """A platform admin acting in a commune where nothing else allows it: recorded there."""
+    tenant = g.get("tenant")
+    roles: frozenset[str] = g.roles
+    if tenant is None or PLATFORM_ADMIN not in roles:
+        return
+    if allowed(roles - {PLATFORM_ADMIN}, action):
+        return
+    audit.record(
+        db.session,
+        tenant,
+        actor=actor(g.account),
+        action="platform_admin.access",
+        object_type="route",
+        object_id=request.endpoint or "",
+        details={"method": request.method, "path": request.path, "action": action},
+    )
+    db.session.commit()
+
+
+def sign_in(account: Account, method: str, id_token: str | None = None) -> None:
+    """Open a fresh session for ``account`` on this host (the old one is discarded)."""
+    session.clear()
+    session["sid"] = secrets.token_hex(16)
+    session["account_id"] = account.id
+    session["host"] = request.host
+    session["method"] = method
+    if id_token:
+        session["id_token"] = id_token
+    account.last_seen_at = utcnow()
+    tenant = g.get("tenant")
+    if tenant is not None:
+        audit.record(
+            db.session,
+            tenant,
+            actor=actor(account),
+            action="identity.login",
+            object_type="account",
+            object_id=account.id,
+            details={"method": method},
+        )
+    db.session.commit()
+
+
+def record_failure(reason: str, method: str) -> None:
+    """Failed sign-ins go to the commune's audit log (no personal data in it)."""
+    tenant = g.get("tenant")
+    if tenant is not None:
+        audit.record(
+            db.session,
+            tenant,
+            actor="anonymous",
+            action="identity.login_failed",
+            object_type="sign_in",
+            object_id=method,
+            details={"reason": reason},
+        )
+        db.session.commit()
+
+
+def login_url_with_next(next_path: str | None) -> str:
+    query = urlencode({"next": next_path}) if next_path else ""
+    return url_for("identity.login") + (f"?{query}" if query else "")
+
+
+def safe_next(value: str | None) -> str:
+    """Only same-host paths: never redirect a person to another site after sign-in."""
+    if value and value.startswith("/") and not value.startswith("//"):
+        return value
+    return url_for("home")
+
+
+def init_app(app: Flask) -> None:
+    missing = sorted({rule.action for rule in all_rules()} - set(POLICY))
+    if missing:
+        raise RuntimeError(f"route actions missing from the policy: {missing}")
+    app.before_request(_load_person)
+    app.before_request(_enforce)

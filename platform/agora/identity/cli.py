@@ -1,0 +1,132 @@
+"""``flask identity …``: accounts, staff assignments, roles, provider credentials, retention."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from agora.audit import services as audit
+from agora.extensions import db
+from agora.identity import crypto
+from agora.identity.models import IdentityProvider, ProviderKind, Role, StaffAssignment
+from agora.identity.services import get_or_create_account, grant_role, purge_tokens
+from agora.jobs import enqueue
+from agora.tenancy.isolation import tenant_scope
+from agora.tenancy.models import Tenant
+from agora.tenancy.services import tenant_by_slug
+
+identity_cli = AppGroup("identity", help="Accounts, roles and sign-in providers.")
+
+
+def _tenant(slug: str) -> Tenant:
+    tenant = tenant_by_slug(db.session, slug)
+    if tenant is None:
+        raise click.ClickException(f"no commune {slug!r}")
+    return tenant
+
+
+@identity_cli.command("create-account")
+@click.argument("email")
+@click.option("--platform-admin", is_flag=True, help="Break-glass access to every commune.")
+def create_account(email: str, platform_admin: bool) -> None:
+    """Create (or find) the account of EMAIL."""
+    account = get_or_create_account(db.session, email)
+    account.is_platform_admin = account.is_platform_admin or platform_admin
+    db.session.commit()
+    click.echo(
+        f"account {account.id} {account.email}{' (platform admin)' if platform_admin else ''}"
+    )
+
+
+@identity_cli.command("assign-staff")
+@click.argument("email")
+@click.argument("slug")
+def assign_staff(email: str, slug: str) -> None:
+    """Let consultancy staff member EMAIL work for commune SLUG."""
+    tenant, account = _tenant(slug), get_or_create_account(db.session, email)
+    if db.session.get(StaffAssignment, {"account_id": account.id, "tenant_id": tenant.id}) is None:
+        db.session.add(StaffAssignment(account_id=account.id, tenant_id=tenant.id))
+        with tenant_scope(db.session, tenant.id):
+            audit.record(
+                db.session,
+                tenant,
+                actor="cli",
+                action="identity.staff_assigned",
+                object_type="account",
+                object_id=account.id,
+            )
+    db.session.commit()
+    click.echo(f"{email} works for {slug}")
+
+
+@identity_cli.command("grant")
+@click.argument("email")
+@click.argument("slug")
+@click.argument("role", type=click.Choice([r.value for r in Role if r != Role.CONSULTANCY_STAFF]))
+def grant(email: str, slug: str, role: str) -> None:
+    """Grant ROLE in commune SLUG to EMAIL."""
+    tenant, account = _tenant(slug), get_or_create_account(db.session, email)
+    with tenant_scope(db.session, tenant.id):
+        row = grant_role(db.session, tenant, account, Role(role), granted_by="cli")
+        audit.record(
+            db.session,
+            tenant,
+            actor="cli",
+            action="identity.role_granted",
+            object_type="role_grant",
+            object_id=row.id,
+            details={"account": account.id, "role": role},
+        )
+    db.session.commit()
+    click.echo(f"{email} is {role} in {slug}")
+
+
+@identity_cli.command("set-provider")
+@click.argument("slug")
+@click.argument("kind", type=click.Choice([k.value for k in ProviderKind]))
+@click.option("--discovery-url", required=True)
+@click.option("--client-id", required=True)
+@click.option("--client-secret", required=True, help="Stored encrypted.")
+@click.option("--siret", help="The commune's SIRET (ProConnect matches agents on it).")
+def set_provider(
+    slug: str, kind: str, discovery_url: str, client_id: str, client_secret: str, siret: str | None
+) -> None:
+    """Store commune SLUG's credentials at FranceConnect or ProConnect."""
+    tenant = _tenant(slug)
+    with tenant_scope(db.session, tenant.id):
+        row = db.session.execute(
+            select(IdentityProvider).where(
+                IdentityProvider.tenant_id == tenant.id, IdentityProvider.kind == ProviderKind(kind)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            row = IdentityProvider(tenant_id=tenant.id, kind=ProviderKind(kind))
+            db.session.add(row)
+        row.discovery_url, row.client_id, row.siret = discovery_url, client_id, siret
+        row.client_secret = crypto.encrypt(client_secret)
+        audit.record(
+            db.session,
+            tenant,
+            actor="cli",
+            action="identity.provider_configured",
+            object_type="identity_provider",
+            object_id=kind,
+        )
+    db.session.commit()
+    click.echo(f"{slug}: {kind} configured")
+
+
+@identity_cli.command("retention")
+def retention() -> None:
+    """Apply every commune's retention policy (queued when Redis is configured)."""
+    purged = purge_tokens(db.session)
+    db.session.commit()
+    for tenant in db.session.execute(select(Tenant)).scalars():
+        enqueue("identity.retention", tenant_id=tenant.id)
+    click.echo(f"{purged} expired sign-in tokens deleted; retention queued for every commune")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(identity_cli)

@@ -1,0 +1,67 @@
+"""Passing a signed-in person from one host to another.
+
+Cookies are per host, so after signing in on the ``auth.`` host (OpenID callbacks) or in
+the console, the person is handed to the commune's host with a token that is signed
+(forgeries are refused before any lookup), single-use and valid for one minute.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import current_app, request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from agora.extensions import db
+from agora.identity.models import Account, LoginToken, TokenPurpose
+from agora.identity.services import HANDOFF_TTL, TokenRefused, consume_token, issue_token
+from agora.tenancy.models import Tenant
+
+_SALT = "agora.identity.handoff"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def host_of(tenant: Tenant | None) -> str:
+    """The host name (with this request's port) serving ``tenant``, or the console's."""
+    base = current_app.config["AGORA_BASE_DOMAIN"]
+    port = request.host.rsplit(":", 1)[1] if ":" in request.host else ""
+    name = f"{tenant.slug}.{base}" if tenant is not None else base
+    return f"{name}:{port}" if port else name
+
+
+def url_for_commune(
+    account: Account,
+    tenant: Tenant | None,
+    *,
+    method: str,
+    next_path: str = "/",
+    id_token: str | None = None,
+) -> str:
+    host = host_of(tenant)
+    token = issue_token(
+        db.session,
+        purpose=TokenPurpose.HANDOFF,
+        account=account,
+        host=host,
+        method=method,
+        ttl=HANDOFF_TTL,
+        id_token=id_token,
+    )
+    db.session.commit()
+    signed = _serializer().dumps(token)
+    query = urlencode({"token": signed, "next": next_path})
+    return f"{request.scheme}://{host}/login/handoff?{query}"
+
+
+def accept(signed: str) -> LoginToken:
+    """The hand-off record for this host; :class:`TokenRefused` if forged, stale or reused."""
+    try:
+        token = _serializer().loads(signed, max_age=int(HANDOFF_TTL.total_seconds()))
+    except SignatureExpired as error:
+        raise TokenRefused("expired") from error
+    except BadSignature as error:
+        raise TokenRefused("forged") from error
+    return consume_token(db.session, str(token), purpose=TokenPurpose.HANDOFF, host=request.host)

@@ -1,0 +1,150 @@
+"""Accounts are global (one person may act in several communes); what they may do in a
+commune is a tenant-owned role grant. Consultancy staff are assigned to communes by the
+operator, in a global table the console reads before any commune is bound."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from agora.db import Base, TenantEntity, new_id, utcnow
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    return Enum(kind, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+
+
+class Role(enum.StrEnum):
+    """Roles inside one commune (platform admin is a flag on the account)."""
+
+    CONSULTANCY_STAFF = "consultancy_staff"
+    COMMUNE_ADMIN = "commune_admin"
+    ELECTED = "elected"
+    AGENT = "agent"
+    FACILITATOR = "facilitator"
+    EVALUATOR = "evaluator"
+    BODY_MEMBER = "body_member"
+    RESIDENT = "resident"
+
+
+class Account(Base):
+    """A person who can sign in. Holds no demographic data."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    #: Break-glass access to every commune; every such access is audited.
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: TOTP secret, encrypted (see identity.crypto); required for staff.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Set when the person asked for erasure: personal fields are then pseudonymised.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ExternalIdentity(Base):
+    """An identity at an OpenID provider (FranceConnect's ``sub`` is per commune)."""
+
+    __tablename__ = "external_identity"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("account.id", ondelete="CASCADE")
+    )
+    provider: Mapped[str] = mapped_column(String(40))
+    issuer: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StaffAssignment(Base):
+    """Consultancy staff member ``account_id`` works for commune ``tenant_id``."""
+
+    __tablename__ = "staff_assignment"
+
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RoleGrant(TenantEntity, Base):
+    """``account_id`` holds ``role`` in this commune until revoked."""
+
+    __tablename__ = "role_grant"
+
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("account.id", ondelete="CASCADE")
+    )
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    granted_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TokenPurpose(enum.StrEnum):
+    MAGIC_LINK = "magic_link"
+    HANDOFF = "handoff"
+
+
+class LoginToken(Base):
+    """A single-use sign-in token; only its SHA-256 is stored.
+
+    Global: a token is looked up by its hash, before knowing whose it is. ``host`` is the
+    only host where it may be used.
+    """
+
+    __tablename__ = "login_token"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose))
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("account.id", ondelete="CASCADE")
+    )
+    host: Mapped[str] = mapped_column(String(253))
+    #: For a hand-off after an OpenID sign-in: how the person signed in, and the ID token
+    #: needed to sign out of the provider.
+    method: Mapped[str] = mapped_column(String(40))
+    id_token: Mapped[str | None] = mapped_column(String(8000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProviderKind(enum.StrEnum):
+    FRANCECONNECT = "franceconnect"
+    PROCONNECT = "proconnect"
+
+
+class IdentityProvider(TenantEntity, Base):
+    """A commune's credentials at FranceConnect or ProConnect (habilitations are per commune)."""
+
+    __tablename__ = "identity_provider"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind"),)
+
+    kind: Mapped[ProviderKind] = mapped_column(_enum(ProviderKind))
+    discovery_url: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(200))
+    #: Encrypted with the platform key (identity.crypto), never stored in clear.
+    client_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The commune's SIRET: ProConnect agents are matched to the commune by it.
+    siret: Mapped[str | None] = mapped_column(String(14))

@@ -1,0 +1,321 @@
+"""Accounts, roles, sign-in tokens, TOTP and GDPR rights."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyotp
+from sqlalchemy import delete, select
+
+from agora.db import DbSession, utcnow
+from agora.identity import crypto
+from agora.identity.models import (
+    Account,
+    ExternalIdentity,
+    LoginToken,
+    Role,
+    RoleGrant,
+    StaffAssignment,
+    TokenPurpose,
+)
+from agora.identity.policy import AUTHENTICATED, PLATFORM_ADMIN, STAFF
+from agora.tenancy.models import Tenant
+
+MAGIC_LINK_TTL = timedelta(minutes=15)
+HANDOFF_TTL = timedelta(seconds=60)
+TOTP_ISSUER = "Agora"
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes, stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def actor(account: Account | None) -> str:
+    """How audit events name a person: by account number, never by e-mail, so that erasure
+    leaves the audit chain intact."""
+    return f"account:{account.id}" if account is not None else "anonymous"
+
+
+# --- accounts and roles ------------------------------------------------------------------
+
+
+def account_by_email(session: DbSession, email: str) -> Account | None:
+    return session.execute(
+        select(Account).where(Account.email == normalise_email(email), Account.erased_at.is_(None))
+    ).scalar_one_or_none()
+
+
+def get_or_create_account(session: DbSession, email: str, display_name: str = "") -> Account:
+    account = account_by_email(session, email)
+    if account is None:
+        account = Account(email=normalise_email(email), display_name=display_name)
+        session.add(account)
+        session.flush()
+    return account
+
+
+def active_grants(session: DbSession, account: Account, tenant: Tenant) -> list[RoleGrant]:
+    return list(
+        session.execute(
+            select(RoleGrant).where(
+                RoleGrant.tenant_id == tenant.id,
+                RoleGrant.account_id == account.id,
+                RoleGrant.revoked_at.is_(None),
+            )
+        ).scalars()
+    )
+
+
+def is_staff_of(session: DbSession, account: Account, tenant: Tenant) -> bool:
+    return (
+        session.get(StaffAssignment, {"account_id": account.id, "tenant_id": tenant.id}) is not None
+    )
+
+
+def is_staff(session: DbSession, account: Account) -> bool:
+    return (
+        session.execute(
+            select(StaffAssignment.tenant_id)
+            .where(StaffAssignment.account_id == account.id)
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def roles_of(session: DbSession, account: Account | None, tenant: Tenant | None) -> frozenset[str]:
+    """Everything ``account`` is, here: per-commune grants count only in their commune."""
+    if account is None:
+        return frozenset()
+    roles = {AUTHENTICATED}
+    if account.is_platform_admin:
+        roles.add(PLATFORM_ADMIN)
+    if tenant is None:
+        if is_staff(session, account):
+            roles.add(STAFF)
+    else:
+        if is_staff_of(session, account, tenant):
+            roles.add(STAFF)
+        roles.update(grant.role.value for grant in active_grants(session, account, tenant))
+    return frozenset(roles)
+
+
+def needs_second_factor(session: DbSession, account: Account) -> bool:
+    """Staff and platform admins always use a second factor; others when they set one up."""
+    return account.is_platform_admin or is_staff(session, account) or account.totp_confirmed
+
+
+def grant_role(
+    session: DbSession, tenant: Tenant, account: Account, role: Role, granted_by: str
+) -> RoleGrant:
+    existing = next((g for g in active_grants(session, account, tenant) if g.role == role), None)
+    if existing is not None:
+        return existing
+    grant = RoleGrant(tenant_id=tenant.id, account_id=account.id, role=role, granted_by=granted_by)
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def communes_of_staff(session: DbSession, account: Account) -> list[Tenant]:
+    if account.is_platform_admin:
+        return list(session.execute(select(Tenant).order_by(Tenant.name)).scalars())
+    return list(
+        session.execute(
+            select(Tenant)
+            .join(StaffAssignment, StaffAssignment.tenant_id == Tenant.id)
+            .where(StaffAssignment.account_id == account.id)
+            .order_by(Tenant.name)
+        ).scalars()
+    )
+
+
+# --- single-use tokens -------------------------------------------------------------------
+
+
+class TokenRefused(Exception):
+    """A sign-in token that cannot be used; ``reason`` is unknown, expired or used."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: DbSession,
+    *,
+    purpose: TokenPurpose,
+    account: Account,
+    host: str,
+    method: str,
+    ttl: timedelta,
+    id_token: str | None = None,
+) -> str:
+    """A fresh 256-bit token; only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        LoginToken(
+            token_hash=_hash(token),
+            purpose=purpose,
+            account_id=account.id,
+            host=host,
+            method=method,
+            id_token=id_token,
+            expires_at=utcnow() + ttl,
+        )
+    )
+    session.flush()
+    return token
+
+
+def check_token(session: DbSession, token: str, *, purpose: TokenPurpose, host: str) -> LoginToken:
+    """The token's record if it may still be used on ``host``; raise :class:`TokenRefused`."""
+    row = session.execute(
+        select(LoginToken).where(LoginToken.token_hash == _hash(token)).with_for_update()
+    ).scalar_one_or_none()
+    if row is None or row.purpose != purpose or row.host != host:
+        raise TokenRefused("unknown")
+    if row.used_at is not None:
+        raise TokenRefused("used")
+    if _aware(row.expires_at) < utcnow():
+        raise TokenRefused("expired")
+    return row
+
+
+def consume_token(
+    session: DbSession, token: str, *, purpose: TokenPurpose, host: str
+) -> LoginToken:
+    row = check_token(session, token, purpose=purpose, host=host)
+    row.used_at = utcnow()
+    session.flush()
+    return row
+
+
+def purge_tokens(session: DbSession, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete sign-in tokens that expired more than ``older_than`` ago."""
+    result = session.execute(
+        delete(LoginToken).where(LoginToken.expires_at < utcnow() - older_than)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- second factor -----------------------------------------------------------------------
+
+
+def totp_provisioning(account: Account) -> tuple[str, str]:
+    """Create (or return the pending) TOTP secret: ``(secret, otpauth URI)``."""
+    if account.totp_secret is None:
+        account.totp_secret = crypto.encrypt(pyotp.random_base32())
+    secret = crypto.decrypt(account.totp_secret)
+    uri = pyotp.TOTP(secret).provisioning_uri(
+        name=account.email or str(account.id), issuer_name=TOTP_ISSUER
+    )
+    return secret, uri
+
+
+def verify_totp(account: Account, code: str) -> bool:
+    if account.totp_secret is None:
+        return False
+    totp = pyotp.TOTP(crypto.decrypt(account.totp_secret))
+    if not totp.verify(code.strip().replace(" ", ""), valid_window=1):
+        return False
+    account.totp_confirmed = True
+    return True
+
+
+# --- GDPR ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """What the platform and one commune hold about a person."""
+
+    document: dict[str, Any]
+
+
+def export_personal_data(
+    session: DbSession, account: Account, tenant: Tenant | None
+) -> PersonalData:
+    identities = session.execute(
+        select(ExternalIdentity).where(ExternalIdentity.account_id == account.id)
+    ).scalars()
+    document: dict[str, Any] = {
+        "account": {
+            "id": account.id,
+            "email": account.email,
+            "display_name": account.display_name,
+            "created_at": _aware(account.created_at).isoformat(),
+            "last_seen_at": _aware(account.last_seen_at).isoformat()
+            if account.last_seen_at
+            else None,
+            "second_factor": account.totp_confirmed,
+        },
+        "sign_in_providers": [
+            {
+                "provider": i.provider,
+                "issuer": i.issuer,
+                "linked_at": _aware(i.created_at).isoformat(),
+            }
+            for i in identities
+        ],
+    }
+    if tenant is not None:
+        document["commune"] = {
+            "name": tenant.name,
+            "roles": [
+                {"role": g.role.value, "since": _aware(g.created_at).isoformat()}
+                for g in active_grants(session, account, tenant)
+            ],
+        }
+    return PersonalData(document)
+
+
+def erase_account(session: DbSession, account: Account, tenant: Tenant | None) -> None:
+    """Pseudonymise the person's fields; keep ids so aggregates and the audit chain hold."""
+    account.email = None
+    account.display_name = ""
+    account.totp_secret = None
+    account.totp_confirmed = False
+    account.erased_at = utcnow()
+    session.execute(delete(ExternalIdentity).where(ExternalIdentity.account_id == account.id))
+    session.execute(delete(LoginToken).where(LoginToken.account_id == account.id))
+    session.execute(delete(StaffAssignment).where(StaffAssignment.account_id == account.id))
+    if tenant is not None:
+        for grant in active_grants(session, account, tenant):
+            grant.revoked_at = utcnow()
+    session.flush()
+
+
+def revoke_stale_resident_grants(session: DbSession, tenant: Tenant, months: int) -> int:
+    """Retention: revoke resident grants of people not seen for ``months`` months."""
+    cutoff = utcnow() - timedelta(days=30 * months)
+    stale = session.execute(
+        select(RoleGrant)
+        .join(Account, Account.id == RoleGrant.account_id)
+        .where(
+            RoleGrant.tenant_id == tenant.id,
+            RoleGrant.role == Role.RESIDENT,
+            RoleGrant.revoked_at.is_(None),
+            (Account.last_seen_at.is_(None) & (RoleGrant.created_at < cutoff))
+            | (Account.last_seen_at < cutoff),
+        )
+    ).scalars()
+    count = 0
+    for grant in stale:
+        grant.revoked_at = utcnow()
+        count += 1
+    session.flush()
+    return count

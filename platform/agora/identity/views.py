@@ -1,0 +1,503 @@
+"""Sign-in, sign-out, personal data, and the commune's members page. Views stay thin: the
+rules are in services, oidc, handoff and policy."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request
+from flask import session as cookie
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from agora.audit import services as audit
+from agora.db import utcnow
+from agora.extensions import db, limiter
+from agora.identity import handoff, mail, oidc
+from agora.identity.access import current_account, record_failure, safe_next, sign_in
+from agora.identity.models import Account, ExternalIdentity, Role, RoleGrant, TokenPurpose
+from agora.identity.services import (
+    MAGIC_LINK_TTL,
+    TokenRefused,
+    account_by_email,
+    active_grants,
+    actor,
+    check_token,
+    consume_token,
+    erase_account,
+    export_personal_data,
+    get_or_create_account,
+    grant_role,
+    issue_token,
+    needs_second_factor,
+    totp_provisioning,
+    verify_totp,
+)
+from agora.tenancy.context import get_owned_or_404
+from agora.tenancy.isolation import tenant_scope
+from agora.tenancy.models import Tenant
+from agora.tenancy.services import tenant_by_slug
+
+bp = Blueprint("identity", __name__, template_folder="templates")
+
+
+def _refusal(reason: str) -> str:
+    messages = {
+        "unknown": _("This sign-in link is not valid."),
+        "forged": _("This sign-in link is not valid."),
+        "used": _("This sign-in link has already been used. Ask for a new one."),
+        "expired": _("This sign-in link has expired. Ask for a new one."),
+    }
+    return str(messages.get(reason, messages["unknown"]))
+
+
+def _tenant() -> Tenant | None:
+    tenant: Tenant | None = g.get("tenant")
+    return tenant
+
+
+# --- sign-in page and magic links ----------------------------------------------------------
+
+
+@bp.get("/login")
+def login() -> str:
+    return render_template(
+        "identity/login.html",
+        providers=oidc.providers_enabled(db.session, _tenant()),
+        next_path=request.args.get("next", ""),
+    )
+
+
+@bp.post("/login/magic")
+@limiter.limit("5 per minute; 20 per hour")
+def send_magic_link() -> str:
+    email = request.form.get("email", "").strip()
+    if "@" not in email or len(email) > 320:
+        abort(422, description=_("Please enter a valid e-mail address."))
+    tenant = _tenant()
+    # On a commune's site anyone may join as a resident; the console only lets staff in.
+    account = (
+        get_or_create_account(db.session, email) if tenant else account_by_email(db.session, email)
+    )
+    if account is not None and (tenant is not None or needs_second_factor(db.session, account)):
+        token = issue_token(
+            db.session,
+            purpose=TokenPurpose.MAGIC_LINK,
+            account=account,
+            host=request.host,
+            method="magic_link",
+            ttl=MAGIC_LINK_TTL,
+        )
+        db.session.commit()
+        query = urlencode({"next": request.form.get("next", "")})
+        link = f"{request.host_url}login/magic/{token}?{query}"
+        mail.send(
+            email,
+            _("Your sign-in link"),
+            render_template(
+                "identity/magic_link_mail.txt", link=link, site=tenant.name if tenant else "Agora"
+            ),
+        )
+    # The same answer whether or not the address is known.
+    return render_template("identity/magic_link_sent.html", email=email)
+
+
+@bp.get("/login/magic/<token>")
+def confirm_magic_link(token: str) -> str:
+    # Mail scanners open links: opening shows a button, only the POST signs in.
+    try:
+        check_token(db.session, token, purpose=TokenPurpose.MAGIC_LINK, host=request.host)
+    except TokenRefused as refused:
+        abort(410, description=_refusal(refused.reason))
+    return render_template(
+        "identity/magic_link_confirm.html", token=token, next_path=request.args.get("next", "")
+    )
+
+
+@bp.post("/login/magic/<token>")
+@limiter.limit("10 per minute")
+def use_magic_link(token: str) -> Response:
+    try:
+        row = consume_token(db.session, token, purpose=TokenPurpose.MAGIC_LINK, host=request.host)
+    except TokenRefused as refused:
+        db.session.rollback()
+        record_failure(refused.reason, "magic_link")
+        abort(410, description=_refusal(refused.reason))
+    account = db.session.get(Account, row.account_id)
+    assert account is not None
+    tenant = _tenant()
+    if tenant is not None and not active_grants(db.session, account, tenant):
+        grant_role(db.session, tenant, account, Role.RESIDENT, granted_by="self:magic_link")
+    if needs_second_factor(db.session, account):
+        db.session.commit()
+        cookie.clear()
+        cookie["pending_account_id"] = account.id
+        cookie["pending_host"] = request.host
+        return redirect(f"/login/second-factor?{urlencode({'next': request.form.get('next', '')})}")
+    sign_in(account, "magic_link")
+    return redirect(safe_next(request.form.get("next")))
+
+
+def _pending_account() -> Account:
+    account_id = cookie.get("pending_account_id")
+    if account_id is None or cookie.get("pending_host") != request.host:
+        abort(400, description=_("No sign-in is in progress. Start again from the sign-in page."))
+    account = db.session.get(Account, account_id)
+    if account is None:
+        abort(400, description=_("No sign-in is in progress. Start again from the sign-in page."))
+    return account
+
+
+@bp.get("/login/second-factor")
+def second_factor() -> str:
+    account = _pending_account()
+    setup = None if account.totp_confirmed else totp_provisioning(account)
+    db.session.commit()
+    return render_template(
+        "identity/second_factor.html", setup=setup, next_path=request.args.get("next", "")
+    )
+
+
+@bp.post("/login/second-factor")
+@limiter.limit("5 per minute")
+def check_second_factor() -> Response:
+    account = _pending_account()
+    if not verify_totp(account, request.form.get("code", "")):
+        db.session.rollback()
+        record_failure("totp", "magic_link")
+        abort(
+            401,
+            description=_(
+                "This code is not valid. Check your authenticator's clock and try again."
+            ),
+        )
+    sign_in(account, "magic_link+totp")
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.get("/login/handoff", endpoint="handoff")
+def accept_handoff() -> Response:
+    try:
+        row = handoff.accept(request.args.get("token", ""))
+    except TokenRefused as refused:
+        db.session.rollback()
+        record_failure(refused.reason, "handoff")
+        abort(
+            401,
+            description=_("This sign-in hand-off is not valid (forged, expired or already used)."),
+        )
+    account = db.session.get(Account, row.account_id)
+    assert account is not None
+    sign_in(account, row.method, row.id_token)
+    return redirect(safe_next(request.args.get("next")))
+
+
+# --- OpenID Connect (callbacks on the auth host) -------------------------------------------
+
+
+def _logout_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="agora.identity.logout")
+
+
+def _auth_url(path: str, **query: str) -> str:
+    host = f"auth.{current_app.config['AGORA_BASE_DOMAIN']}"
+    port = request.host.rsplit(":", 1)[1] if ":" in request.host else ""
+    return f"{request.scheme}://{host}{':' + port if port else ''}{path}?{urlencode(query)}"
+
+
+@bp.get("/login/oidc/<kind>")
+def oidc_start(kind: str) -> Response:
+    tenant = _tenant()
+    if oidc.provider_for(db.session, kind, tenant) is None:
+        abort(404)
+    return redirect(
+        _auth_url(
+            f"/oidc/{kind}/begin",
+            commune=tenant.slug if tenant else "",
+            next=request.args.get("next", "/"),
+        )
+    )
+
+
+@bp.get("/oidc/<kind>/begin")
+def oidc_begin(kind: str) -> Response:
+    slug = request.args.get("commune", "")
+    tenant = tenant_by_slug(db.session, slug) if slug else None
+    config = oidc.provider_for(db.session, kind, tenant)
+    if config is None or (slug and tenant is None):
+        abort(404)
+    try:
+        pending = oidc.authorization(config, _auth_url("/oidc/callback").rstrip("?"))
+    except oidc.SignInRefused as refused:
+        abort(502, description=str(refused))
+    cookie["oidc"] = {
+        "state": pending.state,
+        "nonce": pending.nonce,
+        "kind": kind,
+        "commune": slug,
+        "next": request.args.get("next", "/"),
+    }
+    return redirect(pending.url)
+
+
+def _refuse_sign_in(tenant: Tenant | None, reason: str) -> Any:
+    if tenant is not None:
+        with tenant_scope(db.session, tenant.id):
+            audit.record(
+                db.session,
+                tenant,
+                actor="anonymous",
+                action="identity.login_failed",
+                object_type="sign_in",
+                object_id="oidc",
+                details={"reason": reason},
+            )
+        db.session.commit()
+    abort(401, description=_("Sign-in refused: %(reason)s.", reason=reason))
+
+
+@bp.get("/oidc/callback")
+def oidc_callback() -> Response:
+    pending = cookie.pop("oidc", None)
+    if pending is None:
+        abort(400, description=_("No sign-in is in progress. Start again from the sign-in page."))
+    tenant = tenant_by_slug(db.session, pending["commune"]) if pending["commune"] else None
+    if request.args.get("state") != pending["state"]:
+        _refuse_sign_in(tenant, "the answer does not belong to this sign-in (state)")
+    if "error" in request.args:
+        _refuse_sign_in(tenant, request.args.get("error_description") or request.args["error"])
+    config = oidc.provider_for(db.session, pending["kind"], tenant)
+    if config is None:
+        abort(404)
+    try:
+        identity = oidc.complete(
+            config,
+            _auth_url("/oidc/callback").rstrip("?"),
+            request.args.get("code", ""),
+            pending["nonce"],
+        )
+        account = _account_for(config, tenant, identity)
+    except oidc.SignInRefused as refused:
+        db.session.rollback()
+        _refuse_sign_in(tenant, str(refused))
+    return redirect(
+        handoff.url_for_commune(
+            account,
+            tenant,
+            method=config.kind,
+            next_path=pending["next"],
+            id_token=identity.id_token,
+        )
+    )
+
+
+def _account_for(
+    config: oidc.ProviderConfig, tenant: Tenant | None, identity: oidc.VerifiedIdentity
+) -> Account:
+    link = db.session.execute(
+        select(ExternalIdentity).where(
+            ExternalIdentity.issuer == identity.issuer, ExternalIdentity.subject == identity.subject
+        )
+    ).scalar_one_or_none()
+    email = identity.claims.get("email")
+    if config.kind == oidc.STAFF:
+        account = account_by_email(db.session, email) if email else None
+        if account is None or not needs_second_factor(db.session, account):
+            raise oidc.SignInRefused("this account is not consultancy staff")
+        return account
+    if config.kind == "proconnect":
+        # ProConnect's sub is per (service, provider) pair: match on the professional e-mail,
+        # and the person's organisation must be this commune.
+        if config.siret and identity.claims.get("siret") != config.siret:
+            raise oidc.SignInRefused("your organisation is not this commune")
+        if not email:
+            raise oidc.SignInRefused("the provider gave no professional e-mail")
+        account = get_or_create_account(db.session, email, identity.claims.get("given_name", ""))
+    elif link is not None:
+        account = db.session.get(Account, link.account_id)
+        if account is None or account.erased_at is not None:
+            raise oidc.SignInRefused("this account was erased")
+    else:
+        account = Account(email=None, display_name=identity.claims.get("given_name", ""))
+        db.session.add(account)
+        db.session.flush()
+    if link is None:
+        db.session.add(
+            ExternalIdentity(
+                account_id=account.id,
+                provider=config.kind,
+                issuer=identity.issuer,
+                subject=identity.subject,
+            )
+        )
+    if tenant is not None and config.kind == "franceconnect":
+        with tenant_scope(db.session, tenant.id):
+            if not active_grants(db.session, account, tenant):
+                grant_role(
+                    db.session, tenant, account, Role.RESIDENT, granted_by="self:franceconnect"
+                )
+    db.session.flush()
+    return account
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    method, id_token = cookie.get("method"), cookie.get("id_token")
+    account, tenant = current_account(), _tenant()
+    cookie.clear()
+    if account is not None and tenant is not None:
+        audit.record(
+            db.session,
+            tenant,
+            actor=actor(account),
+            action="identity.logout",
+            object_type="account",
+            object_id=account.id,
+        )
+        db.session.commit()
+    if id_token and method in {"franceconnect", "proconnect", oidc.STAFF}:
+        token = _logout_serializer().dumps(
+            {
+                "kind": method,
+                "commune": tenant.slug if tenant else "",
+                "id_token": id_token,
+                "back": request.host_url,
+            }
+        )
+        return redirect(_auth_url("/oidc/logout", token=token))
+    return redirect("/")
+
+
+@bp.get("/oidc/logout")
+def oidc_logout() -> Response:
+    try:
+        data = _logout_serializer().loads(request.args.get("token", ""), max_age=300)
+    except BadSignature:
+        abort(400, description=_("This sign-out request is not valid."))
+    tenant = tenant_by_slug(db.session, data["commune"]) if data["commune"] else None
+    config = oidc.provider_for(db.session, data["kind"], tenant)
+    if config is None:
+        abort(404)
+    state = oidc.new_state()
+    cookie["oidc_logout"] = {"state": state, "back": data["back"]}
+    return redirect(
+        oidc.end_session_url(
+            config, data["id_token"], state, _auth_url("/oidc/logged-out").rstrip("?")
+        )
+    )
+
+
+@bp.get("/oidc/logged-out")
+def oidc_logged_out() -> Response:
+    pending = cookie.pop("oidc_logout", None)
+    if pending is None or request.args.get("state") != pending["state"]:
+        abort(400, description=_("This sign-out answer does not match a sign-out in progress."))
+    return redirect(pending["back"])
+
+
+# --- personal data (GDPR) -------------------------------------------------------------------
+
+
+def _me() -> Account:
+    account = current_account()
+    assert account is not None  # the policy let only signed-in people through
+    return account
+
+
+@bp.get("/me/data")
+def my_data() -> str:
+    data = export_personal_data(db.session, _me(), _tenant())
+    return render_template("identity/my_data.html", data=data.document)
+
+
+@bp.get("/me/data.json")
+def my_data_json() -> Response:
+    response = jsonify(export_personal_data(db.session, _me(), _tenant()).document)
+    response.headers["Content-Disposition"] = 'attachment; filename="mes-donnees.json"'
+    return response
+
+
+@bp.post("/me/erase")
+def erase_me() -> Response:
+    if request.form.get("confirm") != "yes":
+        abort(422, description=_("Tick the box to confirm the erasure."))
+    account, tenant = _me(), _tenant()
+    erase_account(db.session, account, tenant)
+    if tenant is not None:
+        audit.record(
+            db.session,
+            tenant,
+            actor=actor(account),
+            action="identity.erased",
+            object_type="account",
+            object_id=account.id,
+        )
+    db.session.commit()
+    cookie.clear()
+    return redirect("/")
+
+
+# --- members of the commune -----------------------------------------------------------------
+
+
+@bp.get("/admin/members")
+def members() -> str:
+    tenant = _tenant()
+    assert tenant is not None
+    rows = db.session.execute(
+        select(RoleGrant, Account)
+        .join(Account, Account.id == RoleGrant.account_id)
+        .where(RoleGrant.tenant_id == tenant.id, RoleGrant.revoked_at.is_(None))
+        .order_by(RoleGrant.role, Account.email)
+    ).all()
+    return render_template(
+        "identity/members.html", rows=rows, roles=[r for r in Role if r != Role.CONSULTANCY_STAFF]
+    )
+
+
+@bp.post("/admin/members", endpoint="grant_role")
+def grant_member_role() -> Response:
+    tenant = _tenant()
+    assert tenant is not None
+    email = request.form.get("email", "").strip()
+    try:
+        role = Role(request.form.get("role", ""))
+    except ValueError:
+        abort(422, description=_("Unknown role."))
+    if "@" not in email or role == Role.CONSULTANCY_STAFF:
+        abort(422, description=_("Please enter a valid e-mail address and role."))
+    account = get_or_create_account(db.session, email)
+    grant = grant_role(db.session, tenant, account, role, granted_by=actor(current_account()))
+    audit.record(
+        db.session,
+        tenant,
+        actor=actor(current_account()),
+        action="identity.role_granted",
+        object_type="role_grant",
+        object_id=grant.id,
+        details={"account": account.id, "role": role.value},
+    )
+    db.session.commit()
+    return redirect("/admin/members")
+
+
+@bp.post("/admin/members/<int:grant_id>/revoke")
+def revoke_role(grant_id: int) -> Response:
+    tenant = _tenant()
+    assert tenant is not None
+    grant = get_owned_or_404(RoleGrant, grant_id)
+    grant.revoked_at = utcnow()
+    audit.record(
+        db.session,
+        tenant,
+        actor=actor(current_account()),
+        action="identity.role_revoked",
+        object_type="role_grant",
+        object_id=grant.id,
+        details={"account": grant.account_id, "role": grant.role.value},
+    )
+    db.session.commit()
+    return redirect("/admin/members")
