@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 import agora.models  # noqa: F401  (every table, so TENANT_TABLES is complete)
 from agora import create_app
-from agora.db import TENANT_TABLES
+from agora.db import Base
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("AGORA_TEST_DATABASE_URL")
@@ -47,7 +47,7 @@ class Database:
         return self.backend == "postgresql"
 
     def wipe(self) -> None:
-        tables = ["tenant_domain", *sorted(TENANT_TABLES), "tenant"]
+        tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
         with self.owner.begin() as connection:
             if self.is_postgresql:
                 connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))

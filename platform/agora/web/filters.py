@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import tomli_w
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_babel import format_datetime, format_decimal, get_locale
 
 from agora.tenancy.models import Tenant
@@ -43,3 +43,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(get_locale)
     app.jinja_env.globals["public_statuses"] = frozenset(s.value for s in PUBLIC_STATUSES)
     app.context_processor(lambda: TEMPLATE_LABELS)
+    # Every page on a commune's host knows its commune (layouts name it).
+    app.context_processor(lambda: {"tenant": g.get("tenant")})
