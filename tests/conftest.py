@@ -203,6 +203,13 @@ def onboarded(runner: Any, tenant_files: Path) -> Path:
     return tenant_files
 
 
+def json_of(response: Any) -> dict[str, Any]:
+    """The JSON object a response carries (failing the test when there is none)."""
+    data = response.get_json()
+    assert isinstance(data, dict), response.get_data(as_text=True)[:200]
+    return data
+
+
 class SignIn:
     """Open a session directly (the sign-in flows have their own tests)."""
 

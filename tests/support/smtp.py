@@ -16,12 +16,17 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
 
     def bodies(self) -> list[str]:
-        return [str(m.get_payload(decode=True), "utf-8") for m in self.messages]
+        bodies = []
+        for message in self.messages:
+            payload = message.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            bodies.append(payload.decode())
+        return bodies
 
 
 def _free_port() -> int:

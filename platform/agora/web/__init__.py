@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, render_template
 from flask.globals import request_ctx
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from agora.web import console, filters, public
 
@@ -59,6 +61,17 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     )
 
 
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    return _error_page(
+        BadRequest(
+            description=_(
+                "This form has expired or was not sent from this site. "
+                "Reload the page and try again."
+            )
+        )
+    )
+
+
 def _unexpected_error(error: Exception) -> tuple[str, int]:
     # The traceback goes to the log; the visitor never sees it.
     current_app.logger.exception("unexpected error", exc_info=error)
@@ -77,5 +90,6 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/", "home", _home)
     app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
     app.after_request(_add_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _unexpected_error)

@@ -1,0 +1,50 @@
+"""CSRF on every form, and refused when missing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from conftest import SignIn
+from test_permissions import HOSTS, _urls
+
+FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S | re.I)
+
+
+def test_every_post_form_carries_a_csrf_token(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    """Crawl every GET route on every host, as someone who sees the most forms."""
+    checked = 0
+    for host in HOSTS.values():
+        sign_in(
+            client,
+            host,
+            f"admin@{host}",
+            role="commune_admin",
+            commune="poitiers",
+            platform_admin=True,
+        )
+        for endpoint, method, path in _urls(app, grant_id=1):
+            if method != "GET" or endpoint == "static":
+                continue
+            response = client.get(path, headers={"Host": host})
+            for form in FORM.findall(response.get_data(as_text=True)):
+                if re.search(r'method="post"', form, re.I):
+                    checked += 1
+                    assert 'name="csrf_token"' in form, f"{host}{path}: {form[:200]}"
+    assert checked >= 5, "the crawl should meet the sign-in, sign-out, erase and members forms"
+
+
+def test_a_post_without_the_token_is_refused(database: object, onboarded: Path, app: Flask) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    response = client.post(
+        "/login/magic", data={"email": "a@example.fr"}, headers={"Host": "poitiers.localhost"}
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Ce formulaire a expiré" in body and "Traceback" not in body
