@@ -40,6 +40,10 @@ run: install demo
 demo: install
 	$(BIN)/flask --app agora db upgrade
 	$(BIN)/flask --app agora tenants apply tenants/
+	$(BIN)/flask --app agora identity create-account equipe@cooperative.example
+	$(BIN)/flask --app agora identity assign-staff equipe@cooperative.example poitiers
+	$(BIN)/flask --app agora identity assign-staff equipe@cooperative.example grenoble
+	$(BIN)/flask --app agora identity grant mairie@poitiers.example poitiers commune_admin
 
 ## make test: set up, then lint, type-check and run the whole test suite
 test: install lint typecheck pytest

@@ -77,6 +77,21 @@ def _sign_in(
     return client.get(_path(answer.headers["Location"]), headers=host)
 
 
+def _sign_out(client: FlaskClient, provider: TestProvider, host: dict[str, str] = POITIERS) -> None:
+    """Sign out of the site and of the provider (RP-initiated logout), back to the site."""
+    logout = client.post("/logout", headers=host)
+    assert logout.headers["Location"].startswith("http://auth.localhost/oidc/logout?")
+    to_provider = client.get(_path(logout.headers["Location"]), headers=AUTH)
+    end_session = to_provider.headers["Location"]
+    assert end_session.startswith(provider.end_session_endpoint)
+    assert "id_token_hint=" in end_session and "state=" in end_session
+    back = provider.visit(end_session)
+    assert back.startswith(LOGGED_OUT)
+    home = client.get(_path(back), headers=AUTH)
+    assert home.status_code == 302 and home.headers["Location"] == f"http://{host['Host']}/"
+    assert not _signed_in(client, host)
+
+
 def _signed_in(client: FlaskClient, host: dict[str, str] = POITIERS) -> bool:
     return client.get("/me/data", headers=host).status_code == 200
 
@@ -105,17 +120,8 @@ def test_franceconnect_sign_in_and_logout(
     # The same person signing in again gets the same account.
     first_id = data["account"]["id"]
 
-    logout = client.post("/logout", headers=POITIERS)
-    assert logout.headers["Location"].startswith("http://auth.localhost/oidc/logout?")
-    to_provider = client.get(_path(logout.headers["Location"]), headers=AUTH)
-    end_session = to_provider.headers["Location"]
-    assert end_session.startswith(franceconnect.end_session_endpoint)
-    assert "id_token_hint=" in end_session and "state=" in end_session
-    back = franceconnect.visit(end_session)
-    assert back.startswith(LOGGED_OUT)
-    home = client.get(_path(back), headers=AUTH)
-    assert home.status_code == 302 and home.headers["Location"] == "http://poitiers.localhost/"
-    assert not _signed_in(client)
+    _sign_out(client, franceconnect)
+    assert franceconnect.logouts, "the provider's session must be ended too"
 
     franceconnect.login_as("fc-0001")
     _sign_in(client, franceconnect, "franceconnect")
@@ -211,6 +217,7 @@ def test_proconnect_matches_agents_by_email_and_siret(
         json_of(client.get("/me/data.json", headers=POITIERS))["account"]["email"]
         == "n.benali@poitiers.fr"
     )
+    _sign_out(client, proconnect)
 
 
 def test_proconnect_refuses_another_organisation(
@@ -242,6 +249,7 @@ def test_staff_sign_in_with_their_own_provider(
     final = _sign_in(client, provider, "staff", host=CONSOLE)
     assert final.status_code == 302
     assert "Grenoble" in client.get("/", headers=CONSOLE).get_data(as_text=True)
+    _sign_out(client, provider, host=CONSOLE)
 
     client = app.test_client()  # another browser
     provider.set_user("stranger", {"name": "X", "email": "x@example.org"})

@@ -23,6 +23,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "AGORA_REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # If Redis goes away, keep limiting per process rather than not at all.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "AGORA_SMTP_URL": os.environ.get("AGORA_SMTP_URL") or None,
         "AGORA_MAIL_FROM": os.environ.get(

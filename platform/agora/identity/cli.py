@@ -69,16 +69,7 @@ def grant(email: str, slug: str, role: str) -> None:
     """Grant ROLE in commune SLUG to EMAIL."""
     tenant, account = _tenant(slug), get_or_create_account(db.session, email)
     with tenant_scope(db.session, tenant.id):
-        row = grant_role(db.session, tenant, account, Role(role), granted_by="cli")
-        audit.record(
-            db.session,
-            tenant,
-            actor="cli",
-            action="identity.role_granted",
-            object_type="role_grant",
-            object_id=row.id,
-            details={"account": account.id, "role": role},
-        )
+        grant_role(db.session, tenant, account, Role(role), granted_by="cli")
     db.session.commit()
     click.echo(f"{email} is {role} in {slug}")
 

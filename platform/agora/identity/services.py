@@ -11,6 +11,7 @@ from typing import Any
 import pyotp
 from sqlalchemy import delete, select
 
+from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.identity import crypto
 from agora.identity.models import (
@@ -117,12 +118,22 @@ def needs_second_factor(session: DbSession, account: Account) -> bool:
 def grant_role(
     session: DbSession, tenant: Tenant, account: Account, role: Role, granted_by: str
 ) -> RoleGrant:
+    """Grant ``role`` (once: an active grant is returned as is), recorded in the audit log."""
     existing = next((g for g in active_grants(session, account, tenant) if g.role == role), None)
     if existing is not None:
         return existing
     grant = RoleGrant(tenant_id=tenant.id, account_id=account.id, role=role, granted_by=granted_by)
     session.add(grant)
     session.flush()
+    audit.record(
+        session,
+        tenant,
+        actor=granted_by,
+        action="identity.role_granted",
+        object_type="role_grant",
+        object_id=grant.id,
+        details={"account": account.id, "role": role.value},
+    )
     return grant
 
 

@@ -470,16 +470,7 @@ def grant_member_role() -> Response:
     if "@" not in email or role == Role.CONSULTANCY_STAFF:
         abort(422, description=_("Please enter a valid e-mail address and role."))
     account = get_or_create_account(db.session, email)
-    grant = grant_role(db.session, tenant, account, role, granted_by=actor(current_account()))
-    audit.record(
-        db.session,
-        tenant,
-        actor=actor(current_account()),
-        action="identity.role_granted",
-        object_type="role_grant",
-        object_id=grant.id,
-        details={"account": account.id, "role": role.value},
-    )
+    grant_role(db.session, tenant, account, role, granted_by=actor(current_account()))
     db.session.commit()
     return redirect("/admin/members")
 
