@@ -8,12 +8,13 @@ distributed by tenant (Citus).
 
 from __future__ import annotations
 
+import enum
 import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, MetaData
+from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, ForeignKeyConstraint, MetaData
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -56,6 +57,25 @@ def new_id() -> int:
     cluster), and are not guessable one from another.
     """
     return (int(time.time() * 1000) << 20) | secrets.randbits(20)
+
+
+def new_random_id() -> int:
+    """A 62-bit identifier with no time in it, for rows that must not be linkable by order
+    (the votes of a secret ballot and the register of who voted)."""
+    return secrets.randbits(62)
+
+
+def tenant_fk(column: str, target: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """``(tenant_id, column) → target(tenant_id, id)``: the database refuses a link between
+    two communes."""
+    return ForeignKeyConstraint(
+        ["tenant_id", column], [f"{target}.tenant_id", f"{target}.id"], ondelete=ondelete
+    )
+
+
+def str_enum(kind: type[enum.Enum]) -> Enum:
+    """A string column holding an enum's values (no database enum type: easy migrations)."""
+    return Enum(kind, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
 
 
 def utcnow() -> datetime:

@@ -1,5 +1,24 @@
 """Every model of every capability, imported in one place so the metadata is complete."""
 
+from agora.assembly.models import (
+    ActionPlan,
+    AssemblySession,
+    Ballot,
+    BallotOption,
+    BallotVoter,
+    Body,
+    CharterVersion,
+    CheckIn,
+    CouncilDeliberation,
+    Edition,
+    FeasibilityNote,
+    Measure,
+    Membership,
+    Person,
+    Proposal,
+    Subject,
+    Vote,
+)
 from agora.audit.models import AuditEvent
 from agora.identity.models import (
     Account,
@@ -9,10 +28,30 @@ from agora.identity.models import (
     RoleGrant,
     StaffAssignment,
 )
+from agora.programme.models import Programme, ProgrammeSession
 from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
 
 __all__ = [
     "Account",
+    "ActionPlan",
+    "AssemblySession",
+    "Ballot",
+    "BallotOption",
+    "BallotVoter",
+    "Body",
+    "CharterVersion",
+    "CheckIn",
+    "CouncilDeliberation",
+    "Edition",
+    "FeasibilityNote",
+    "Measure",
+    "Membership",
+    "Person",
+    "Programme",
+    "ProgrammeSession",
+    "Proposal",
+    "Subject",
+    "Vote",
     "AuditEvent",
     "ExternalIdentity",
     "IdentityProvider",

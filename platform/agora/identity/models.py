@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
-    Enum,
     ForeignKey,
     LargeBinary,
     String,
@@ -19,11 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agora.db import Base, TenantEntity, new_id, utcnow
-
-
-def _enum(kind: type[enum.Enum]) -> Enum:
-    return Enum(kind, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+from agora.db import Base, TenantEntity, new_id, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -96,7 +91,7 @@ class RoleGrant(TenantEntity, Base):
     account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("account.id", ondelete="CASCADE")
     )
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
     granted_by: Mapped[str] = mapped_column(String(200))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -116,7 +111,7 @@ class LoginToken(Base):
     __tablename__ = "login_token"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    purpose: Mapped[TokenPurpose] = mapped_column(_enum(TokenPurpose))
+    purpose: Mapped[TokenPurpose] = mapped_column(str_enum(TokenPurpose))
     account_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("account.id", ondelete="CASCADE")
     )
@@ -141,7 +136,7 @@ class IdentityProvider(TenantEntity, Base):
     __tablename__ = "identity_provider"
     __table_args__ = (UniqueConstraint("tenant_id", "kind"),)
 
-    kind: Mapped[ProviderKind] = mapped_column(_enum(ProviderKind))
+    kind: Mapped[ProviderKind] = mapped_column(str_enum(ProviderKind))
     discovery_url: Mapped[str] = mapped_column(String(500))
     client_id: Mapped[str] = mapped_column(String(200))
     #: Encrypted with the platform key (identity.crypto), never stored in clear.

@@ -1,0 +1,1 @@
+"""The consultancy's support programme: phases and sessions per commune, timelines, calendar."""
