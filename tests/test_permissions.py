@@ -76,15 +76,17 @@ def _urls(app: Flask, grant_id: int) -> list[tuple[str, str, str]]:
         "grant_id": grant_id,
         "kind": "franceconnect",
         "slug": "poitiers",
+        "year": 2025,
         "filename": "agora.css",
     }
     urls = []
     for rule in app.url_map.iter_rules():
         path = rule.rule
         for argument in rule.arguments:
-            path = path.replace(f"<{argument}>", str(samples[argument]))
-            path = path.replace(f"<int:{argument}>", str(samples[argument]))
-            path = path.replace(f"<path:{argument}>", str(samples[argument]))
+            # Row ids need not exist: the policy answers before any row is looked up.
+            sample = str(samples.get(argument, 1))
+            for converter in ("", "int:", "path:"):
+                path = path.replace(f"<{converter}{argument}>", sample)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             urls.append((rule.endpoint, method, path))
     return urls
@@ -112,6 +114,8 @@ def _global_roles(person: Person) -> frozenset[str]:
 
 
 def _outcome(response: Any) -> str:
+    if response.status_code >= 500:
+        return "server error"
     if response.status_code == 404:
         return "not found"
     if response.status_code == 403:

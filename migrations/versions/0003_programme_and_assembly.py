@@ -4,7 +4,7 @@ action plans, measures and the council's deliberation.
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-25 20:36:43.034898
+Create Date: 2026-11-25 20:40:17.310874
 
 """
 import sqlalchemy as sa
@@ -263,13 +263,15 @@ def upgrade():
     sa.Column('session_id', sa.BigInteger(), nullable=False),
     sa.Column('person_id', sa.BigInteger(), nullable=False),
     sa.Column('origin', sa.String(length=40), nullable=False),
+    sa.Column('voting_code_hash', sa.String(length=64), nullable=False),
     sa.Column('checked_in_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id', 'person_id'], ['person.tenant_id', 'person.id'], name=op.f('fk_check_in_tenant_id_person_id_person')),
     sa.ForeignKeyConstraint(['tenant_id', 'session_id'], ['assembly_session.tenant_id', 'assembly_session.id'], name=op.f('fk_check_in_tenant_id_session_id_assembly_session'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_check_in_tenant_id_tenant'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_check_in')),
-    sa.UniqueConstraint('tenant_id', 'session_id', 'person_id', name=op.f('uq_check_in_tenant_id_session_id_person_id'))
+    sa.UniqueConstraint('tenant_id', 'session_id', 'person_id', name=op.f('uq_check_in_tenant_id_session_id_person_id')),
+    sa.UniqueConstraint('tenant_id', 'session_id', 'voting_code_hash', name=op.f('uq_check_in_tenant_id_session_id_voting_code_hash'))
     )
     op.create_table('feasibility_note',
     sa.Column('tenant_id', sa.BigInteger(), nullable=False),

@@ -61,7 +61,12 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
 
     # Importing the models registers every table on the metadata (migrations compare it).
-    from agora import models  # noqa: F401
+    from agora import (
+        demo,
+        models,  # noqa: F401
+    )
+    from agora.assembly import admin as assembly_admin
+    from agora.assembly import views as assembly_views
     from agora.audit import cli as audit_cli
     from agora.audit import jobs as audit_jobs  # noqa: F401  (registers the jobs)
     from agora.identity import access as identity_access
@@ -69,6 +74,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     from agora.identity import jobs as identity_jobs  # noqa: F401
     from agora.identity import views as identity_views
     from agora.jobs import cli as jobs_cli
+    from agora.programme import views as programme_views
     from agora.tenancy import cli as tenancy_cli
     from agora.tenancy import context
     from agora.web import init_app as init_web
@@ -77,10 +83,14 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     identity_access.init_app(app)  # after the commune is resolved: roles are per commune
     init_web(app)
     app.register_blueprint(identity_views.bp)
+    app.register_blueprint(programme_views.bp)
+    app.register_blueprint(assembly_views.bp)
+    app.register_blueprint(assembly_admin.bp)
     tenancy_cli.init_app(app)
     audit_cli.init_app(app)
     jobs_cli.init_app(app)
     identity_cli.init_app(app)
+    demo.init_app(app)
 
     app.config["TRUSTED_HOSTS"] = [*app.config["TRUSTED_HOSTS"], *_trusted_custom_domains(app)]
     return app

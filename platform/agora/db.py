@@ -14,7 +14,15 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, ForeignKeyConstraint, MetaData
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    ForeignKeyConstraint,
+    MetaData,
+    TypeDecorator,
+)
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -78,6 +86,29 @@ def str_enum(kind: type[enum.Enum]) -> Enum:
     return Enum(kind, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment, always stored in UTC and always read back with its time zone.
+
+    SQLite keeps no time zone: without this, an aware datetime would be stored as its local
+    wall-clock time and read back naive.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: give a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -114,4 +145,4 @@ class TenantEntity(TenantOwned):
     __abstract__ = True
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id, sort_order=-10)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

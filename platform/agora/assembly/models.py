@@ -12,7 +12,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -21,7 +20,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agora.db import Base, TenantEntity, TenantOwned, new_random_id, str_enum, tenant_fk, utcnow
+from agora.db import (
+    Base,
+    TenantEntity,
+    TenantOwned,
+    UtcDateTime,
+    new_random_id,
+    str_enum,
+    tenant_fk,
+    utcnow,
+)
 
 
 class EditionStatus(enum.StrEnum):
@@ -67,7 +75,7 @@ class Body(TenantEntity, Base):
     powers: Mapped[list[str]] = mapped_column(JSON)
     openness: Mapped[str] = mapped_column(String(20))
     status: Mapped[BodyStatus] = mapped_column(str_enum(BodyStatus), default=BodyStatus.TO_COMPOSE)
-    installed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    installed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Person(TenantEntity, Base):
@@ -103,7 +111,7 @@ class Membership(TenantEntity, Base):
     voting_right: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[MembershipStatus] = mapped_column(str_enum(MembershipStatus))
     replaced_by_id: Mapped[int | None] = mapped_column(BigInteger)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class CharterStatus(enum.StrEnum):
@@ -127,10 +135,10 @@ class CharterVersion(TenantEntity, Base):
     template_key: Mapped[str] = mapped_column(String(100))
     config_version: Mapped[int] = mapped_column(Integer)
     status: Mapped[CharterStatus] = mapped_column(str_enum(CharterStatus))
-    validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    adopted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    validated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    adopted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     council_reference: Mapped[str] = mapped_column(String(100), default="")
-    in_force_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    in_force_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SubjectStatus(enum.StrEnum):
@@ -174,7 +182,7 @@ class AssemblySession(TenantEntity, Base):
     body_id: Mapped[int] = mapped_column(BigInteger)
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
     venue: Mapped[str] = mapped_column(String(300), default="")
     agenda: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[AssemblySessionStatus] = mapped_column(
@@ -190,12 +198,15 @@ class CheckIn(TenantEntity, Base):
         tenant_fk("session_id", "assembly_session", ondelete="CASCADE"),
         tenant_fk("person_id", "person"),
         UniqueConstraint("tenant_id", "session_id", "person_id"),
+        UniqueConstraint("tenant_id", "session_id", "voting_code_hash"),
     )
 
     session_id: Mapped[int] = mapped_column(BigInteger)
     person_id: Mapped[int] = mapped_column(BigInteger)
     origin: Mapped[str] = mapped_column(String(40))
-    checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: SHA-256 of the voting code handed to the person (the code itself is never stored).
+    voting_code_hash: Mapped[str] = mapped_column(String(64))
+    checked_in_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ProposalStatus(enum.StrEnum):
@@ -259,7 +270,7 @@ class Ballot(TenantEntity, Base):
     method: Mapped[str] = mapped_column(String(40))
     secret: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[BallotStatus] = mapped_column(str_enum(BallotStatus))
-    closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     runoff_of_id: Mapped[int | None] = mapped_column(BigInteger)
     #: The tally, quorum report and tie-break record, as published.
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -328,7 +339,7 @@ class ActionPlan(TenantEntity, Base):
     edition_id: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[PlanStatus] = mapped_column(str_enum(PlanStatus))
     adopted_ballot_id: Mapped[int | None] = mapped_column(BigInteger)
-    transmitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    transmitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class MeasureStatus(enum.StrEnum):
@@ -368,7 +379,7 @@ class Measure(TenantEntity, Base):
     )
     status_note: Mapped[str] = mapped_column(Text, default="")
     due_on: Mapped[date | None] = mapped_column(Date)
-    status_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class CouncilOutcome(enum.StrEnum):

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String
+from sqlalchemy import JSON, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agora.db import Base, TenantOwned, utcnow
+from agora.db import Base, TenantOwned, UtcDateTime, utcnow
 
 
 class AuditEvent(TenantOwned, Base):
@@ -16,7 +16,7 @@ class AuditEvent(TenantOwned, Base):
     __tablename__ = "audit_event"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-10)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(100))
     object_type: Mapped[str] = mapped_column(String(100))

@@ -10,7 +10,6 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    DateTime,
     ForeignKey,
     LargeBinary,
     String,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agora.db import Base, TenantEntity, new_id, str_enum, utcnow
+from agora.db import Base, TenantEntity, UtcDateTime, new_id, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -47,10 +46,10 @@ class Account(Base):
     #: TOTP secret, encrypted (see identity.crypto); required for staff.
     totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     #: Set when the person asked for erasure: personal fields are then pseudonymised.
-    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ExternalIdentity(Base):
@@ -66,7 +65,7 @@ class ExternalIdentity(Base):
     provider: Mapped[str] = mapped_column(String(40))
     issuer: Mapped[str] = mapped_column(String(300))
     subject: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class StaffAssignment(Base):
@@ -80,7 +79,7 @@ class StaffAssignment(Base):
     tenant_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class RoleGrant(TenantEntity, Base):
@@ -93,7 +92,7 @@ class RoleGrant(TenantEntity, Base):
     )
     role: Mapped[Role] = mapped_column(str_enum(Role))
     granted_by: Mapped[str] = mapped_column(String(200))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class TokenPurpose(enum.StrEnum):
@@ -120,9 +119,9 @@ class LoginToken(Base):
     #: needed to sign out of the provider.
     method: Mapped[str] = mapped_column(String(40))
     id_token: Mapped[str | None] = mapped_column(String(8000))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ProviderKind(enum.StrEnum):

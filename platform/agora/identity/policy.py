@@ -15,6 +15,9 @@ AUTHENTICATED = "authenticated"
 PLATFORM_ADMIN = "platform_admin"
 STAFF = Role.CONSULTANCY_STAFF.value
 COMMUNE_ADMIN = Role.COMMUNE_ADMIN.value
+ELECTED = Role.ELECTED.value
+AGENT = Role.AGENT.value
+FACILITATOR = Role.FACILITATOR.value
 
 #: action → the roles allowed to perform it.
 POLICY: dict[str, frozenset[str]] = {
@@ -24,6 +27,25 @@ POLICY: dict[str, frozenset[str]] = {
     "console.read": frozenset({PLATFORM_ADMIN, STAFF}),
     "members.read": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
     "members.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
+    # The support programme: followed by the commune's elected members and agents.
+    "programme.read": frozenset(
+        {PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN, ELECTED, AGENT, FACILITATOR}
+    ),
+    "programme.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
+    # The assembly. Body-level rules (who authored a proposal, who is in a closed body's
+    # electorate, which body may certify) are checked by the assembly services.
+    "assembly.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN, FACILITATOR}),
+    "charter.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
+    "subject.submit": frozenset({AUTHENTICATED}),
+    "subject.review": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN, AGENT}),
+    "proposal.edit": frozenset({AUTHENTICATED}),
+    "feasibility.annotate": frozenset({AGENT, COMMUNE_ADMIN}),
+    # In an open session the voting code handed at check-in is the right to vote; in a
+    # closed body, membership with a voting right (both checked by the ballot service).
+    "vote.cast": frozenset({ANYONE}),
+    "ballot.certify": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
+    "council.record": frozenset({COMMUNE_ADMIN}),
+    "measure.update": frozenset({COMMUNE_ADMIN, AGENT, ELECTED}),
 }
 
 
@@ -70,6 +92,58 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "identity.members": RouteRule("members.read", "tenant"),
     "identity.grant_role": RouteRule("members.manage", "tenant"),
     "identity.revoke_role": RouteRule("members.manage", "tenant"),
+    "programme.timeline": RouteRule("programme.read", "tenant"),
+    "programme.instantiate": RouteRule("programme.manage", "tenant"),
+    "programme.session_detail": RouteRule("programme.read", "tenant"),
+    "programme.change_status": RouteRule("programme.manage", "tenant"),
+    "programme.accept_deliverable": RouteRule("programme.manage", "tenant"),
+    "programme.calendar_feed": RouteRule("public.read", "tenant"),
+    "programme.across_communes": RouteRule("console.read", "platform"),
+    "assembly.edition_page": RouteRule("public.read", "tenant"),
+    "assembly.subject_page": RouteRule("public.read", "tenant"),
+    "assembly.submit_subject": RouteRule("subject.submit", "tenant"),
+    "assembly.proposal_page": RouteRule("public.read", "tenant"),
+    "assembly.note_page": RouteRule("public.read", "tenant"),
+    "assembly.edit_proposal": RouteRule("proposal.edit", "tenant"),
+    "assembly.annotate_proposal": RouteRule("feasibility.annotate", "tenant"),
+    "assembly.ballot_page": RouteRule("public.read", "tenant"),
+    "assembly.option_page": RouteRule("public.read", "tenant"),
+    "assembly.cast_vote": RouteRule("vote.cast", "tenant"),
+    "assembly.charter_page": RouteRule("public.read", "tenant"),
+    "assembly.charter_version": RouteRule("public.read", "tenant"),
+    "assembly.charter_pdf": RouteRule("public.read", "tenant"),
+    "assembly.measure_page": RouteRule("public.read", "tenant"),
+    "assembly.update_measure": RouteRule("measure.update", "tenant"),
+    "assembly.council_page": RouteRule("public.read", "tenant"),
+    "assembly.deliberation_page": RouteRule("public.read", "tenant"),
+    "assembly.sessions_calendar": RouteRule("public.read", "tenant"),
+    "assembly.decisions_csv": RouteRule("public.read", "tenant"),
+    "assembly_admin.dashboard": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.open_edition": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.advance_edition": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.body_page": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.membership_page": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.person_page": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.add_member": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.install_body": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.review_subject": RouteRule("subject.review", "tenant"),
+    "assembly_admin.plan_session": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.session_page": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.check_in_page": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.session_status": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.check_in": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.open_ballot": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.close_ballot": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.open_runoff": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.break_tie": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.certify_ballot": RouteRule("ballot.certify", "tenant"),
+    "assembly_admin.ballot_not_decided": RouteRule("ballot.certify", "tenant"),
+    "assembly_admin.draft_proposal": RouteRule("proposal.edit", "tenant"),
+    "assembly_admin.draft_charter": RouteRule("charter.manage", "tenant"),
+    "assembly_admin.advance_charter": RouteRule("charter.manage", "tenant"),
+    "assembly_admin.transmit_plan": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.deliberation_form": RouteRule("council.record", "tenant"),
+    "assembly_admin.record_deliberation": RouteRule("council.record", "tenant"),
 }
 
 

@@ -4,10 +4,10 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agora.db import Base, TenantEntity, str_enum, tenant_fk
+from agora.db import Base, TenantEntity, UtcDateTime, str_enum, tenant_fk
 
 
 class ProgrammeStatus(enum.StrEnum):
@@ -53,7 +53,7 @@ class ProgrammeSession(TenantEntity, Base):
     number: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(300))
-    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scheduled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     remote: Mapped[bool] = mapped_column(Boolean, default=False)
     venue: Mapped[str] = mapped_column(String(300), default="")
     agenda: Mapped[str] = mapped_column(Text, default="")

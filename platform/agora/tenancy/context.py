@@ -11,7 +11,7 @@ from agora.extensions import db
 from agora.plugins.manager import TenantHooks, get_registry
 from agora.tenancy.config import TenantConfig
 from agora.tenancy.isolation import bind_tenant
-from agora.tenancy.models import Tenant
+from agora.tenancy.models import Tenant, TenantConfigVersion
 from agora.tenancy.services import PUBLIC_STATUSES, current_config, resolve_host
 
 Model = TypeVar("Model")
@@ -71,6 +71,12 @@ def tenant_config() -> TenantConfig:
             abort(404)
         config = g.tenant_config = TenantConfig(version.document)
     return config
+
+
+def hooks_at(version: int) -> TenantHooks:
+    """The hooks as configured by version ``version`` (an edition keeps the one it started with)."""
+    row = get_owned_or_404(TenantConfigVersion, version)
+    return get_registry().view(TenantConfig(row.document))
 
 
 def tenant_hooks() -> TenantHooks:

@@ -7,9 +7,24 @@ from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    HTTPException,
+    InternalServerError,
+    UnprocessableEntity,
+)
 
+from agora.errors import DomainError
+from agora.extensions import db
 from agora.web import console, filters, public
+
+_STATUS_EXCEPTIONS: dict[int, type[HTTPException]] = {
+    403: Forbidden,
+    409: Conflict,
+    422: UnprocessableEntity,
+}
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -72,6 +87,11 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
     )
 
 
+def _domain_error(error: DomainError) -> tuple[str, int]:
+    db.session.rollback()  # a refusal writes nothing
+    return _error_page(_STATUS_EXCEPTIONS[error.status](description=error.message))
+
+
 def _unexpected_error(error: Exception) -> tuple[str, int]:
     # The traceback goes to the log; the visitor never sees it.
     current_app.logger.exception("unexpected error", exc_info=error)
@@ -91,5 +111,6 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
     app.after_request(_add_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _unexpected_error)

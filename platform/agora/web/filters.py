@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import tomli_w
 from flask import Flask, current_app, g, request
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
+from agora.plugins.contracts import ORIGINS
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES
+from agora.voting.ballots import FRENCH_SIX_GRADES
 from agora.web.labels import TEMPLATE_LABELS
 
 
 def _datetime(moment: datetime) -> str:
     if moment.tzinfo is None:  # SQLite returns naive UTC datetimes
         moment = moment.replace(tzinfo=UTC)
-    return str(format_datetime(moment, "medium"))
+    return str(format_datetime(moment, "d MMMM y, HH:mm"))
+
+
+def _date(day: date) -> str:
+    return str(format_date(day, "long"))
 
 
 def _number(value: int | float) -> str:
@@ -38,9 +44,12 @@ def tenant_url(tenant: Tenant) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(_datetime, "datetime")
     app.add_template_filter(_number, "number")
+    app.add_template_filter(_date, "date")
     app.add_template_filter(_toml, "toml")
     app.add_template_global(tenant_url)
     app.add_template_global(get_locale)
+    app.jinja_env.globals["grade_labels"] = FRENCH_SIX_GRADES.labels
+    app.jinja_env.globals["origins"] = ORIGINS
     app.jinja_env.globals["public_statuses"] = frozenset(s.value for s in PUBLIC_STATUSES)
     app.context_processor(lambda: TEMPLATE_LABELS)
     # Every page on a commune's host knows its commune (layouts name it).

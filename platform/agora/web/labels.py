@@ -25,6 +25,7 @@ ORIGINS = Labels(
     drawn=_l("residents drawn by lot"),
     volunteer=_l("volunteer residents"),
     elected=_l("elected members"),
+    other=_l("others"),
     elected_majority=_l("elected members of the majority"),
     elected_opposition=_l("elected members of the opposition"),
     agent=_l("municipal agents"),
@@ -83,7 +84,129 @@ ROLES = Labels(
     resident=_l("resident"),
 )
 
+TIMELINE = Labels(
+    done=_l("done"),
+    late=_l("late"),
+    next=_l("next"),
+    upcoming=_l("to come"),
+    postponed=_l("postponed"),
+    cancelled=_l("cancelled"),
+)
+SESSION_STATUSES = Labels(
+    planned=_l("planned"),
+    confirmed=_l("confirmed"),
+    held=_l("held"),
+    minutes_published=_l("minutes published"),
+    postponed=_l("postponed"),
+    cancelled=_l("cancelled"),
+)
+DELIVERABLES = Labels(
+    communication_plan=_l("communication plan"),
+    purpose_text=_l("purpose text"),
+    charter_draft=_l("draft internal rules"),
+    charter=_l("internal rules"),
+    facilitator_kit=_l("facilitator kit"),
+    draw_protocol=_l("draw protocol"),
+)
+TIE_BREAKS = Labels(
+    method=_l("the voting method's own rule"),
+    runoff=_l("a run-off between the tied options"),
+    lot=_l("a public draw by lot"),
+)
+
+EDITION_STATUSES = Labels(
+    planned=_l("in preparation"),
+    subject_call=_l("call for subjects"),
+    subject_selected=_l("subject chosen"),
+    deliberating=_l("deliberation"),
+    plan_adopted=_l("action plan adopted"),
+    transmitted=_l("transmitted to the council"),
+    council_decided=_l("decided by the council"),
+    follow_up=_l("follow-up"),
+    closed=_l("closed"),
+)
+SUBJECT_STATUSES = Labels(
+    submitted=_l("submitted"),
+    admissible=_l("admissible"),
+    inadmissible=_l("inadmissible"),
+    selected=_l("chosen"),
+    not_selected=_l("not chosen"),
+)
+BALLOT_STATUSES = Labels(
+    open=_l("open"), closed=_l("closed"), certified=_l("certified"), not_decided=_l("not decided")
+)
+PROPOSAL_STATUSES = Labels(
+    draft=_l("draft"),
+    in_feasibility_review=_l("feasibility review"),
+    final=_l("final"),
+    adopted=_l("adopted"),
+    rejected=_l("rejected"),
+)
+PLAN_STATUSES = Labels(
+    draft=_l("draft"),
+    adopted=_l("adopted by the assembly"),
+    transmitted=_l("transmitted to the council"),
+    council_decided=_l("decided by the council"),
+)
+OUTCOMES = Labels(
+    adopted_as_is=_l("adopted as is"),
+    adopted_with_amendments=_l("adopted with amendments"),
+    partially_adopted=_l("partially adopted"),
+    rejected=_l("rejected"),
+    referred_to_local_referendum=_l("referred to a local referendum"),
+    postponed=_l("postponed"),
+)
+RESPONSES = Labels(
+    accepted=_l("accepted as voted"),
+    modified=_l("modified"),
+    rejected=_l("rejected"),
+    deferred=_l("deferred"),
+)
+MEASURE_STATUSES = Labels(
+    planned=_l("planned"),
+    in_progress=_l("in progress"),
+    delayed=_l("delayed"),
+    done=_l("done"),
+    abandoned=_l("abandoned"),
+)
+VERDICTS = Labels(
+    feasible=_l("feasible"),
+    feasible_with_conditions=_l("feasible with conditions"),
+    not_feasible=_l("not feasible"),
+)
+NOTE_KINDS = Labels(
+    technical=_l("technical"), legal=_l("legal"), budget=_l("budget"), staff=_l("staff")
+)
+CHARTER_STATUSES = Labels(
+    draft=_l("draft"),
+    validated=_l("validated by the group"),
+    adopted=_l("adopted by the council"),
+    in_force=_l("in force"),
+    superseded=_l("superseded"),
+)
+BODY_STATUSES = Labels(
+    to_compose=_l("to compose"), installed=_l("installed"), dissolved=_l("dissolved")
+)
+ASSEMBLY_SESSION_STATUSES = Labels(planned=_l("planned"), open=_l("open"), closed=_l("closed"))
+
 TEMPLATE_LABELS = {
+    "edition_status_labels": EDITION_STATUSES,
+    "subject_status_labels": SUBJECT_STATUSES,
+    "ballot_status_labels": BALLOT_STATUSES,
+    "proposal_status_labels": PROPOSAL_STATUSES,
+    "plan_status_labels": PLAN_STATUSES,
+    "outcome_labels": OUTCOMES,
+    "response_labels": RESPONSES,
+    "measure_status_labels": MEASURE_STATUSES,
+    "verdict_labels": VERDICTS,
+    "note_kind_labels": NOTE_KINDS,
+    "charter_status_labels": CHARTER_STATUSES,
+    "body_status_labels": BODY_STATUSES,
+    "assembly_session_status_labels": ASSEMBLY_SESSION_STATUSES,
+    "timeline_labels": TIMELINE,
+    "session_status_labels": SESSION_STATUSES,
+    "deliverable_labels": DELIVERABLES,
+    "tie_break_labels": TIE_BREAKS,
     "role_labels": ROLES,
     "power_labels": POWERS,
     "origin_labels": ORIGINS,

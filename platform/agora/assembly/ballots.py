@@ -1,0 +1,348 @@
+"""Ballots in the database, counted by the pure engine in :mod:`agora.voting`.
+
+One vote per eligible person: the register of voters (``ballot_voter``) has the person in its
+primary key, so a second vote — even two at the same instant — is refused by the database.
+For a secret ballot the vote itself carries no person, only the voter's origin (for the
+breakdown); neither table has a time column nor ordered ids, so the two cannot be matched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from agora.assembly.bodies import membership_of
+from agora.assembly.models import (
+    AssemblySession,
+    AssemblySessionStatus,
+    Ballot,
+    BallotOption,
+    BallotStatus,
+    BallotVoter,
+    Body,
+    CheckIn,
+    Membership,
+    MembershipStatus,
+    Person,
+    Vote,
+)
+from agora.assembly.sessions import voting_code_hash
+from agora.audit import services as audit
+from agora.db import DbSession, utcnow
+from agora.errors import Conflict, Forbidden, Invalid
+from agora.plugins.contracts import DecisionRule
+from agora.tenancy.models import Tenant
+from agora.voting import quorum, tiebreak
+from agora.voting.ballots import (
+    OPTION_METHODS,
+    InvalidVote,
+    parse_payload,
+    payload_to_json,
+    validate_vote,
+)
+from agora.voting.ballots import Vote as CountedVote
+from agora.voting.methods import Result, tally
+
+#: What a commune offers when a decisive ballot misses its quorum.
+QUORUM_FALLBACK = "reconvene the body within 30 days; the vote stands as indicative"
+
+
+@dataclass(frozen=True)
+class NewOption:
+    label: str
+    subject_id: int | None = None
+    proposal_id: int | None = None
+
+
+def options_of(session: DbSession, ballot: Ballot) -> list[BallotOption]:
+    return list(
+        session.execute(
+            select(BallotOption)
+            .where(BallotOption.tenant_id == ballot.tenant_id, BallotOption.ballot_id == ballot.id)
+            .order_by(BallotOption.position)
+        ).scalars()
+    )
+
+
+def open_ballot(
+    session: DbSession,
+    tenant: Tenant,
+    rule: DecisionRule,
+    assembly_session: AssemblySession,
+    body: Body,
+    question: str,
+    options: list[NewOption],
+    actor: str,
+    *,
+    secret: bool = True,
+    runoff_of: Ballot | None = None,
+) -> Ballot:
+    if assembly_session.status != AssemblySessionStatus.OPEN:
+        raise Conflict("ballots are opened during an open session")
+    if rule.method in OPTION_METHODS and len(options) < 2:
+        raise Invalid(f"a {rule.method} ballot needs at least two options")
+    ballot = Ballot(
+        tenant_id=tenant.id,
+        session_id=assembly_session.id,
+        body_id=body.id,
+        decision=rule.decision,
+        question=question.strip(),
+        method=rule.method,
+        secret=secret,
+        status=BallotStatus.OPEN,
+        runoff_of_id=runoff_of.id if runoff_of else None,
+    )
+    session.add(ballot)
+    session.flush()
+    for position, option in enumerate(options if rule.method in OPTION_METHODS else [], start=1):
+        session.add(
+            BallotOption(
+                tenant_id=tenant.id,
+                ballot_id=ballot.id,
+                position=position,
+                label=option.label,
+                subject_id=option.subject_id,
+                proposal_id=option.proposal_id,
+            )
+        )
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="ballot.opened",
+        object_type="ballot",
+        object_id=ballot.id,
+        details={"method": rule.method, "decision": rule.decision},
+        public=True,
+    )
+    session.flush()
+    return ballot
+
+
+def _electorate(
+    session: DbSession, ballot: Ballot, body: Body, person: Person | None, code: str | None
+) -> tuple[int, str]:
+    """The voter's person id and origin, if they belong to this ballot's electorate."""
+    if body.openness == "open_to_public":
+        # Everyone checked in at the session votes, with the code handed at check-in.
+        entry = session.execute(
+            select(CheckIn).where(
+                CheckIn.tenant_id == ballot.tenant_id,
+                CheckIn.session_id == ballot.session_id,
+                CheckIn.voting_code_hash == voting_code_hash(code or ""),
+            )
+        ).scalar_one_or_none()
+        if entry is None:
+            raise Forbidden("this voting code is not valid for this session")
+        return entry.person_id, entry.origin
+    membership = membership_of(session, body, person) if person is not None else None
+    if membership is None or not membership.voting_right:
+        raise Forbidden(f"you are not part of the electorate of the {body.name}")
+    return membership.person_id, membership.origin
+
+
+def cast(
+    session: DbSession,
+    tenant: Tenant,
+    ballot: Ballot,
+    body: Body,
+    payload: dict[str, Any],
+    *,
+    person: Person | None = None,
+    code: str | None = None,
+) -> None:
+    """Record one vote, or refuse with nothing stored."""
+    if ballot.status != BallotStatus.OPEN:
+        raise Conflict("this ballot is closed: your vote was not recorded")
+    voter_id, origin = _electorate(session, ballot, body, person, code)
+    option_ids = [str(option.id) for option in options_of(session, ballot)]
+    try:
+        parsed = parse_payload(payload)
+        validate_vote(ballot.method, option_ids, CountedVote(origin, parsed))
+    except InvalidVote as error:
+        raise Invalid(f"this vote cannot be counted: {error}") from error
+    try:
+        with session.begin_nested():
+            session.add(BallotVoter(tenant_id=tenant.id, ballot_id=ballot.id, person_id=voter_id))
+            session.add(
+                Vote(
+                    tenant_id=tenant.id,
+                    ballot_id=ballot.id,
+                    person_id=None if ballot.secret else voter_id,
+                    origin=origin,
+                    payload=payload_to_json(parsed),
+                )
+            )
+    except IntegrityError as error:
+        raise Conflict(
+            "you have already voted on this ballot: your second vote was not recorded"
+        ) from error
+
+
+def _turnout_context(session: DbSession, ballot: Ballot, body: Body) -> tuple[int, int, int | None]:
+    """(present, drawn present, voting members) for the quorum."""
+    origins = list(
+        session.execute(
+            select(CheckIn.origin).where(
+                CheckIn.tenant_id == ballot.tenant_id, CheckIn.session_id == ballot.session_id
+            )
+        ).scalars()
+    )
+    members = None
+    if body.openness != "open_to_public":
+        members = session.execute(
+            select(func.count()).where(
+                Membership.tenant_id == body.tenant_id,
+                Membership.body_id == body.id,
+                Membership.voting_right.is_(True),
+                Membership.status == MembershipStatus.ACTIVE,
+            )
+        ).scalar_one()
+    return len(origins), origins.count("drawn"), members
+
+
+def _tally(session: DbSession, ballot: Ballot, rule: DecisionRule) -> Result:
+    votes = session.execute(
+        select(Vote.origin, Vote.payload).where(
+            Vote.tenant_id == ballot.tenant_id, Vote.ballot_id == ballot.id
+        )
+    ).all()
+    option_ids = [str(option.id) for option in options_of(session, ballot)]
+    return tally(
+        ballot.method,
+        option_ids,
+        [CountedVote(origin, parse_payload(payload)) for origin, payload in votes],
+        rule,
+    )
+
+
+def close(
+    session: DbSession, tenant: Tenant, ballot: Ballot, body: Body, rule: DecisionRule, actor: str
+) -> None:
+    """Close the ballot, count it, check the quorum and apply the tie-break chain so far."""
+    if ballot.status != BallotStatus.OPEN:
+        raise Conflict("this ballot is not open")
+    ballot.status = BallotStatus.CLOSED
+    ballot.closes_at = utcnow()
+    result = _tally(session, ballot, rule)
+    present, drawn, members = _turnout_context(session, ballot, body)
+    report = quorum.check(rule.quorum, present, drawn, members)
+    ballot.result = {
+        "tally": result.to_json(),
+        "quorum": {
+            "met": report.met,
+            "present": present,
+            "drawn_present": drawn,
+            "reasons": [reason.message for reason in report.reasons],
+        },
+        "resolution": tiebreak.resolve(result, rule.tie_break).to_json(),
+    }
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="ballot.closed",
+        object_type="ballot",
+        object_id=ballot.id,
+        details={"turnout": result.turnout, "quorum_met": report.met},
+        public=True,
+    )
+
+
+def resolve_tie(
+    session: DbSession,
+    tenant: Tenant,
+    ballot: Ballot,
+    rule: DecisionRule,
+    actor: str,
+    *,
+    runoff: Ballot | None = None,
+    seed: str | None = None,
+) -> None:
+    """Carry the tie-break chain further with a closed run-off and/or a published seed."""
+    if ballot.status != BallotStatus.CLOSED or ballot.result is None:
+        raise Conflict("only a closed ballot's tie can be broken")
+    runoff_result = None
+    if runoff is not None:
+        if runoff.status != BallotStatus.CLOSED:
+            raise Conflict("close the run-off first")
+        # The run-off's options are new rows: name them as the original ballot's options.
+        original = {o.label: str(o.id) for o in options_of(session, ballot)}
+        names = {str(o.id): original[o.label] for o in options_of(session, runoff)}
+        counted = _tally(session, runoff, rule)
+        runoff_result = replace(
+            counted,
+            options=tuple(names[o] for o in counted.options),
+            ranking=tuple(tuple(names[o] for o in tier) for tier in counted.ranking),
+        )
+    result = _tally(session, ballot, rule)
+    resolution = tiebreak.resolve(result, rule.tie_break, runoff=runoff_result, seed=seed)
+    ballot.result = {**ballot.result, "resolution": resolution.to_json()}
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="ballot.tie_break",
+        object_type="ballot",
+        object_id=ballot.id,
+        details={"status": resolution.status, "seed": seed},
+        public=True,
+    )
+
+
+def certify(
+    session: DbSession, tenant: Tenant, ballot: Ballot, body: Body, actor: str
+) -> str | None:
+    """Certify the decision; returns the winning option id (``None`` for a motion)."""
+    if "decide" not in body.powers:
+        raise Forbidden(f"the {body.name} has no decision power: it cannot certify a vote")
+    if ballot.status != BallotStatus.CLOSED or ballot.result is None:
+        raise Conflict("only a closed ballot can be certified")
+    report = ballot.result["quorum"]
+    if not report["met"]:
+        raise Conflict(
+            "quorum not met ("
+            + "; ".join(report["reasons"])
+            + "): this ballot cannot be certified. "
+            f"Fallback: {QUORUM_FALLBACK}"
+        )
+    resolution = ballot.result["resolution"]
+    if resolution["status"] != "decided":
+        raise Conflict(f"no decision yet: {resolution['message']}")
+    ballot.status = BallotStatus.CERTIFIED
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="ballot.certified",
+        object_type="ballot",
+        object_id=ballot.id,
+        details={"winner": resolution["winner"], "adopted": ballot.result["tally"]["adopted"]},
+        public=True,
+    )
+    winner: str | None = resolution["winner"]
+    return winner
+
+
+def mark_not_decided(session: DbSession, tenant: Tenant, ballot: Ballot, actor: str) -> None:
+    """Record that the ballot decided nothing (quorum missed): it stands as indicative."""
+    if (
+        ballot.status != BallotStatus.CLOSED
+        or ballot.result is None
+        or ballot.result["quorum"]["met"]
+    ):
+        raise Conflict("only a closed ballot that missed its quorum is recorded as not decided")
+    ballot.status = BallotStatus.NOT_DECIDED
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="ballot.not_decided",
+        object_type="ballot",
+        object_id=ballot.id,
+        details={"fallback": QUORUM_FALLBACK},
+        public=True,
+    )

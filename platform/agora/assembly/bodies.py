@@ -1,0 +1,149 @@
+"""Members of bodies and the composition check: a body is installed only when its members
+match the seats the commune's composition rule calls for."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from agora.assembly.models import Body, BodyStatus, Membership, MembershipStatus, Person
+from agora.audit import services as audit
+from agora.db import DbSession, utcnow
+from agora.errors import Conflict, Invalid
+from agora.plugins.contracts import ORIGINS, BodySpec
+from agora.tenancy.models import Tenant
+
+ACTIVE = (MembershipStatus.ACCEPTED, MembershipStatus.ACTIVE)
+
+
+def members_of(session: DbSession, body: Body) -> list[tuple[Membership, Person]]:
+    rows = session.execute(
+        select(Membership, Person)
+        .join(
+            Person,
+            (Person.tenant_id == Membership.tenant_id) & (Person.id == Membership.person_id),
+        )
+        .where(
+            Membership.tenant_id == body.tenant_id,
+            Membership.body_id == body.id,
+            Membership.status.in_(ACTIVE),
+        )
+        .order_by(Membership.origin, Person.display_name)
+    ).all()
+    return [(membership, person) for membership, person in rows]
+
+
+def add_person(
+    session: DbSession, tenant: Tenant, name: str, account_id: int | None = None
+) -> Person:
+    person = Person(tenant_id=tenant.id, display_name=name.strip(), account_id=account_id)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def add_member(
+    session: DbSession, body: Body, person: Person, origin: str, *, voting_right: bool = True
+) -> Membership:
+    if origin not in ORIGINS:
+        raise Invalid(f"unknown origin {origin!r}")
+    membership = Membership(
+        tenant_id=body.tenant_id,
+        body_id=body.id,
+        person_id=person.id,
+        origin=origin,
+        voting_right=voting_right,
+        status=MembershipStatus.ACCEPTED,
+    )
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+@dataclass(frozen=True)
+class CompositionProblem:
+    seat: str
+    message: str
+
+
+def composition_problems(spec: BodySpec, origins: list[str]) -> list[CompositionProblem]:
+    """Where the members (by origin) differ from the seats and constraints of ``spec``."""
+    counts = Counter(origins)
+    problems = []
+    covered: set[str] = set()
+    for seat in spec.seats:
+        taken = sum(n for origin, n in counts.items() if seat.covers(origin))
+        covered |= {origin for origin in counts if seat.covers(origin)}
+        if taken != seat.count:
+            problems.append(
+                CompositionProblem(
+                    seat.origin, f"seat spec {seat.origin}: {seat.count} required, got {taken}"
+                )
+            )
+    for constraint in spec.constraints:
+        taken = counts.get(constraint.origin, 0)
+        if taken < constraint.minimum:
+            problems.append(
+                CompositionProblem(
+                    constraint.origin,
+                    f"seat spec {constraint.origin}: min {constraint.minimum}, got {taken}",
+                )
+            )
+        if constraint.maximum is not None and taken > constraint.maximum:
+            problems.append(
+                CompositionProblem(
+                    constraint.origin,
+                    f"seat spec {constraint.origin}: max {constraint.maximum}, got {taken}",
+                )
+            )
+    problems += [
+        CompositionProblem(origin, f"no seat for {origin} members ({counts[origin]})")
+        for origin in sorted(set(counts) - covered)
+    ]
+    return problems
+
+
+def install(session: DbSession, tenant: Tenant, body: Body, spec: BodySpec, actor: str) -> None:
+    """Install ``body`` if its members match ``spec``; otherwise refuse, naming the seats."""
+    if body.status != BodyStatus.TO_COMPOSE:
+        raise Conflict(f"{body.name} is already {body.status.value}")
+    problems = composition_problems(spec, [m.origin for m, _ in members_of(session, body)])
+    if problems:
+        raise Invalid(f"{body.name} cannot be installed: " + "; ".join(p.message for p in problems))
+    body.status = BodyStatus.INSTALLED
+    body.installed_at = utcnow()
+    for membership, _ in members_of(session, body):
+        membership.status = MembershipStatus.ACTIVE
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="body.installed",
+        object_type="body",
+        object_id=body.id,
+        details={"key": body.key},
+        public=True,
+    )
+
+
+def membership_of(session: DbSession, body: Body, person: Person) -> Membership | None:
+    return session.execute(
+        select(Membership).where(
+            Membership.tenant_id == body.tenant_id,
+            Membership.body_id == body.id,
+            Membership.person_id == person.id,
+            Membership.status.in_(ACTIVE),
+        )
+    ).scalar_one_or_none()
+
+
+def person_of_account(session: DbSession, tenant: Tenant, account_id: int) -> Person | None:
+    return (
+        session.execute(
+            select(Person).where(Person.tenant_id == tenant.id, Person.account_id == account_id)
+        )
+        .scalars()
+        .first()
+    )

@@ -1,0 +1,26 @@
+"""Who is acting, as a participant of this commune's assembly (their Person record)."""
+
+from __future__ import annotations
+
+from agora.assembly.bodies import add_person, person_of_account
+from agora.assembly.models import Person
+from agora.db import DbSession
+from agora.identity.access import current_account
+from agora.identity.services import actor
+from agora.tenancy.models import Tenant
+
+
+def acting_person(session: DbSession, tenant: Tenant, *, create: bool = False) -> Person | None:
+    account = current_account()
+    if account is None:
+        return None
+    person = person_of_account(session, tenant, account.id)
+    if person is None and create:
+        person = add_person(
+            session, tenant, account.display_name or account.email or "?", account.id
+        )
+    return person
+
+
+def who() -> str:
+    return actor(current_account())

@@ -1,0 +1,275 @@
+"""From the adopted plan to the council's deliberation and the public follow-up.
+
+The council's answer is a decision of its own: every measure it does not accept as voted
+needs a justification, and the difference is shown publicly, as a diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from agora.assembly.models import (
+    ActionPlan,
+    CouncilDeliberation,
+    CouncilOutcome,
+    CouncilResponse,
+    Edition,
+    Measure,
+    MeasureStatus,
+    PlanStatus,
+    Proposal,
+    ProposalStatus,
+)
+from agora.audit import services as audit
+from agora.db import DbSession, utcnow
+from agora.errors import Conflict, Invalid
+from agora.tenancy.models import Tenant
+
+#: A measure whose status was not updated for this long is flagged as overdue publicly.
+OVERDUE_AFTER = timedelta(days=60)
+MEASURE_TRANSITIONS: dict[MeasureStatus, frozenset[MeasureStatus]] = {
+    MeasureStatus.PLANNED: frozenset({MeasureStatus.IN_PROGRESS, MeasureStatus.ABANDONED}),
+    MeasureStatus.IN_PROGRESS: frozenset(
+        {MeasureStatus.DELAYED, MeasureStatus.DONE, MeasureStatus.ABANDONED}
+    ),
+    MeasureStatus.DELAYED: frozenset(
+        {MeasureStatus.IN_PROGRESS, MeasureStatus.DONE, MeasureStatus.ABANDONED}
+    ),
+    MeasureStatus.DONE: frozenset(),
+    MeasureStatus.ABANDONED: frozenset(),
+}
+
+
+def plan_of(session: DbSession, edition: Edition) -> ActionPlan | None:
+    return session.execute(
+        select(ActionPlan).where(
+            ActionPlan.tenant_id == edition.tenant_id, ActionPlan.edition_id == edition.id
+        )
+    ).scalar_one_or_none()
+
+
+def measures_of(session: DbSession, plan: ActionPlan) -> list[Measure]:
+    return list(
+        session.execute(
+            select(Measure)
+            .where(Measure.tenant_id == plan.tenant_id, Measure.action_plan_id == plan.id)
+            .order_by(Measure.position)
+        ).scalars()
+    )
+
+
+def deliberation_of(session: DbSession, plan: ActionPlan) -> CouncilDeliberation | None:
+    return session.execute(
+        select(CouncilDeliberation).where(
+            CouncilDeliberation.tenant_id == plan.tenant_id,
+            CouncilDeliberation.action_plan_id == plan.id,
+        )
+    ).scalar_one_or_none()
+
+
+def adopt_plan(
+    session: DbSession,
+    tenant: Tenant,
+    edition: Edition,
+    proposals: list[Proposal],
+    ballot_id: int,
+    actor: str,
+) -> ActionPlan:
+    """The assembly adopted the plan (a certified ballot): its proposals become measures."""
+    if plan_of(session, edition) is not None:
+        raise Conflict("this edition already has an action plan")
+    plan = ActionPlan(
+        tenant_id=tenant.id,
+        edition_id=edition.id,
+        status=PlanStatus.ADOPTED,
+        adopted_ballot_id=ballot_id,
+    )
+    session.add(plan)
+    session.flush()
+    for position, proposal in enumerate(proposals, start=1):
+        proposal.status = ProposalStatus.ADOPTED
+        session.add(
+            Measure(
+                tenant_id=tenant.id,
+                action_plan_id=plan.id,
+                position=position,
+                title=proposal.title,
+                text=proposal.text,
+                budget_eur=proposal.budget_eur,
+            )
+        )
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="plan.adopted",
+        object_type="action_plan",
+        object_id=plan.id,
+        details={"measures": len(proposals), "ballot": ballot_id},
+        public=True,
+    )
+    session.flush()
+    return plan
+
+
+def transmit(session: DbSession, tenant: Tenant, plan: ActionPlan, actor: str) -> None:
+    if plan.status != PlanStatus.ADOPTED:
+        raise Conflict("only an adopted plan is transmitted to the council")
+    plan.status = PlanStatus.TRANSMITTED
+    plan.transmitted_at = utcnow()
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="plan.transmitted",
+        object_type="action_plan",
+        object_id=plan.id,
+        public=True,
+    )
+
+
+@dataclass(frozen=True)
+class MeasureAnswer:
+    response: CouncilResponse
+    council_text: str | None = None
+    council_budget_eur: int | None = None
+    justification: str = ""
+
+
+def record_deliberation(
+    session: DbSession,
+    tenant: Tenant,
+    plan: ActionPlan,
+    *,
+    reference: str,
+    session_date: date,
+    outcome: CouncilOutcome,
+    votes: tuple[int, int, int],
+    answers: dict[int, MeasureAnswer],
+    act_url: str = "",
+    actor: str,
+) -> CouncilDeliberation:
+    """Record the council's deliberation with an answer per measure, all or nothing."""
+    if plan.status != PlanStatus.TRANSMITTED:
+        raise Conflict("the plan must be transmitted to the council first")
+    if not reference.strip():
+        raise Invalid("give the deliberation's number")
+    measures = measures_of(session, plan)
+    missing = [m.title for m in measures if m.id not in answers]
+    if missing:
+        raise Invalid("answer every measure; missing: " + ", ".join(missing))
+    for measure in measures:
+        answer = answers[measure.id]
+        diverges = answer.response != CouncilResponse.ACCEPTED
+        if diverges and not answer.justification.strip():
+            raise Invalid(
+                f"the council's answer to « {measure.title} » differs from the vote: justify it"
+            )
+        if answer.response == CouncilResponse.MODIFIED and not (
+            (answer.council_text and answer.council_text.strip() != measure.text)
+            or (
+                answer.council_budget_eur is not None
+                and answer.council_budget_eur != measure.budget_eur
+            )
+        ):
+            raise Invalid(
+                f"« {measure.title} » is marked modified but neither its text "
+                "nor its budget changed"
+            )
+    all_accepted = all(answers[m.id].response == CouncilResponse.ACCEPTED for m in measures)
+    if (outcome == CouncilOutcome.ADOPTED_AS_IS) != all_accepted:
+        raise Invalid("the outcome does not match the answers given measure by measure")
+    for measure in measures:
+        answer = answers[measure.id]
+        measure.response = answer.response
+        measure.justification = answer.justification.strip()
+        if answer.response == CouncilResponse.MODIFIED:
+            measure.council_text = (answer.council_text or measure.text).strip()
+            measure.council_budget_eur = answer.council_budget_eur
+        if answer.response == CouncilResponse.REJECTED:
+            measure.status = MeasureStatus.ABANDONED
+            measure.status_note = measure.justification
+        measure.status_updated_at = utcnow()
+    deliberation = CouncilDeliberation(
+        tenant_id=tenant.id,
+        action_plan_id=plan.id,
+        reference=reference.strip(),
+        session_date=session_date,
+        outcome=outcome,
+        votes_for=votes[0],
+        votes_against=votes[1],
+        abstentions=votes[2],
+        act_url=act_url,
+    )
+    session.add(deliberation)
+    plan.status = PlanStatus.COUNCIL_DECIDED
+    session.flush()
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="council.deliberated",
+        object_type="council_deliberation",
+        object_id=deliberation.id,
+        details={"outcome": outcome.value, "reference": deliberation.reference},
+        public=True,
+    )
+    return deliberation
+
+
+def text_diff(measure: Measure) -> list[tuple[str, str]]:
+    """Word-level diff of the assembly's text and the council's: (kind, words) with kind in
+    equal, removed, added."""
+    if measure.council_text is None:
+        return [("equal", measure.text)]
+    old, new = measure.text.split(), measure.council_text.split()
+    parts: list[tuple[str, str]] = []
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=old, b=new).get_opcodes():
+        if op == "equal":
+            parts.append(("equal", " ".join(old[a1:a2])))
+        if op in ("delete", "replace"):
+            parts.append(("removed", " ".join(old[a1:a2])))
+        if op in ("insert", "replace"):
+            parts.append(("added", " ".join(new[b1:b2])))
+    return parts
+
+
+def update_measure(
+    session: DbSession,
+    tenant: Tenant,
+    measure: Measure,
+    status: MeasureStatus,
+    note: str,
+    actor: str,
+) -> None:
+    if status not in MEASURE_TRANSITIONS[measure.status]:
+        raise Conflict(f"a measure that is {measure.status.value} cannot become {status.value}")
+    if status == MeasureStatus.ABANDONED and not note.strip():
+        raise Invalid("abandoning a measure needs a public justification")
+    measure.status = status
+    measure.status_note = note.strip()
+    measure.status_updated_at = utcnow()
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action=f"measure.{status.value}",
+        object_type="measure",
+        object_id=measure.id,
+        details={"note": measure.status_note},
+        public=True,
+    )
+
+
+def is_overdue(measure: Measure, today: date | None = None) -> bool:
+    if (
+        measure.status in (MeasureStatus.DONE, MeasureStatus.ABANDONED)
+        or measure.status_updated_at is None
+    ):
+        return False
+    updated = measure.status_updated_at.date()
+    return (today or date.today()) - updated > OVERDUE_AFTER

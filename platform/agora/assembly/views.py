@@ -1,0 +1,395 @@
+"""Assembly pages. Public: the edition, subjects and their admissibility, ballots and results,
+the charter, the council's answer with its diff, the follow-up of measures, exports. Staff:
+one dashboard per edition and the forms that drive it. Views stay thin: rules live in the
+services of this package."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from agora.assembly import (
+    ballots,
+    charter,
+    council,
+    editions,
+    proposals,
+    sessions,
+    subjects,
+)
+from agora.assembly.context import acting_person, who
+from agora.assembly.models import (
+    ActionPlan,
+    Ballot,
+    BallotOption,
+    Body,
+    CharterVersion,
+    CouncilDeliberation,
+    Edition,
+    FeasibilityNote,
+    Measure,
+    MeasureStatus,
+    Proposal,
+    Subject,
+)
+from agora.documents.ical import CalendarEvent, calendar
+from agora.documents.tables import csv_response
+from agora.errors import Invalid
+from agora.extensions import db, limiter
+from agora.plugins.manager import TenantHooks
+from agora.tenancy.context import current_tenant, get_owned_or_404, hooks_at
+
+bp = Blueprint("assembly", __name__, template_folder="templates")
+_SESSION_LENGTH = timedelta(hours=7)  # a working day of the assembly
+
+
+def _edition_or_404(year: int | None = None) -> Edition:
+    tenant = current_tenant()
+    found = editions.editions_of(db.session, tenant)
+    edition = (
+        next((e for e in found if e.year == year), None) if year else (found[0] if found else None)
+    )
+    if edition is None:
+        abort(404)
+    return edition
+
+
+def _hooks(edition: Edition) -> TenantHooks:
+    return hooks_at(edition.config_version)
+
+
+def _body(body_id: int) -> Body:
+    return get_owned_or_404(Body, body_id)
+
+
+def _form_int(name: str) -> int | None:
+    value = request.form.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError as error:
+        raise Invalid(f"{name} must be a whole number") from error
+
+
+# --- public ---------------------------------------------------------------------------------
+
+
+@bp.get("/assemblee")
+@bp.get("/assemblee/<int:year>")
+def edition_page(year: int | None = None) -> str:
+    tenant = current_tenant()
+    edition = _edition_or_404(year)
+    plan = council.plan_of(db.session, edition)
+    measures = council.measures_of(db.session, plan) if plan else []
+    return render_template(
+        "assembly/edition.html",
+        edition=edition,
+        all_editions=editions.editions_of(db.session, tenant),
+        bodies=editions.bodies_of(db.session, edition),
+        subjects=subjects.subjects_of(db.session, edition),
+        sessions=sessions.sessions_of(db.session, edition),
+        ballots=_ballots_of(edition),
+        proposals=proposals.proposals_of(db.session, edition),
+        plan=plan,
+        deliberation=council.deliberation_of(db.session, plan) if plan else None,
+        measures=measures,
+        overdue={m.id for m in measures if council.is_overdue(m)},
+    )
+
+
+def _ballots_of(edition: Edition) -> list[Ballot]:
+    session_ids = [s.id for s in sessions.sessions_of(db.session, edition)]
+    if not session_ids:
+        return []
+    return list(
+        db.session.execute(
+            db.select(Ballot)
+            .where(Ballot.tenant_id == edition.tenant_id, Ballot.session_id.in_(session_ids))
+            .order_by(Ballot.created_at)
+        ).scalars()
+    )
+
+
+@bp.get("/subjects/<int:subject_id>")
+def subject_page(subject_id: int) -> str:
+    return render_template("assembly/subject.html", subject=get_owned_or_404(Subject, subject_id))
+
+
+@bp.post("/subjects")
+def submit_subject() -> Response:
+    tenant, edition = current_tenant(), _edition_or_404()
+    person = acting_person(db.session, tenant, create=True)
+    subjects.submit(
+        db.session,
+        tenant,
+        edition,
+        request.form.get("title", ""),
+        request.form.get("description", ""),
+        person.display_name if person else "?",
+    )
+    db.session.commit()
+    return redirect(url_for("assembly.edition_page") + "#subjects")
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def proposal_page(proposal_id: int) -> str:
+    proposal = get_owned_or_404(Proposal, proposal_id)
+    return render_template(
+        "assembly/proposal.html",
+        proposal=proposal,
+        notes=proposals.notes_of(db.session, proposal),
+        body=_body(proposal.body_id),
+    )
+
+
+@bp.get("/proposals/<int:proposal_id>/notes/<int:note_id>")
+def note_page(proposal_id: int, note_id: int) -> str:
+    note = get_owned_or_404(FeasibilityNote, note_id)
+    if note.proposal_id != proposal_id:
+        abort(404)
+    return render_template(
+        "assembly/note.html", note=note, proposal=get_owned_or_404(Proposal, proposal_id)
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/text")
+def edit_proposal(proposal_id: int) -> Response:
+    tenant, proposal = current_tenant(), get_owned_or_404(Proposal, proposal_id)
+    proposals.edit_text(
+        db.session,
+        tenant,
+        proposal,
+        _body(proposal.body_id),
+        acting_person(db.session, tenant),
+        request.form.get("text", ""),
+    )
+    db.session.commit()
+    return redirect(url_for("assembly.proposal_page", proposal_id=proposal.id))
+
+
+@bp.post("/proposals/<int:proposal_id>/notes")
+def annotate_proposal(proposal_id: int) -> Response:
+    tenant, proposal = current_tenant(), get_owned_or_404(Proposal, proposal_id)
+    proposals.annotate(
+        db.session,
+        tenant,
+        proposal,
+        who(),
+        request.form.get("kind", ""),
+        request.form.get("verdict", ""),
+        request.form.get("rationale", ""),
+    )
+    db.session.commit()
+    return redirect(url_for("assembly.proposal_page", proposal_id=proposal.id))
+
+
+@bp.get("/ballots/<int:ballot_id>")
+def ballot_page(ballot_id: int) -> str:
+    ballot = get_owned_or_404(Ballot, ballot_id)
+    body = _body(ballot.body_id)
+    options = ballots.options_of(db.session, ballot)
+    return render_template(
+        "assembly/ballot.html",
+        ballot=ballot,
+        body=body,
+        options=options,
+        labels={str(o.id): o.label for o in options},
+    )
+
+
+@bp.get("/ballots/<int:ballot_id>/options/<int:option_id>")
+def option_page(ballot_id: int, option_id: int) -> Response:
+    option = get_owned_or_404(BallotOption, option_id)
+    if option.ballot_id != ballot_id:
+        abort(404)
+    return redirect(url_for("assembly.ballot_page", ballot_id=ballot_id) + f"#option-{option.id}")
+
+
+@bp.post("/ballots/<int:ballot_id>/vote")
+@limiter.limit("30 per minute")
+def cast_vote(ballot_id: int) -> str:
+    tenant, ballot = current_tenant(), get_owned_or_404(Ballot, ballot_id)
+    ballots.cast(
+        db.session,
+        tenant,
+        ballot,
+        _body(ballot.body_id),
+        _payload_from_form(ballot),
+        person=acting_person(db.session, tenant),
+        code=request.form.get("code"),
+    )
+    db.session.commit()
+    return render_template("assembly/voted.html", ballot=ballot)
+
+
+def _payload_from_form(ballot: Ballot) -> dict[str, object]:
+    form = request.form
+    if ballot.method == "majority_judgment":
+        return {
+            "grades": {
+                k.removeprefix("grade-"): int(v)
+                for k, v in form.items()
+                if k.startswith("grade-") and v.isdigit()
+            }
+        }
+    if ballot.method == "approval":
+        return {"approvals": form.getlist("approve")}
+    if ballot.method == "consent":
+        reason = form.get("objection", "").strip()
+        return {"objection": reason} if reason else {"consent": True}
+    return {"choice": form.get("choice", "")}
+
+
+@bp.get("/charter")
+def charter_page() -> str:
+    tenant = current_tenant()
+    found = charter.versions(db.session, tenant)
+    return render_template(
+        "assembly/charter.html", versions=found, current=charter.in_force(db.session, tenant)
+    )
+
+
+@bp.get("/charter/versions/<int:number>")
+def charter_version(number: int) -> str:
+    version = _charter_version(number)
+    previous = next(
+        (v for v in charter.versions(db.session, current_tenant()) if v.number == number - 1), None
+    )
+    return render_template(
+        "assembly/charter_version.html", version=version, changes=charter.diff(previous, version)
+    )
+
+
+def _charter_version(number: int) -> CharterVersion:
+    version = next(
+        (v for v in charter.versions(db.session, current_tenant()) if v.number == number), None
+    )
+    if version is None:
+        abort(404)
+    return version
+
+
+@bp.get("/charter/versions/<int:number>.pdf")
+def charter_pdf(number: int) -> Response:
+    version = _charter_version(number)
+    return Response(
+        charter.pdf(current_tenant(), version),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="reglement-interieur-v{number}.pdf"'
+        },
+    )
+
+
+@bp.get("/measures/<int:measure_id>")
+def measure_page(measure_id: int) -> str:
+    measure = get_owned_or_404(Measure, measure_id)
+    return render_template(
+        "assembly/measure.html",
+        measure=measure,
+        diff=council.text_diff(measure),
+        overdue=council.is_overdue(measure),
+        next_statuses=sorted(council.MEASURE_TRANSITIONS[measure.status]),
+    )
+
+
+@bp.post("/measures/<int:measure_id>/status")
+def update_measure(measure_id: int) -> Response:
+    measure = get_owned_or_404(Measure, measure_id)
+    try:
+        status = MeasureStatus(request.form.get("status", ""))
+    except ValueError as error:
+        raise Invalid("unknown measure status") from error
+    council.update_measure(
+        db.session, current_tenant(), measure, status, request.form.get("note", ""), who()
+    )
+    db.session.commit()
+    return redirect(url_for("assembly.measure_page", measure_id=measure.id))
+
+
+@bp.get("/council/<int:plan_id>")
+def council_page(plan_id: int) -> str:
+    plan = get_owned_or_404(ActionPlan, plan_id)
+    deliberation = council.deliberation_of(db.session, plan)
+    measures = council.measures_of(db.session, plan)
+    return render_template(
+        "assembly/council.html",
+        plan=plan,
+        deliberation=deliberation,
+        measures=measures,
+        diffs={m.id: council.text_diff(m) for m in measures},
+    )
+
+
+@bp.get("/council/deliberations/<int:deliberation_id>")
+def deliberation_page(deliberation_id: int) -> Response:
+    deliberation = get_owned_or_404(CouncilDeliberation, deliberation_id)
+    return redirect(url_for("assembly.council_page", plan_id=deliberation.action_plan_id))
+
+
+@bp.get("/assemblee/calendar.ics")
+def sessions_calendar() -> Response:
+    tenant, edition = current_tenant(), _edition_or_404()
+    events = [
+        CalendarEvent(
+            uid=f"assembly-session-{row.id}@{request.host}",
+            starts_at=row.starts_at,
+            summary=f"{tenant.name} — {row.title}",
+            location=row.venue,
+            description=row.agenda,
+            duration=_SESSION_LENGTH,
+        )
+        for row in sessions.sessions_of(db.session, edition)
+    ]
+    body = calendar(f"{tenant.name} — {edition.title}", events)
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="assemblee.ics"'},
+    )
+
+
+@bp.get("/assemblee/decisions.csv")
+def decisions_csv() -> Response:
+    """Open data: every certified or closed decision, one line each."""
+    edition = _edition_or_404()
+    rows = []
+    for ballot in _ballots_of(edition):
+        if ballot.result is None:
+            continue
+        tally, resolution = ballot.result["tally"], ballot.result["resolution"]
+        labels = {str(o.id): o.label for o in ballots.options_of(db.session, ballot)}
+        rows.append(
+            [
+                edition.year,
+                ballot.decision,
+                ballot.question,
+                ballot.method,
+                ballot.status.value,
+                tally["turnout"],
+                "oui" if ballot.result["quorum"]["met"] else "non",
+                labels.get(
+                    resolution["winner"] or "",
+                    "adoptée"
+                    if tally["adopted"]
+                    else ("rejetée" if tally["adopted"] is False else ""),
+                ),
+            ]
+        )
+    return csv_response(
+        f"decisions-{edition.year}.csv",
+        [
+            "annee",
+            "decision",
+            "question",
+            "methode",
+            "statut",
+            "votants",
+            "quorum_atteint",
+            "resultat",
+        ],
+        rows,
+    )

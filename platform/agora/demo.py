@@ -1,0 +1,505 @@
+"""``flask demo load``: realistic French demonstration data, built through the services.
+
+For each onboarded commune: its support programme (sessions held up to today) and a past
+edition lived from end to end — bodies composed and installed as its rules say, the charter
+adopted, subjects submitted and reviewed (one inadmissible, with its public reason), a
+subject chosen by the assembly's own method, proposals annotated by agents, the action plan
+adopted by its threshold, the council's deliberation with one amended measure, and the
+public follow-up. Everything is deterministic (seeded), and applying it twice does nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from agora.assembly import (
+    ballots,
+    bodies,
+    charter,
+    council,
+    editions,
+    proposals,
+    sessions,
+    subjects,
+)
+from agora.assembly.models import (
+    AssemblySession,
+    AssemblySessionStatus,
+    Ballot,
+    Body,
+    CouncilOutcome,
+    CouncilResponse,
+    Edition,
+    EditionStatus,
+    MeasureStatus,
+    Person,
+    SubjectStatus,
+)
+from agora.db import DbSession, utcnow
+from agora.extensions import db
+from agora.plugins.contracts import BodySpec
+from agora.plugins.manager import TenantHooks, get_registry
+from agora.programme import services as programme
+from agora.programme.models import SessionStatus
+from agora.tenancy.config import TenantConfig
+from agora.tenancy.isolation import tenant_scope
+from agora.tenancy.models import Tenant
+from agora.tenancy.services import current_config
+
+ACTOR = "demo"
+PARIS = ZoneInfo("Europe/Paris")
+FIRST_NAMES = [
+    "Camille",
+    "Dominique",
+    "Claude",
+    "Alix",
+    "Sacha",
+    "Morgan",
+    "Lou",
+    "Noa",
+    "Charlie",
+    "Eden",
+    "Maël",
+    "Inès",
+    "Jules",
+    "Léa",
+    "Hugo",
+    "Chloé",
+    "Louis",
+    "Manon",
+    "Nathan",
+    "Zoé",
+    "Yanis",
+    "Sarah",
+    "Karim",
+    "Fatou",
+    "Mathis",
+    "Nour",
+    "Élise",
+    "Théo",
+    "Amina",
+    "Paul",
+    "Jeanne",
+    "Rayan",
+    "Lina",
+    "Bastien",
+    "Aya",
+    "Lucas",
+    "Salomé",
+    "Mehdi",
+    "Anaïs",
+    "Gabriel",
+]
+LAST_NAMES = [
+    "Martin",
+    "Bernard",
+    "Thomas",
+    "Petit",
+    "Robert",
+    "Richard",
+    "Durand",
+    "Dubois",
+    "Moreau",
+    "Laurent",
+    "Simon",
+    "Michel",
+    "Lefebvre",
+    "Leroy",
+    "Roux",
+    "David",
+    "Bertrand",
+    "Morel",
+    "Fournier",
+    "Girard",
+    "Bonnet",
+    "Dupont",
+    "Lambert",
+    "Fontaine",
+    "Rousseau",
+    "Vincent",
+    "Muller",
+    "Lefèvre",
+    "Faure",
+    "André",
+    "Mercier",
+    "Blanc",
+    "Guérin",
+    "Boyer",
+    "Garnier",
+    "Chevalier",
+    "Benali",
+    "Diallo",
+    "Nguyen",
+    "Traoré",
+]
+SUBJECTS = (
+    (
+        "Se déplacer à vélo en sécurité dans tous les quartiers",
+        "Pistes continues, stationnement vélo près des écoles et des commerces.",
+    ),
+    ("Rafraîchir la ville en été", "Arbres, fontaines et cours d'école végétalisées."),
+    ("Mieux manger à la cantine", "Plus de produits locaux et bio, moins de gaspillage."),
+    (
+        "Des lieux pour les jeunes le soir",
+        "Ouvrir des salles municipales aux associations de jeunes.",
+    ),
+    ("Revenir sur la réforme des retraites", "Demander l'abrogation de la réforme nationale."),
+)
+INADMISSIBLE = "Hors des compétences de la commune : les retraites relèvent de la loi nationale."
+PROPOSALS = (
+    (
+        "Un réseau cyclable continu",
+        "Relier les quartiers par un réseau cyclable continu et séparé de la circulation.",
+        1_200_000,
+    ),
+    (
+        "Des rues scolaires",
+        "Fermer aux voitures les rues des écoles aux heures d'entrée et de sortie.",
+        300_000,
+    ),
+    (
+        "Un atelier vélo par quartier",
+        "Ouvrir un atelier de réparation solidaire dans chaque quartier.",
+        90_000,
+    ),
+)
+
+
+@dataclass
+class _People:
+    """A deterministic supply of French names."""
+
+    random: random.Random
+    tenant: Tenant
+
+    def new(self, session: DbSession) -> Person:
+        name = f"{self.random.choice(FIRST_NAMES)} {self.random.choice(LAST_NAMES)}"
+        return bodies.add_person(session, self.tenant, name)
+
+
+def _hooks(session: DbSession, tenant: Tenant) -> TenantHooks:
+    version = current_config(session, tenant)
+    assert version is not None
+    return get_registry().view(TenantConfig(version.document))
+
+
+def _origins(spec: BodySpec) -> list[tuple[str, bool]]:
+    """(origin, voting right) for every seat, meeting the body's constraints."""
+    needed = {c.origin: c.minimum for c in spec.constraints}
+    seats: list[tuple[str, bool]] = []
+    for seat in spec.seats:
+        for index in range(seat.count):
+            origin = seat.origin
+            if origin == "elected":
+                # Opposition seats first, as many as the constraints ask, then the majority.
+                opposition = needed.get("elected_opposition", 0)
+                origin = "elected_opposition" if index < opposition else "elected_majority"
+            seats.append((origin, seat.voting))
+    return seats
+
+
+def load_programme(session: DbSession, tenant: Tenant, hooks: TenantHooks, starts_on: date) -> None:
+    if programme.programme_of(session, tenant) is not None:
+        return
+    row = programme.instantiate(session, tenant, hooks.programme_template(), starts_on, ACTOR)
+    now = utcnow()
+    for entry in programme.sessions_of(session, row):
+        when = (
+            entry.scheduled_at.replace(tzinfo=UTC)
+            if entry.scheduled_at and entry.scheduled_at.tzinfo is None
+            else entry.scheduled_at
+        )
+        if when is None or when > now - timedelta(days=3):
+            continue
+        programme.change_status(session, tenant, entry, SessionStatus.CONFIRMED, ACTOR)
+        programme.change_status(session, tenant, entry, SessionStatus.HELD, ACTOR, attendance=18)
+        for key in entry.deliverables:
+            programme.accept_deliverable(session, tenant, entry, key, ACTOR)
+        programme.change_status(
+            session,
+            tenant,
+            entry,
+            SessionStatus.MINUTES_PUBLISHED,
+            ACTOR,
+            minutes="Relevé de décisions diffusé au groupe de préfiguration.",
+        )
+
+
+def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: int) -> Edition:
+    """A past edition, lived from the call for subjects to the follow-up."""
+    # Seeded on purpose: the demonstration is the same on every machine.
+    people = _People(random.Random(f"{tenant.slug}-{year}"), tenant)  # noqa: S311
+    specs = hooks.composition_rules()
+    edition = editions.open_edition(session, tenant, year, f"Assemblée {year}", specs, ACTOR)
+    by_key = {b.key: b for b in editions.bodies_of(session, edition)}
+    for spec in specs:
+        body = by_key[spec.key]
+        for origin, voting in _origins(spec):
+            bodies.add_member(session, body, people.new(session), origin, voting_right=voting)
+        bodies.install(session, tenant, body, spec, ACTOR)
+
+    if charter.in_force(session, tenant) is None:
+        version = charter.draft(session, tenant, hooks, ACTOR)
+        charter.advance(session, tenant, version, ACTOR)
+        charter.advance(
+            session, tenant, version, ACTOR, council_reference=f"Délibération {year - 1}-12-14-07"
+        )
+        charter.advance(session, tenant, version, ACTOR)
+
+    deciding = next(by_key[s.key] for s in specs if "decide" in s.powers)
+    drafting = next((by_key[s.key] for s in specs if "draft_content" in s.powers), deciding)
+
+    editions.advance(session, tenant, edition, EditionStatus.SUBJECT_CALL, ACTOR)
+    submitted = [
+        subjects.submit(session, tenant, edition, title, text, people.new(session).display_name)
+        for title, text in SUBJECTS
+    ]
+    for subject in submitted:
+        inadmissible = subject.title.startswith("Revenir")
+        subjects.review(
+            session,
+            tenant,
+            subject,
+            general_interest=True,
+            municipal_competence=not inadmissible,
+            budget_sustainable=True,
+            reason=INADMISSIBLE if inadmissible else "",
+            actor=ACTOR,
+        )
+    admissible = [s for s in submitted if not s.title.startswith("Revenir")]
+
+    day_one = datetime(year, 3, 14, 9, 30, tzinfo=PARIS)
+    first = sessions.plan(
+        session,
+        tenant,
+        edition,
+        deciding,
+        1,
+        "Journée 1 — choix du sujet",
+        day_one,
+        "Salle des fêtes",
+        ACTOR,
+    )
+    sessions.set_status(session, tenant, first, AssemblySessionStatus.OPEN, ACTOR)
+    rule = hooks.decision_rule("subject_choice")
+    ballot = ballots.open_ballot(
+        session,
+        tenant,
+        rule,
+        first,
+        deciding,
+        "Quel sujet pour cette année ?",
+        [ballots.NewOption(s.title, subject_id=s.id) for s in admissible],
+        ACTOR,
+    )
+    option_ids = [str(o.id) for o in ballots.options_of(session, ballot)]
+    _vote(session, tenant, ballot, deciding, first, rule.method, option_ids, people, voters=40)
+    ballots.close(session, tenant, ballot, deciding, rule, ACTOR)
+    winner = ballots.certify(session, tenant, ballot, deciding, ACTOR)
+    chosen = next(o.subject_id for o in ballots.options_of(session, ballot) if str(o.id) == winner)
+    for subject in admissible:
+        subject.status = (
+            SubjectStatus.SELECTED if subject.id == chosen else SubjectStatus.NOT_SELECTED
+        )
+    sessions.set_status(session, tenant, first, AssemblySessionStatus.CLOSED, ACTOR)
+    editions.advance(session, tenant, edition, EditionStatus.SUBJECT_SELECTED, ACTOR)
+    editions.advance(session, tenant, edition, EditionStatus.DELIBERATING, ACTOR)
+
+    author = bodies.members_of(session, drafting)[0][1]
+    drafted = [
+        proposals.draft(session, tenant, edition, drafting, author, title, text, budget)
+        for title, text, budget in PROPOSALS
+    ]
+    for proposal, verdict in zip(
+        drafted, ("feasible_with_conditions", "feasible", "feasible"), strict=True
+    ):
+        proposals.annotate(
+            session,
+            tenant,
+            proposal,
+            "Direction de la voirie",
+            "technical",
+            verdict,
+            "Étude de trafic à mener ; compatible avec le plan de mobilité.",
+        )
+
+    last = sessions.plan(
+        session,
+        tenant,
+        edition,
+        deciding,
+        4,
+        "Journée 4 — plan d'action",
+        day_one + timedelta(days=70),
+        "Salle des fêtes",
+        ACTOR,
+    )
+    sessions.set_status(session, tenant, last, AssemblySessionStatus.OPEN, ACTOR)
+    plan_rule = hooks.decision_rule("action_plan")
+    plan_ballot = ballots.open_ballot(
+        session, tenant, plan_rule, last, deciding, "Adoptez-vous le plan d'action ?", [], ACTOR
+    )
+    _vote(session, tenant, plan_ballot, deciding, last, plan_rule.method, [], people, voters=45)
+    ballots.close(session, tenant, plan_ballot, deciding, plan_rule, ACTOR)
+    ballots.certify(session, tenant, plan_ballot, deciding, ACTOR)
+    sessions.set_status(session, tenant, last, AssemblySessionStatus.CLOSED, ACTOR)
+    plan = council.adopt_plan(session, tenant, edition, drafted, plan_ballot.id, ACTOR)
+    editions.advance(session, tenant, edition, EditionStatus.PLAN_ADOPTED, ACTOR)
+    council.transmit(session, tenant, plan, ACTOR)
+    editions.advance(session, tenant, edition, EditionStatus.TRANSMITTED, ACTOR)
+
+    measures = council.measures_of(session, plan)
+    answers = {m.id: council.MeasureAnswer(CouncilResponse.ACCEPTED) for m in measures}
+    answers[measures[1].id] = council.MeasureAnswer(
+        CouncilResponse.MODIFIED,
+        council_text=(
+            "Fermer aux voitures les rues de dix écoles pilotes aux heures d'entrée et de sortie."
+        ),
+        council_budget_eur=150_000,
+        justification=(
+            "Budget 2026 contraint : expérimentation sur dix écoles avant généralisation."
+        ),
+    )
+    council.record_deliberation(
+        session,
+        tenant,
+        plan,
+        reference=f"{year}-11-17-04",
+        session_date=date(year, 11, 17),
+        outcome=CouncilOutcome.ADOPTED_WITH_AMENDMENTS,
+        votes=(41, 6, 6),
+        answers=answers,
+        actor=ACTOR,
+    )
+    editions.advance(session, tenant, edition, EditionStatus.COUNCIL_DECIDED, ACTOR)
+    editions.advance(session, tenant, edition, EditionStatus.FOLLOW_UP, ACTOR)
+    council.update_measure(
+        session,
+        tenant,
+        measures[0],
+        MeasureStatus.IN_PROGRESS,
+        "Premiers tronçons en travaux.",
+        ACTOR,
+    )
+    council.update_measure(
+        session, tenant, measures[1], MeasureStatus.IN_PROGRESS, "Trois écoles équipées.", ACTOR
+    )
+    council.update_measure(
+        session,
+        tenant,
+        measures[1],
+        MeasureStatus.DELAYED,
+        "Livraison des barrières reportée.",
+        ACTOR,
+    )
+    council.update_measure(session, tenant, measures[2], MeasureStatus.IN_PROGRESS, "", ACTOR)
+    council.update_measure(
+        session, tenant, measures[2], MeasureStatus.DONE, "Neuf ateliers ouverts.", ACTOR
+    )
+    # An owner service that stopped reporting: shown publicly as overdue.
+    measures[0].status_updated_at = utcnow() - timedelta(days=90)
+    return edition
+
+
+def _vote(
+    session: DbSession,
+    tenant: Tenant,
+    ballot: Ballot,
+    body: Body,
+    row: AssemblySession,
+    method: str,
+    options: list[str],
+    people: _People,
+    voters: int,
+) -> None:
+    """People check in and vote (in an open body ``voters`` of them; in a closed body four
+    members out of five); preferences lean towards the first option."""
+    pick = people.random
+    members = [(m, p) for m, p in bodies.members_of(session, body) if m.voting_right]
+    if body.openness != "open_to_public":
+        voters = len(members) * 4 // 5
+    mix = (
+        ["drawn"] * 25
+        + ["volunteer"] * 10
+        + ["elected_majority"] * 2
+        + ["elected_opposition", "agent", "agent"]
+    )
+    for index in range(voters):
+        if body.openness == "open_to_public":
+            origin = mix[index % len(mix)]
+            _, code = sessions.check_in(session, tenant, row, people.new(session), origin)
+            person, voter_code = None, code
+        else:
+            membership, person = members[index]
+            sessions.check_in(session, tenant, row, person, membership.origin)
+            voter_code = None
+        ballots.cast(
+            session,
+            tenant,
+            ballot,
+            body,
+            _ballot_payload(method, options, pick),
+            person=person,
+            code=voter_code,
+        )
+
+
+def _ballot_payload(method: str, options: list[str], pick: random.Random) -> dict[str, object]:
+    if method == "majority_judgment":
+        return {
+            "grades": {
+                o: min(5, max(0, pick.randint(1, 4) + (2 if i == 0 else 0) - i // 2))
+                for i, o in enumerate(options)
+            }
+        }
+    if method == "approval":
+        return {
+            "approvals": [
+                o for i, o in enumerate(options) if pick.random() < (0.8 if i == 0 else 0.35)
+            ]
+        }
+    if method == "consent":
+        return {"consent": True}
+    return {"choice": pick.choices(["for", "against", "abstain"], weights=[78, 18, 4])[0]}
+
+
+def load(session: DbSession, tenant: Tenant, today: date | None = None) -> bool:
+    """Demonstration data for ``tenant``; ``False`` when it already has some."""
+    with tenant_scope(session, tenant.id):
+        if editions.editions_of(session, tenant):
+            return False
+        hooks = _hooks(session, tenant)
+        today = today or date.today()
+        load_programme(session, tenant, hooks, today - timedelta(weeks=8))
+        load_edition(session, tenant, hooks, today.year - 1)
+    return True
+
+
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+@demo_cli.command("load")
+@click.argument("slugs", nargs=-1)
+def load_command(slugs: tuple[str, ...]) -> None:
+    """Fill the communes SLUGS (default: every commune) with demonstration data."""
+    query = select(Tenant).order_by(Tenant.slug)
+    if slugs:
+        query = query.where(Tenant.slug.in_(slugs))
+    for tenant in db.session.execute(query).scalars():
+        loaded = load(db.session, tenant)
+        click.echo(
+            f"{tenant.slug}: {'demonstration data loaded' if loaded else 'already has data'}"
+        )
+    db.session.commit()
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(demo_cli)
