@@ -1,0 +1,24 @@
+"""Fixtures for the sortition tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sortition_helpers import SHARED, build
+
+from agora.sortition import Pool, QuotaSet
+
+
+@pytest.fixture
+def make() -> Callable[..., tuple[Pool, QuotaSet]]:
+    return build
+
+
+@pytest.fixture
+def shared_instances() -> Path:
+    """The public instances of ../shared, or a skip saying where they were looked for."""
+    if not SHARED.is_dir():
+        pytest.skip(f"public sortition instances not found at {SHARED}")
+    return SHARED
