@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from sqlalchemy import inspect, select
 
 from agora import config
@@ -17,6 +17,8 @@ def _select_locale() -> str:
     from flask import current_app, g
 
     languages: tuple[str, ...] = current_app.config["AGORA_LANGUAGES"]
+    if not has_request_context():  # command line, jobs: the default language
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     asked = request.args.get("lang")
     if asked in languages:
         session["lang"] = asked

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from agora.assembly import (
@@ -58,13 +59,15 @@ def _int(name: str) -> int | None:
     try:
         return int(value)
     except ValueError as error:
-        raise Invalid(f"{name} must be a whole number") from error
+        raise Invalid(_("%(field)s must be a whole number", field=name)) from error
 
 
 def _spec(edition: Edition, body: Body) -> BodySpec:
     spec = next((b for b in _hooks(edition).composition_rules() if b.key == body.key), None)
     if spec is None:
-        raise Invalid(f"the configuration of {edition.year} has no body {body.key!r}")
+        raise Invalid(
+            _("the configuration of %(year)s has no body %(key)s", year=edition.year, key=body.key)
+        )
     return spec
 
 
@@ -122,7 +125,7 @@ def advance_edition(edition_id: int) -> Response:
     edition = get_owned_or_404(Edition, edition_id)
     target = _next_status(edition)
     if target is None:
-        raise Invalid("this edition is closed")
+        raise Invalid(_("this edition is closed"))
     editions.advance(db.session, current_tenant(), edition, target, who())
     db.session.commit()
     return redirect(url_for("assembly_admin.dashboard"))
@@ -139,7 +142,7 @@ def body_page(body_id: int) -> str:
         body=body,
         members=members,
         spec=spec,
-        problems=bodies.composition_problems(spec, [m.origin for m, _ in members]),
+        problems=bodies.composition_problems(spec, [m.origin for m, _person in members]),
     )
 
 
@@ -163,7 +166,7 @@ def add_member(body_id: int) -> Response:
     tenant, body = current_tenant(), get_owned_or_404(Body, body_id)
     name = request.form.get("name", "").strip()
     if not name:
-        raise Invalid("give the member's name")
+        raise Invalid(_("give the member's name"))
     person = bodies.add_person(db.session, tenant, name)
     bodies.add_member(
         db.session,
@@ -208,12 +211,12 @@ def plan_session() -> Response:
     tenant = current_tenant()
     edition = editions.current_edition(db.session, tenant)
     if edition is None:
-        raise Invalid("open an edition first")
+        raise Invalid(_("open an edition first"))
     body = get_owned_or_404(Body, _int("body_id") or 0)
     try:
         starts_at = datetime.fromisoformat(request.form.get("starts_at", "")).replace(tzinfo=PARIS)
     except ValueError as error:
-        raise Invalid("the session needs a date and time") from error
+        raise Invalid(_("the session needs a date and time")) from error
     sessions.plan(
         db.session,
         tenant,
@@ -275,7 +278,7 @@ def session_status(session_id: int) -> Response:
     try:
         status = AssemblySessionStatus(request.form.get("status", ""))
     except ValueError as error:
-        raise Invalid("unknown session status") from error
+        raise Invalid(_("unknown session status")) from error
     sessions.set_status(db.session, current_tenant(), row, status, who())
     db.session.commit()
     return redirect(url_for("assembly_admin.session_page", session_id=row.id))
@@ -286,9 +289,9 @@ def check_in(session_id: int) -> Response:
     tenant, row = current_tenant(), get_owned_or_404(AssemblySession, session_id)
     name = request.form.get("name", "").strip()
     if not name:
-        raise Invalid("give the name of the person checking in")
+        raise Invalid(_("give the name of the person checking in"))
     person = bodies.add_person(db.session, tenant, name)
-    _, code = sessions.check_in(
+    _entry, code = sessions.check_in(
         db.session, tenant, row, person, request.form.get("origin", "volunteer")
     )
     db.session.commit()
@@ -350,7 +353,7 @@ def open_runoff(ballot_id: int) -> Response:
     tenant = current_tenant()
     ballot, body, edition = _ballot_context(ballot_id)
     if ballot.result is None or ballot.result["resolution"]["status"] != "runoff_required":
-        raise Invalid("this ballot does not call for a run-off")
+        raise Invalid(_("this ballot does not call for a run-off"))
     tied = set(ballot.result["resolution"]["tied"])
     options = [
         ballots.NewOption(o.label, o.subject_id, o.proposal_id)
@@ -376,7 +379,7 @@ def open_runoff(ballot_id: int) -> Response:
 @bp.post("/ballots/<int:ballot_id>/tie-break")
 def break_tie(ballot_id: int) -> Response:
     """Apply the closed run-off and/or the publicly revealed seed to the tie."""
-    ballot, _, edition = _ballot_context(ballot_id)
+    ballot, _body, edition = _ballot_context(ballot_id)
     runoff = (
         db.session.execute(
             db.select(Ballot).where(
@@ -425,7 +428,7 @@ def certify_ballot(ballot_id: int) -> Response:
 
 @bp.post("/ballots/<int:ballot_id>/not-decided")
 def ballot_not_decided(ballot_id: int) -> Response:
-    ballot, _, _ = _ballot_context(ballot_id)
+    ballot, _body, _edition = _ballot_context(ballot_id)
     ballots.mark_not_decided(db.session, current_tenant(), ballot, who())
     db.session.commit()
     return redirect(url_for("assembly.ballot_page", ballot_id=ballot.id))
@@ -436,7 +439,7 @@ def draft_proposal() -> Response:
     tenant = current_tenant()
     edition = editions.current_edition(db.session, tenant)
     if edition is None:
-        raise Invalid("open an edition first")
+        raise Invalid(_("open an edition first"))
     body = get_owned_or_404(Body, _int("body_id") or 0)
     proposal = proposals.draft(
         db.session,
@@ -509,7 +512,7 @@ def record_deliberation(plan_id: int) -> Response:
             for m in council.measures_of(db.session, plan)
         }
     except ValueError as error:
-        raise Invalid("check the outcome, the date and the budgets") from error
+        raise Invalid(_("check the outcome, the date and the budgets")) from error
     council.record_deliberation(
         db.session,
         current_tenant(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -46,8 +47,22 @@ from agora.voting.ballots import (
 from agora.voting.ballots import Vote as CountedVote
 from agora.voting.methods import Result, tally
 
-#: What a commune offers when a decisive ballot misses its quorum.
-QUORUM_FALLBACK = "reconvene the body within 30 days; the vote stands as indicative"
+
+def quorum_fallback() -> str:
+    """What a commune offers when a decisive ballot misses its quorum."""
+    return str(_("reconvene the body within 30 days; the vote stands as indicative"))
+
+
+def quorum_reason(reason: dict[str, Any]) -> str:
+    """A missed quorum condition, in the reader's language."""
+    messages = {
+        "min_present": _("%(present)d present, %(required)d required", **reason),
+        "min_drawn_present": _(
+            "%(present)d drawn residents present, %(required)d required", **reason
+        ),
+        "min_share_of_members": _("%(present)d members present, %(required)d required", **reason),
+    }
+    return str(messages[reason["code"]])
 
 
 @dataclass(frozen=True)
@@ -81,9 +96,9 @@ def open_ballot(
     runoff_of: Ballot | None = None,
 ) -> Ballot:
     if assembly_session.status != AssemblySessionStatus.OPEN:
-        raise Conflict("ballots are opened during an open session")
+        raise Conflict(_("ballots are opened during an open session"))
     if rule.method in OPTION_METHODS and len(options) < 2:
-        raise Invalid(f"a {rule.method} ballot needs at least two options")
+        raise Invalid(_("a %(method)s ballot needs at least two options", method=rule.method))
     ballot = Ballot(
         tenant_id=tenant.id,
         session_id=assembly_session.id,
@@ -136,11 +151,11 @@ def _electorate(
             )
         ).scalar_one_or_none()
         if entry is None:
-            raise Forbidden("this voting code is not valid for this session")
+            raise Forbidden(_("this voting code is not valid for this session"))
         return entry.person_id, entry.origin
     membership = membership_of(session, body, person) if person is not None else None
     if membership is None or not membership.voting_right:
-        raise Forbidden(f"you are not part of the electorate of the {body.name}")
+        raise Forbidden(_("you are not part of the electorate of the %(body)s", body=body.name))
     return membership.person_id, membership.origin
 
 
@@ -156,14 +171,14 @@ def cast(
 ) -> None:
     """Record one vote, or refuse with nothing stored."""
     if ballot.status != BallotStatus.OPEN:
-        raise Conflict("this ballot is closed: your vote was not recorded")
+        raise Conflict(_("this ballot is closed: your vote was not recorded"))
     voter_id, origin = _electorate(session, ballot, body, person, code)
     option_ids = [str(option.id) for option in options_of(session, ballot)]
     try:
         parsed = parse_payload(payload)
         validate_vote(ballot.method, option_ids, CountedVote(origin, parsed))
     except InvalidVote as error:
-        raise Invalid(f"this vote cannot be counted: {error}") from error
+        raise Invalid(_("this vote cannot be counted: %(error)s", error=error)) from error
     try:
         with session.begin_nested():
             session.add(BallotVoter(tenant_id=tenant.id, ballot_id=ballot.id, person_id=voter_id))
@@ -178,7 +193,7 @@ def cast(
             )
     except IntegrityError as error:
         raise Conflict(
-            "you have already voted on this ballot: your second vote was not recorded"
+            _("you have already voted on this ballot: your second vote was not recorded")
         ) from error
 
 
@@ -224,7 +239,7 @@ def close(
 ) -> None:
     """Close the ballot, count it, check the quorum and apply the tie-break chain so far."""
     if ballot.status != BallotStatus.OPEN:
-        raise Conflict("this ballot is not open")
+        raise Conflict(_("this ballot is not open"))
     ballot.status = BallotStatus.CLOSED
     ballot.closes_at = utcnow()
     result = _tally(session, ballot, rule)
@@ -236,7 +251,10 @@ def close(
             "met": report.met,
             "present": present,
             "drawn_present": drawn,
-            "reasons": [reason.message for reason in report.reasons],
+            "reasons": [
+                {"code": r.code, "present": r.present, "required": r.required}
+                for r in report.reasons
+            ],
         },
         "resolution": tiebreak.resolve(result, rule.tie_break).to_json(),
     }
@@ -264,11 +282,11 @@ def resolve_tie(
 ) -> None:
     """Carry the tie-break chain further with a closed run-off and/or a published seed."""
     if ballot.status != BallotStatus.CLOSED or ballot.result is None:
-        raise Conflict("only a closed ballot's tie can be broken")
+        raise Conflict(_("only a closed ballot's tie can be broken"))
     runoff_result = None
     if runoff is not None:
         if runoff.status != BallotStatus.CLOSED:
-            raise Conflict("close the run-off first")
+            raise Conflict(_("close the run-off first"))
         # The run-off's options are new rows: name them as the original ballot's options.
         original = {o.label: str(o.id) for o in options_of(session, ballot)}
         names = {str(o.id): original[o.label] for o in options_of(session, runoff)}
@@ -298,20 +316,24 @@ def certify(
 ) -> str | None:
     """Certify the decision; returns the winning option id (``None`` for a motion)."""
     if "decide" not in body.powers:
-        raise Forbidden(f"the {body.name} has no decision power: it cannot certify a vote")
+        raise Forbidden(
+            _("the %(body)s has no decision power: it cannot certify a vote", body=body.name)
+        )
     if ballot.status != BallotStatus.CLOSED or ballot.result is None:
-        raise Conflict("only a closed ballot can be certified")
+        raise Conflict(_("only a closed ballot can be certified"))
     report = ballot.result["quorum"]
     if not report["met"]:
         raise Conflict(
-            "quorum not met ("
-            + "; ".join(report["reasons"])
-            + "): this ballot cannot be certified. "
-            f"Fallback: {QUORUM_FALLBACK}"
+            _(
+                "quorum not met (%(reasons)s): this ballot cannot be certified. "
+                "Fallback: %(fallback)s",
+                reasons="; ".join(quorum_reason(reason) for reason in report["reasons"]),
+                fallback=quorum_fallback(),
+            )
         )
     resolution = ballot.result["resolution"]
     if resolution["status"] != "decided":
-        raise Conflict(f"no decision yet: {resolution['message']}")
+        raise Conflict(_("no decision yet: %(detail)s", detail=resolution["message"]))
     ballot.status = BallotStatus.CERTIFIED
     audit.record(
         session,
@@ -334,7 +356,7 @@ def mark_not_decided(session: DbSession, tenant: Tenant, ballot: Ballot, actor: 
         or ballot.result is None
         or ballot.result["quorum"]["met"]
     ):
-        raise Conflict("only a closed ballot that missed its quorum is recorded as not decided")
+        raise Conflict(_("only a closed ballot that missed its quorum is recorded as not decided"))
     ballot.status = BallotStatus.NOT_DECIDED
     audit.record(
         session,
@@ -343,6 +365,6 @@ def mark_not_decided(session: DbSession, tenant: Tenant, ballot: Ballot, actor: 
         action="ballot.not_decided",
         object_type="ballot",
         object_id=ballot.id,
-        details={"fallback": QUORUM_FALLBACK},
+        details={"fallback": "reconvene"},
         public=True,
     )

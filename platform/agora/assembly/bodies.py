@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from agora.assembly.models import Body, BodyStatus, Membership, MembershipStatus, Person
@@ -48,7 +49,7 @@ def add_member(
     session: DbSession, body: Body, person: Person, origin: str, *, voting_right: bool = True
 ) -> Membership:
     if origin not in ORIGINS:
-        raise Invalid(f"unknown origin {origin!r}")
+        raise Invalid(_("unknown origin %(origin)s", origin=origin))
     membership = Membership(
         tenant_id=body.tenant_id,
         body_id=body.id,
@@ -79,7 +80,13 @@ def composition_problems(spec: BodySpec, origins: list[str]) -> list[Composition
         if taken != seat.count:
             problems.append(
                 CompositionProblem(
-                    seat.origin, f"seat spec {seat.origin}: {seat.count} required, got {taken}"
+                    seat.origin,
+                    _(
+                        "seat spec %(origin)s: %(count)d required, got %(taken)d",
+                        origin=seat.origin,
+                        count=seat.count,
+                        taken=taken,
+                    ),
                 )
             )
     for constraint in spec.constraints:
@@ -88,18 +95,31 @@ def composition_problems(spec: BodySpec, origins: list[str]) -> list[Composition
             problems.append(
                 CompositionProblem(
                     constraint.origin,
-                    f"seat spec {constraint.origin}: min {constraint.minimum}, got {taken}",
+                    _(
+                        "seat spec %(origin)s: min %(minimum)d, got %(taken)d",
+                        origin=constraint.origin,
+                        minimum=constraint.minimum,
+                        taken=taken,
+                    ),
                 )
             )
         if constraint.maximum is not None and taken > constraint.maximum:
             problems.append(
                 CompositionProblem(
                     constraint.origin,
-                    f"seat spec {constraint.origin}: max {constraint.maximum}, got {taken}",
+                    _(
+                        "seat spec %(origin)s: max %(maximum)d, got %(taken)d",
+                        origin=constraint.origin,
+                        maximum=constraint.maximum,
+                        taken=taken,
+                    ),
                 )
             )
     problems += [
-        CompositionProblem(origin, f"no seat for {origin} members ({counts[origin]})")
+        CompositionProblem(
+            origin,
+            _("no seat for %(origin)s members (%(count)d)", origin=origin, count=counts[origin]),
+        )
         for origin in sorted(set(counts) - covered)
     ]
     return problems
@@ -108,13 +128,21 @@ def composition_problems(spec: BodySpec, origins: list[str]) -> list[Composition
 def install(session: DbSession, tenant: Tenant, body: Body, spec: BodySpec, actor: str) -> None:
     """Install ``body`` if its members match ``spec``; otherwise refuse, naming the seats."""
     if body.status != BodyStatus.TO_COMPOSE:
-        raise Conflict(f"{body.name} is already {body.status.value}")
-    problems = composition_problems(spec, [m.origin for m, _ in members_of(session, body)])
+        raise Conflict(
+            _("%(body)s is already %(status)s", body=body.name, status=body.status.value)
+        )
+    problems = composition_problems(spec, [m.origin for m, _person in members_of(session, body)])
     if problems:
-        raise Invalid(f"{body.name} cannot be installed: " + "; ".join(p.message for p in problems))
+        raise Invalid(
+            _(
+                "%(body)s cannot be installed: %(problems)s",
+                body=body.name,
+                problems="; ".join(p.message for p in problems),
+            )
+        )
     body.status = BodyStatus.INSTALLED
     body.installed_at = utcnow()
-    for membership, _ in members_of(session, body):
+    for membership, _person in members_of(session, body):
         membership.status = MembershipStatus.ACTIVE
     audit.record(
         session,

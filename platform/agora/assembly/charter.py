@@ -7,6 +7,7 @@ import difflib
 from typing import Any
 
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
@@ -74,9 +75,9 @@ def draft(session: DbSession, tenant: Tenant, hooks: TenantHooks, actor: str) ->
         and existing[0].clauses == clauses
         and existing[0].status != CharterStatus.SUPERSEDED
     ):
-        raise Conflict("the charter already says this: change the configuration first")
+        raise Conflict(_("the charter already says this: change the configuration first"))
     if any(v.status == CharterStatus.DRAFT for v in existing):
-        raise Conflict("a draft is already under discussion")
+        raise Conflict(_("a draft is already under discussion"))
     version = CharterVersion(
         tenant_id=tenant.id,
         number=(existing[0].number + 1) if existing else 1,
@@ -111,10 +112,14 @@ def advance(
     superseded)."""
     target = NEXT_STATUS.get(version.status)
     if target is None:
-        raise Conflict(f"a charter that is {version.status.value} cannot move on")
+        raise Conflict(
+            _("a charter that is %(status)s cannot move on", status=version.status.value)
+        )
     if target == CharterStatus.ADOPTED:
         if not council_reference.strip():
-            raise Invalid("give the reference of the council's deliberation adopting the charter")
+            raise Invalid(
+                _("give the reference of the council's deliberation adopting the charter")
+            )
         version.council_reference = council_reference.strip()
         version.adopted_at = utcnow()
     elif target == CharterStatus.VALIDATED:

@@ -10,6 +10,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from agora.assembly.models import (
@@ -81,7 +82,7 @@ def adopt_plan(
 ) -> ActionPlan:
     """The assembly adopted the plan (a certified ballot): its proposals become measures."""
     if plan_of(session, edition) is not None:
-        raise Conflict("this edition already has an action plan")
+        raise Conflict(_("this edition already has an action plan"))
     plan = ActionPlan(
         tenant_id=tenant.id,
         edition_id=edition.id,
@@ -118,7 +119,7 @@ def adopt_plan(
 
 def transmit(session: DbSession, tenant: Tenant, plan: ActionPlan, actor: str) -> None:
     if plan.status != PlanStatus.ADOPTED:
-        raise Conflict("only an adopted plan is transmitted to the council")
+        raise Conflict(_("only an adopted plan is transmitted to the council"))
     plan.status = PlanStatus.TRANSMITTED
     plan.transmitted_at = utcnow()
     audit.record(
@@ -155,19 +156,22 @@ def record_deliberation(
 ) -> CouncilDeliberation:
     """Record the council's deliberation with an answer per measure, all or nothing."""
     if plan.status != PlanStatus.TRANSMITTED:
-        raise Conflict("the plan must be transmitted to the council first")
+        raise Conflict(_("the plan must be transmitted to the council first"))
     if not reference.strip():
-        raise Invalid("give the deliberation's number")
+        raise Invalid(_("give the deliberation's number"))
     measures = measures_of(session, plan)
     missing = [m.title for m in measures if m.id not in answers]
     if missing:
-        raise Invalid("answer every measure; missing: " + ", ".join(missing))
+        raise Invalid(_("answer every measure; missing: %(measures)s", measures=", ".join(missing)))
     for measure in measures:
         answer = answers[measure.id]
         diverges = answer.response != CouncilResponse.ACCEPTED
         if diverges and not answer.justification.strip():
             raise Invalid(
-                f"the council's answer to « {measure.title} » differs from the vote: justify it"
+                _(
+                    "the council's answer to « %(measure)s » differs from the vote: justify it",
+                    measure=measure.title,
+                )
             )
         if answer.response == CouncilResponse.MODIFIED and not (
             (answer.council_text and answer.council_text.strip() != measure.text)
@@ -177,12 +181,15 @@ def record_deliberation(
             )
         ):
             raise Invalid(
-                f"« {measure.title} » is marked modified but neither its text "
-                "nor its budget changed"
+                _(
+                    "« %(measure)s » is marked modified but neither its text "
+                    "nor its budget changed",
+                    measure=measure.title,
+                )
             )
     all_accepted = all(answers[m.id].response == CouncilResponse.ACCEPTED for m in measures)
     if (outcome == CouncilOutcome.ADOPTED_AS_IS) != all_accepted:
-        raise Invalid("the outcome does not match the answers given measure by measure")
+        raise Invalid(_("the outcome does not match the answers given measure by measure"))
     for measure in measures:
         answer = answers[measure.id]
         measure.response = answer.response
@@ -247,9 +254,15 @@ def update_measure(
     actor: str,
 ) -> None:
     if status not in MEASURE_TRANSITIONS[measure.status]:
-        raise Conflict(f"a measure that is {measure.status.value} cannot become {status.value}")
+        raise Conflict(
+            _(
+                "a measure that is %(status)s cannot become %(target)s",
+                status=measure.status.value,
+                target=status.value,
+            )
+        )
     if status == MeasureStatus.ABANDONED and not note.strip():
-        raise Invalid("abandoning a measure needs a public justification")
+        raise Invalid(_("abandoning a measure needs a public justification"))
     measure.status = status
     measure.status_note = note.strip()
     measure.status_updated_at = utcnow()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from agora.assembly.models import Body, Edition, EditionStatus
@@ -33,9 +34,9 @@ def open_edition(
 ) -> Edition:
     """Start an edition: pin the configuration in force and create its bodies, to compose."""
     if tenant.config_version is None:
-        raise Conflict("the commune has no configuration yet")
+        raise Conflict(_("the commune has no configuration yet"))
     if any(edition.year == year for edition in editions_of(session, tenant)):
-        raise Conflict(f"there is already an edition for {year}")
+        raise Conflict(_("there is already an edition for %(year)s", year=year))
     edition = Edition(
         tenant_id=tenant.id,
         year=year,
@@ -76,7 +77,13 @@ def advance(
 ) -> None:
     here, there = LIFECYCLE.index(edition.status), LIFECYCLE.index(to)
     if there != here + 1:
-        raise Conflict(f"an edition at step {edition.status.value} cannot go to {to.value}")
+        raise Conflict(
+            _(
+                "an edition at step %(status)s cannot go to %(target)s",
+                status=edition.status.value,
+                target=to.value,
+            )
+        )
     edition.status = to
     audit.record(
         session,

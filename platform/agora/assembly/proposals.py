@@ -3,6 +3,7 @@ only members of the authoring body edit the text (participants have the final sa
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from agora.assembly.bodies import membership_of
@@ -48,7 +49,9 @@ def notes_of(session: DbSession, proposal: Proposal) -> list[FeasibilityNote]:
 
 def _require_author(session: DbSession, body: Body, person: Person | None) -> None:
     if person is None or membership_of(session, body, person) is None:
-        raise Forbidden(f"only members of the {body.name} may write this proposal's text")
+        raise Forbidden(
+            _("only members of the %(body)s may write this proposal's text", body=body.name)
+        )
 
 
 def draft(
@@ -62,10 +65,10 @@ def draft(
     budget_eur: int | None,
 ) -> Proposal:
     if "draft_content" not in body.powers:
-        raise Forbidden(f"the {body.name} does not draft proposals")
+        raise Forbidden(_("the %(body)s does not draft proposals", body=body.name))
     _require_author(session, body, author)
     if not title.strip() or not text.strip():
-        raise Invalid("a proposal needs a title and a text")
+        raise Invalid(_("a proposal needs a title and a text"))
     proposal = Proposal(
         tenant_id=tenant.id,
         edition_id=edition.id,
@@ -100,9 +103,9 @@ def edit_text(
 ) -> None:
     _require_author(session, body, editor)
     if proposal.status not in (ProposalStatus.DRAFT, ProposalStatus.IN_FEASIBILITY_REVIEW):
-        raise Conflict("the text of a proposal put to the vote is frozen")
+        raise Conflict(_("the text of a proposal put to the vote is frozen"))
     if not text.strip():
-        raise Invalid("the text cannot be empty")
+        raise Invalid(_("the text cannot be empty"))
     proposal.text = text.strip()
     proposal.revision += 1
     audit.record(
@@ -126,9 +129,9 @@ def annotate(
     rationale: str,
 ) -> FeasibilityNote:
     if kind not in NOTE_KINDS or verdict not in VERDICTS:
-        raise Invalid("unknown kind of note or verdict")
+        raise Invalid(_("unknown kind of note or verdict"))
     if not rationale.strip():
-        raise Invalid("a feasibility note needs its reasons")
+        raise Invalid(_("a feasibility note needs its reasons"))
     note = FeasibilityNote(
         tenant_id=tenant.id,
         proposal_id=proposal.id,

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from agora.assembly.models import (
@@ -83,7 +84,13 @@ def set_status(
 ) -> None:
     order = list(AssemblySessionStatus)
     if order.index(status) != order.index(row.status) + 1:
-        raise Conflict(f"a session that is {row.status.value} cannot become {status.value}")
+        raise Conflict(
+            _(
+                "a session that is %(status)s cannot become %(target)s",
+                status=row.status.value,
+                target=status.value,
+            )
+        )
     row.status = status
     audit.record(
         session,
@@ -106,9 +113,9 @@ def check_in(
 ) -> tuple[CheckIn, str]:
     """Record ``person`` as present; return the check-in and their voting code (shown once)."""
     if row.status != AssemblySessionStatus.OPEN:
-        raise Conflict("check-in happens while the session is open")
+        raise Conflict(_("check-in happens while the session is open"))
     if origin not in ORIGINS:
-        raise Invalid(f"unknown origin {origin!r}")
+        raise Invalid(_("unknown origin %(origin)s", origin=origin))
     existing = session.execute(
         select(CheckIn).where(
             CheckIn.tenant_id == tenant.id,
@@ -117,8 +124,10 @@ def check_in(
         )
     ).scalar_one_or_none()
     if existing is not None:
-        raise Conflict(f"{person.display_name} is already checked in")
-    code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3))
+        raise Conflict(_("%(person)s is already checked in", person=person.display_name))
+    code = "-".join(
+        "".join(secrets.choice(CODE_ALPHABET) for _letter in range(4)) for _group in range(3)
+    )
     entry = CheckIn(
         tenant_id=tenant.id,
         session_id=row.id,

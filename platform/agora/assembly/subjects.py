@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from agora.assembly.models import Edition, EditionStatus, Subject, SubjectStatus
@@ -30,9 +31,9 @@ def submit(
     submitted_by: str,
 ) -> Subject:
     if edition.status != EditionStatus.SUBJECT_CALL:
-        raise Conflict("the call for subjects is not open")
+        raise Conflict(_("the call for subjects is not open"))
     if not title.strip() or not description.strip():
-        raise Invalid("a subject needs a title and a description")
+        raise Invalid(_("a subject needs a title and a description"))
     subject = Subject(
         tenant_id=tenant.id,
         edition_id=edition.id,
@@ -72,10 +73,10 @@ def review(
         SubjectStatus.ADMISSIBLE,
         SubjectStatus.INADMISSIBLE,
     ):
-        raise Conflict("this subject was already put to the vote")
+        raise Conflict(_("this subject was already put to the vote"))
     admissible = general_interest and municipal_competence and budget_sustainable
     if not admissible and not reason.strip():
-        raise Invalid("an inadmissible subject needs a public reason")
+        raise Invalid(_("an inadmissible subject needs a public reason"))
     subject.general_interest = general_interest
     subject.municipal_competence = municipal_competence
     subject.budget_sustainable = budget_sustainable

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import session as cookie
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from agora.assembly import (
@@ -71,7 +73,7 @@ def _form_int(name: str) -> int | None:
     try:
         return int(value)
     except ValueError as error:
-        raise Invalid(f"{name} must be a whole number") from error
+        raise Invalid(_("%(field)s must be a whole number", field=name)) from error
 
 
 # --- public ---------------------------------------------------------------------------------
@@ -193,6 +195,7 @@ def ballot_page(ballot_id: int) -> str:
     options = ballots.options_of(db.session, ballot)
     return render_template(
         "assembly/ballot.html",
+        quorum_reason=ballots.quorum_reason,
         ballot=ballot,
         body=body,
         options=options,
@@ -208,9 +211,18 @@ def option_page(ballot_id: int, option_id: int) -> Response:
     return redirect(url_for("assembly.ballot_page", ballot_id=ballot_id) + f"#option-{option.id}")
 
 
+def _voter_key() -> str:
+    """Rate-limit votes per voter, not per address: a whole hall shares one Wi-Fi address."""
+    code = request.form.get("code")
+    if code:
+        return "code:" + sessions.voting_code_hash(code)
+    account_id = cookie.get("account_id")
+    return f"account:{account_id}" if account_id else f"ip:{request.remote_addr}"
+
+
 @bp.post("/ballots/<int:ballot_id>/vote")
-@limiter.limit("30 per minute")
-def cast_vote(ballot_id: int) -> str:
+@limiter.limit("10 per minute", key_func=_voter_key)
+def cast_vote(ballot_id: int) -> Response:
     tenant, ballot = current_tenant(), get_owned_or_404(Ballot, ballot_id)
     ballots.cast(
         db.session,
@@ -222,7 +234,13 @@ def cast_vote(ballot_id: int) -> str:
         code=request.form.get("code"),
     )
     db.session.commit()
-    return render_template("assembly/voted.html", ballot=ballot)
+    # Post/redirect/get: reloading the confirmation page cannot send the vote again.
+    return redirect(url_for("assembly.vote_recorded", ballot_id=ballot.id), code=303)
+
+
+@bp.get("/ballots/<int:ballot_id>/recorded")
+def vote_recorded(ballot_id: int) -> str:
+    return render_template("assembly/voted.html", ballot=get_owned_or_404(Ballot, ballot_id))
 
 
 def _payload_from_form(ballot: Ballot) -> dict[str, object]:
@@ -302,7 +320,7 @@ def update_measure(measure_id: int) -> Response:
     try:
         status = MeasureStatus(request.form.get("status", ""))
     except ValueError as error:
-        raise Invalid("unknown measure status") from error
+        raise Invalid(_("unknown measure status")) from error
     council.update_measure(
         db.session, current_tenant(), measure, status, request.form.get("note", ""), who()
     )

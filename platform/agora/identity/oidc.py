@@ -20,6 +20,7 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from flask import current_app
+from flask_babel import gettext as _
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -108,7 +109,7 @@ def discover(url: str) -> dict[str, Any]:
         response.raise_for_status()
         metadata: dict[str, Any] = response.json()
     except (requests.RequestException, ValueError) as error:
-        raise SignInRefused("the identity provider cannot be reached") from error
+        raise SignInRefused(_("the identity provider cannot be reached")) from error
     _discovery_cache[url] = (time.monotonic(), metadata)
     return metadata
 
@@ -141,7 +142,7 @@ def authorization(config: ProviderConfig, redirect_uri: str) -> PendingSignIn:
     metadata = discover(config.discovery_url)
     state, nonce = new_state(), new_state()
     extra = {"acr_values": FRANCECONNECT_ACR} if config.kind == ProviderKind.FRANCECONNECT else {}
-    url, _ = _client(config, redirect_uri).create_authorization_url(
+    url, _state = _client(config, redirect_uri).create_authorization_url(
         metadata["authorization_endpoint"], state=state, nonce=nonce, **extra
     )
     return PendingSignIn(url, state, nonce)
@@ -153,7 +154,7 @@ def _keys(metadata: dict[str, Any]) -> KeySet:
         response.raise_for_status()
         return KeySet.import_key_set(response.json())
     except (requests.RequestException, ValueError, KeyError) as error:
-        raise SignInRefused("the identity provider's keys cannot be read") from error
+        raise SignInRefused(_("the identity provider's keys cannot be read")) from error
 
 
 def _verified_claims(
@@ -176,7 +177,9 @@ def _verified_claims(
         claims: dict[str, Any] = jwt.decode(token, keys, algorithms=["ES256", "RS256"]).claims
         registry.validate(claims)
     except JoseError as error:
-        raise SignInRefused(f"invalid token from the identity provider ({error.error})") from error
+        raise SignInRefused(
+            _("invalid token from the identity provider (%(error)s)", error=error.error)
+        ) from error
     return claims
 
 
@@ -195,19 +198,19 @@ def complete(config: ProviderConfig, redirect_uri: str, code: str, nonce: str) -
     try:
         token = client.fetch_token(metadata["token_endpoint"], code=code)
     except Exception as error:  # Authlib raises OAuthError and requests' errors alike
-        raise SignInRefused("the identity provider refused the sign-in code") from error
+        raise SignInRefused(_("the identity provider refused the sign-in code")) from error
     id_token = token.get("id_token")
     if not id_token:
-        raise SignInRefused("the identity provider sent no ID token")
+        raise SignInRefused(_("the identity provider sent no ID token"))
     keys = _keys(metadata)
     claims = _verified_claims(
         id_token, keys, issuer=metadata["issuer"], audience=config.client_id, nonce=nonce
     )
     if config.kind == ProviderKind.FRANCECONNECT and claims.get("acr") != FRANCECONNECT_ACR:
-        raise SignInRefused("the identity provider did not give the required assurance level")
+        raise SignInRefused(_("the identity provider did not give the required assurance level"))
     userinfo = _userinfo(config, metadata, keys, token["access_token"])
     if userinfo.get("sub") != claims["sub"]:
-        raise SignInRefused("the identity provider's answers disagree")
+        raise SignInRefused(_("the identity provider's answers disagree"))
     return VerifiedIdentity(metadata["issuer"], claims["sub"], id_token, {**claims, **userinfo})
 
 
@@ -222,18 +225,18 @@ def _userinfo(
         )
         response.raise_for_status()
     except requests.RequestException as error:
-        raise SignInRefused("the identity provider did not answer about the person") from error
+        raise SignInRefused(_("the identity provider did not answer about the person")) from error
     if response.headers.get("Content-Type", "").split(";")[0].strip() == "application/jwt":
         return _verified_claims(
             response.text, keys, issuer=metadata["issuer"], audience=config.client_id
         )
     if config.signs_userinfo:
-        raise SignInRefused("the identity provider's answer about the person is not signed")
+        raise SignInRefused(_("the identity provider's answer about the person is not signed"))
     try:
         data: dict[str, Any] = response.json()
     except ValueError as error:
         raise SignInRefused(
-            "the identity provider's answer about the person is unreadable"
+            _("the identity provider's answer about the person is unreadable")
         ) from error
     return data
 

@@ -109,6 +109,7 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "assembly.ballot_page": RouteRule("public.read", "tenant"),
     "assembly.option_page": RouteRule("public.read", "tenant"),
     "assembly.cast_vote": RouteRule("vote.cast", "tenant"),
+    "assembly.vote_recorded": RouteRule("public.read", "tenant"),
     "assembly.charter_page": RouteRule("public.read", "tenant"),
     "assembly.charter_version": RouteRule("public.read", "tenant"),
     "assembly.charter_pdf": RouteRule("public.read", "tenant"),

@@ -306,20 +306,20 @@ def _account_for(
     if config.kind == oidc.STAFF:
         account = account_by_email(db.session, email) if email else None
         if account is None or not needs_second_factor(db.session, account):
-            raise oidc.SignInRefused("this account is not consultancy staff")
+            raise oidc.SignInRefused(_("this account is not consultancy staff"))
         return account
     if config.kind == "proconnect":
         # ProConnect's sub is per (service, provider) pair: match on the professional e-mail,
         # and the person's organisation must be this commune.
         if config.siret and identity.claims.get("siret") != config.siret:
-            raise oidc.SignInRefused("your organisation is not this commune")
+            raise oidc.SignInRefused(_("your organisation is not this commune"))
         if not email:
-            raise oidc.SignInRefused("the provider gave no professional e-mail")
+            raise oidc.SignInRefused(_("the provider gave no professional e-mail"))
         account = get_or_create_account(db.session, email, identity.claims.get("given_name", ""))
     elif link is not None:
         account = db.session.get(Account, link.account_id)
         if account is None or account.erased_at is not None:
-            raise oidc.SignInRefused("this account was erased")
+            raise oidc.SignInRefused(_("this account was erased"))
     else:
         account = Account(email=None, display_name=identity.claims.get("given_name", ""))
         db.session.add(account)

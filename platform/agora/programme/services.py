@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from agora.audit import services as audit
@@ -59,7 +60,7 @@ def instantiate(
 ) -> Programme:
     """Create the commune's programme, its sessions spread evenly over the template's weeks."""
     if programme_of(session, tenant) is not None:
-        raise Conflict("this commune already has a support programme")
+        raise Conflict(_("this commune already has a support programme"))
     specs = [(phase, spec) for phase in template.phases for spec in phase.sessions]
     weeks = template.duration_weeks
     programme = Programme(
@@ -115,11 +116,17 @@ def change_status(
     minutes: str = "",
 ) -> None:
     if status not in TRANSITIONS[row.status]:
-        raise Conflict(f"a session that is {row.status.value} cannot become {status.value}")
+        raise Conflict(
+            _(
+                "a session that is %(status)s cannot become %(target)s",
+                status=row.status.value,
+                target=status.value,
+            )
+        )
     if status == SessionStatus.HELD and (attendance is None or attendance < 0):
-        raise Invalid("say how many people attended the session")
+        raise Invalid(_("say how many people attended the session"))
     if status == SessionStatus.MINUTES_PUBLISHED and not minutes.strip():
-        raise Invalid("the minutes are empty")
+        raise Invalid(_("the minutes are empty"))
     row.status = status
     if attendance is not None:
         row.attendance = attendance
@@ -140,7 +147,7 @@ def accept_deliverable(
     session: DbSession, tenant: Tenant, row: ProgrammeSession, key: str, actor: str
 ) -> None:
     if key not in row.deliverables:
-        raise Invalid(f"this session expects no deliverable {key!r}")
+        raise Invalid(_("this session expects no deliverable %(key)s", key=key))
     row.deliverables = {**row.deliverables, key: date.today().isoformat()}
     audit.record(
         session,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from agora.documents.ical import CalendarEvent, calendar
@@ -35,7 +36,7 @@ def instantiate() -> Response:
     try:
         starts_on = date.fromisoformat(request.form.get("starts_on", ""))
     except ValueError as error:
-        raise Invalid("the start date must be a date (YYYY-MM-DD)") from error
+        raise Invalid(_("the start date must be a date (YYYY-MM-DD)")) from error
     template = tenant_hooks().programme_template()
     services.instantiate(db.session, tenant, template, starts_on, actor(current_account()))
     db.session.commit()
@@ -57,7 +58,7 @@ def change_status(session_id: int) -> Response:
         status = SessionStatus(request.form.get("status", ""))
         attendance = request.form.get("attendance", type=int)
     except ValueError as error:
-        raise Invalid("unknown session status") from error
+        raise Invalid(_("unknown session status")) from error
     services.change_status(
         db.session,
         current_tenant(),

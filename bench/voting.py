@@ -1,0 +1,254 @@
+"""Vote-casting throughput and p95 latency under gunicorn, against the floor.
+
+Agora's vote endpoint (tenant resolution, CSRF, permission policy, voting-code check,
+eligibility, vote validation, two inserts under row-level security) is served by gunicorn
+with deploy/gunicorn.conf.py on a throw-away PostgreSQL database; the floor is a minimal
+Flask endpoint doing one INSERT on the same stack (bench/minimal_vote_app.py), under the
+same gunicorn settings. Both get the same load from the same client threads; the script
+prints votes per second, p50/p95 latency and the throughput ratio (goal: ≥ 0.7).
+
+    AGORA_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres python bench/voting.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tenancy import APP, OWNER, _create_database, _drop_database, _migrate  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "poitiers.localhost"
+
+
+def _prepare_agora(owner_url: str, app_url: str, voters: int) -> tuple[int, list[str]]:
+    """Onboard Poitiers, open a session and a ballot, check ``voters`` people in."""
+    from agora import create_app
+    from agora.assembly import ballots, editions, sessions
+    from agora.assembly.bodies import add_person
+    from agora.extensions import db
+    from agora.plugins.manager import get_registry
+    from agora.tenancy.config import load_file
+    from agora.tenancy.isolation import tenant_scope
+    from agora.tenancy.services import apply_config, tenant_by_slug
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": app_url})
+    with app.app_context():
+        config = load_file(ROOT / "tenants" / "poitiers.toml", get_registry())
+        apply_config(db.session, config, "bench", "bench")
+        tenant = tenant_by_slug(db.session, "poitiers")
+        assert tenant is not None
+        hooks = get_registry().view(config)
+        with tenant_scope(db.session, tenant.id):
+            edition = editions.open_edition(
+                db.session, tenant, 2026, "Bench", hooks.composition_rules(), "bench"
+            )
+            plenary = next(b for b in editions.bodies_of(db.session, edition) if b.key == "plenary")
+            row = sessions.plan(
+                db.session, tenant, edition, plenary, 1, "J1", edition.created_at, "", "bench"
+            )
+            sessions.set_status(
+                db.session, tenant, row, sessions.AssemblySessionStatus.OPEN, "bench"
+            )
+            codes = [
+                sessions.check_in(
+                    db.session, tenant, row, add_person(db.session, tenant, f"V{i}"), "drawn"
+                )[1]
+                for i in range(voters)
+            ]
+            ballot = ballots.open_ballot(
+                db.session,
+                tenant,
+                hooks.decision_rule("action_plan"),
+                row,
+                plenary,
+                "Plan ?",
+                [],
+                "bench",
+            )
+            ballot_id = ballot.id
+        db.session.commit()
+        db.engine.dispose()
+    return ballot_id, codes
+
+
+def _gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "deploy/gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+            app_path,
+        ],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz", headers={"Host": "localhost"})
+            connection.getresponse().read()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"gunicorn for {app_path} did not start")
+
+
+class Client:
+    """One keep-alive connection per client thread, like a browser."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookie = ""
+
+    def request(self, method: str, path: str, body: str = "") -> tuple[int, str]:
+        headers = {"Host": HOST, "Content-Type": "application/x-www-form-urlencoded"}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        self.connection.request(method, path, body=body or None, headers=headers)
+        response = self.connection.getresponse()
+        cookie = response.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, response.read().decode()
+
+
+def _load(
+    port: int, jobs: list[tuple[str, dict[str, str], bool]], threads: int
+) -> tuple[float, list[float]]:
+    """Run ``jobs`` (path, form, needs a CSRF token) over ``threads`` connections; time the POSTs."""
+    latencies: list[float] = []
+    chunks = [jobs[i::threads] for i in range(threads)]
+
+    def prepare(chunk: list[tuple[str, dict[str, str], bool]]) -> tuple[Client, str | None]:
+        # Each client first loads the ballot page, as a voter's browser has it before voting;
+        # its CSRF token is valid for the session. Not timed.
+        client, token = Client(port), None
+        if chunk and chunk[0][2]:
+            _, page = client.request("GET", chunk[0][0].removesuffix("/vote"))
+            found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert found, page[:300]
+            token = found.group(1)
+        return client, token
+
+    with ThreadPoolExecutor(threads) as pool:
+        clients = list(pool.map(prepare, chunks))
+
+    def run(index: int) -> list[float]:
+        client, token = clients[index]
+        own = []
+        for path, form, _csrf in chunks[index]:
+            body = urlencode({**form, "csrf_token": token} if token else form)
+            started = time.perf_counter()
+            status, _ = client.request("POST", path, body)
+            own.append(time.perf_counter() - started)
+            if status not in (200, 303):
+                raise SystemExit(f"POST {path} answered {status}")
+        return own
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        for own in pool.map(run, range(threads)):
+            latencies.extend(own)
+    return time.perf_counter() - started, latencies
+
+
+def main(argv: list[str] | None = None) -> float:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--voters", type=int, default=1500)
+    parser.add_argument("--threads", type=int, default=16)
+    args = parser.parse_args(argv)
+    admin_url: URL = make_url(
+        os.environ.get("AGORA_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    ).set(drivername="postgresql+psycopg")
+    name, super_url = _create_database(admin_url)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        owner_url = super_url.set(username=OWNER).render_as_string(hide_password=False)
+        app_url = super_url.set(username=APP).render_as_string(hide_password=False)
+        _migrate(owner_url)
+        ballot_id, codes = _prepare_agora(owner_url, app_url, args.voters)
+        engine = create_engine(super_url)
+        with engine.begin() as connection:
+            connection.execute(
+                text("CREATE TABLE bench_vote (id bigserial PRIMARY KEY, ballot int, choice text)")
+            )
+        engine.dispose()
+        env = {
+            "AGORA_DATABASE_URL": app_url,
+            "AGORA_BASE_DOMAIN": "localhost",
+            "AGORA_SECRET_KEY": "bench",
+        }
+        processes.append(_gunicorn("agora.wsgi:app", 8731, env))
+        floor_env = {
+            "BENCH_DATABASE_URL": super_url.render_as_string(hide_password=False),
+            "PYTHONPATH": str(ROOT / "bench"),
+        }
+        processes.append(_gunicorn("minimal_vote_app:app", 8732, floor_env))
+
+        agora_jobs = [
+            (f"/ballots/{ballot_id}/vote", {"code": code, "choice": "for"}, True) for code in codes
+        ]
+        floor_jobs = [("/vote", {"choice": "for"}, False) for _ in codes]
+        agora_seconds, agora_latencies = _load(8731, agora_jobs, args.threads)
+        floor_seconds, floor_latencies = _load(8732, floor_jobs, args.threads)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+        _drop_database(admin_url, name)
+
+    def row(label: str, seconds: float, latencies: list[float]) -> dict[str, float]:
+        figures = {
+            "votes_per_second": len(latencies) / seconds,
+            "p50_ms": statistics.median(latencies) * 1000,
+            "p95_ms": statistics.quantiles(latencies, n=20)[18] * 1000,
+        }
+        print(
+            f"{label:<34} {figures['votes_per_second']:>8.1f} {figures['p50_ms']:>8.1f} {figures['p95_ms']:>8.1f}"
+        )
+        return figures
+
+    print(f"{args.voters} votes, {args.threads} client threads, gunicorn deploy/gunicorn.conf.py")
+    print(f"{'endpoint':<34} {'votes/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    agora = row("Agora POST /ballots/<id>/vote", agora_seconds, agora_latencies)
+    floor = row("minimal Flask, one INSERT", floor_seconds, floor_latencies)
+    ratio = agora["votes_per_second"] / floor["votes_per_second"]
+    print(
+        f"throughput ratio Agora / floor: {ratio:.2f} (goal >= 0.7): {'OK' if ratio >= 0.7 else 'BELOW GOAL'}"
+    )
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    (out / "voting.json").write_text(
+        json.dumps({"agora": agora, "floor": floor, "ratio": ratio}, indent=2)
+    )
+    return ratio
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() >= 0.7 else 1)

@@ -1,0 +1,255 @@
+"""The assembly's edge cases, as a user sees them: ties broken by run-off then by a public
+draw, a missed quorum, late and repeated votes, closed electorates, bodies' powers, the
+composition check and the council's justified divergences."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from agora.assembly import editions, sessions
+from agora.assembly.models import AssemblySessionStatus, Body, Vote
+from agora.extensions import db
+from agora.tenancy.isolation import tenant_scope
+from agora.tenancy.models import Tenant
+from conftest import SignIn
+from support.assembly import Edition, build_edition
+
+POITIERS = {"Host": "poitiers.localhost"}
+
+
+def _text(response: Any) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+@pytest.fixture
+def edition(app: Flask, onboarded: Path, client: FlaskClient, sign_in: SignIn) -> Edition:
+    sign_in(
+        client, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    return build_edition(app)
+
+
+def _check_in(client: FlaskClient, session_id: int, name: str, origin: str) -> str:
+    response = client.post(
+        f"/admin/sessions/{session_id}/check-ins",
+        data={"name": name, "origin": origin},
+        headers=POITIERS,
+    )
+    assert response.status_code == 302
+    code = re.search(r"code=([A-Z0-9-]+)", response.headers["Location"])
+    assert code, response.headers["Location"]
+    return code.group(1)
+
+
+def _open_ballot(
+    client: FlaskClient, session_id: int, decision: str, subject_ids: list[int] = ()
+) -> int:  # type: ignore[assignment]
+    response = client.post(
+        f"/admin/sessions/{session_id}/ballots",
+        data={
+            "question": f"Vote {decision}",
+            "decision": decision,
+            "subject_ids": [str(i) for i in subject_ids],
+        },
+        headers=POITIERS,
+    )
+    assert response.status_code == 302, _text(response)
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def _options(client: FlaskClient, ballot_id: int) -> list[str]:
+    return re.findall(
+        r'name="grade-(\d+)"',
+        client.get(f"/ballots/{ballot_id}", headers=POITIERS).get_data(as_text=True),
+    )[::6]
+
+
+def _grade(client: FlaskClient, ballot_id: int, code: str, grades: dict[str, int]) -> Any:
+    data = {"code": code, **{f"grade-{option}": str(grade) for option, grade in grades.items()}}
+    return client.post(f"/ballots/{ballot_id}/vote", data=data, headers=POITIERS)
+
+
+def _votes(app: Flask, ballot_id: int) -> int:
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            return db.session.execute(
+                select(func.count()).select_from(Vote).where(Vote.ballot_id == ballot_id)
+            ).scalar_one()
+
+
+def _attendees(client: FlaskClient, edition: Edition, count: int, drawn: int) -> list[str]:
+    return [
+        _check_in(
+            client, edition.session_id, f"Habitant {i}", "drawn" if i < drawn else "volunteer"
+        )
+        for i in range(count)
+    ]
+
+
+def test_tie_goes_to_runoff_then_to_a_public_draw(
+    app: Flask, client: FlaskClient, edition: Edition
+) -> None:
+    codes = _attendees(client, edition, 32, drawn=12)
+    ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
+    a, b = _options(client, ballot)
+    # Mirror votes: identical grade distributions, a true majority-judgment tie.
+    for i, code in enumerate(codes):
+        high, low = (4, 2) if i % 2 else (2, 4)
+        assert _grade(client, ballot, code, {a: high, b: low}).status_code == 303
+    client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
+    page = _text(client.get(f"/ballots/{ballot}", headers=POITIERS))
+    assert "run-off" in page.lower() or "second tour" in page.lower()
+    refused = client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS)
+    assert refused.status_code == 409 and "run-off" in _text(refused)
+
+    runoff = int(
+        client.post(f"/admin/ballots/{ballot}/runoff", headers=POITIERS)
+        .headers["Location"]
+        .rsplit("/", 1)[1]
+    )
+    ra, rb = _options(client, runoff)
+    for i, code in enumerate(codes):
+        high, low = (5, 1) if i % 2 else (1, 5)
+        assert _grade(client, runoff, code, {ra: high, rb: low}).status_code == 303
+    client.post(f"/admin/ballots/{runoff}/close", headers=POITIERS)
+    client.post(f"/admin/ballots/{ballot}/tie-break", headers=POITIERS)
+    assert "draw by lot is required" in _text(client.get(f"/ballots/{ballot}", headers=POITIERS))
+
+    seed = "drand round 4242: 9f2c…"
+    client.post(f"/admin/ballots/{ballot}/tie-break", data={"seed": seed}, headers=POITIERS)
+    page = _text(client.get(f"/ballots/{ballot}", headers=POITIERS))
+    assert seed in page and "SHA-256" in page
+    assert client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS).status_code == 302
+    assert "Choisi" in _text(client.get(f"/ballots/{ballot}", headers=POITIERS)) or "Chosen" in page
+
+
+def test_quorum_not_met_cannot_be_certified_and_the_fallback_is_offered(
+    client: FlaskClient, edition: Edition
+) -> None:
+    codes = _attendees(client, edition, 12, drawn=5)
+    ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
+    a, b = _options(client, ballot)
+    for code in codes:
+        _grade(client, ballot, code, {a: 4, b: 1})
+    client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
+    page = _text(client.get(f"/ballots/{ballot}", headers=POITIERS))
+    assert "12 present, 30 required" in page or "30" in page
+    refused = client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS)
+    body = _text(refused)
+    assert refused.status_code == 409
+    assert "quorum not met" in body and "reconvene" in body
+    assert client.post(f"/admin/ballots/{ballot}/not-decided", headers=POITIERS).status_code == 302
+    assert "non décidé" in _text(client.get(f"/ballots/{ballot}", headers=POITIERS))
+
+
+def test_a_vote_after_closing_is_refused_and_nothing_is_stored(
+    app: Flask, client: FlaskClient, edition: Edition
+) -> None:
+    codes = _attendees(client, edition, 3, drawn=3)
+    ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
+    a, b = _options(client, ballot)
+    _grade(client, ballot, codes[0], {a: 3, b: 2})
+    client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
+    late = _grade(client, ballot, codes[1], {a: 3, b: 2})
+    assert late.status_code == 409 and "closed" in _text(late)
+    assert _votes(app, ballot) == 1
+
+
+def test_a_second_vote_by_the_same_person_is_refused(
+    app: Flask, client: FlaskClient, edition: Edition
+) -> None:
+    (code,) = _attendees(client, edition, 1, drawn=1)
+    ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
+    a, b = _options(client, ballot)
+    assert _grade(client, ballot, code, {a: 5, b: 0}).status_code == 303
+    again = _grade(client, ballot, code, {a: 0, b: 5})
+    assert again.status_code == 409 and "already voted" in _text(again)
+    assert _votes(app, ballot) == 1
+
+
+def test_an_unknown_code_cannot_vote(app: Flask, client: FlaskClient, edition: Edition) -> None:
+    ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
+    a, b = _options(client, ballot)
+    refused = _grade(client, ballot, "AAAA-BBBB-CCCC", {a: 5, b: 0})
+    assert refused.status_code == 403 and "not valid for this session" in _text(refused)
+    assert _votes(app, ballot) == 0
+
+
+def test_a_volunteer_cannot_vote_in_a_closed_committee(
+    app: Flask, client: FlaskClient, edition: Edition, sign_in: SignIn
+) -> None:
+    ballot = _open_ballot(client, edition.committee_session_id, "charter")
+    # Sarah is checked in at the open plenary, with a code, but is no committee member.
+    code = _check_in(client, edition.session_id, "Sarah", "volunteer")
+    sign_in(client, "poitiers.localhost", "sarah@example.fr", role="resident", commune="poitiers")
+    refused = client.post(
+        f"/ballots/{ballot}/vote", data={"code": code, "objection": ""}, headers=POITIERS
+    )
+    assert refused.status_code == 403
+    assert "not part of the electorate of the Comité de méthodologie" in _text(refused)
+    assert _votes(app, ballot) == 0
+
+
+def test_the_proposal_group_cannot_certify(
+    client: FlaskClient, edition: Edition, app: Flask
+) -> None:
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            group = db.session.get(Body, (tenant.id, edition.ids["proposal_group"]))
+            assert group is not None
+            row = sessions.plan(
+                db.session,
+                tenant,
+                editions.current_edition(db.session, tenant),
+                group,
+                2,
+                "GP",
+                datetime(2026, 4, 1, tzinfo=UTC),
+                "",
+                "t",
+            )  # type: ignore[arg-type]
+            sessions.set_status(db.session, tenant, row, AssemblySessionStatus.OPEN, "t")
+            session_id = row.id
+        db.session.commit()
+    ballot = _open_ballot(client, session_id, "default")
+    client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
+    refused = client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS)
+    assert refused.status_code == 403 and "has no decision power" in _text(refused)
+
+
+def test_installing_the_proposal_group_with_one_opposition_member_is_refused(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    sign_in(
+        client, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    client.post(
+        "/admin/editions", data={"year": "2027", "title": "Assemblée 2027"}, headers=POITIERS
+    )
+    page = client.get("/admin/assembly", headers=POITIERS).get_data(as_text=True)
+    body_id = re.search(r'/admin/bodies/(\d+)">Groupe de proposition', page)
+    assert body_id, page
+    path = f"/admin/bodies/{body_id.group(1)}"
+    members = [("drawn", 20), ("elected_majority", 5), ("elected_opposition", 1), ("agent", 4)]
+    for origin, count in members:
+        for i in range(count):
+            client.post(
+                f"{path}/members",
+                data={"name": f"{origin} {i}", "origin": origin},
+                headers=POITIERS,
+            )
+    refused = client.post(f"{path}/install", headers=POITIERS)
+    assert refused.status_code == 422
+    assert "seat spec elected_opposition: min 2, got 1" in _text(refused)
+    assert "à composer" in _text(client.get(path, headers=POITIERS))

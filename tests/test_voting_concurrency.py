@@ -1,0 +1,124 @@
+"""300 voters casting at once, over HTTP, on PostgreSQL: every vote counted once."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from agora import create_app
+from agora.assembly import ballots, sessions
+from agora.assembly.bodies import add_person
+from agora.assembly.models import AssemblySession, Ballot, BallotVoter, Body, Vote
+from agora.extensions import db
+from agora.plugins.contracts import DecisionRule, Quorum
+from agora.tenancy.isolation import tenant_scope
+from agora.tenancy.models import Tenant
+from conftest import Database
+from support.assembly import build_edition
+from support.server import serve
+
+VOTERS = 300
+RULE = DecisionRule("action_plan", "qualified_majority", Fraction(2, 3), Quorum(), ())
+
+
+def _prepare(app: Flask) -> tuple[int, list[str]]:
+    """An open ballot in Poitiers' plenary and the voting codes of 300 people checked in."""
+    edition = build_edition(app)
+    with app.app_context():
+        tenant = db.session.get(Tenant, edition.tenant_id)
+        assert tenant is not None
+        with tenant_scope(db.session, tenant.id):
+            row = db.session.get(AssemblySession, (tenant.id, edition.session_id))
+            body = db.session.get(Body, (tenant.id, edition.ids["plenary"]))
+            assert row is not None and body is not None
+            codes = [
+                sessions.check_in(
+                    db.session, tenant, row, add_person(db.session, tenant, f"P{i}"), "drawn"
+                )[1]
+                for i in range(VOTERS)
+            ]
+            ballot = ballots.open_ballot(db.session, tenant, RULE, row, body, "Plan ?", [], "test")
+            ballot_id = ballot.id
+        db.session.commit()
+    return ballot_id, codes
+
+
+def _post(base: str, path: str, form: dict[str, str]) -> int:
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+    try:
+        body = urlencode(form)
+        connection.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "Host": "poitiers.localhost",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_300_concurrent_voters_are_each_counted_once(
+    postgresql_database: Database, onboarded: Path, app: Flask
+) -> None:
+    ballot_id, codes = _prepare(app)
+    choices = ["for"] * 201 + ["against"] * 90 + ["abstain"] * 9
+    served = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": postgresql_database.app_url,
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 10},
+        }
+    )
+    start = threading.Barrier(50)
+
+    def vote(index: int) -> tuple[int, int]:
+        if index < 50:
+            start.wait()  # the first wave leaves together
+        form = {"code": codes[index], "choice": choices[index]}
+        # Each voter also tries a second vote at once: exactly one of the two may count.
+        with ThreadPoolExecutor(2) as twice:
+            first, second = twice.map(
+                lambda _: _post(base, f"/ballots/{ballot_id}/vote", form), range(2)
+            )
+        return first, second
+
+    with serve(served) as base, ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(vote, range(VOTERS)))
+    statuses = Counter(status for pair in results for status in pair)
+    assert statuses == {303: VOTERS, 409: VOTERS}, statuses
+
+    with served.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            stored = (
+                db.session.execute(select(Vote.payload).where(Vote.ballot_id == ballot_id))
+                .scalars()
+                .all()
+            )
+            voters = db.session.execute(
+                select(func.count())
+                .select_from(BallotVoter)
+                .where(BallotVoter.ballot_id == ballot_id)
+            ).scalar_one()
+            ballot = db.session.get(Ballot, (tenant.id, ballot_id))
+            body = db.session.get(Body, (tenant.id, ballot.body_id)) if ballot else None
+            assert ballot is not None and body is not None
+            ballots.close(db.session, tenant, ballot, body, RULE, "test")
+            tally = ballot.result["tally"] if ballot.result else {}
+        db.engine.dispose()
+    assert len(stored) == VOTERS and voters == VOTERS
+    assert Counter(payload["choice"] for payload in stored) == Counter(choices)
+    assert tally["totals"]["counts"] == {"for": 201, "against": 90, "abstain": 9}
