@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tenancy import APP, OWNER, _create_database, _drop_database, _migrate  # noqa: E402
+from tenancy import APP, OWNER, _create_database, _drop_database, _migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "poitiers.localhost"
@@ -41,6 +41,7 @@ def _prepare_agora(owner_url: str, app_url: str, voters: int) -> tuple[int, list
     from agora import create_app
     from agora.assembly import ballots, editions, sessions
     from agora.assembly.bodies import add_person
+    from agora.assembly.models import AssemblySessionStatus
     from agora.extensions import db
     from agora.plugins.manager import get_registry
     from agora.tenancy.config import load_file
@@ -63,7 +64,7 @@ def _prepare_agora(owner_url: str, app_url: str, voters: int) -> tuple[int, list
                 db.session, tenant, edition, plenary, 1, "J1", edition.created_at, "", "bench"
             )
             sessions.set_status(
-                db.session, tenant, row, sessions.AssemblySessionStatus.OPEN, "bench"
+                db.session, tenant, row, AssemblySessionStatus.OPEN, "bench"
             )
             codes = [
                 sessions.check_in(
@@ -141,7 +142,9 @@ class Client:
 def _load(
     port: int, jobs: list[tuple[str, dict[str, str], bool]], threads: int
 ) -> tuple[float, list[float]]:
-    """Run ``jobs`` (path, form, needs a CSRF token) over ``threads`` connections; time the POSTs."""
+    """Run ``jobs`` (path, form, needs a CSRF token) over ``threads`` connections.
+
+    Only the POSTs are timed."""
     latencies: list[float] = []
     chunks = [jobs[i::threads] for i in range(threads)]
 
@@ -230,7 +233,8 @@ def main(argv: list[str] | None = None) -> float:
             "p95_ms": statistics.quantiles(latencies, n=20)[18] * 1000,
         }
         print(
-            f"{label:<34} {figures['votes_per_second']:>8.1f} {figures['p50_ms']:>8.1f} {figures['p95_ms']:>8.1f}"
+            f"{label:<34} {figures['votes_per_second']:>8.1f} "
+            f"{figures['p50_ms']:>8.1f} {figures['p95_ms']:>8.1f}"
         )
         return figures
 
@@ -240,7 +244,8 @@ def main(argv: list[str] | None = None) -> float:
     floor = row("minimal Flask, one INSERT", floor_seconds, floor_latencies)
     ratio = agora["votes_per_second"] / floor["votes_per_second"]
     print(
-        f"throughput ratio Agora / floor: {ratio:.2f} (goal >= 0.7): {'OK' if ratio >= 0.7 else 'BELOW GOAL'}"
+        f"throughput ratio Agora / floor: {ratio:.2f} (goal >= 0.7): "
+        f"{'OK' if ratio >= 0.7 else 'BELOW GOAL'}"
     )
     out = Path(__file__).resolve().parent / "out"
     out.mkdir(exist_ok=True)

@@ -143,12 +143,12 @@ def test_authorize_request_follows_the_franceconnect_profile(
 @pytest.mark.parametrize(
     "misbehaviour,message",
     [
-        ("tampered_id_token", "invalid token"),
-        ("wrong_nonce", "invalid token"),
-        ("wrong_issuer", "invalid token"),
-        ("wrong_acr", "assurance level"),
-        ("unsigned_userinfo", "not signed"),
-        ("tampered_userinfo", "invalid token"),
+        ("tampered_id_token", "jeton invalide"),
+        ("wrong_nonce", "jeton invalide"),
+        ("wrong_issuer", "jeton invalide"),
+        ("wrong_acr", "niveau de garantie requis"),
+        ("unsigned_userinfo", "n’est pas signée"),
+        ("tampered_userinfo", "jeton invalide"),
     ],
 )
 def test_untrustworthy_answers_are_refused(
@@ -177,7 +177,7 @@ def test_a_replayed_code_is_refused(client: FlaskClient, franceconnect: TestProv
         f"/oidc/callback?code={_query(callback)['code']}&state={new_state}", headers=AUTH
     )
     assert replay.status_code == 401
-    assert "refused the sign-in code" in replay.get_data(as_text=True)
+    assert "a refusé le code de connexion" in replay.get_data(as_text=True)
 
 
 def test_a_forged_state_is_refused(client: FlaskClient, franceconnect: TestProvider) -> None:
@@ -229,7 +229,7 @@ def test_proconnect_refuses_another_organisation(
     proconnect.login_as("pc-43")
     answer = _sign_in(client, proconnect, "proconnect")
     assert answer.status_code == 401
-    assert "your organisation is not this commune" in answer.get_data(as_text=True)
+    assert "votre organisation n’est pas cette commune" in answer.get_data(as_text=True)
     assert not _signed_in(client)
 
 
@@ -255,7 +255,9 @@ def test_staff_sign_in_with_their_own_provider(
     provider.set_user("stranger", {"name": "X", "email": "x@example.org"})
     provider.login_as("stranger")
     answer = _sign_in(client, provider, "staff", host=CONSOLE)
-    assert answer.status_code == 401 and "not consultancy staff" in answer.get_data(as_text=True)
+    assert answer.status_code == 401 and "n’appartient pas à l’équipe" in answer.get_data(
+        as_text=True
+    )
 
 
 def test_no_provider_configured_means_no_button_and_404(

@@ -311,6 +311,22 @@ def resolve_tie(
     )
 
 
+def resolution_text(resolution: dict[str, Any], labels: dict[str, str]) -> str:
+    """Where the tie-break chain stands, in the reader's language, options by their labels."""
+    tied = " / ".join(f"« {labels.get(option, option)} »" for option in resolution["tied"])
+    messages = {
+        "decided": _("decided: %(option)s", option=labels.get(resolution["winner"] or "", "")),
+        "runoff_required": _("a run-off is required between %(options)s", options=tied),
+        "lot_required": _(
+            "a public draw by lot is required between %(options)s: reveal the seed", options=tied
+        ),
+        "unresolved": _(
+            "the tie between %(options)s remains: refer to the next session", options=tied
+        ),
+    }
+    return str(messages[resolution["status"]])
+
+
 def certify(
     session: DbSession, tenant: Tenant, ballot: Ballot, body: Body, actor: str
 ) -> str | None:
@@ -333,7 +349,8 @@ def certify(
         )
     resolution = ballot.result["resolution"]
     if resolution["status"] != "decided":
-        raise Conflict(_("no decision yet: %(detail)s", detail=resolution["message"]))
+        labels = {str(o.id): o.label for o in options_of(session, ballot)}
+        raise Conflict(_("no decision yet: %(detail)s", detail=resolution_text(resolution, labels)))
     ballot.status = BallotStatus.CERTIFIED
     audit.record(
         session,

@@ -196,6 +196,7 @@ def ballot_page(ballot_id: int) -> str:
     return render_template(
         "assembly/ballot.html",
         quorum_reason=ballots.quorum_reason,
+        resolution_text=ballots.resolution_text,
         ballot=ballot,
         body=body,
         options=options,
