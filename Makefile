@@ -64,6 +64,7 @@ pytest: $(STAMP)
 bench: install
 	$(BIN)/python bench/sortition.py
 	$(BIN)/python bench/tenancy.py
+	$(BIN)/python bench/voting.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
