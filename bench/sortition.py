@@ -30,6 +30,7 @@ import statistics
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -292,7 +293,7 @@ def stage1(quick: bool, repeats: int) -> None:
             deque(csv.reader(handle), maxlen=0)
 
     excluded = {f"E{i:07d}" for i in range(0, rows, rows // 1000)}
-    runs = {
+    runs: dict[str, Callable[[], object]] = {
         "csv.reader reading the file": read,
         "invite 10 000, uniform": lambda: draw_invitations(path, 10_000, seed=1),
         "invite 10 000, by quartier, 1/address, exclusions": lambda: draw_invitations(

@@ -63,9 +63,7 @@ def _prepare_agora(owner_url: str, app_url: str, voters: int) -> tuple[int, list
             row = sessions.plan(
                 db.session, tenant, edition, plenary, 1, "J1", edition.created_at, "", "bench"
             )
-            sessions.set_status(
-                db.session, tenant, row, AssemblySessionStatus.OPEN, "bench"
-            )
+            sessions.set_status(db.session, tenant, row, AssemblySessionStatus.OPEN, "bench")
             codes = [
                 sessions.check_in(
                     db.session, tenant, row, add_person(db.session, tenant, f"V{i}"), "drawn"

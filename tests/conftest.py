@@ -12,48 +12,26 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import agora.models  # noqa: F401  (every table, so TENANT_TABLES is complete)
 from agora import create_app
-from agora.db import Base
-
-ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN_URL = os.environ.get("AGORA_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("AGORA_TEST_REDIS_URL")
-OWNER_ROLE = "agora_test_owner"
-APP_ROLE = "agora_test_app"
-NO_POSTGRESQL = "PostgreSQL tests need AGORA_TEST_DATABASE_URL (a superuser URL); .ci/run sets it"
-
-
-@dataclass
-class Database:
-    """A migrated test database: the app's URL and an owner engine for set-up and checks."""
-
-    backend: str
-    app_url: str
-    owner: Engine
-
-    @property
-    def is_postgresql(self) -> bool:
-        return self.backend == "postgresql"
-
-    def wipe(self) -> None:
-        tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-        with self.owner.begin() as connection:
-            if self.is_postgresql:
-                connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(text(f"DELETE FROM {table}"))
+from support.fixtures import (
+    APP_ROLE,
+    NO_POSTGRESQL,
+    OWNER_ROLE,
+    PG_ADMIN_URL,
+    ROOT,
+    Database,
+    SignIn,
+)
 
 
 def _migrate(url: str) -> None:
@@ -201,55 +179,6 @@ def onboarded(runner: Any, tenant_files: Path) -> Path:
     result = runner.invoke(args=["tenants", "apply", str(tenant_files)])
     assert result.exit_code == 0, result.output
     return tenant_files
-
-
-def json_of(response: Any) -> dict[str, Any]:
-    """The JSON object a response carries (failing the test when there is none)."""
-    data = response.get_json()
-    assert isinstance(data, dict), response.get_data(as_text=True)[:200]
-    return data
-
-
-class SignIn:
-    """Open a session directly (the sign-in flows have their own tests)."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-
-    def __call__(
-        self,
-        client: FlaskClient,
-        host: str,
-        email: str,
-        *,
-        role: str | None = None,
-        commune: str | None = None,
-        staff_of: tuple[str, ...] = (),
-        platform_admin: bool = False,
-    ) -> int:
-        from sqlalchemy import select
-
-        from agora.extensions import db
-        from agora.identity.models import Role, StaffAssignment
-        from agora.identity.services import get_or_create_account, grant_role
-        from agora.tenancy.isolation import tenant_scope
-        from agora.tenancy.models import Tenant
-
-        with self.app.app_context():
-            account = get_or_create_account(db.session, email)
-            account.is_platform_admin = platform_admin
-            tenants = {t.slug: t for t in db.session.scalars(select(Tenant))}
-            for slug in staff_of:
-                db.session.add(StaffAssignment(account_id=account.id, tenant_id=tenants[slug].id))
-            if role is not None and commune is not None:
-                with tenant_scope(db.session, tenants[commune].id):
-                    grant_role(db.session, tenants[commune], account, Role(role), granted_by="test")
-            db.session.commit()
-            account_id = account.id
-        with client.session_transaction(headers={"Host": host}) as session:
-            session["account_id"] = account_id
-            session["host"] = host
-        return account_id
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from agora.assembly.models import AssemblySessionStatus, Body, Vote
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
-from conftest import SignIn
 from support.assembly import Edition, build_edition
+from support.fixtures import SignIn
 
 POITIERS = {"Host": "poitiers.localhost"}
 

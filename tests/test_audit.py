@@ -13,7 +13,7 @@ from agora.audit import services as audit
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
-from conftest import Database
+from support.fixtures import Database
 
 
 def _add_events(app: Flask, slug: str, count: int) -> None:

@@ -22,7 +22,7 @@ from agora.identity import crypto
 from agora.identity.models import Account, LoginToken, RoleGrant
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
-from conftest import SignIn, json_of
+from support.fixtures import SignIn, json_of
 from support.smtp import Inbox, smtp_server
 
 POITIERS = {"Host": "poitiers.localhost"}

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from agora.extensions import db
 from agora.jobs import enqueue
 from agora.tenancy.models import Tenant
-from conftest import REDIS_URL, Database
 from support import probe_jobs  # noqa: F401  (registers test.visible_tenants)
+from support.fixtures import REDIS_URL, Database
 
 TESTS = Path(__file__).resolve().parent
 

@@ -8,7 +8,7 @@ from flask_migrate import check
 from agora import create_app
 from agora.extensions import db
 from agora.tenancy.rls import tenant_rls_statements
-from conftest import Database
+from support.fixtures import Database
 
 
 def test_models_and_migrations_agree(database: Database) -> None:

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import SignIn, json_of
+from support.fixtures import SignIn, json_of
 from support.oidc_provider import ProviderClient, TestProvider, provider_factory
 
 POITIERS = {"Host": "poitiers.localhost"}

@@ -23,7 +23,7 @@ from agora.identity.policy import (
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from agora.web import SECURITY_HEADERS
-from conftest import SignIn
+from support.fixtures import SignIn
 
 HOSTS = {"tenant": "poitiers.localhost", "platform": "localhost", "auth": "auth.localhost"}
 ROLES = ["anonymous", PLATFORM_ADMIN, *[role.value for role in Role]]

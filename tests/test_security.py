@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import SignIn
+from support.fixtures import SignIn
 from test_permissions import HOSTS, _urls
 
 FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S | re.I)

@@ -21,8 +21,8 @@ from agora.extensions import db
 from agora.plugins.contracts import DecisionRule, Quorum
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
-from conftest import Database
 from support.assembly import build_edition
+from support.fixtures import Database
 from support.server import serve
 
 VOTERS = 300

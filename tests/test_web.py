@@ -16,7 +16,7 @@ from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from agora.web import SECURITY_HEADERS
-from conftest import SignIn
+from support.fixtures import SignIn
 
 POITIERS = {"Host": "poitiers.localhost"}
 

@@ -6,14 +6,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sortition_helpers import SHARED, build
 
 from agora.sortition import Pool, QuotaSet
+from support.sortition import SHARED, build
 
 
 @pytest.fixture
 def make() -> Callable[..., tuple[Pool, QuotaSet]]:
-    return build
+    maker: Callable[..., tuple[Pool, QuotaSet]] = build
+    return maker
 
 
 @pytest.fixture
@@ -21,4 +22,5 @@ def shared_instances() -> Path:
     """The public instances of ../shared, or a skip saying where they were looked for."""
     if not SHARED.is_dir():
         pytest.skip(f"public sortition instances not found at {SHARED}")
-    return SHARED
+    found: Path = SHARED
+    return found

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sortition_helpers import build
 
 from agora.sortition import (
     Pool,
@@ -24,11 +23,12 @@ from agora.sortition import (
     select,
 )
 from agora.sortition.pool import quota_violations, shared_households
+from support.sortition import build
 
 
 def _lp(cost: np.ndarray, ge: np.ndarray, ge_rhs: np.ndarray) -> tuple[float, np.ndarray]:
     """max cost @ x s.t. ge @ x >= ge_rhs, sum x[1:] = 1, x[1:] >= 0, x[0] free (dense)."""
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's wrapper is untyped
     h.setOptionValue("output_flag", False)
     n = len(cost)
     inf = highspy.kHighsInf

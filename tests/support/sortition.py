@@ -1,7 +1,8 @@
-"""Helpers shared by the sortition tests (imported by name: the test folder is on sys.path)."""
+"""Helpers shared by the sortition tests."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from agora.sortition import Pool, Quota, QuotaSet
@@ -12,7 +13,7 @@ Bounds = dict[tuple[str, str], tuple[int, int]]
 
 
 def build(
-    rows: list[tuple[str, ...]],
+    rows: Sequence[tuple[str, ...]],
     features: tuple[str, ...],
     bounds: Bounds,
     households: list[str] | None = None,

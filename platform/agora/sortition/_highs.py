@@ -1,0 +1,83 @@
+"""Thin helpers around HiGHS (``highspy``): silent, single-threaded, deterministic models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import highspy
+import numpy as np
+import numpy.typing as npt
+from highspy._core import _Highs
+
+from .errors import SolverFailure
+
+INF = highspy.kHighsInf
+
+
+def new_highs(**options: float | int | bool | str) -> _Highs:
+    """A silent solver; one thread and a fixed seed so that runs are reproducible.
+
+    The core ``_Highs`` class (listed in highspy's ``__all__``) is used rather than the ``Highs``
+    wrapper, whose constructor installs Python callbacks and prints a banner on stdout.
+    """
+    highs = _Highs()
+    for name, value in {
+        "output_flag": False,
+        "threads": 1,
+        "random_seed": 0,
+        **options,
+    }.items():
+        highs.setOptionValue(name, value)
+    return highs
+
+
+def pass_model(
+    highs: _Highs,
+    *,
+    cost: npt.ArrayLike,
+    col_lower: npt.ArrayLike,
+    col_upper: npt.ArrayLike,
+    row_lower: npt.ArrayLike,
+    row_upper: npt.ArrayLike,
+    rows: Sequence[tuple[npt.ArrayLike, npt.ArrayLike]],
+    integer: bool = False,
+    maximize: bool = False,
+) -> None:
+    """Load a model given row by row as ``(column indices, coefficients)`` pairs."""
+    lp = highspy.HighsLp()
+    costs = np.asarray(cost, dtype=np.float64)
+    lp.num_col_ = len(costs)
+    lp.num_row_ = len(rows)
+    lp.col_cost_ = costs
+    lp.col_lower_ = np.asarray(col_lower, dtype=np.float64)
+    lp.col_upper_ = np.asarray(col_upper, dtype=np.float64)
+    lp.row_lower_ = np.asarray(row_lower, dtype=np.float64)
+    lp.row_upper_ = np.asarray(row_upper, dtype=np.float64)
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    lengths = [len(np.atleast_1d(np.asarray(index))) for index, _ in rows]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int32)
+    lp.a_matrix_.index_ = np.concatenate(
+        [np.asarray(i, dtype=np.int32).ravel() for i, _ in rows] or [np.zeros(0, np.int32)]
+    )
+    lp.a_matrix_.value_ = np.concatenate(
+        [
+            np.broadcast_to(np.asarray(v, dtype=np.float64), (n,))
+            for (_, v), n in zip(rows, lengths, strict=True)
+        ]
+        or [np.zeros(0)]
+    )
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * lp.num_col_
+    highs.passModel(lp)
+
+
+def run(highs: _Highs, what: str, *, accept_infeasible: bool = False) -> bool:
+    """Solve; True if optimal, False if infeasible (when accepted), else ``SolverFailure``."""
+    highs.run()
+    status = highs.getModelStatus()
+    if status == highspy.HighsModelStatus.kOptimal:
+        return True
+    if accept_infeasible and status == highspy.HighsModelStatus.kInfeasible:
+        return False
+    raise SolverFailure(what, highs.modelStatusToString(status))

@@ -1,0 +1,273 @@
+"""Audit record: commitment, reveal and verification of a draw.
+
+A record is one JSON document::
+
+    {"format": "agora-sortition-record/1",
+     "commitment": {...}, "commitment_sha256": "...",
+     "pool": {"features": [...], "people": [[id, [values], household-number|null], ...]},
+     "quotas": [[feature, value, min, max], ...],
+     "lottery": [[ids of panel 0], ...],            # M equally likely panels
+     "probabilities": {id: exact probability},     # from the optimiser
+     "rounding": {"max_deviation": x, "min_probability": y},
+     "reveal": {"random_value": "...", "panel_index": R} | null,
+     "panel": [ids] | null, "reserve": [ids] | null}
+
+The commitment holds the SHA-256 of the canonical pool (pseudonymous ids, households replaced by
+numbers), of the quotas and of the lottery, with k, M, the algorithm, engine and solver versions
+and the named future random value (e.g. a drand round). ``verify`` recomputes every hash, checks
+every lottery panel against the quotas, the probabilities, the panel index and the reserve order,
+and raises ``VerificationFailed`` naming the first check that fails.
+
+Standard library only, so that anyone can run ``python -m agora.sortition verify RECORD`` without
+the web application, NumPy or the solver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .errors import VerificationFailed
+from .pool import Pool, Quota, QuotaSet, quota_violations, shared_households
+from .randomness import panel_index, reserve_order
+from .version import ENGINE_VERSION, solver_version
+
+FORMAT = "agora-sortition-record/1"
+ROUNDING_SLACK = 1e-9  # float noise allowed when comparing recorded probabilities
+
+
+def canonical(value: Any) -> bytes:
+    """Canonical JSON bytes (sorted keys, no spaces, UTF-8) that hashes are taken over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256(value: Any) -> str:
+    return hashlib.sha256(canonical(value)).hexdigest()
+
+
+def pool_record(pool: Pool, *, households: bool) -> dict[str, Any]:
+    """The pseudonymised pool: sorted ids, feature values, household numbers (no addresses)."""
+    order = sorted(range(len(pool)), key=lambda i: pool.ids[i])
+    numbers: dict[str, int] = {}
+    people = []
+    for i in order:
+        home = None
+        if households and pool.households is not None:
+            home = numbers.setdefault(pool.households[i], len(numbers))
+        people.append([pool.ids[i], list(pool.rows[i]), home])
+    return {"features": list(pool.features), "people": people}
+
+
+def quotas_record(quotas: QuotaSet) -> list[list[Any]]:
+    return [[q.feature, q.value, q.min, q.max] for q in quotas.quotas]
+
+
+def pool_from_record(data: Mapping[str, Any]) -> tuple[Pool, bool]:
+    people = data["people"]
+    households = any(p[2] is not None for p in people)
+    return (
+        Pool(
+            tuple(p[0] for p in people),
+            tuple(data["features"]),
+            tuple(tuple(p[1]) for p in people),
+            tuple(str(p[2]) for p in people) if households else None,
+        ),
+        households,
+    )
+
+
+def quotas_from_record(rows: Sequence[Sequence[Any]]) -> QuotaSet:
+    return QuotaSet(tuple(Quota(str(f), str(v), int(lo), int(hi)) for f, v, lo, hi in rows))
+
+
+def commit(
+    pool: Pool,
+    quotas: QuotaSet,
+    *,
+    panel_size: int,
+    households: bool,
+    algorithm: str,
+    lottery: Sequence[Sequence[str]],
+    probabilities: Mapping[str, float],
+    max_deviation: float,
+    random_source: str,
+) -> dict[str, Any]:
+    """A record committing to everything before the random value is known (no reveal yet)."""
+    pool_data = pool_record(pool, households=households)
+    quota_data = quotas_record(quotas)
+    lottery_data = [sorted(panel) for panel in lottery]
+    commitment = {
+        "pool_sha256": sha256(pool_data),
+        "pool_size": len(pool),
+        "quotas_sha256": sha256(quota_data),
+        "panel_size": panel_size,
+        "households": households,
+        "algorithm": algorithm,
+        "engine": ENGINE_VERSION,
+        "solver": solver_version(),
+        "lottery_size": len(lottery_data),
+        "lottery_sha256": sha256(lottery_data),
+        "random_source": random_source,
+    }
+    rounded = _lottery_probabilities(pool_data, lottery_data)
+    return {
+        "format": FORMAT,
+        "commitment": commitment,
+        "commitment_sha256": sha256(commitment),
+        "pool": pool_data,
+        "quotas": quota_data,
+        "lottery": lottery_data,
+        "probabilities": {p: float(probabilities[p]) for p in sorted(probabilities)},
+        "rounding": {"max_deviation": max_deviation, "min_probability": min(rounded.values())},
+        "reveal": None,
+        "panel": None,
+        "reserve": None,
+    }
+
+
+def reveal(record: Mapping[str, Any], random_value: str) -> dict[str, Any]:
+    """The record completed with the public random value, the selected panel and the reserve."""
+    index = panel_index(random_value, len(record["lottery"]))
+    panel = record["lottery"][index]
+    chosen = set(panel)
+    others = [p[0] for p in record["pool"]["people"] if p[0] not in chosen]
+    return {
+        **record,
+        "reveal": {"random_value": random_value, "panel_index": index},
+        "panel": list(panel),
+        "reserve": reserve_order(random_value, others),
+    }
+
+
+def _lottery_probabilities(
+    pool_data: Mapping[str, Any], lottery: Sequence[Sequence[str]]
+) -> dict[str, float]:
+    counts = Counter(person for panel in lottery for person in panel)
+    return {p[0]: counts[p[0]] / len(lottery) for p in pool_data["people"]}
+
+
+def _check(condition: bool, check: str, detail: str) -> None:
+    if not condition:
+        raise VerificationFailed(check, detail)
+
+
+def verify(
+    record: Mapping[str, Any],
+    *,
+    pool: Pool | None = None,
+    quotas: QuotaSet | None = None,
+) -> list[str]:
+    """Check a record from scratch; returns the checks passed, raises ``VerificationFailed``.
+
+    ``pool``/``quotas``, when given (e.g. the commune's own files), must hash to the committed
+    values too. A record without reveal is verified up to the commitment.
+    """
+    passed: list[str] = []
+
+    def ok(check: str) -> None:
+        passed.append(check)
+
+    _check(record.get("format") == FORMAT, "format", f"expected {FORMAT!r}")
+    commitment = record["commitment"]
+    _check(
+        sha256(commitment) == record["commitment_sha256"],
+        "commitment",
+        "the commitment does not hash to commitment_sha256",
+    )
+    ok("commitment")
+    _check(
+        sha256(record["pool"]) == commitment["pool_sha256"],
+        "pool",
+        "the pool does not hash to the committed pool_sha256",
+    )
+    _check(
+        sha256(record["quotas"]) == commitment["quotas_sha256"],
+        "quotas",
+        "the quotas do not hash to the committed quotas_sha256",
+    )
+    record_pool, households = pool_from_record(record["pool"])
+    record_quotas = quotas_from_record(record["quotas"])
+    _check(
+        len(record_pool) == commitment["pool_size"] and households == commitment["households"],
+        "pool",
+        "pool size or household flag differs from the commitment",
+    )
+    if pool is not None:
+        _check(
+            sha256(pool_record(pool, households=households)) == commitment["pool_sha256"],
+            "pool",
+            "the given people file does not match the committed pool",
+        )
+    if quotas is not None:
+        _check(
+            sha256(quotas_record(quotas)) == commitment["quotas_sha256"],
+            "quotas",
+            "the given quota file does not match the committed quotas",
+        )
+    ok("pool and quotas")
+
+    lottery = record["lottery"]
+    _check(
+        sha256(lottery) == commitment["lottery_sha256"]
+        and len(lottery) == commitment["lottery_size"],
+        "lottery",
+        "the lottery does not hash to the committed lottery_sha256",
+    )
+    known = set(record_pool.ids)
+    k = commitment["panel_size"]
+    for number, panel in enumerate(lottery):
+        _check(
+            len(panel) == k and len(set(panel)) == k and set(panel) <= known,
+            "lottery",
+            f"panel {number} is not {k} distinct people of the pool",
+        )
+        broken = quota_violations(record_pool, record_quotas, panel)
+        _check(not broken, "lottery", f"panel {number} breaks quotas: {broken}")
+        homes = shared_households(record_pool, panel) if households else []
+        _check(not homes, "lottery", f"panel {number} has two people from one household")
+    ok("lottery panels meet the quotas")
+
+    rounded = _lottery_probabilities(record["pool"], lottery)
+    exact = record["probabilities"]
+    _check(set(exact) == known, "probabilities", "probabilities are not given for the pool")
+    deviation = max(abs(rounded[p] - exact[p]) for p in known)
+    rounding = record["rounding"]
+    _check(
+        deviation <= rounding["max_deviation"] + ROUNDING_SLACK
+        and abs(min(rounded.values()) - rounding["min_probability"]) <= ROUNDING_SLACK,
+        "probabilities",
+        f"the lottery moves a probability by {deviation:.6g}, more than recorded",
+    )
+    _check(
+        abs(sum(exact.values()) - k) <= 1e-6,
+        "probabilities",
+        f"probabilities sum to {sum(exact.values()):.9g}, not {k}",
+    )
+    ok("probabilities")
+
+    if record.get("reveal") is None:
+        _check(record.get("panel") is None, "reveal", "a panel without a revealed random value")
+        return passed
+    value = record["reveal"]["random_value"]
+    index = panel_index(value, len(lottery))
+    _check(
+        index == record["reveal"]["panel_index"],
+        "reveal",
+        f"the random value gives panel {index}, not {record['reveal']['panel_index']}",
+    )
+    _check(
+        record["panel"] == lottery[index],
+        "panel",
+        f"the selected panel is not panel {index} of the lottery",
+    )
+    others = [p for p in sorted(known) if p not in set(lottery[index])]
+    _check(
+        record["reserve"] == reserve_order(value, others),
+        "reserve",
+        "the reserve list is not in the order given by the random value",
+    )
+    ok("panel and reserve follow the random value")
+    return passed

@@ -1,0 +1,220 @@
+"""Command line: ``python -m agora.sortition select|commit|reveal|verify|invite``.
+
+``verify`` imports only standard-library modules of this package, so it runs where neither the
+web application nor NumPy nor the solver is installed. Errors print as JSON on stderr
+(``{"code", "message", "params"}``) with exit status 2; a failed verification exits with 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import SortitionError, VerificationFailed
+from .pool import read_pool, read_quotas
+
+
+def _columns(text: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in text.split(",") if c.strip()) if text else ()
+
+
+def _write_json(path: str, data: Any) -> None:
+    Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _inputs(args: argparse.Namespace) -> tuple[Any, Any]:
+    quotas = read_quotas(args.features)
+    pool = read_pool(
+        args.people,
+        quotas,
+        id_column=args.id_column or None,
+        household_columns=_columns(args.households),
+    )
+    return pool, quotas
+
+
+def _record(args: argparse.Namespace, random_value: str | None) -> dict[str, Any]:
+    from .audit import commit, reveal
+    from .engine import build_lottery
+    from .instance import compile_instance
+
+    pool, quotas = _inputs(args)
+    instance = compile_instance(pool, quotas, args.panel_size, households=bool(args.households))
+    _, lottery = build_lottery(instance, args.algorithm, args.lottery_size, seed=args.seed or 0)
+    record = commit(
+        pool,
+        quotas,
+        panel_size=args.panel_size,
+        households=bool(args.households),
+        algorithm=args.algorithm,
+        lottery=lottery.panels,
+        probabilities=lottery.exact,
+        max_deviation=lottery.max_deviation,
+        random_source=args.random_source,
+    )
+    return reveal(record, random_value) if random_value else record
+
+
+def _select(args: argparse.Namespace) -> int:
+    from .engine import select
+
+    pool, quotas = _inputs(args)
+    selection = select(
+        pool,
+        quotas,
+        args.panel_size,
+        algorithm=args.algorithm,
+        households=bool(args.households),
+        seed=args.seed,
+        random_value=args.random_value,
+        lottery_size=args.lottery_size,
+        legacy_runs=args.legacy_runs,
+    )
+    _write_json(args.json, selection.to_json())
+    if args.record:
+        if selection.lottery is None:
+            raise SystemExit("--record needs a lottery: use leximin or maximin")
+        _write_json(args.record, _record(args, selection.random_value))
+    return 0
+
+
+def _commit(args: argparse.Namespace) -> int:
+    record = _record(args, None)
+    _write_json(args.record, record)
+    print(record["commitment_sha256"])
+    return 0
+
+
+def _reveal(args: argparse.Namespace) -> int:
+    from .audit import reveal
+
+    record = json.loads(Path(args.record).read_text(encoding="utf-8"))
+    _write_json(args.out or args.record, reveal(record, args.random_value))
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .audit import verify
+
+    record = json.loads(Path(args.record).read_text(encoding="utf-8"))
+    pool = quotas = None
+    if args.features:
+        quotas = read_quotas(args.features)
+        if args.people:
+            pool = read_pool(
+                args.people,
+                quotas,
+                id_column=args.id_column or None,
+                household_columns=_columns(args.households),
+            )
+    try:
+        passed = verify(record, pool=pool, quotas=quotas)
+    except VerificationFailed as failure:
+        print(f"FAILED: {failure}", file=sys.stderr)
+        return 1
+    for check in passed:
+        print(f"ok: {check}")
+    print("verified" if record.get("reveal") else "verified (commitment only, not revealed)")
+    return 0
+
+
+def _invite(args: argparse.Namespace) -> int:
+    from .invitations import draw_invitations, write_invitations
+
+    fixed = None
+    if args.fixed:
+        lines = Path(args.fixed).read_text(encoding="utf-8-sig").splitlines()
+        fixed = {s.strip(): int(n) for s, n in (line.rsplit(",", 1) for line in lines if line)}
+    exclude: frozenset[str] = frozenset()
+    if args.exclude:
+        text = Path(args.exclude).read_text(encoding="utf-8-sig")
+        exclude = frozenset(line.strip() for line in text.splitlines() if line.strip())
+    invitations = draw_invitations(
+        args.register,
+        args.count,
+        seed=args.seed,
+        stratify=args.stratify,
+        fixed=fixed,
+        household_columns=_columns(args.households),
+        id_column=args.id_column,
+        exclude=exclude,
+    )
+    write_invitations(args.out, invitations)
+    print(json.dumps({"invited": len(invitations.rows), "strata": invitations.strata}))
+    return 0
+
+
+def _stage2_arguments(parser: argparse.ArgumentParser, *, draw: bool) -> None:
+    parser.add_argument("--features", required=True, help="quota file feature,value,min,max")
+    parser.add_argument("--people", required=True, help="people file: id + one column/feature")
+    parser.add_argument("--panel-size", type=int, required=True)
+    parser.add_argument(
+        "--algorithm",
+        default="leximin",
+        choices=("leximin", "maximin", "legacy") if draw else ("leximin", "maximin"),
+    )
+    parser.add_argument("--seed", type=int, help="makes the run reproducible")
+    parser.add_argument("--households", help="household column(s), comma separated")
+    parser.add_argument("--id-column", default="id", help="'' numbers the rows instead")
+    parser.add_argument("--lottery-size", type=int, default=1000)
+    parser.add_argument(
+        "--random-source",
+        default="unspecified",
+        help="the public random value the draw will use, e.g. 'drand mainnet round 5000000'",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agora.sortition")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    select = commands.add_parser("select", help="stage 2: select a panel from the volunteers")
+    _stage2_arguments(select, draw=True)
+    select.add_argument("--random-value", help="public random value choosing the panel")
+    select.add_argument("--legacy-runs", type=int, default=1000, help="Monte-Carlo runs")
+    select.add_argument("--json", required=True, help="output file")
+    select.add_argument("--record", help="also write the audit record here")
+    select.set_defaults(run=_select)
+
+    commit = commands.add_parser("commit", help="compute the lottery, write the commitment")
+    _stage2_arguments(commit, draw=False)
+    commit.add_argument("--record", required=True)
+    commit.set_defaults(run=_commit)
+
+    reveal = commands.add_parser("reveal", help="complete a record with the random value")
+    reveal.add_argument("record")
+    reveal.add_argument("--random-value", required=True)
+    reveal.add_argument("--out", help="default: overwrite RECORD")
+    reveal.set_defaults(run=_reveal)
+
+    verify = commands.add_parser("verify", help="check an audit record from scratch")
+    verify.add_argument("record")
+    verify.add_argument("--features", help="the published quota file, to compare its hash")
+    verify.add_argument("--people", help="the people file, to compare its hash")
+    verify.add_argument("--id-column", default="id")
+    verify.add_argument("--households")
+    verify.set_defaults(run=_verify)
+
+    invite = commands.add_parser("invite", help="stage 1: draw the invitations")
+    invite.add_argument("--register", required=True, help="CSV register (header row)")
+    invite.add_argument("--count", type=int, required=True)
+    invite.add_argument("--seed", type=int, required=True)
+    invite.add_argument("--stratify", help="stratification column")
+    invite.add_argument("--fixed", help="CSV 'stratum,count' lines (fixed allocation)")
+    invite.add_argument("--households", help="household/address column(s), comma separated")
+    invite.add_argument("--id-column", help="id column (needed by --exclude)")
+    invite.add_argument("--exclude", help="file of ids to exclude, one per line")
+    invite.add_argument("--out", required=True, help="CSV of the invited rows")
+    invite.set_defaults(run=_invite)
+
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.run(args)
+    except SortitionError as error:
+        print(json.dumps(error.to_dict(), ensure_ascii=False), file=sys.stderr)
+        return 2
+    return status

@@ -1,0 +1,133 @@
+"""Integer program over panels: type counts meeting the quotas, the size and households.
+
+One persistent HiGHS model serves every caller that needs "the best panel for these weights"
+(LEXIMIN pricing, coverage of types, feasibility): only the objective changes between solves.
+With ``elastic=True`` each quota row gets slack columns so that the model is always feasible and
+minimising the slack measures how far the quotas are from being satisfiable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import highspy
+import numpy as np
+import numpy.typing as npt
+
+from ._highs import INF, new_highs, pass_model, run
+from .instance import FloatArray, Instance, IntArray
+
+
+class PanelModel:
+    """Variables ``c_t`` in ``[0, type_size_t]`` (integers unless ``relaxed``); rows: panel size,
+    quotas, households."""
+
+    def __init__(
+        self,
+        instance: Instance,
+        *,
+        elastic: bool = False,
+        relaxed: bool = False,
+        **options: float | str | bool,
+    ) -> None:
+        self.instance = instance
+        num_types, num_quotas = instance.num_types, len(instance.quotas.quotas)
+        # row q collects the types having quota q's value (each type hits one row per feature)
+        flat = instance.type_quotas.ravel()
+        owner = np.repeat(np.arange(num_types), instance.type_quotas.shape[1])
+        order = np.argsort(flat, kind="stable")
+        quota_rows = np.split(owner[order], np.cumsum(np.bincount(flat, minlength=num_quotas))[:-1])
+        slack = 2 * num_quotas if elastic else 0
+        rows: list[tuple[IntArray, float | FloatArray]] = [(np.arange(num_types), 1.0)]
+        for q, members in enumerate(quota_rows):
+            if elastic:  # count + under - over within [min, max]
+                extra = num_types + np.array([q, num_quotas + q])
+                rows.append((np.r_[members, extra], np.r_[np.ones(len(members)), 1.0, -1.0]))
+            else:
+                rows.append((members, 1.0))
+        rows.extend((group, 1.0) for group in instance.household_groups)
+        num_households = len(instance.household_groups)
+        self.highs = new_highs(**options)
+        pass_model(
+            self.highs,
+            cost=np.r_[np.zeros(num_types), np.ones(slack)],
+            col_lower=np.zeros(num_types + slack),
+            col_upper=np.r_[instance.type_size.astype(np.float64), np.full(slack, INF)],
+            row_lower=np.r_[instance.k, instance.quota_min, np.zeros(num_households)],
+            row_upper=np.r_[instance.k, instance.quota_max, np.ones(num_households)],
+            rows=rows,
+            integer=not relaxed,
+        )
+        self.num_types = num_types
+        self.relaxed = relaxed
+
+    def maximize(self, weights: FloatArray) -> tuple[npt.NDArray[Any], float, float] | None:
+        """Panel maximising ``weights @ c`` as (counts, value, proven upper bound); None if none.
+
+        A relaxed model returns the fractional optimum, its value being the bound.
+        """
+        highs = self.highs
+        highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        highs.changeColsCost(self.num_types, np.arange(self.num_types, dtype=np.int32), weights)
+        if not run(highs, "panel pricing", accept_infeasible=True):
+            return None
+        values = np.asarray(highs.getSolution().col_value[: self.num_types])
+        if self.relaxed:
+            return values, float(weights @ values), float(weights @ values)
+        counts = np.rint(values).astype(np.int64)
+        value = float(weights @ counts)
+        return counts, value, max(float(highs.getInfo().mip_dual_bound), value)
+
+    def set_bound(self, row: int, lower: float, upper: float) -> None:
+        """Change the bounds of a quota row (``row`` indexes ``instance.quotas.quotas``)."""
+        self.highs.changeRowBounds(1 + row, lower, upper)
+
+    def min_slack(self) -> tuple[IntArray, FloatArray, FloatArray] | None:
+        """(counts, under, over) minimising the total slack of an elastic model; None if none."""
+        highs = self.highs
+        highs.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        if not run(highs, "quota relaxation", accept_infeasible=True):
+            return None
+        values = np.asarray(highs.getSolution().col_value)
+        num_quotas = (len(values) - self.num_types) // 2
+        slack = np.rint(values[self.num_types :]).astype(np.float64)
+        counts = np.rint(values[: self.num_types]).astype(np.int64)
+        return counts, slack[:num_quotas], slack[num_quotas:]
+
+
+def round_panel(instance: Instance, fractional: FloatArray, weights: FloatArray) -> IntArray | None:
+    """An integer panel close to a fractional one, or None if this greedy rounding fails.
+
+    Keeps the integer parts, then fills the missing seats one at a time, preferring types that
+    help a quota still under its minimum, then types the fractional panel used, then higher
+    weights; a type is eligible while it has people left, no quota of its values is full and (for
+    people sharing a household) no housemate sits on the panel.
+    """
+    counts = np.floor(fractional + 1e-9).astype(np.int64)
+    seats = instance.quota_counts(counts)
+    lowest, highest = instance.quota_min, instance.quota_max
+    housed = instance.type_household >= 0
+    taken_homes = np.zeros(len(instance.household_groups), dtype=bool)
+    taken_homes[instance.type_household[housed & (counts > 0)]] = True
+    was_used = (fractional - counts > 1e-9).astype(np.int64)
+    for _ in range(instance.k - int(counts.sum())):
+        eligible = (counts < instance.type_size) & ~(
+            seats[instance.type_quotas] >= highest[instance.type_quotas]
+        ).any(axis=1)
+        if len(taken_homes):
+            eligible &= ~(housed & taken_homes[instance.type_household])
+        if not eligible.any():
+            return None
+        helps = (seats < lowest)[instance.type_quotas].sum(axis=1)
+        candidates = np.flatnonzero(eligible)
+        # lexsort: last key is primary
+        best = candidates[
+            np.lexsort((weights[candidates], was_used[candidates], helps[candidates]))[-1]
+        ]
+        counts[best] += 1
+        seats[instance.type_quotas[best]] += 1
+        if housed[best]:
+            taken_homes[instance.type_household[best]] = True
+    if (seats < lowest).any() or (seats > highest).any():
+        return None
+    return counts
