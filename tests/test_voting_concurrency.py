@@ -118,6 +118,8 @@ def test_300_concurrent_voters_are_each_counted_once(
             assert ballot is not None and body is not None
             ballots.close(db.session, tenant, ballot, body, RULE, "test")
             tally = ballot.result["tally"] if ballot.result else {}
+        # Give the connection back before closing the pool, or it would be left open.
+        db.session.remove()
         db.engine.dispose()
     assert len(stored) == VOTERS and voters == VOTERS
     assert Counter(payload["choice"] for payload in stored) == Counter(choices)
