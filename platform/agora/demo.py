@@ -25,6 +25,7 @@ from agora.assembly import (
     bodies,
     charter,
     council,
+    decisions,
     editions,
     proposals,
     sessions,
@@ -41,7 +42,6 @@ from agora.assembly.models import (
     EditionStatus,
     MeasureStatus,
     Person,
-    SubjectStatus,
 )
 from agora.db import DbSession, utcnow
 from agora.extensions import db
@@ -303,12 +303,7 @@ def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: i
     option_ids = [str(o.id) for o in ballots.options_of(session, ballot)]
     _vote(session, tenant, ballot, deciding, first, rule.method, option_ids, people, voters=40)
     ballots.close(session, tenant, ballot, deciding, rule, ACTOR)
-    winner = ballots.certify(session, tenant, ballot, deciding, ACTOR)
-    chosen = next(o.subject_id for o in ballots.options_of(session, ballot) if str(o.id) == winner)
-    for subject in admissible:
-        subject.status = (
-            SubjectStatus.SELECTED if subject.id == chosen else SubjectStatus.NOT_SELECTED
-        )
+    decisions.certify(session, tenant, edition, ballot, deciding, ACTOR)
     sessions.set_status(session, tenant, first, AssemblySessionStatus.CLOSED, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.SUBJECT_SELECTED, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.DELIBERATING, ACTOR)
@@ -349,9 +344,9 @@ def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: i
     )
     _vote(session, tenant, plan_ballot, deciding, last, plan_rule.method, [], people, voters=45)
     ballots.close(session, tenant, plan_ballot, deciding, plan_rule, ACTOR)
-    ballots.certify(session, tenant, plan_ballot, deciding, ACTOR)
+    plan = decisions.certify(session, tenant, edition, plan_ballot, deciding, ACTOR)
+    assert plan is not None, "the demonstration plan is adopted"
     sessions.set_status(session, tenant, last, AssemblySessionStatus.CLOSED, ACTOR)
-    plan = council.adopt_plan(session, tenant, edition, drafted, plan_ballot.id, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.PLAN_ADOPTED, ACTOR)
     council.transmit(session, tenant, plan, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.TRANSMITTED, ACTOR)

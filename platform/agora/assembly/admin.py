@@ -14,6 +14,7 @@ from agora.assembly import (
     bodies,
     charter,
     council,
+    decisions,
     editions,
     proposals,
     sessions,
@@ -406,22 +407,7 @@ def break_tie(ballot_id: int) -> Response:
 def certify_ballot(ballot_id: int) -> Response:
     tenant = current_tenant()
     ballot, body, edition = _ballot_context(ballot_id)
-    winner = ballots.certify(db.session, tenant, ballot, body, who())
-    options = {str(o.id): o for o in ballots.options_of(db.session, ballot)}
-    if ballot.decision == "subject_choice" and winner is not None:
-        chosen = options[winner].subject_id
-        for subject in subjects.subjects_of(db.session, edition):
-            if subject.status == SubjectStatus.ADMISSIBLE:
-                subject.status = (
-                    SubjectStatus.SELECTED if subject.id == chosen else SubjectStatus.NOT_SELECTED
-                )
-    if ballot.decision == "action_plan" and ballot.result and ballot.result["tally"]["adopted"]:
-        final = [
-            p
-            for p in proposals.proposals_of(db.session, edition)
-            if p.status != ProposalStatus.REJECTED
-        ]
-        council.adopt_plan(db.session, tenant, edition, final, ballot.id, who())
+    decisions.certify(db.session, tenant, edition, ballot, body, who())
     db.session.commit()
     return redirect(url_for("assembly.ballot_page", ballot_id=ballot.id))
 

@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response
 from agora.audit import services as audit
 from agora.db import utcnow
 from agora.extensions import db, limiter
-from agora.identity import handoff, mail, oidc
+from agora.identity import federation, handoff, mail, oidc
 from agora.identity.access import current_account, record_failure, safe_next, sign_in
-from agora.identity.models import Account, ExternalIdentity, Role, RoleGrant, TokenPurpose
+from agora.identity.models import Account, Role, RoleGrant, TokenPurpose
 from agora.identity.services import (
     MAGIC_LINK_TTL,
     TokenRefused,
@@ -279,7 +279,7 @@ def oidc_callback() -> Response:
             request.args.get("code", ""),
             pending["nonce"],
         )
-        account = _account_for(config, tenant, identity)
+        account = federation.account_for(db.session, config, tenant, identity)
     except oidc.SignInRefused as refused:
         db.session.rollback()
         _refuse_sign_in(tenant, str(refused))
@@ -292,55 +292,6 @@ def oidc_callback() -> Response:
             id_token=identity.id_token,
         )
     )
-
-
-def _account_for(
-    config: oidc.ProviderConfig, tenant: Tenant | None, identity: oidc.VerifiedIdentity
-) -> Account:
-    link = db.session.execute(
-        select(ExternalIdentity).where(
-            ExternalIdentity.issuer == identity.issuer, ExternalIdentity.subject == identity.subject
-        )
-    ).scalar_one_or_none()
-    email = identity.claims.get("email")
-    if config.kind == oidc.STAFF:
-        account = account_by_email(db.session, email) if email else None
-        if account is None or not needs_second_factor(db.session, account):
-            raise oidc.SignInRefused(_("this account is not consultancy staff"))
-        return account
-    if config.kind == "proconnect":
-        # ProConnect's sub is per (service, provider) pair: match on the professional e-mail,
-        # and the person's organisation must be this commune.
-        if config.siret and identity.claims.get("siret") != config.siret:
-            raise oidc.SignInRefused(_("your organisation is not this commune"))
-        if not email:
-            raise oidc.SignInRefused(_("the provider gave no professional e-mail"))
-        account = get_or_create_account(db.session, email, identity.claims.get("given_name", ""))
-    elif link is not None:
-        account = db.session.get(Account, link.account_id)
-        if account is None or account.erased_at is not None:
-            raise oidc.SignInRefused(_("this account was erased"))
-    else:
-        account = Account(email=None, display_name=identity.claims.get("given_name", ""))
-        db.session.add(account)
-        db.session.flush()
-    if link is None:
-        db.session.add(
-            ExternalIdentity(
-                account_id=account.id,
-                provider=config.kind,
-                issuer=identity.issuer,
-                subject=identity.subject,
-            )
-        )
-    if tenant is not None and config.kind == "franceconnect":
-        with tenant_scope(db.session, tenant.id):
-            if not active_grants(db.session, account, tenant):
-                grant_role(
-                    db.session, tenant, account, Role.RESIDENT, granted_by="self:franceconnect"
-                )
-    db.session.flush()
-    return account
 
 
 @bp.post("/logout")
