@@ -40,8 +40,7 @@ from agora.documents.ical import CalendarEvent, calendar
 from agora.documents.tables import csv_response
 from agora.errors import Invalid
 from agora.extensions import db, limiter
-from agora.plugins.manager import TenantHooks
-from agora.tenancy.context import current_tenant, get_owned_or_404, hooks_at
+from agora.tenancy.context import current_tenant, get_owned_or_404
 
 bp = Blueprint("assembly", __name__, template_folder="templates")
 _SESSION_LENGTH = timedelta(hours=7)  # a working day of the assembly
@@ -58,22 +57,8 @@ def _edition_or_404(year: int | None = None) -> Edition:
     return edition
 
 
-def _hooks(edition: Edition) -> TenantHooks:
-    return hooks_at(edition.config_version)
-
-
 def _body(body_id: int) -> Body:
     return get_owned_or_404(Body, body_id)
-
-
-def _form_int(name: str) -> int | None:
-    value = request.form.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError as error:
-        raise Invalid(_("%(field)s must be a whole number", field=name)) from error
 
 
 # --- public ---------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlencode
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -105,11 +104,6 @@ def record_failure(reason: str, method: str) -> None:
             details={"reason": reason},
         )
         db.session.commit()
-
-
-def login_url_with_next(next_path: str | None) -> str:
-    query = urlencode({"next": next_path}) if next_path else ""
-    return url_for("identity.login") + (f"?{query}" if query else "")
 
 
 def safe_next(value: str | None) -> str:
