@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import tomli_w
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from agora.audit.models import AuditEvent
@@ -213,6 +214,20 @@ def test_forbidden_status_change_is_refused(app: Flask, runner: Any, onboarded: 
     assert result.exit_code == 1
     assert "commune.status: a commune cannot go from archived to active" in result.output
     assert _snapshot(app) == before
+
+
+def test_a_commune_change_reaches_its_pages_at_once_although_its_host_is_cached(
+    client: FlaskClient, runner: Any, onboarded: Path
+) -> None:
+    path, host = onboarded / "poitiers.toml", {"Host": "poitiers.localhost"}
+    for _ in range(2):  # the second request is served from the host cache
+        assert client.get("/", headers=host).status_code == 200
+    _edit(path, lambda d: d["commune"].update(name="Ville de Poitiers (Vienne)"))
+    assert runner.invoke(args=["tenants", "apply", str(path)]).exit_code == 0
+    assert "Ville de Poitiers (Vienne)" in client.get("/", headers=host).get_data(as_text=True)
+    _edit(path, lambda d: d["commune"].update(status="archived"))
+    assert runner.invoke(args=["tenants", "apply", str(path)]).exit_code == 0
+    assert client.get("/", headers=host).status_code == 404
 
 
 def test_a_domain_cannot_belong_to_two_communes(app: Flask, runner: Any, onboarded: Path) -> None:

@@ -1,10 +1,13 @@
-"""300 voters casting at once, over HTTP, on PostgreSQL: every vote counted once."""
+"""Voting under concurrency, on PostgreSQL: 300 voters casting at once over HTTP are each
+counted once, and closing a ballot while a vote is being cast neither loses nor adds it."""
 
 from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
@@ -17,9 +20,10 @@ from agora import create_app
 from agora.assembly import ballots, sessions
 from agora.assembly.bodies import add_person
 from agora.assembly.models import AssemblySession, Ballot, BallotVoter, Body, Vote
+from agora.errors import Conflict
 from agora.extensions import db
 from agora.plugins.contracts import DecisionRule, Quorum
-from agora.tenancy.isolation import tenant_scope
+from agora.tenancy.isolation import bind_tenant, tenant_scope
 from agora.tenancy.models import Tenant
 from support.assembly import build_edition
 from support.fixtures import Database
@@ -29,8 +33,8 @@ VOTERS = 300
 RULE = DecisionRule("action_plan", "qualified_majority", Fraction(2, 3), Quorum(), ())
 
 
-def _prepare(app: Flask) -> tuple[int, list[str]]:
-    """An open ballot in Poitiers' plenary and the voting codes of 300 people checked in."""
+def _prepare(app: Flask, voters: int = VOTERS) -> tuple[int, list[str]]:
+    """An open ballot in Poitiers' plenary and the voting codes of the people checked in."""
     edition = build_edition(app)
     with app.app_context():
         tenant = db.session.get(Tenant, edition.tenant_id)
@@ -43,7 +47,7 @@ def _prepare(app: Flask) -> tuple[int, list[str]]:
                 sessions.check_in(
                     db.session, tenant, row, add_person(db.session, tenant, f"P{i}"), "drawn"
                 )[1]
-                for i in range(VOTERS)
+                for i in range(voters)
             ]
             ballot = ballots.open_ballot(db.session, tenant, RULE, row, body, "Plan ?", [], "test")
             ballot_id = ballot.id
@@ -124,3 +128,94 @@ def test_300_concurrent_voters_are_each_counted_once(
     assert len(stored) == VOTERS and voters == VOTERS
     assert Counter(payload["choice"] for payload in stored) == Counter(choices)
     assert tally["totals"]["counts"] == {"for": 201, "against": 90, "abstain": 9}
+
+
+def _in_thread(app: Flask, work: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+    """Run ``work`` in its own app context (so its own session and connection)."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                outcome.append(work())
+                db.session.commit()
+            except Exception as error:
+                db.session.rollback()
+                outcome.append(error)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def _ballot_and_body(tenant: Tenant, ballot_id: int) -> tuple[Ballot, Body]:
+    ballot = db.session.get(Ballot, (tenant.id, ballot_id))
+    assert ballot is not None
+    body = db.session.get(Body, (tenant.id, ballot.body_id))
+    assert body is not None
+    return ballot, body
+
+
+def _tenant() -> Tenant:
+    return db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+
+
+def _close(ballot_id: int) -> int:
+    """Close the ballot; its turnout."""
+    tenant = _tenant()
+    bind_tenant(db.session, tenant.id)
+    ballot, body = _ballot_and_body(tenant, ballot_id)
+    ballots.close(db.session, tenant, ballot, body, RULE, "test")
+    return int(ballot.result["tally"]["turnout"]) if ballot.result else -1
+
+
+def _vote(ballot_id: int, code: str) -> None:
+    tenant = _tenant()
+    bind_tenant(db.session, tenant.id)
+    booth = ballots.booth(db.session, tenant.id, ballot_id, code=code)
+    assert booth is not None and booth.is_open
+    ballots.cast(db.session, booth, {"choice": "for"})
+
+
+def _stored_votes(ballot_id: int) -> int:
+    bind_tenant(db.session, _tenant().id)
+    return db.session.execute(
+        select(func.count()).select_from(Vote).where(Vote.ballot_id == ballot_id)
+    ).scalar_one()
+
+
+def test_closing_waits_for_the_vote_being_cast_and_counts_it(
+    postgresql_database: Database, onboarded: Path, app: Flask
+) -> None:
+    ballot_id, codes = _prepare(app, voters=1)
+    with app.app_context():
+        _vote(ballot_id, codes[0])  # cast, not yet committed
+        closer, turnout = _in_thread(app, lambda: _close(ballot_id))
+        time.sleep(0.5)
+        assert closer.is_alive(), "the ballot closed under a vote being cast"
+        db.session.commit()
+        closer.join(timeout=30)
+        assert turnout == [1]
+        assert _stored_votes(ballot_id) == 1
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_vote_arriving_while_the_ballot_closes_is_refused_and_not_stored(
+    postgresql_database: Database, onboarded: Path, app: Flask
+) -> None:
+    ballot_id, codes = _prepare(app, voters=1)
+    with app.app_context():
+        assert _close(ballot_id) == 0  # closing, not yet committed
+        voter, outcome = _in_thread(app, lambda: _vote(ballot_id, codes[0]))
+        time.sleep(0.5)
+        assert voter.is_alive(), "the vote did not wait for the ballot being closed"
+        db.session.commit()
+        voter.join(timeout=30)
+        assert len(outcome) == 1 and isinstance(outcome[0], Conflict)
+        assert "ce scrutin est clos" in str(outcome[0])
+        assert _stored_votes(ballot_id) == 0
+        db.session.remove()
+        db.engine.dispose()

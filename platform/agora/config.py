@@ -20,7 +20,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("AGORA_DATABASE_URL")
         or _sqlite_default(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping before each checkout (a round trip on every request, the vote path
+        # included): a connection dropped by a database restart fails one request, after
+        # which SQLAlchemy invalidates the whole pool; recycling bounds a connection's age.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
+        # How long a process may serve a commune's host from memory (see tenancy/hostcache.py).
+        "AGORA_TENANT_CACHE_SECONDS": float(os.environ.get("AGORA_TENANT_CACHE_SECONDS", "10")),
         "AGORA_REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # If Redis goes away, keep limiting per process rather than not at all.

@@ -436,15 +436,9 @@ def _vote(
             membership, person = members[index]
             sessions.check_in(session, tenant, row, person, membership.origin)
             voter_code = None
-        ballots.cast(
-            session,
-            tenant,
-            ballot,
-            body,
-            _ballot_payload(method, options, pick),
-            person=person,
-            code=voter_code,
-        )
+        booth = ballots.booth(session, tenant.id, ballot.id, person=person, code=voter_code)
+        assert booth is not None
+        ballots.cast(session, booth, _ballot_payload(method, options, pick))
 
 
 def _ballot_payload(method: str, options: list[str], pick: random.Random) -> dict[str, object]:

@@ -10,6 +10,7 @@ from flask import Flask, abort, current_app, g, request
 from agora.extensions import db
 from agora.plugins.manager import TenantHooks, get_registry
 from agora.tenancy.config import TenantConfig
+from agora.tenancy.hostcache import HostCache
 from agora.tenancy.isolation import bind_tenant
 from agora.tenancy.models import Tenant, TenantConfigVersion
 from agora.tenancy.services import PUBLIC_STATUSES, current_config, resolve_host
@@ -28,16 +29,25 @@ def _resolve_request_tenant() -> None:
     if host == f"{AUTH_SUBDOMAIN}.{base}":
         g.host_kind = "auth"  # every commune's OpenID callbacks land here
         return
-    tenant = resolve_host(db.session, host, base)
+    cache: HostCache = current_app.extensions["agora_host_cache"]
+    cached = cache.get(host)
+    tenant = cached or resolve_host(db.session, host, base)
     if tenant is None or tenant.status not in PUBLIC_STATUSES:
         # Unknown, reserved and not-yet-public hosts all look the same from outside.
         abort(404)
+    # Bound before the cached copy is attached (which opens the session's transaction), so
+    # that the binding is sent once, when that transaction reaches the database.
+    bind_tenant(db.session, tenant.id)
+    if cached is None:
+        cache.put(host, tenant)
+    else:
+        tenant = db.session.merge(cached, load=False)
     g.tenant = tenant
     g.host_kind = "tenant"
-    bind_tenant(db.session, tenant.id)
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["agora_host_cache"] = HostCache(app.config["AGORA_TENANT_CACHE_SECONDS"])
     app.before_request(_resolve_request_tenant)
 
 

@@ -30,7 +30,12 @@ def _apply(connection: Connection, tenant_id: int | None) -> None:
 def _bind_on_begin(
     session: Session, transaction: SessionTransaction, connection: Connection
 ) -> None:
-    _apply(connection, session.info.get("tenant_id"))
+    tenant_id = session.info.get("tenant_id")
+    # A savepoint inherits its transaction's setting; with no commune bound, a new
+    # transaction's setting is already empty (it is only ever set transaction-locally), so
+    # the round trip is saved — it counts on the vote path.
+    if tenant_id is not None and not transaction.nested:
+        _apply(connection, tenant_id)
 
 
 def bind_tenant(session: DbSession, tenant_id: int | None) -> None:

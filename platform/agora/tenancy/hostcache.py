@@ -1,0 +1,63 @@
+"""A short-lived, per-process cache of which commune a host name serves.
+
+Every request on a commune's host starts by resolving it; without the cache that is a
+transaction of its own (begin, select, bind, rollback) even for a page that reads nothing
+else. Cached communes are detached copies merged into the request's session without a
+query (``merge(load=False)``, SQLAlchemy's pattern for cached objects).
+
+A write to a commune in this process empties every cache at once; other processes see it
+within ``AGORA_TENANT_CACHE_SECONDS`` (suspending a commune takes that long to bite). Columns
+that must be exact are re-read where they matter: the audit chain locks and refreshes the
+commune's head before extending it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
+
+from agora.tenancy.models import Tenant, TenantDomain
+
+_caches: weakref.WeakSet[HostCache] = weakref.WeakSet()
+
+
+class HostCache:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, Tenant]] = {}
+        self._lock = threading.Lock()
+        _caches.add(self)
+
+    def get(self, host: str) -> Tenant | None:
+        """A detached copy of the commune cached for ``host``: ``session.merge(copy, load=False)``
+        attaches it to a session without a query."""
+        entry = self._entries.get(host)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, host: str, tenant: Tenant) -> None:
+        if self.seconds <= 0:
+            return
+        columns = inspect(Tenant).column_attrs
+        copy = Tenant(**{attr.key: getattr(tenant, attr.key) for attr in columns})
+        make_transient_to_detached(copy)
+        with self._lock:
+            self._entries[host] = (time.monotonic() + self.seconds, copy)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_communes(session: Session, _context: Any) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, (Tenant, TenantDomain)) for row in changed):
+        for cache in list(_caches):
+            cache.clear()
