@@ -41,6 +41,7 @@ from agora.assembly.models import (
 )
 from agora.errors import Invalid
 from agora.extensions import db
+from agora.identity.services import get_or_create_account
 from agora.plugins.contracts import BodySpec
 from agora.plugins.manager import TenantHooks
 from agora.tenancy.context import current_tenant, get_owned_or_404, hooks_at, tenant_hooks
@@ -164,17 +165,21 @@ def person_page(person_id: int) -> str:
 
 @bp.post("/bodies/<int:body_id>/members")
 def add_member(body_id: int) -> Response:
+    """Add one member (with the e-mail address they sign in with, if given) or several, one
+    name per line, with the same origin and voting right."""
     tenant, body = current_tenant(), get_owned_or_404(Body, body_id)
-    name = request.form.get("name", "").strip()
-    if not name:
-        raise Invalid(_("give the member's name"))
-    person = bodies.add_person(db.session, tenant, name)
-    bodies.add_member(
+    form = request.form
+    email = form.get("email", "").strip()
+    if email and "@" not in email:
+        raise Invalid(_("Please enter a valid e-mail address."))
+    bodies.enrol(
         db.session,
+        tenant,
         body,
-        person,
-        request.form.get("origin", ""),
-        voting_right=request.form.get("voting") != "no",
+        form.get("names", form.get("name", "")).splitlines(),
+        form.get("origin", ""),
+        voting_right=form.get("voting") != "no",
+        account_id=get_or_create_account(db.session, email).id if email else None,
     )
     db.session.commit()
     return redirect(url_for("assembly_admin.body_page", body_id=body.id))

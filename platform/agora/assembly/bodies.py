@@ -45,6 +45,33 @@ def add_person(
     return person
 
 
+def enrol(
+    session: DbSession,
+    tenant: Tenant,
+    body: Body,
+    names: list[str],
+    origin: str,
+    *,
+    voting_right: bool = True,
+    account_id: int | None = None,
+) -> list[Membership]:
+    """Add the people named (one per entry, blanks ignored) to ``body``. With ``account_id``
+    only one name is allowed: that member signs in with the account, and acts as the same
+    person everywhere in the commune."""
+    names = [name.strip() for name in names if name.strip()]
+    if not names:
+        raise Invalid(_("give the member's name"))
+    if account_id is not None and len(names) > 1:
+        raise Invalid(_("an e-mail address goes with one member at a time"))
+    members = []
+    for name in names:
+        person = (
+            person_of_account(session, tenant, account_id) if account_id is not None else None
+        ) or add_person(session, tenant, name, account_id)
+        members.append(add_member(session, body, person, origin, voting_right=voting_right))
+    return members
+
+
 def add_member(
     session: DbSession, body: Body, person: Person, origin: str, *, voting_right: bool = True
 ) -> Membership:

@@ -8,7 +8,11 @@ from typing import Any
 import tomli_w
 from flask import Flask, current_app, g, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from sqlalchemy import select
 
+from agora.assembly.models import Edition
+from agora.extensions import db
+from agora.identity.policy import allowed
 from agora.plugins.contracts import ORIGINS
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES
@@ -41,6 +45,28 @@ def tenant_url(tenant: Tenant) -> str:
     return f"{request.scheme}://{host}{':' + port if port else ''}/"
 
 
+def can(action: str) -> bool:
+    """Whether the person reading the page may perform ``action`` here (menus, buttons);
+    the policy is still enforced on the request that performs it."""
+    roles: frozenset[str] = g.get("roles") or frozenset()
+    return allowed(roles, action)
+
+
+def has_edition() -> bool:
+    """Whether this commune has an edition to show (the menu links to it only then)."""
+    tenant: Tenant | None = g.get("tenant")
+    if tenant is None:
+        return False
+    if "has_edition" not in g:
+        g.has_edition = (
+            db.session.execute(
+                select(Edition.id).where(Edition.tenant_id == tenant.id).limit(1)
+            ).first()
+            is not None
+        )
+    return bool(g.has_edition)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(_datetime, "datetime")
     app.add_template_filter(_number, "number")
@@ -48,6 +74,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_toml, "toml")
     app.add_template_global(tenant_url)
     app.add_template_global(get_locale)
+    app.add_template_global(can)
+    app.add_template_global(has_edition)
     app.jinja_env.globals["grade_labels"] = FRENCH_SIX_GRADES.labels
     app.jinja_env.globals["origins"] = ORIGINS
     app.jinja_env.globals["public_statuses"] = frozenset(s.value for s in PUBLIC_STATUSES)
