@@ -9,12 +9,14 @@ HOST ?= 127.0.0.1
 empty :=
 space := $(empty) $(empty)
 PORT ?= 8000
+# The end-to-end tests drive Debian's Chromium through Playwright (no browser download).
+CHROMIUM ?= /usr/bin/chromium
 
 export AGORA_BASE_DOMAIN ?= localhost
 
 .PHONY: install run demo test lint typecheck pytest translations translations-update bench clean
 
-$(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS))
+$(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS)) | $(CHROMIUM)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -22,6 +24,20 @@ $(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS))
 	@touch $(STAMP)
 
 install: $(STAMP) translations
+
+# Checked at every install: Debian's package when missing and we may install it, else a
+# clear message (the end-to-end tests then fail saying the same).
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the end-to-end tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	    echo "Could not install chromium: the end-to-end tests will fail until it is."; \
+	else \
+	  echo "Note: the end-to-end tests need Chromium at $(CHROMIUM):" \
+	       "run 'sudo apt-get install chromium' (Debian, Ubuntu)," \
+	       "or set AGORA_TEST_CHROMIUM to a Chromium binary."; \
+	fi
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) 2>&1 | grep -v '^compiling'
