@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from agora.assembly import editions, sessions
+from agora.assembly import bodies, editions, sessions
 from agora.assembly.models import AssemblySessionStatus, Body, Vote
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
@@ -257,3 +257,81 @@ def test_installing_the_proposal_group_with_one_opposition_member_is_refused(
     assert refused.status_code == 422
     assert "sièges elected_opposition : au moins 2, 1 pourvus" in _text(refused)
     assert "à composer" in _text(client.get(path, headers=POITIERS))
+
+
+def _set_subject_submitters(runner: Any, onboarded: Path, rule: str) -> None:
+    path = onboarded / "poitiers.toml"
+    path.write_text(
+        re.sub(
+            r'subject_submitters = "\w+"',
+            f'subject_submitters = "{rule}"',
+            path.read_text(encoding="utf-8"),
+        ),
+        encoding="utf-8",
+    )
+    assert runner.invoke(args=["tenants", "apply", str(path)]).exit_code == 0
+
+
+def _submit(client: FlaskClient, title: str, **extra: str) -> Any:
+    data = {"title": title, "description": "Ombre et arbres dans les cours d'école.", **extra}
+    return client.post("/subjects", data=data, headers=POITIERS)
+
+
+def test_in_poitiers_anyone_submits_a_subject_without_an_account(
+    app: Flask, onboarded: Path
+) -> None:
+    build_edition(app)
+    visitor = app.test_client()
+    response = _submit(
+        visitor, "Des cours d'école ombragées", name="Awa, quartier des Couronneries"
+    )
+    assert response.status_code == 302
+    page = _text(visitor.get("/assemblee", headers=POITIERS))
+    assert "Des cours d'école ombragées" in page
+    assert "Awa, quartier des Couronneries" in page
+
+
+def test_where_only_members_submit_subjects_a_resident_is_refused_and_a_member_is_not(
+    app: Flask, onboarded: Path, runner: Any, sign_in: SignIn
+) -> None:
+    _set_subject_submitters(runner, onboarded, "members")
+    edition = build_edition(app)  # pinned to the configuration that says "members"
+
+    anonymous = app.test_client()
+    response = _submit(anonymous, "Sujet anonyme")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+    resident = app.test_client()
+    sign_in(resident, "poitiers.localhost", "habitante@example.fr")
+    response = _submit(resident, "Sujet d'une habitante")
+    assert response.status_code == 403
+    assert "les sujets sont proposés par les membres des instances" in _text(response)
+
+    member = app.test_client()
+    account_id = sign_in(member, "poitiers.localhost", "membre@example.fr")
+    with app.app_context():
+        tenant = db.session.get(Tenant, edition.tenant_id)
+        assert tenant is not None
+        with tenant_scope(db.session, tenant.id):
+            body = db.session.get(Body, (tenant.id, edition.ids["proposal_group"]))
+            assert body is not None
+            person = bodies.add_person(db.session, tenant, "Karim, tiré au sort", account_id)
+            bodies.add_member(db.session, body, person, "drawn")
+        db.session.commit()
+    assert _submit(member, "Sujet d'un membre").status_code == 302
+
+    page = _text(anonymous.get("/assemblee", headers=POITIERS))
+    assert "Sujet d'un membre" in page and "Karim, tiré au sort" in page
+    assert "Sujet anonyme" not in page and "Sujet d'une habitante" not in page
+
+
+def test_the_council_answer_schedules_a_public_review_a_year_later(
+    client: FlaskClient, runner: Any, onboarded: Path
+) -> None:
+    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    calendar = client.get("/assemblee/calendar.ics", headers=POITIERS).get_data(as_text=True)
+    events = calendar.replace("\r\n ", "").split("BEGIN:VEVENT")
+    review = [e for e in events if "un an après la délibération" in e]
+    assert len(review) == 1, calendar
+    # The demo's council deliberated on 17 November: the review is a year on, at 18:30 Paris.
+    assert re.search(r"DTSTART:\d{4}1117T173000Z", review[0]), review[0]

@@ -73,7 +73,7 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
     first = {table: values[0] for table, values in ids.items() if values}
     note, option = first["feasibility_note"], first["ballot_option"]
     member, check_in = first["membership"], first["check_in"]
-    ballot = first["ballot"]
+    ballot, amendment = first["ballot"], first["amendment"]
     return [
         Probe("tenant_config_version", "GET", "/rules/versions/3", "/rules/versions/999999"),
         Probe("audit_event", "GET", "/journal/4", "/journal/999999"),
@@ -117,6 +117,12 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
             "feasibility_note",
             "GET",
             f"/proposals/{_row(app, 'feasibility_note', 'proposal_id', note)}/notes/{note}",
+        ),
+        Probe(
+            "amendment",
+            "POST",
+            f"/proposals/{_row(app, 'amendment', 'proposal_id', amendment)}"
+            f"/amendments/{amendment}/decision",
         ),
         Probe("ballot", "GET", f"/ballots/{ballot}", "/ballots/9"),
         Probe(

@@ -21,6 +21,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from agora.assembly import (
+    amendments,
     ballots,
     bodies,
     charter,
@@ -259,7 +260,9 @@ def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: i
 
     editions.advance(session, tenant, edition, EditionStatus.SUBJECT_CALL, ACTOR)
     submitted = [
-        subjects.submit(session, tenant, edition, title, text, people.new(session).display_name)
+        subjects.submit(
+            session, tenant, edition, title, text, rule="anyone", person=people.new(session)
+        )
         for title, text in SUBJECTS
     ]
     for subject in submitted:
@@ -325,6 +328,35 @@ def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: i
             verdict,
             "Étude de trafic à mener ; compatible avec le plan de mobilité.",
         )
+    # Residents amend; the authors accept one amendment and turn one down, publicly.
+    _, school_streets, workshops = drafted
+    accepted = amendments.table(
+        session,
+        tenant,
+        workshops,
+        people.new(session),
+        workshops.text.removesuffix(".") + ", ouvert aussi le samedi.",
+        "Beaucoup d'habitants travaillent en semaine.",
+    )
+    amendments.decide(session, tenant, accepted, workshops, drafting, author, accept=True)
+    rejected = amendments.table(
+        session,
+        tenant,
+        school_streets,
+        people.new(session),
+        school_streets.text + " Aussi le mercredi après-midi.",
+        "Les centres de loisirs accueillent les enfants le mercredi.",
+    )
+    amendments.decide(
+        session,
+        tenant,
+        rejected,
+        school_streets,
+        drafting,
+        author,
+        accept=False,
+        reason="Les écoles sont fermées le mercredi après-midi : la mesure n'y aurait pas d'effet.",
+    )
 
     last = sessions.plan(
         session,

@@ -49,7 +49,7 @@ def build_edition(app: Flask, slug: str = "poitiers") -> Edition:
                 bodies.install(db.session, tenant, found[spec.key], spec, "test")
             editions.advance(db.session, tenant, row, EditionStatus.SUBJECT_CALL, "test")
             made = [
-                subjects.submit(db.session, tenant, row, title, "…", "test")
+                subjects.submit(db.session, tenant, row, title, "…", rule="anyone", person=None)
                 for title in ("Mobilités douces", "Îlots de fraîcheur")
             ]
             for subject in made:

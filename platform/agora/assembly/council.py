@@ -6,15 +6,17 @@ needs a justification, and the difference is shown publicly, as a diff.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from agora.assembly import editions, sessions
 from agora.assembly.models import (
     ActionPlan,
+    AssemblySession,
     CouncilDeliberation,
     CouncilOutcome,
     CouncilResponse,
@@ -27,9 +29,13 @@ from agora.assembly.models import (
 )
 from agora.audit import services as audit
 from agora.db import DbSession, utcnow
+from agora.documents.diff import word_diff
 from agora.errors import Conflict, Invalid
 from agora.tenancy.models import Tenant
 
+#: The public review meeting: a year after the council's answer, in the evening.
+REVIEW_TIME = time(18, 30)
+PARIS = ZoneInfo("Europe/Paris")
 #: A measure whose status was not updated for this long is flagged as overdue publicly.
 OVERDUE_AFTER = timedelta(days=60)
 MEASURE_TRANSITIONS: dict[MeasureStatus, frozenset[MeasureStatus]] = {
@@ -225,24 +231,56 @@ def record_deliberation(
         details={"outcome": outcome.value, "reference": deliberation.reference},
         public=True,
     )
+    schedule_review(session, tenant, plan, deliberation, actor)
     return deliberation
 
 
+def schedule_review(
+    session: DbSession,
+    tenant: Tenant,
+    plan: ActionPlan,
+    deliberation: CouncilDeliberation,
+    actor: str,
+) -> AssemblySession:
+    """The public review a year after the council's answer (Ostbelgien's practice), in the
+    body that monitors the follow-up, or else the one that adopted the plan."""
+    edition = session.get(Edition, (tenant.id, plan.edition_id))
+    assert edition is not None  # a plan belongs to an edition of the same commune (FK)
+    candidates = editions.bodies_of(session, edition)
+    body = next((b for b in candidates if "monitor" in b.powers), None) or next(
+        b for b in candidates if "decide" in b.powers
+    )
+    held = session.execute(
+        select(func.max(AssemblySession.number)).where(
+            AssemblySession.tenant_id == tenant.id, AssemblySession.body_id == body.id
+        )
+    ).scalar_one()
+    decided = deliberation.session_date
+    try:
+        day = decided.replace(year=decided.year + 1)
+    except ValueError:  # 29 February
+        day = decided.replace(year=decided.year + 1, day=28)
+    return sessions.plan(
+        session,
+        tenant,
+        edition,
+        body,
+        (held or 0) + 1,
+        _(
+            "Public review of the action plan, one year after deliberation %(reference)s",
+            reference=deliberation.reference,
+        ),
+        datetime.combine(day, REVIEW_TIME, tzinfo=PARIS).astimezone(UTC),
+        "",
+        actor,
+    )
+
+
 def text_diff(measure: Measure) -> list[tuple[str, str]]:
-    """Word-level diff of the assembly's text and the council's: (kind, words) with kind in
-    equal, removed, added."""
+    """Word-level diff of the assembly's text and the council's."""
     if measure.council_text is None:
         return [("equal", measure.text)]
-    old, new = measure.text.split(), measure.council_text.split()
-    parts: list[tuple[str, str]] = []
-    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(a=old, b=new).get_opcodes():
-        if op == "equal":
-            parts.append(("equal", " ".join(old[a1:a2])))
-        if op in ("delete", "replace"):
-            parts.append(("removed", " ".join(old[a1:a2])))
-        if op in ("insert", "replace"):
-            parts.append(("added", " ".join(new[b1:b2])))
-    return parts
+    return word_diff(measure.text, measure.council_text)
 
 
 def update_measure(

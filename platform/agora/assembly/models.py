@@ -248,6 +248,37 @@ class FeasibilityNote(TenantEntity, Base):
     rationale: Mapped[str] = mapped_column(Text)
 
 
+class AmendmentStatus(enum.StrEnum):
+    TABLED = "tabled"
+    ACCEPTED_BY_AUTHORS = "accepted_by_authors"
+    REJECTED = "rejected"
+
+
+class Amendment(TenantEntity, Base):
+    """A change to a proposal's text, tabled by a participant; only the authors decide."""
+
+    __tablename__ = "amendment"
+    __table_args__ = (
+        tenant_fk("proposal_id", "proposal", ondelete="CASCADE"),
+        tenant_fk("person_id", "person"),
+    )
+
+    proposal_id: Mapped[int] = mapped_column(BigInteger)
+    person_id: Mapped[int] = mapped_column(BigInteger)
+    author: Mapped[str] = mapped_column(String(200))
+    #: The proposal's revision the amendment was written against, and the text it proposes.
+    base_revision: Mapped[int] = mapped_column(Integer)
+    base_text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    rationale: Mapped[str] = mapped_column(Text)
+    status: Mapped[AmendmentStatus] = mapped_column(
+        str_enum(AmendmentStatus), default=AmendmentStatus.TABLED
+    )
+    #: The authors' reason when they reject it (public, like the amendment).
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class BallotStatus(enum.StrEnum):
     OPEN = "open"
     CLOSED = "closed"

@@ -22,6 +22,8 @@ from agora.tenancy.models import Tenant
 
 VERDICTS = ("feasible", "feasible_with_conditions", "not_feasible")
 NOTE_KINDS = ("technical", "legal", "budget", "staff")
+#: Until it is put to the vote, a proposal's text may change (by its authors, or amendments).
+EDITABLE = (ProposalStatus.DRAFT, ProposalStatus.IN_FEASIBILITY_REVIEW)
 
 
 def proposals_of(session: DbSession, edition: Edition) -> list[Proposal]:
@@ -47,7 +49,7 @@ def notes_of(session: DbSession, proposal: Proposal) -> list[FeasibilityNote]:
     )
 
 
-def _require_author(session: DbSession, body: Body, person: Person | None) -> None:
+def require_author(session: DbSession, body: Body, person: Person | None) -> None:
     if person is None or membership_of(session, body, person) is None:
         raise Forbidden(
             _("only members of the %(body)s may write this proposal's text", body=body.name)
@@ -66,7 +68,7 @@ def draft(
 ) -> Proposal:
     if "draft_content" not in body.powers:
         raise Forbidden(_("the %(body)s does not draft proposals", body=body.name))
-    _require_author(session, body, author)
+    require_author(session, body, author)
     if not title.strip() or not text.strip():
         raise Invalid(_("a proposal needs a title and a text"))
     proposal = Proposal(
@@ -101,8 +103,8 @@ def edit_text(
     editor: Person | None,
     text: str,
 ) -> None:
-    _require_author(session, body, editor)
-    if proposal.status not in (ProposalStatus.DRAFT, ProposalStatus.IN_FEASIBILITY_REVIEW):
+    require_author(session, body, editor)
+    if proposal.status not in EDITABLE:
         raise Conflict(_("the text of a proposal put to the vote is frozen"))
     if not text.strip():
         raise Invalid(_("the text cannot be empty"))

@@ -5,10 +5,19 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from agora.assembly.models import Edition, EditionStatus, Subject, SubjectStatus
+from agora.assembly.bodies import ACTIVE
+from agora.assembly.models import (
+    Body,
+    Edition,
+    EditionStatus,
+    Membership,
+    Person,
+    Subject,
+    SubjectStatus,
+)
 from agora.audit import services as audit
 from agora.db import DbSession
-from agora.errors import Conflict, Invalid
+from agora.errors import Conflict, Forbidden, Invalid
 from agora.tenancy.models import Tenant
 
 
@@ -22,24 +31,56 @@ def subjects_of(session: DbSession, edition: Edition) -> list[Subject]:
     )
 
 
+def _may_submit(session: DbSession, edition: Edition, rule: str, person: Person | None) -> None:
+    """The commune's rule for who submits subjects (``assembly.subject_submitters``)."""
+    if rule == "anyone":
+        return
+    if person is None:
+        raise Forbidden(_("sign in to submit a subject"))
+    if rule == "members":
+        member = session.execute(
+            select(Membership.id)
+            .join(
+                Body,
+                (Body.tenant_id == Membership.tenant_id) & (Body.id == Membership.body_id),
+            )
+            .where(
+                Membership.tenant_id == edition.tenant_id,
+                Body.edition_id == edition.id,
+                Membership.person_id == person.id,
+                Membership.status.in_(ACTIVE),
+            )
+            .limit(1)
+        ).first()
+        if member is None:
+            raise Forbidden(_("here, subjects are submitted by members of the assembly's bodies"))
+
+
 def submit(
     session: DbSession,
     tenant: Tenant,
     edition: Edition,
     title: str,
     description: str,
-    submitted_by: str,
+    *,
+    rule: str,
+    person: Person | None,
+    name: str = "",
 ) -> Subject:
+    """Add a subject to the open call, if ``rule`` lets this person (or an anonymous
+    resident who may give a ``name``) submit one."""
     if edition.status != EditionStatus.SUBJECT_CALL:
         raise Conflict(_("the call for subjects is not open"))
+    _may_submit(session, edition, rule, person)
     if not title.strip() or not description.strip():
         raise Invalid(_("a subject needs a title and a description"))
+    submitted_by = person.display_name if person else name.strip() or _("anonymous resident")
     subject = Subject(
         tenant_id=tenant.id,
         edition_id=edition.id,
         title=title.strip()[:300],
         description=description.strip(),
-        submitted_by=submitted_by.strip()[:200],
+        submitted_by=submitted_by[:200],
         status=SubjectStatus.SUBMITTED,
     )
     session.add(subject)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from agora.assembly import (
+    amendments,
     ballots,
     charter,
     council,
@@ -23,6 +24,7 @@ from agora.assembly import (
 from agora.assembly.context import acting_person, who
 from agora.assembly.models import (
     ActionPlan,
+    Amendment,
     Ballot,
     BallotOption,
     Body,
@@ -39,7 +41,8 @@ from agora.documents.ical import CalendarEvent, calendar
 from agora.documents.tables import csv_response
 from agora.errors import Invalid
 from agora.extensions import db
-from agora.tenancy.context import current_tenant, get_owned_or_404
+from agora.identity.access import current_account
+from agora.tenancy.context import config_at, current_tenant, get_owned_or_404
 
 bp = Blueprint("assembly", __name__, template_folder="templates")
 _SESSION_LENGTH = timedelta(hours=7)  # a working day of the assembly
@@ -76,6 +79,7 @@ def edition_page(year: int | None = None) -> str:
         all_editions=editions.editions_of(db.session, tenant),
         bodies=editions.bodies_of(db.session, edition),
         subjects=subjects.subjects_of(db.session, edition),
+        subject_submitters=config_at(edition.config_version).subject_submitters,
         sessions=sessions.sessions_of(db.session, edition),
         ballots=_ballots_of(edition),
         proposals=proposals.proposals_of(db.session, edition),
@@ -107,14 +111,18 @@ def subject_page(subject_id: int) -> str:
 @bp.post("/subjects")
 def submit_subject() -> Response:
     tenant, edition = current_tenant(), _edition_or_404()
-    person = acting_person(db.session, tenant, create=True)
+    rule = config_at(edition.config_version).subject_submitters
+    if rule != "anyone" and current_account() is None:
+        return redirect(url_for("identity.login", next=url_for("assembly.edition_page")))
     subjects.submit(
         db.session,
         tenant,
         edition,
         request.form.get("title", ""),
         request.form.get("description", ""),
-        person.display_name if person else "?",
+        rule=rule,
+        person=acting_person(db.session, tenant, create=True),
+        name=request.form.get("name", ""),
     )
     db.session.commit()
     return redirect(url_for("assembly.edition_page") + "#subjects")
@@ -127,8 +135,48 @@ def proposal_page(proposal_id: int) -> str:
         "assembly/proposal.html",
         proposal=proposal,
         notes=proposals.notes_of(db.session, proposal),
+        amendments=amendments.amendments_of(db.session, proposal),
+        amendment_diff=amendments.diff,
         body=_body(proposal.body_id),
     )
+
+
+@bp.post("/proposals/<int:proposal_id>/amendments")
+def table_amendment(proposal_id: int) -> Response:
+    tenant, proposal = current_tenant(), get_owned_or_404(Proposal, proposal_id)
+    person = acting_person(db.session, tenant, create=True)
+    if person is None:  # the policy already requires a signed-in account
+        abort(403)
+    amendments.table(
+        db.session,
+        tenant,
+        proposal,
+        person,
+        request.form.get("text", ""),
+        request.form.get("rationale", ""),
+    )
+    db.session.commit()
+    return redirect(url_for("assembly.proposal_page", proposal_id=proposal.id) + "#amendments")
+
+
+@bp.post("/proposals/<int:proposal_id>/amendments/<int:amendment_id>/decision")
+def decide_amendment(proposal_id: int, amendment_id: int) -> Response:
+    tenant, proposal = current_tenant(), get_owned_or_404(Proposal, proposal_id)
+    amendment = get_owned_or_404(Amendment, amendment_id)
+    if amendment.proposal_id != proposal.id:
+        abort(404)
+    amendments.decide(
+        db.session,
+        tenant,
+        amendment,
+        proposal,
+        _body(proposal.body_id),
+        acting_person(db.session, tenant),
+        accept=request.form.get("decision") == "accept",
+        reason=request.form.get("reason", ""),
+    )
+    db.session.commit()
+    return redirect(url_for("assembly.proposal_page", proposal_id=proposal.id) + "#amendments")
 
 
 @bp.get("/proposals/<int:proposal_id>/notes/<int:note_id>")

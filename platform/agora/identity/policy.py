@@ -36,9 +36,13 @@ POLICY: dict[str, frozenset[str]] = {
     # electorate, which body may certify) are checked by the assembly services.
     "assembly.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN, FACILITATOR}),
     "charter.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
-    "subject.submit": frozenset({AUTHENTICATED}),
+    # Who exactly is the commune's choice (assembly.subject_submitters, checked by the
+    # subject service): anyone, signed-in residents, or members of the bodies.
+    "subject.submit": frozenset({ANYONE}),
     "subject.review": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN, AGENT}),
     "proposal.edit": frozenset({AUTHENTICATED}),
+    # Any signed-in participant tables an amendment; the proposal's authors decide on it.
+    "amendment.table": frozenset({AUTHENTICATED}),
     "feasibility.annotate": frozenset({AGENT, COMMUNE_ADMIN}),
     # In an open session the voting code handed at check-in is the right to vote; in a
     # closed body, membership with a voting right (both checked by the ballot service).
@@ -105,6 +109,8 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "assembly.proposal_page": RouteRule("public.read", "tenant"),
     "assembly.note_page": RouteRule("public.read", "tenant"),
     "assembly.edit_proposal": RouteRule("proposal.edit", "tenant"),
+    "assembly.table_amendment": RouteRule("amendment.table", "tenant"),
+    "assembly.decide_amendment": RouteRule("proposal.edit", "tenant"),
     "assembly.annotate_proposal": RouteRule("feasibility.annotate", "tenant"),
     "assembly.ballot_page": RouteRule("public.read", "tenant"),
     "assembly.option_page": RouteRule("public.read", "tenant"),

@@ -22,6 +22,8 @@ from jsonschema.exceptions import ValidationError
 from agora.plugins.manager import PluginRegistry
 from agora.tenancy.models import TenantKind, TenantStatus
 
+SUBJECT_SUBMITTERS = ("anyone", "residents", "members")
+
 #: Sub-domains that can never be a commune: they serve the platform itself.
 RESERVED_SLUGS = frozenset({"www", "auth", "api", "admin", "static", "console", "mail"})
 
@@ -66,6 +68,9 @@ FILE_SCHEMA: dict[str, Any] = {
                 "description": {"type": "string"},
                 "subjects_per_year": {"type": "integer", "minimum": 1},
                 "working_days": {"type": "integer", "minimum": 1},
+                # Who may submit a subject to the call: anyone (no account needed),
+                # residents (signed in), or members of the assembly's bodies.
+                "subject_submitters": {"enum": list(SUBJECT_SUBMITTERS)},
             },
         },
         "privacy": {
@@ -126,6 +131,10 @@ class TenantConfig:
     @property
     def assembly(self) -> Mapping[str, Any]:
         return self.document["assembly"]  # type: ignore[no-any-return]
+
+    @property
+    def subject_submitters(self) -> str:
+        return str(self.assembly.get("subject_submitters", "residents"))
 
     @property
     def plugins(self) -> Mapping[str, Mapping[str, Any]]:

@@ -83,10 +83,15 @@ def tenant_config() -> TenantConfig:
     return config
 
 
+def config_at(version: int) -> TenantConfig:
+    """The commune's configuration version ``version`` (an edition keeps the one it started
+    with)."""
+    return TenantConfig(get_owned_or_404(TenantConfigVersion, version).document)
+
+
 def hooks_at(version: int) -> TenantHooks:
-    """The hooks as configured by version ``version`` (an edition keeps the one it started with)."""
-    row = get_owned_or_404(TenantConfigVersion, version)
-    return get_registry().view(TenantConfig(row.document))
+    """The hooks as configured by version ``version``."""
+    return get_registry().view(config_at(version))
 
 
 def tenant_hooks() -> TenantHooks:

@@ -174,6 +174,16 @@ VERDICTS = Labels(
     feasible_with_conditions=_l("feasible with conditions"),
     not_feasible=_l("not feasible"),
 )
+SUBJECT_SUBMITTERS = Labels(
+    anyone=_l("Anyone may propose a subject, with or without an account."),
+    residents=_l("Residents propose subjects once signed in."),
+    members=_l("Subjects are proposed by members of the assembly's bodies."),
+)
+AMENDMENT_STATUSES = Labels(
+    tabled=_l("tabled, awaiting the authors"),
+    accepted_by_authors=_l("accepted by the authors"),
+    rejected=_l("rejected by the authors"),
+)
 NOTE_KINDS = Labels(
     technical=_l("technical"), legal=_l("legal"), budget=_l("budget"), staff=_l("staff")
 )
@@ -199,6 +209,8 @@ TEMPLATE_LABELS = {
     "response_labels": RESPONSES,
     "measure_status_labels": MEASURE_STATUSES,
     "verdict_labels": VERDICTS,
+    "amendment_status_labels": AMENDMENT_STATUSES,
+    "subject_submitters_labels": SUBJECT_SUBMITTERS,
     "note_kind_labels": NOTE_KINDS,
     "charter_status_labels": CHARTER_STATUSES,
     "body_status_labels": BODY_STATUSES,
