@@ -335,6 +335,14 @@ def residents_submit_subjects(edition: Edition, staff: Page, camille: Page) -> N
     table = camille.get_by_role("table", name="Sujets proposés et leur recevabilité")
     expect(table.get_by_role("row")).to_have_count(1 + len(SUBJECTS))
     edition.audit.check(camille, "public: edition, call for subjects")
+    # A resident has no business in the staff pages: a clear refusal, not a crash.
+    refused = camille.goto(f"{edition.poitiers}/admin/assembly")
+    assert refused is not None and refused.status == 403
+    _heading(camille, "Accès refusé")
+    edition.audit.check(camille, "public: access denied")
+    camille.get_by_role("link", name="Mes données").click()
+    _heading(camille, "Mes données")
+    edition.audit.check(camille, "public: my data")
 
 
 def staff_reviews_subjects(edition: Edition, staff: Page) -> None:
@@ -614,6 +622,10 @@ def public_pages(edition: Edition, visitor: Page) -> None:
         edition.audit.check(visitor, name)
     expect(visitor.get_by_text("faisable sous conditions")).to_be_visible()
     visitor.goto(edition_url)
+    visitor.get_by_role("link", name=SUBJECTS[4][0]).click()
+    expect(visitor.get_by_text("Proposé par Camille Martin.")).to_be_visible()
+    expect(visitor.get_by_text(f"Motif d'irrecevabilité : {INADMISSIBLE}")).to_be_visible()
+    visitor.goto(edition_url)
     visitor.get_by_role("link", name="Des rues scolaires", exact=True).last.click()
     expect(visitor.get_by_text("Statut : retardée")).to_be_visible()
     edition.audit.check(visitor, "public: measure")
@@ -634,6 +646,10 @@ def public_pages(edition: Edition, visitor: Page) -> None:
     assert missing is not None and missing.status == 404
     _heading(visitor, "Page introuvable")
     edition.audit.check(visitor, "public: not found")
+    visitor.goto(f"{edition.poitiers}/?lang=en")
+    expect(visitor.locator("html")).to_have_attribute("lang", "en")
+    expect(visitor.get_by_role("link", name="Public journal")).to_be_visible()
+    edition.audit.check(visitor, "public: home in English")
 
 
 @contextmanager
