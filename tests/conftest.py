@@ -32,6 +32,7 @@ from support.fixtures import (
     Database,
     SignIn,
 )
+from support.smtp import Inbox, smtp_server
 
 
 def _migrate(url: str) -> None:
@@ -179,6 +180,14 @@ def onboarded(runner: Any, tenant_files: Path) -> Path:
     result = runner.invoke(args=["tenants", "apply", str(tenant_files)])
     assert result.exit_code == 0, result.output
     return tenant_files
+
+
+@pytest.fixture
+def inbox(app: Flask) -> Iterator[Inbox]:
+    """A real SMTP server on 127.0.0.1 that the app sends its mail to."""
+    with smtp_server() as (url, received):
+        app.config["AGORA_SMTP_URL"] = url
+        yield received
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ hand-offs between hosts, sessions, rate limits, and GDPR rights."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,18 +22,11 @@ from agora.identity.models import Account, LoginToken, RoleGrant
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support.fixtures import SignIn, json_of
-from support.smtp import Inbox, smtp_server
+from support.smtp import Inbox
 
 POITIERS = {"Host": "poitiers.localhost"}
 CONSOLE = {"Host": "localhost"}
 LINK = re.compile(r"http://[^/\s]+(/login/magic/[A-Za-z0-9_-]+)\?next=(\S*)")
-
-
-@pytest.fixture
-def inbox(app: Flask) -> Iterator[Inbox]:
-    with smtp_server() as (url, inbox):
-        app.config["AGORA_SMTP_URL"] = url
-        yield inbox
 
 
 def _ask_link(

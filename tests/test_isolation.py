@@ -124,6 +124,12 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
             f"/proposals/{_row(app, 'amendment', 'proposal_id', amendment)}"
             f"/amendments/{amendment}/decision",
         ),
+        Probe(
+            "notification",
+            "POST",
+            f"/notifications/{first['notification']}/read",
+            "/notifications/9/read",
+        ),
         Probe("ballot", "GET", f"/ballots/{ballot}", "/ballots/9"),
         Probe(
             "ballot_option",

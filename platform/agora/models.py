@@ -2,6 +2,7 @@
 
 from agora.assembly.models import (
     ActionPlan,
+    Amendment,
     AssemblySession,
     Ballot,
     BallotOption,
@@ -28,12 +29,14 @@ from agora.identity.models import (
     RoleGrant,
     StaffAssignment,
 )
+from agora.notifications.models import Notification
 from agora.programme.models import Programme, ProgrammeSession
 from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
 
 __all__ = [
     "Account",
     "ActionPlan",
+    "Amendment",
     "AssemblySession",
     "AuditEvent",
     "Ballot",
@@ -50,6 +53,7 @@ __all__ = [
     "LoginToken",
     "Measure",
     "Membership",
+    "Notification",
     "Person",
     "Programme",
     "ProgrammeSession",

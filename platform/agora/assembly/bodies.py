@@ -7,9 +7,16 @@ from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
-from agora.assembly.models import Body, BodyStatus, Membership, MembershipStatus, Person
+from agora.assembly.models import (
+    Body,
+    BodyStatus,
+    Edition,
+    Membership,
+    MembershipStatus,
+    Person,
+)
 from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.errors import Conflict, Invalid
@@ -17,6 +24,20 @@ from agora.plugins.contracts import ORIGINS, BodySpec
 from agora.tenancy.models import Tenant
 
 ACTIVE = (MembershipStatus.ACCEPTED, MembershipStatus.ACTIVE)
+
+
+def edition_members(edition: Edition) -> Select[Person]:
+    """The people with a current membership in any body of ``edition``, each once."""
+    in_a_body = (
+        select(Membership.person_id)
+        .join(Body, (Body.tenant_id == Membership.tenant_id) & (Body.id == Membership.body_id))
+        .where(
+            Membership.tenant_id == edition.tenant_id,
+            Body.edition_id == edition.id,
+            Membership.status.in_(ACTIVE),
+        )
+    )
+    return select(Person).where(Person.tenant_id == edition.tenant_id, Person.id.in_(in_a_body))
 
 
 def members_of(session: DbSession, body: Body) -> list[tuple[Membership, Person]]:

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from agora.assembly import editions, sessions
+from agora.assembly.bodies import edition_members
 from agora.assembly.models import (
     ActionPlan,
     AssemblySession,
@@ -31,6 +33,7 @@ from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.documents.diff import word_diff
 from agora.errors import Conflict, Invalid
+from agora.notifications.services import notify
 from agora.tenancy.models import Tenant
 
 #: The public review meeting: a year after the council's answer, in the evening.
@@ -231,21 +234,38 @@ def record_deliberation(
         details={"outcome": outcome.value, "reference": deliberation.reference},
         public=True,
     )
-    schedule_review(session, tenant, plan, deliberation, actor)
+    edition = session.get(Edition, (tenant.id, plan.edition_id))
+    assert edition is not None  # a plan belongs to an edition of the same commune (FK)
+    diverging = [m for m in measures if m.response != CouncilResponse.ACCEPTED]
+    if diverging:
+        notify(
+            session,
+            tenant,
+            session.execute(edition_members(edition)).scalars(),
+            "council.diverged",
+            _("The council did not adopt the action plan as voted"),
+            _(
+                "Deliberation %(reference)s: %(count)d measure(s) differ from the assembly's "
+                "vote. The council's justifications and the differences are public.",
+                reference=deliberation.reference,
+                count=len(diverging),
+            ),
+            f"/council/{plan.id}",
+        )
+    schedule_review(session, tenant, edition, deliberation, actor)
     return deliberation
 
 
 def schedule_review(
     session: DbSession,
     tenant: Tenant,
-    plan: ActionPlan,
+    edition: Edition,
     deliberation: CouncilDeliberation,
     actor: str,
 ) -> AssemblySession:
     """The public review a year after the council's answer (Ostbelgien's practice), in the
-    body that monitors the follow-up, or else the one that adopted the plan."""
-    edition = session.get(Edition, (tenant.id, plan.edition_id))
-    assert edition is not None  # a plan belongs to an edition of the same commune (FK)
+    body that monitors the follow-up, or else the one that adopted the plan; the assembly's
+    members are invited."""
     candidates = editions.bodies_of(session, edition)
     body = next((b for b in candidates if "monitor" in b.powers), None) or next(
         b for b in candidates if "decide" in b.powers
@@ -260,7 +280,7 @@ def schedule_review(
         day = decided.replace(year=decided.year + 1)
     except ValueError:  # 29 February
         day = decided.replace(year=decided.year + 1, day=28)
-    return sessions.plan(
+    review = sessions.plan(
         session,
         tenant,
         edition,
@@ -274,6 +294,21 @@ def schedule_review(
         "",
         actor,
     )
+    notify(
+        session,
+        tenant,
+        session.execute(edition_members(edition)).scalars(),
+        "review.invited",
+        _("Invitation: public review of the action plan"),
+        _(
+            "A year after the council's answer, the assembly reviews the action plan in "
+            "public on %(day)s at %(time)s. You are invited.",
+            day=format_date(day, "long"),
+            time=format_time(REVIEW_TIME, "short"),
+        ),
+        f"/assemblee/{edition.year}",
+    )
+    return review
 
 
 def text_diff(measure: Measure) -> list[tuple[str, str]]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from agora.assembly.bodies import ACTIVE
+from agora.assembly.bodies import edition_members
 from agora.assembly.models import (
-    Body,
     Edition,
     EditionStatus,
-    Membership,
     Person,
     Subject,
     SubjectStatus,
@@ -39,18 +37,7 @@ def _may_submit(session: DbSession, edition: Edition, rule: str, person: Person 
         raise Forbidden(_("sign in to submit a subject"))
     if rule == "members":
         member = session.execute(
-            select(Membership.id)
-            .join(
-                Body,
-                (Body.tenant_id == Membership.tenant_id) & (Body.id == Membership.body_id),
-            )
-            .where(
-                Membership.tenant_id == edition.tenant_id,
-                Body.edition_id == edition.id,
-                Membership.person_id == person.id,
-                Membership.status.in_(ACTIVE),
-            )
-            .limit(1)
+            edition_members(edition).where(Person.id == person.id).limit(1)
         ).first()
         if member is None:
             raise Forbidden(_("here, subjects are submitted by members of the assembly's bodies"))

@@ -110,6 +110,8 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "assembly.note_page": RouteRule("public.read", "tenant"),
     "assembly.edit_proposal": RouteRule("proposal.edit", "tenant"),
     "assembly.table_amendment": RouteRule("amendment.table", "tenant"),
+    "notifications.index": RouteRule("account.self", "tenant"),
+    "notifications.mark_read": RouteRule("account.self", "tenant"),
     "assembly.decide_amendment": RouteRule("proposal.edit", "tenant"),
     "assembly.annotate_proposal": RouteRule("feasibility.annotate", "tenant"),
     "assembly.ballot_page": RouteRule("public.read", "tenant"),

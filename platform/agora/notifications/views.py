@@ -1,0 +1,35 @@
+"""A participant's notifications in this commune."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from agora.db import utcnow
+from agora.extensions import db
+from agora.identity.access import current_account
+from agora.notifications import services
+from agora.notifications.models import Notification
+from agora.tenancy.context import current_tenant, get_owned_or_404
+
+bp = Blueprint("notifications", __name__, template_folder="templates")
+
+
+@bp.get("/notifications")
+def index() -> str:
+    account = current_account()
+    assert account is not None  # the policy lets only signed-in people here
+    rows = services.notifications_of(db.session, current_tenant(), account)
+    return render_template("notifications/index.html", notifications=rows)
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+def mark_read(notification_id: int) -> Response:
+    notification = get_owned_or_404(Notification, notification_id)
+    account = current_account()
+    # Someone else's notification is exactly as absent as a missing one.
+    if account is None or not services.is_addressed_to(db.session, notification, account):
+        abort(404)
+    notification.read_at = notification.read_at or utcnow()
+    db.session.commit()
+    return redirect(url_for("notifications.index"))
