@@ -179,7 +179,9 @@ def _dashboard(edition: Edition, page: Page) -> None:
 def _advance(edition: Edition, page: Page, step: str) -> None:
     _dashboard(edition, page)
     _submit(page, f"Passer à l'étape : {step}")
-    expect(page.get_by_role("heading", level=2, name=re.compile(f"— {step}$"))).to_be_visible()
+    expect(
+        page.get_by_role("heading", level=2, name=re.compile(f"— {re.escape(step)}$"))
+    ).to_be_visible()
 
 
 # --- the steps ------------------------------------------------------------------------------
