@@ -64,14 +64,15 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def inbox() -> Iterator[tuple[str, Inbox]]:
+def mail_server() -> Iterator[tuple[str, Inbox]]:
+    """A real SMTP server for the served application: its URL and what it received."""
     with smtp_server() as server:
         yield server
 
 
 @pytest.fixture
 def site(
-    database: Database, onboarded: Path, runner: Any, inbox: tuple[str, Inbox]
+    database: Database, onboarded: Path, runner: Any, mail_server: tuple[str, Inbox]
 ) -> Iterator[str]:
     """The onboarded communes served on 127.0.0.1 as a production server would serve them:
     CSRF tokens checked, rate limits on, mail sent through SMTP. Yields the port."""
@@ -84,7 +85,7 @@ def site(
             "SQLALCHEMY_DATABASE_URI": database.app_url,
             "SECRET_KEY": "e2e-secret",
             "AGORA_REDIS_URL": None,
-            "AGORA_SMTP_URL": inbox[0],
+            "AGORA_SMTP_URL": mail_server[0],
             "AGORA_BASE_DOMAIN": "localhost",
             "TRUSTED_HOSTS": ["localhost", ".localhost"],
             "SESSION_COOKIE_SECURE": False,

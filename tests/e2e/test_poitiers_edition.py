@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from email.header import decode_header, make_header
 from email.message import Message
 
 import pyotp
@@ -140,10 +141,9 @@ def _mail_to(inbox: Inbox, address: str) -> str:
         for message, body in zip(inbox.messages, inbox.bodies(), strict=True)
         if recipient(message) == address
     ]
-    assert bodies, f"no mail to {address}"
-    match = LINK.search(bodies[-1])
-    assert match, bodies[-1]
-    return match.group(1)
+    links = [match.group(1) for body in bodies if (match := LINK.search(body))]
+    assert links, f"no sign-in link sent to {address}: {bodies}"
+    return links[-1]
 
 
 def sign_in(edition: Edition, page: Page, base: str, email: str, *, audit: bool = False) -> None:
@@ -559,6 +559,26 @@ def public_sees_the_diff(edition: Edition, visitor: Page, council: str) -> None:
     edition.audit.check(visitor, "public: council's answer and diff")
 
 
+def members_are_told(edition: Edition, camille: Page, council: str) -> None:
+    """Members of the bodies learn that the council departed from their vote, and are
+    invited to the public review a year on: on the site and by e-mail."""
+    camille.goto(edition.poitiers)
+    camille.get_by_role("link", name="Mes notifications").click()
+    _heading(camille, "Mes notifications")
+    departed = "Le conseil municipal n'a pas adopté le plan d'action tel que voté"
+    expect(camille.get_by_role("heading", level=2, name=re.compile(departed))).to_be_visible()
+    expect(camille.get_by_role("heading", level=2, name=re.compile("Invitation"))).to_be_visible()
+    edition.audit.check(camille, "public: my notifications")
+    camille.get_by_role("link", name=re.compile(f"Ouvrir la page concernée — {departed}")).click()
+    assert camille.url == council
+    subjects = [
+        str(make_header(decode_header(m["Subject"])))
+        for m in edition.inbox.messages
+        if m["To"] == CAMILLE
+    ]
+    assert f"Poitiers — {departed}" in subjects, subjects
+
+
 def follow_up(edition: Edition, staff: Page, mayor: Page) -> None:
     _advance(edition, staff, "décidé par le conseil")
     _advance(edition, staff, "suivi")
@@ -610,6 +630,7 @@ def public_pages(edition: Edition, visitor: Page) -> None:
     )
     calendar = visitor.get_by_role("region", name="Calendrier")
     expect(calendar).to_contain_text("Journée 1 — choix du sujet")
+    expect(calendar).to_contain_text("Revue publique du plan d'action, un an après")
     pages = [
         ("Revenir sur la réforme des retraites", "public: inadmissible subject"),
         ("Quel sujet pour cette année ?", "public: ballot result, majority judgment"),
@@ -664,9 +685,9 @@ def _edition(browser: Browser, port: str, inbox: Inbox) -> Iterator[Edition]:
 
 
 def test_a_poitiers_edition_from_programme_to_follow_up(
-    browser: Browser, site: str, inbox: tuple[str, Inbox]
+    browser: Browser, site: str, mail_server: tuple[str, Inbox]
 ) -> None:
-    with _edition(browser, site, inbox[1]) as edition:
+    with _edition(browser, site, mail_server[1]) as edition:
         staff, camille, agent, mayor = (edition.person() for _ in range(4))
         voters, visitor = edition.person(), edition.person()
 
@@ -682,6 +703,7 @@ def test_a_poitiers_edition_from_programme_to_follow_up(
         plan_adopted_at_two_thirds(edition, staff, voters)
         council = council_adopts_with_one_amendment(edition, mayor)
         public_sees_the_diff(edition, visitor, council)
+        members_are_told(edition, camille, council)
         follow_up(edition, staff, mayor)
         public_pages(edition, visitor)
 
