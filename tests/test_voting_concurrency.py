@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from agora import create_app
-from agora.assembly import ballots, sessions
+from agora.assembly import ballots, casting, sessions
 from agora.assembly.bodies import add_person
 from agora.assembly.models import AssemblySession, Ballot, BallotVoter, Body, Vote
 from agora.errors import Conflict
@@ -174,9 +174,9 @@ def _close(ballot_id: int) -> int:
 def _vote(ballot_id: int, code: str) -> None:
     tenant = _tenant()
     bind_tenant(db.session, tenant.id)
-    booth = ballots.booth(db.session, tenant.id, ballot_id, code=code)
-    assert booth is not None and booth.is_open
-    ballots.cast(db.session, booth, {"choice": "for"})
+    shape = casting.shape_of(db.session, tenant.id, ballot_id)
+    assert shape is not None
+    casting.cast(db.session, shape, {"choice": "for"}, code=code)
 
 
 def _stored_votes(ballot_id: int) -> int:

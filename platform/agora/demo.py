@@ -24,6 +24,7 @@ from agora.assembly import (
     amendments,
     ballots,
     bodies,
+    casting,
     charter,
     council,
     decisions,
@@ -468,9 +469,11 @@ def _vote(
             membership, person = members[index]
             sessions.check_in(session, tenant, row, person, membership.origin)
             voter_code = None
-        booth = ballots.booth(session, tenant.id, ballot.id, person=person, code=voter_code)
-        assert booth is not None
-        ballots.cast(session, booth, _ballot_payload(method, options, pick))
+        shape = casting.shape_of(session, tenant.id, ballot.id)
+        assert shape is not None  # the ballot was just opened
+        casting.cast(
+            session, shape, _ballot_payload(method, options, pick), person=person, code=voter_code
+        )
 
 
 def _ballot_payload(method: str, options: list[str], pick: random.Random) -> dict[str, object]:

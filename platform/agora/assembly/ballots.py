@@ -1,10 +1,5 @@
-"""Ballots in the database, counted by the pure engine in :mod:`agora.voting`.
-
-One vote per eligible person: the register of voters (``ballot_voter``) has the person in its
-primary key, so a second vote — even two at the same instant — is refused by the database.
-For a secret ballot the vote itself carries no person, only the voter's origin (for the
-breakdown); neither table has a time column nor ordered ids, so the two cannot be matched.
-"""
+"""Ballots in the database, counted by the pure engine in :mod:`agora.voting`; votes are
+cast through :mod:`agora.assembly.casting`."""
 
 from __future__ import annotations
 
@@ -12,10 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
-from agora.assembly.bodies import ACTIVE
 from agora.assembly.models import (
     AssemblySession,
     AssemblySessionStatus,
@@ -26,22 +19,17 @@ from agora.assembly.models import (
     CheckIn,
     Membership,
     MembershipStatus,
-    Person,
     Vote,
 )
-from agora.assembly.sessions import voting_code_hash
 from agora.audit import services as audit
-from agora.db import Base, DbSession, utcnow
+from agora.db import DbSession, utcnow
 from agora.errors import Conflict, Forbidden, Invalid
 from agora.plugins.contracts import DecisionRule
 from agora.tenancy.models import Tenant
 from agora.voting import quorum, tiebreak
 from agora.voting.ballots import (
     OPTION_METHODS,
-    InvalidVote,
     parse_payload,
-    payload_to_json,
-    validate_vote,
 )
 from agora.voting.ballots import Vote as CountedVote
 from agora.voting.methods import Result, tally
@@ -134,176 +122,6 @@ def open_ballot(
     )
     session.flush()
     return ballot
-
-
-@dataclass(frozen=True)
-class Booth:
-    """What casting one vote needs to know, read in a single query (the vote path is hot)."""
-
-    tenant_id: int
-    ballot_id: int
-    method: str
-    secret: bool
-    is_open: bool
-    body_name: str
-    open_to_public: bool
-    option_ids: tuple[str, ...]
-    #: The voter's person id and origin, when they belong to this ballot's electorate.
-    voter: tuple[int, str] | None
-
-
-# The vote path's three statements are built once, on tables rather than entities: building
-# and ORM-compiling them on every vote cost more than the database work itself.
-_ballot, _body, _option = (Base.metadata.tables[n] for n in ("ballot", "body", "ballot_option"))
-_check_in, _membership = Base.metadata.tables["check_in"], Base.metadata.tables["membership"]
-_voter, _vote = Base.metadata.tables["ballot_voter"], Base.metadata.tables["vote"]
-_is_public = _body.c.openness == "open_to_public"
-_BOOTH = (
-    select(
-        _ballot.c.method,
-        _ballot.c.secret,
-        _ballot.c.status,
-        _body.c.name,
-        _body.c.openness,
-        _option.c.id,
-        _check_in.c.person_id,
-        _check_in.c.origin,
-        _membership.c.person_id,
-        _membership.c.origin,
-    )
-    .select_from(_ballot)
-    .join(_body, (_body.c.tenant_id == _ballot.c.tenant_id) & (_body.c.id == _ballot.c.body_id))
-    .outerjoin(
-        _option,
-        (_option.c.tenant_id == _ballot.c.tenant_id) & (_option.c.ballot_id == _ballot.c.id),
-    )
-    .outerjoin(
-        _check_in,
-        _is_public
-        & (_check_in.c.tenant_id == _ballot.c.tenant_id)
-        & (_check_in.c.session_id == _ballot.c.session_id)
-        & (_check_in.c.voting_code_hash == bindparam("code_hash")),
-    )
-    .outerjoin(
-        _membership,
-        ~_is_public
-        & (_membership.c.tenant_id == _body.c.tenant_id)
-        & (_membership.c.body_id == _body.c.id)
-        & (_membership.c.person_id == bindparam("person_id"))
-        & _membership.c.status.in_(ACTIVE)
-        & _membership.c.voting_right.is_(True),
-    )
-    .where(_ballot.c.tenant_id == bindparam("tenant_id"), _ballot.c.id == bindparam("ballot_id"))
-    .order_by(_option.c.position)
-)
-# The voter is registered only while the ballot is open, checked under a key-share lock.
-_REGISTER_VOTER = (
-    insert(_voter)
-    .from_select(
-        ["tenant_id", "ballot_id", "person_id"],
-        select(
-            bindparam("tenant_id", type_=BigInteger),
-            bindparam("ballot_id", type_=BigInteger),
-            bindparam("person_id", type_=BigInteger),
-        ).where(
-            select(_ballot.c.id)
-            .where(
-                _ballot.c.tenant_id == bindparam("tenant_id"),
-                _ballot.c.id == bindparam("ballot_id"),
-                _ballot.c.status == BallotStatus.OPEN,
-            )
-            .with_for_update(read=True, key_share=True)
-            .exists()
-        ),
-    )
-    .returning(_voter.c.person_id)
-)
-_STORE_VOTE = insert(_vote)
-
-
-def booth(
-    session: DbSession,
-    tenant_id: int,
-    ballot_id: int,
-    *,
-    person: Person | None = None,
-    code: str | None = None,
-) -> Booth | None:
-    """The ballot ``ballot_id`` of the commune as seen by one voter; ``None`` if no such ballot.
-
-    In a body open to the public everyone checked in at the session votes with the code
-    handed at check-in; in a closed body, members with a voting right.
-    """
-    rows = session.execute(
-        _BOOTH,
-        {
-            "tenant_id": tenant_id,
-            "ballot_id": ballot_id,
-            "code_hash": voting_code_hash(code) if code else None,
-            "person_id": person.id if person else None,
-        },
-    ).all()
-    if not rows:
-        return None
-    method, secret, status, body_name, openness, _, checked_in, checked_origin, member, origin = (
-        rows[0]
-    )
-    voter = (checked_in, checked_origin) if checked_in is not None else None
-    if member is not None:
-        voter = (member, origin)
-    return Booth(
-        tenant_id=tenant_id,
-        ballot_id=ballot_id,
-        method=method,
-        secret=secret,
-        is_open=status == BallotStatus.OPEN,
-        body_name=body_name,
-        open_to_public=openness == "open_to_public",
-        option_ids=tuple(str(row[5]) for row in rows if row[5] is not None),
-        voter=voter,
-    )
-
-
-def cast(session: DbSession, booth: Booth, payload: dict[str, Any]) -> None:
-    """Record one vote, or refuse with nothing stored.
-
-    Two inserts and no reads beyond :func:`booth`. :func:`close` locks the ballot for
-    update, so a vote being cast either lands before the count or finds the ballot closed.
-    """
-    if not booth.is_open:
-        raise Conflict(_("this ballot is closed: your vote was not recorded"))
-    if booth.voter is None:
-        if booth.open_to_public:
-            raise Forbidden(_("this voting code is not valid for this session"))
-        raise Forbidden(
-            _("you are not part of the electorate of the %(body)s", body=booth.body_name)
-        )
-    voter_id, origin = booth.voter
-    try:
-        parsed = parse_payload(payload)
-        validate_vote(booth.method, list(booth.option_ids), CountedVote(origin, parsed))
-    except InvalidVote as error:
-        raise Invalid(_("this vote cannot be counted: %(error)s", error=error)) from error
-    keys = {"tenant_id": booth.tenant_id, "ballot_id": booth.ballot_id}
-    try:
-        registered = session.execute(
-            _REGISTER_VOTER, {**keys, "person_id": voter_id}
-        ).scalar_one_or_none()
-    except IntegrityError as error:
-        raise Conflict(
-            _("you have already voted on this ballot: your second vote was not recorded")
-        ) from error
-    if registered is None:
-        raise Conflict(_("this ballot is closed: your vote was not recorded"))
-    session.execute(
-        _STORE_VOTE,
-        {
-            **keys,
-            "person_id": None if booth.secret else voter_id,
-            "origin": origin,
-            "payload": payload_to_json(parsed),
-        },
-    )
 
 
 def _turnout_context(session: DbSession, ballot: Ballot, body: Body) -> tuple[int, int, int | None]:

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from agora.assembly import (
     amendments,
     ballots,
+    casting,
     charter,
     council,
     editions,
@@ -249,16 +250,16 @@ def option_page(ballot_id: int, option_id: int) -> Response:
 @bp.post("/ballots/<int:ballot_id>/vote")
 def cast_vote(ballot_id: int) -> Response:
     tenant = current_tenant()
-    booth = ballots.booth(
+    shape = casting.shape_of(db.session, tenant.id, ballot_id)
+    if shape is None:
+        abort(404)
+    casting.cast(
         db.session,
-        tenant.id,
-        ballot_id,
+        shape,
+        _payload_from_form(shape.method),
         person=acting_person(db.session, tenant),
         code=request.form.get("code"),
     )
-    if booth is None:
-        abort(404)
-    ballots.cast(db.session, booth, _payload_from_form(booth.method))
     db.session.commit()
     # Post/redirect/get: reloading the confirmation page cannot send the vote again.
     return redirect(url_for("assembly.vote_recorded", ballot_id=ballot_id), code=303)

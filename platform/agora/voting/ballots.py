@@ -146,10 +146,17 @@ def validate_vote(
     ``options`` are the ballot's option ids (unused for motions), ``scale`` its grade scale
     (used by majority judgment only).
     """
-    check_method(method)
     if vote.origin not in ORIGINS:
         raise InvalidVote("unknown_origin", f"unknown voter origin {vote.origin!r}")
-    payload = vote.payload
+    validate_payload(method, options, vote.payload, scale)
+
+
+def validate_payload(
+    method: str, options: Sequence[str], payload: Payload, scale: GradeScale = FRENCH_SIX_GRADES
+) -> None:
+    """Raise :class:`InvalidVote` unless ``payload`` is a valid ballot paper for this ballot,
+    whoever casts it."""
+    check_method(method)
     if not isinstance(payload, _PAYLOAD_TYPES[method]):
         expected = " or ".join(kind.__name__ for kind in _PAYLOAD_TYPES[method])
         raise InvalidVote(
