@@ -44,7 +44,7 @@ translations: $(STAMP)
 
 ## make translations-update: collect new strings into the catalogs (then translate fr)
 translations-update: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=Agora \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _lp:1c,2 --project=Agora \
 	  --copyright-holder="Agora contributors" -o $(TRANSLATIONS)/messages.pot platform/agora
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 

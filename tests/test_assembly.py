@@ -46,8 +46,10 @@ def _check_in(client: FlaskClient, session_id: int, name: str, origin: str) -> s
         headers=POITIERS,
     )
     assert response.status_code == 302
-    code = re.search(r"code=([A-Z0-9-]+)", response.headers["Location"])
-    assert code, response.headers["Location"]
+    assert "code" not in response.headers["Location"]  # never in a URL (logs, history)
+    page = client.get(response.headers["Location"], headers=POITIERS).get_data(as_text=True)
+    code = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', page)
+    assert code, page
     return code.group(1)
 
 
@@ -278,7 +280,7 @@ def _submit(client: FlaskClient, title: str, **extra: str) -> Any:
 
 
 def test_in_poitiers_anyone_submits_a_subject_without_an_account(
-    app: Flask, onboarded: Path
+    app: Flask, onboarded: Path, sign_in: SignIn
 ) -> None:
     build_edition(app)
     visitor = app.test_client()
@@ -289,6 +291,13 @@ def test_in_poitiers_anyone_submits_a_subject_without_an_account(
     page = _text(visitor.get("/assemblee", headers=POITIERS))
     assert "Des cours d'école ombragées" in page
     assert "Awa, quartier des Couronneries" in page
+
+    resident = app.test_client()  # signed in, with no display name: never shown by e-mail
+    sign_in(resident, "poitiers.localhost", "jeanne.martin@example.fr")
+    assert _submit(resident, "Des fontaines à boire").status_code == 302
+    page = _text(visitor.get("/assemblee", headers=POITIERS))
+    assert "Des fontaines à boire" in page and "un·e participant·e" in page
+    assert "jeanne.martin" not in page
 
 
 def test_where_only_members_submit_subjects_a_resident_is_refused_and_a_member_is_not(

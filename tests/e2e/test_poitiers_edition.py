@@ -514,7 +514,7 @@ def plan_adopted_at_two_thirds(edition: Edition, staff: Page, voters: Page) -> N
     _heading(staff, "La réponse du conseil")
     edition.audit.check(staff, "staff: council, plan to transmit")
     _submit(staff, "Transmettre au conseil")
-    _advance(edition, staff, "transmis au conseil")
+    _advance(edition, staff, "transmise au conseil")
 
 
 def council_adopts_with_one_amendment(edition: Edition, mayor: Page) -> str:
@@ -580,7 +580,7 @@ def members_are_told(edition: Edition, camille: Page, council: str) -> None:
 
 
 def follow_up(edition: Edition, staff: Page, mayor: Page) -> None:
-    _advance(edition, staff, "décidé par le conseil")
+    _advance(edition, staff, "décidée par le conseil")
     _advance(edition, staff, "suivi")
     updates = {
         "Un réseau cyclable continu": [("en cours", "Premiers tronçons en travaux.")],
@@ -588,7 +588,7 @@ def follow_up(edition: Edition, staff: Page, mayor: Page) -> None:
             ("en cours", "Trois écoles équipées."),
             ("retardée", "Livraison des barrières reportée."),
         ],
-        "Un atelier vélo par quartier": [("en cours", ""), ("fait", "Neuf ateliers ouverts.")],
+        "Un atelier vélo par quartier": [("en cours", ""), ("réalisée", "Neuf ateliers ouverts.")],
     }
     for title, steps in updates.items():
         mayor.goto(f"{edition.poitiers}/assemblee")
@@ -620,13 +620,13 @@ def public_pages(edition: Edition, visitor: Page) -> None:
     for title, response, status in (
         ("Un réseau cyclable continu", "acceptée telle que votée", "en cours"),
         ("Des rues scolaires", "modifiée", "retardée"),
-        ("Un atelier vélo par quartier", "acceptée telle que votée", "fait"),
+        ("Un atelier vélo par quartier", "acceptée telle que votée", "réalisée"),
     ):
         row = follow.get_by_role("row", name=re.compile(title))
         expect(row).to_contain_text(response)
         expect(row).to_contain_text(status)
     expect(visitor.locator("figcaption")).to_contain_text(
-        "Mesures par statut : prévue 0, en cours 1, retardée 1, fait 1"
+        "Mesures par statut : prévue 0, en cours 1, retardée 1, réalisée 1"
     )
     calendar = visitor.get_by_role("region", name="Calendrier")
     expect(calendar).to_contain_text("Journée 1 — choix du sujet")

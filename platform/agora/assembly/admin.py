@@ -6,6 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import session as cookie
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -265,8 +266,7 @@ def session_page(session_id: int) -> str:
             for p in proposals.proposals_of(db.session, edition)
             if p.status != ProposalStatus.REJECTED
         ],
-        code=request.args.get("code"),
-        checked_in=request.args.get("name"),
+        issued=cookie.pop("issued_code", None),
     )
 
 
@@ -301,8 +301,10 @@ def check_in(session_id: int) -> Response:
         db.session, tenant, row, person, request.form.get("origin", "volunteer")
     )
     db.session.commit()
-    # The code is shown once, to be handed to the person; only its hash is kept.
-    return redirect(url_for("assembly_admin.session_page", session_id=row.id, code=code, name=name))
+    # The code is shown once, to be handed to the person; only its hash is kept. It travels
+    # in the desk's signed session cookie, never in a URL (logs, history).
+    cookie["issued_code"] = {"code": code, "name": name}
+    return redirect(url_for("assembly_admin.session_page", session_id=row.id))
 
 
 @bp.post("/sessions/<int:session_id>/ballots")

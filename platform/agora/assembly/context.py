@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from agora.assembly.bodies import add_person, person_of_account
 from agora.assembly.models import Person
 from agora.db import DbSession
@@ -16,9 +18,8 @@ def acting_person(session: DbSession, tenant: Tenant, *, create: bool = False) -
         return None
     person = person_of_account(session, tenant, account.id)
     if person is None and create:
-        person = add_person(
-            session, tenant, account.display_name or account.email or "?", account.id
-        )
+        # Names are public (a subject's submitter, an amendment's author): never the e-mail.
+        person = add_person(session, tenant, account.display_name or _("a participant"), account.id)
     return person
 
 

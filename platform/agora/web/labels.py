@@ -1,10 +1,14 @@
-"""User-facing names of the domain's codes, translated (French first)."""
+"""User-facing names of the domain's codes, translated (French first).
+
+A status whose French form agrees with its noun's gender ("scrutin clos", "séance close") is
+translated in a context naming that noun (``_lp``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 
 class Labels(dict[str, Any]):
@@ -115,15 +119,15 @@ TIE_BREAKS = Labels(
 )
 
 EDITION_STATUSES = Labels(
-    planned=_l("in preparation"),
-    subject_call=_l("call for subjects"),
-    subject_selected=_l("subject chosen"),
-    deliberating=_l("deliberation"),
-    plan_adopted=_l("action plan adopted"),
-    transmitted=_l("transmitted to the council"),
-    council_decided=_l("decided by the council"),
-    follow_up=_l("follow-up"),
-    closed=_l("closed"),
+    planned=_lp("edition", "in preparation"),
+    subject_call=_lp("edition", "call for subjects"),
+    subject_selected=_lp("edition", "subject chosen"),
+    deliberating=_lp("edition", "deliberation"),
+    plan_adopted=_lp("edition", "action plan adopted"),
+    transmitted=_lp("edition", "transmitted to the council"),
+    council_decided=_lp("edition", "decided by the council"),
+    follow_up=_lp("edition", "follow-up"),
+    closed=_lp("edition", "closed"),
 )
 SUBJECT_STATUSES = Labels(
     submitted=_l("submitted"),
@@ -133,7 +137,10 @@ SUBJECT_STATUSES = Labels(
     not_selected=_l("not chosen"),
 )
 BALLOT_STATUSES = Labels(
-    open=_l("open"), closed=_l("closed"), certified=_l("certified"), not_decided=_l("not decided")
+    open=_lp("ballot", "open"),
+    closed=_lp("ballot", "closed"),
+    certified=_lp("ballot", "certified"),
+    not_decided=_lp("ballot", "not decided"),
 )
 PROPOSAL_STATUSES = Labels(
     draft=_l("draft"),
@@ -143,10 +150,10 @@ PROPOSAL_STATUSES = Labels(
     rejected=_l("rejected"),
 )
 PLAN_STATUSES = Labels(
-    draft=_l("draft"),
-    adopted=_l("adopted by the assembly"),
-    transmitted=_l("transmitted to the council"),
-    council_decided=_l("decided by the council"),
+    draft=_lp("plan", "draft"),
+    adopted=_lp("plan", "adopted by the assembly"),
+    transmitted=_lp("plan", "transmitted to the council"),
+    council_decided=_lp("plan", "decided by the council"),
 )
 OUTCOMES = Labels(
     adopted_as_is=_l("adopted as is"),
@@ -163,11 +170,11 @@ RESPONSES = Labels(
     deferred=_l("deferred"),
 )
 MEASURE_STATUSES = Labels(
-    planned=_l("planned"),
-    in_progress=_l("in progress"),
-    delayed=_l("delayed"),
-    done=_l("done"),
-    abandoned=_l("abandoned"),
+    planned=_lp("measure", "planned"),
+    in_progress=_lp("measure", "in progress"),
+    delayed=_lp("measure", "delayed"),
+    done=_lp("measure", "done"),
+    abandoned=_lp("measure", "abandoned"),
 )
 VERDICTS = Labels(
     feasible=_l("feasible"),
@@ -197,7 +204,9 @@ CHARTER_STATUSES = Labels(
 BODY_STATUSES = Labels(
     to_compose=_l("to compose"), installed=_l("installed"), dissolved=_l("dissolved")
 )
-ASSEMBLY_SESSION_STATUSES = Labels(planned=_l("planned"), open=_l("open"), closed=_l("closed"))
+ASSEMBLY_SESSION_STATUSES = Labels(
+    planned=_lp("session", "planned"), open=_lp("session", "open"), closed=_lp("session", "closed")
+)
 
 TEMPLATE_LABELS = {
     "edition_status_labels": EDITION_STATUSES,
