@@ -14,6 +14,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
@@ -121,6 +122,10 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: Communes are in metropolitan France: times are stored in UTC and entered and shown here.
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def utcnow() -> datetime:

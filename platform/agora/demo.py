@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
@@ -45,7 +44,7 @@ from agora.assembly.models import (
     MeasureStatus,
     Person,
 )
-from agora.db import DbSession, utcnow
+from agora.db import PARIS, DbSession, utcnow
 from agora.extensions import db
 from agora.plugins.contracts import BodySpec
 from agora.plugins.manager import TenantHooks, get_registry
@@ -57,7 +56,6 @@ from agora.tenancy.models import Tenant
 from agora.tenancy.services import current_config
 
 ACTOR = "demo"
-PARIS = ZoneInfo("Europe/Paris")
 FIRST_NAMES = [
     "Camille",
     "Dominique",

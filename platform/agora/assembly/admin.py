@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask import session as cookie
@@ -40,6 +39,7 @@ from agora.assembly.models import (
     Subject,
     SubjectStatus,
 )
+from agora.db import PARIS
 from agora.errors import Invalid
 from agora.extensions import db
 from agora.identity.services import get_or_create_account
@@ -48,7 +48,6 @@ from agora.plugins.manager import TenantHooks
 from agora.tenancy.context import current_tenant, get_owned_or_404, hooks_at, tenant_hooks
 
 bp = Blueprint("assembly_admin", __name__, url_prefix="/admin", template_folder="templates")
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def _hooks(edition: Edition) -> TenantHooks:

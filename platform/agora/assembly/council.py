@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
@@ -30,7 +29,7 @@ from agora.assembly.models import (
     ProposalStatus,
 )
 from agora.audit import services as audit
-from agora.db import DbSession, utcnow
+from agora.db import PARIS, DbSession, utcnow
 from agora.documents.diff import word_diff
 from agora.errors import Conflict, Invalid
 from agora.notifications.services import notify
@@ -38,7 +37,6 @@ from agora.tenancy.models import Tenant
 
 #: The public review meeting: a year after the council's answer, in the evening.
 REVIEW_TIME = time(18, 30)
-PARIS = ZoneInfo("Europe/Paris")
 #: A measure whose status was not updated for this long is flagged as overdue publicly.
 OVERDUE_AFTER = timedelta(days=60)
 MEASURE_TRANSITIONS: dict[MeasureStatus, frozenset[MeasureStatus]] = {

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from agora.audit import services as audit
-from agora.db import DbSession, utcnow
+from agora.db import PARIS, DbSession, utcnow
 from agora.errors import Conflict, Invalid
 from agora.plugins.contracts import ProgrammeTemplate
 from agora.programme.models import Programme, ProgrammeSession, ProgrammeStatus, SessionStatus
 from agora.tenancy.models import Tenant
 
-PARIS = ZoneInfo("Europe/Paris")
 #: Evening sessions, when elected members, agents and residents can all come.
 SESSION_TIME = time(18, 30)
 
