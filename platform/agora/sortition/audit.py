@@ -10,13 +10,15 @@ A record is one JSON document::
      "probabilities": {id: exact probability},     # from the optimiser
      "rounding": {"max_deviation": x, "min_probability": y},
      "reveal": {"random_value": "...", "panel_index": R} | null,
-     "panel": [ids] | null, "reserve": [ids] | null}
+     "panel": [ids] | null, "reserve": [ids] | null,
+     "replacements": [{"withdrawn", "replacement", "fitting", "drift", "breaches"}, ...]}
 
 The commitment holds the SHA-256 of the canonical pool (pseudonymous ids, households replaced by
 numbers), of the quotas and of the lottery, with k, M, the algorithm, engine and solver versions
 and the named future random value (e.g. a drand round). ``verify`` recomputes every hash, checks
 every lottery panel against the quotas, the probabilities, the panel index and the reserve order,
-and raises ``VerificationFailed`` naming the first check that fails.
+replays the replacements made since (each must be the first reserve who fits, see
+``replacement``), and raises ``VerificationFailed`` naming the first check that fails.
 
 Standard library only, so that anyone can run ``python -m agora.sortition verify RECORD`` without
 the web application, NumPy or the solver.
@@ -30,9 +32,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import VerificationFailed
+from .errors import MalformedInput, SortitionError, VerificationFailed
 from .pool import Pool, Quota, QuotaSet, quota_violations, shared_households
 from .randomness import panel_index, reserve_order
+from .replacement import replace_member
 from .version import ENGINE_VERSION, solver_version
 
 FORMAT = "agora-sortition-record/1"
@@ -140,6 +143,44 @@ def reveal(record: Mapping[str, Any], random_value: str) -> dict[str, Any]:
         "panel": list(panel),
         "reserve": reserve_order(random_value, others),
     }
+
+
+def current_panel(record: Mapping[str, Any]) -> list[str]:
+    """The revealed panel with the replacements recorded since applied, in order."""
+    panel = list(record["panel"])
+    for done in record.get("replacements") or ():
+        panel = [done["replacement"] if p == done["withdrawn"] else p for p in panel]
+    return panel
+
+
+def replace(
+    record: Mapping[str, Any], withdrawn: str, *, allow_drift: bool = False
+) -> dict[str, Any]:
+    """Replace ``withdrawn`` on a revealed record's current panel from the record's reserve.
+
+    Returns the record with the replacement appended to ``replacements``; the commitment and the
+    revealed panel are unchanged, so the record still verifies, replacements included.
+    """
+    if record.get("reveal") is None:
+        raise MalformedInput("the record has no revealed panel yet: reveal it first")
+    pool, households = pool_from_record(record["pool"])
+    done = replace_member(
+        pool,
+        quotas_from_record(record["quotas"]),
+        current_panel(record),
+        withdrawn,
+        record["reserve"],
+        households=households,
+        allow_drift=allow_drift,
+    )
+    entry = {
+        "withdrawn": done.withdrawn,
+        "replacement": done.replacement,
+        "fitting": done.fitting,
+        "drift": list(done.drift),
+        "breaches": list(done.breaches),
+    }
+    return {**record, "replacements": [*(record.get("replacements") or ()), entry]}
 
 
 def _lottery_probabilities(
@@ -270,4 +311,19 @@ def verify(
         "the reserve list is not in the order given by the random value",
     )
     ok("panel and reserve follow the random value")
+
+    replayed: dict[str, Any] = {key: record[key] for key in ("pool", "quotas", "reveal")}
+    replayed |= {"panel": record["panel"], "reserve": record["reserve"], "replacements": []}
+    for number, entry in enumerate(record.get("replacements") or ()):
+        try:
+            replayed = replace(replayed, entry["withdrawn"], allow_drift=bool(entry["breaches"]))
+        except SortitionError as error:
+            raise VerificationFailed("replacements", f"replacement {number}: {error}") from None
+        _check(
+            replayed["replacements"][-1] == entry,
+            "replacements",
+            f"replacement {number} is not the first reserve who fits, or its drift differs",
+        )
+    if record.get("replacements"):
+        ok("replacements are the first reserves who fit")
     return passed

@@ -1,4 +1,4 @@
-"""Command line: ``python -m agora.sortition select|commit|reveal|verify|invite``.
+"""Command line: ``python -m agora.sortition select|commit|reveal|verify|replace|invite``.
 
 ``verify`` imports only standard-library modules of this package, so it runs where neither the
 web application nor NumPy nor the solver is installed. Errors print as JSON on stderr
@@ -24,6 +24,11 @@ def _columns(text: str | None) -> tuple[str, ...]:
 
 def _write_json(path: str, data: Any) -> None:
     Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _read_record(path: str) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return record
 
 
 def _inputs(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -92,15 +97,14 @@ def _commit(args: argparse.Namespace) -> int:
 def _reveal(args: argparse.Namespace) -> int:
     from .audit import reveal
 
-    record = json.loads(Path(args.record).read_text(encoding="utf-8"))
-    _write_json(args.out or args.record, reveal(record, args.random_value))
+    _write_json(args.out or args.record, reveal(_read_record(args.record), args.random_value))
     return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
     from .audit import verify
 
-    record = json.loads(Path(args.record).read_text(encoding="utf-8"))
+    record = _read_record(args.record)
     pool = quotas = None
     if args.features:
         quotas = read_quotas(args.features)
@@ -119,6 +123,16 @@ def _verify(args: argparse.Namespace) -> int:
     for check in passed:
         print(f"ok: {check}")
     print("verified" if record.get("reveal") else "verified (commitment only, not revealed)")
+    return 0
+
+
+def _replace(args: argparse.Namespace) -> int:
+    from .audit import current_panel, replace
+
+    record = replace(_read_record(args.record), args.withdrawn, allow_drift=args.allow_drift)
+    _write_json(args.out or args.record, record)
+    entry = record["replacements"][-1]
+    print(json.dumps({**entry, "panel": current_panel(record)}, ensure_ascii=False))
     return 0
 
 
@@ -198,6 +212,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument("--id-column", default="id")
     verify.add_argument("--households")
     verify.set_defaults(run=_verify)
+
+    replace = commands.add_parser(
+        "replace", help="replace a withdrawn member by the first reserve who fits the quotas"
+    )
+    replace.add_argument("record", help="a revealed audit record")
+    replace.add_argument("--withdrawn", required=True, help="id of the member who withdraws")
+    replace.add_argument(
+        "--allow-drift",
+        action="store_true",
+        help="when nobody fits, take the reserve breaking the fewest seats (recorded)",
+    )
+    replace.add_argument("--out", help="default: overwrite RECORD")
+    replace.set_defaults(run=_replace)
 
     invite = commands.add_parser("invite", help="stage 1: draw the invitations")
     invite.add_argument("--register", required=True, help="CSV register (header row)")
