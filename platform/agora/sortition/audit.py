@@ -9,13 +9,15 @@ A record is one JSON document::
      "lottery": [[ids of panel 0], ...],            # M equally likely panels
      "probabilities": {id: exact probability},     # from the optimiser
      "rounding": {"max_deviation": x, "min_probability": y},
-     "reveal": {"random_value": "...", "panel_index": R} | null,
+     "reveal": {"random_value": "...", "panel_index": R, "drand": beacon?} | null,
      "panel": [ids] | null, "reserve": [ids] | null,
      "replacements": [{"withdrawn", "replacement", "fitting", "drift", "breaches"}, ...]}
 
 The commitment holds the SHA-256 of the canonical pool (pseudonymous ids, households replaced by
 numbers), of the quotas and of the lottery, with k, M, the algorithm, engine and solver versions
-and the named future random value (e.g. a drand round). ``verify`` recomputes every hash, checks
+and the named future random value (e.g. a drand round; named as ``"drand": {"chain", "round"}``,
+the reveal must carry that round's beacon, whose randomness ``verify`` checks to be SHA-256 of its
+signature, see ``randomness``). ``verify`` recomputes every hash, checks
 every lottery panel against the quotas, the probabilities, the panel index and the reserve order,
 replays the replacements made since (each must be the first reserve who fits, see
 ``replacement``), and raises ``VerificationFailed`` naming the first check that fails.
@@ -34,7 +36,7 @@ from typing import Any
 
 from .errors import MalformedInput, SortitionError, VerificationFailed
 from .pool import Pool, Quota, QuotaSet, quota_violations, shared_households
-from .randomness import panel_index, reserve_order
+from .randomness import DRAND_CHAINS, drand_randomness, panel_index, reserve_order
 from .replacement import replace_member
 from .version import ENGINE_VERSION, solver_version
 
@@ -97,8 +99,14 @@ def commit(
     probabilities: Mapping[str, float],
     max_deviation: float,
     random_source: str,
+    drand: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
-    """A record committing to everything before the random value is known (no reveal yet)."""
+    """A record committing to everything before the random value is known (no reveal yet).
+
+    ``drand`` names the future beacon, ``(chain, round)``, whose randomness will be revealed.
+    """
+    if drand is not None and drand[0] not in DRAND_CHAINS:
+        raise MalformedInput(f"unknown drand chain {drand[0]!r}: one of {sorted(DRAND_CHAINS)}")
     pool_data = pool_record(pool, households=households)
     quota_data = quotas_record(quotas)
     lottery_data = [sorted(panel) for panel in lottery]
@@ -115,6 +123,8 @@ def commit(
         "lottery_sha256": sha256(lottery_data),
         "random_source": random_source,
     }
+    if drand is not None:
+        commitment["drand"] = {"chain": drand[0], "round": drand[1]}
     rounded = _lottery_probabilities(pool_data, lottery_data)
     return {
         "format": FORMAT,
@@ -131,15 +141,38 @@ def commit(
     }
 
 
-def reveal(record: Mapping[str, Any], random_value: str) -> dict[str, Any]:
-    """The record completed with the public random value, the selected panel and the reserve."""
+def reveal(
+    record: Mapping[str, Any],
+    random_value: str | None = None,
+    *,
+    beacon: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The record completed with the public random value, the selected panel and the reserve.
+
+    A drand ``beacon`` (``{"round", "randomness", "signature", ...}`` as the drand relays serve
+    it) gives the random value; it must be the round the commitment names.
+    """
+    drand = None
+    if beacon is not None:
+        named = record["commitment"].get("drand")
+        if named is None or beacon.get("round") != named["round"]:
+            raise MalformedInput(f"the commitment names no beacon or another round: {named}")
+        try:
+            random_value = drand_randomness(beacon)
+        except ValueError as error:
+            raise MalformedInput(str(error)) from None
+        drand = {"chain": named["chain"], "round": named["round"], "randomness": random_value}
+        drand["signature"] = beacon["signature"]
+    if not random_value:
+        raise MalformedInput("a random value or a drand beacon is needed")
     index = panel_index(random_value, len(record["lottery"]))
     panel = record["lottery"][index]
     chosen = set(panel)
     others = [p[0] for p in record["pool"]["people"] if p[0] not in chosen]
     return {
         **record,
-        "reveal": {"random_value": random_value, "panel_index": index},
+        "reveal": {"random_value": random_value, "panel_index": index}
+        | ({"drand": drand} if drand else {}),
         "panel": list(panel),
         "reserve": reserve_order(random_value, others),
     }
@@ -293,6 +326,28 @@ def verify(
         _check(record.get("panel") is None, "reveal", "a panel without a revealed random value")
         return passed
     value = record["reveal"]["random_value"]
+    named = commitment.get("drand")
+    if named is not None:
+        beacon = record["reveal"].get("drand") or {}
+        _check(
+            beacon.get("chain") == named["chain"] and beacon.get("round") == named["round"],
+            "random value",
+            f"the commitment names drand {named['chain']} round {named['round']}: "
+            "the reveal must carry that beacon",
+        )
+        try:
+            randomness = drand_randomness(beacon)
+        except ValueError as error:
+            raise VerificationFailed("random value", str(error)) from None
+        _check(
+            value == randomness,
+            "random value",
+            "the revealed random value is not the beacon's randomness",
+        )
+        ok(
+            f"random value is the randomness of drand {named['chain']} round {named['round']}, "
+            "SHA-256 of its signature (the BLS signature itself is not checked here)"
+        )
     index = panel_index(value, len(lottery))
     _check(
         index == record["reveal"]["panel_index"],

@@ -26,9 +26,9 @@ def _write_json(path: str, data: Any) -> None:
     Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _read_record(path: str) -> dict[str, Any]:
-    record: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-    return record
+def _read_json(path: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data
 
 
 def _inputs(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -60,6 +60,7 @@ def _record(args: argparse.Namespace, random_value: str | None) -> dict[str, Any
         probabilities=lottery.exact,
         max_deviation=lottery.max_deviation,
         random_source=args.random_source,
+        drand=(args.drand_chain, args.drand_round) if args.drand_round is not None else None,
     )
     return reveal(record, random_value) if random_value else record
 
@@ -97,14 +98,16 @@ def _commit(args: argparse.Namespace) -> int:
 def _reveal(args: argparse.Namespace) -> int:
     from .audit import reveal
 
-    _write_json(args.out or args.record, reveal(_read_record(args.record), args.random_value))
+    beacon = _read_json(args.drand_beacon) if args.drand_beacon else None
+    revealed = reveal(_read_json(args.record), args.random_value, beacon=beacon)
+    _write_json(args.out or args.record, revealed)
     return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
     from .audit import verify
 
-    record = _read_record(args.record)
+    record = _read_json(args.record)
     pool = quotas = None
     if args.features:
         quotas = read_quotas(args.features)
@@ -129,7 +132,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _replace(args: argparse.Namespace) -> int:
     from .audit import current_panel, replace
 
-    record = replace(_read_record(args.record), args.withdrawn, allow_drift=args.allow_drift)
+    record = replace(_read_json(args.record), args.withdrawn, allow_drift=args.allow_drift)
     _write_json(args.out or args.record, record)
     entry = record["replacements"][-1]
     print(json.dumps({**entry, "panel": current_panel(record)}, ensure_ascii=False))
@@ -178,8 +181,10 @@ def _stage2_arguments(parser: argparse.ArgumentParser, *, draw: bool) -> None:
     parser.add_argument(
         "--random-source",
         default="unspecified",
-        help="the public random value the draw will use, e.g. 'drand mainnet round 5000000'",
+        help="the public random value the draw will use, e.g. 'drand quicknet round 5000000'",
     )
+    parser.add_argument("--drand-round", type=int, help="commit to this future drand round")
+    parser.add_argument("--drand-chain", default="quicknet", help="quicknet (default) or default")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,7 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     reveal = commands.add_parser("reveal", help="complete a record with the random value")
     reveal.add_argument("record")
-    reveal.add_argument("--random-value", required=True)
+    value = reveal.add_mutually_exclusive_group(required=True)
+    value.add_argument("--random-value")
+    value.add_argument(
+        "--drand-beacon", help="JSON of the committed round's beacon, as the drand relays serve it"
+    )
     reveal.add_argument("--out", help="default: overwrite RECORD")
     reveal.set_defaults(run=_reveal)
 
