@@ -107,3 +107,33 @@ def test_a_notification_is_read_only_by_its_recipient(
     assert other.post(f"/notifications/{found[0]}/read", headers=POITIERS).status_code == 404
     assert owner.post(f"/notifications/{found[0]}/read", headers=POITIERS).status_code == 302
     assert _text(owner.get("/notifications", headers=POITIERS)).count("nouveau") == 1
+
+
+def test_an_overdue_measure_is_signalled_once_to_the_communes_administration(
+    app: Flask, runner: Any, onboarded: Path, inbox: Inbox, sign_in: SignIn
+) -> None:
+    # In the demo, the cycling network's service has not reported for 90 days.
+    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    mayor = app.test_client()
+    sign_in(
+        mayor, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    for _ in range(2):  # a second run, the same day, sends nothing more
+        assert runner.invoke(args=["assembly", "remind-overdue"]).exit_code == 0
+    assert [str(m["To"]) for m in inbox.messages] == ["mairie@poitiers.fr"]
+    body = inbox.bodies()[0]
+    assert "Un réseau cyclable continu (Direction de la voirie)" in body
+    assert "depuis plus de 60 jours" in body and "Des rues scolaires" not in body
+
+    page = mayor.get("/assemblee", headers=POITIERS).get_data(as_text=True)
+    cycling = re.search(r'href="(/measures/\d+)">Un réseau cyclable continu', page)
+    assert cycling, page
+    measure = _text(mayor.get(cycling.group(1), headers=POITIERS))
+    assert "mise à jour en retard" in measure
+    assert "Élu·e référent·e : Adjointe aux mobilités" in measure
+    # A new public update starts the clock again: the measure is no longer overdue.
+    form = {"status": "delayed", "note": "Marché relancé."}
+    assert mayor.post(cycling.group(1) + "/status", data=form, headers=POITIERS).status_code == 302
+    assert "mise à jour en retard" not in _text(mayor.get(cycling.group(1), headers=POITIERS))
+    assert runner.invoke(args=["assembly", "remind-overdue"]).exit_code == 0
+    assert len(inbox.messages) == 1

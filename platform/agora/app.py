@@ -68,6 +68,8 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
         models,  # noqa: F401
     )
     from agora.assembly import admin as assembly_admin
+    from agora.assembly import cli as assembly_cli
+    from agora.assembly import jobs as assembly_jobs  # noqa: F401  (registers the jobs)
     from agora.assembly import views as assembly_views
     from agora.audit import cli as audit_cli
     from agora.audit import jobs as audit_jobs  # noqa: F401  (registers the jobs)
@@ -94,6 +96,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     audit_cli.init_app(app)
     jobs_cli.init_app(app)
     identity_cli.init_app(app)
+    assembly_cli.init_app(app)
     demo.init_app(app)
 
     app.config["TRUSTED_HOSTS"] = [*app.config["TRUSTED_HOSTS"], *_trusted_custom_domains(app)]

@@ -11,7 +11,7 @@ public follow-up. Everything is deterministic (seeded), and applying it twice do
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import click
@@ -383,9 +383,20 @@ def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: i
     editions.advance(session, tenant, edition, EditionStatus.TRANSMITTED, ACTOR)
 
     measures = council.measures_of(session, plan)
-    answers = {m.id: council.MeasureAnswer(CouncilResponse.ACCEPTED) for m in measures}
-    answers[measures[1].id] = council.MeasureAnswer(
-        CouncilResponse.MODIFIED,
+    carried_by = (
+        ("Direction de la voirie", "Adjointe aux mobilités", date(year + 2, 6, 30)),
+        ("Direction de l'éducation", "Adjoint à l'éducation", date(year + 1, 9, 1)),
+        ("Direction de la vie des quartiers", "Adjointe à la vie des quartiers", None),
+    )
+    answers = {
+        m.id: council.MeasureAnswer(
+            CouncilResponse.ACCEPTED, owner_service=owner, elected_referent=referent, due_on=due
+        )
+        for m, (owner, referent, due) in zip(measures, carried_by, strict=True)
+    }
+    answers[measures[1].id] = replace(
+        answers[measures[1].id],
+        response=CouncilResponse.MODIFIED,
         council_text=(
             "Fermer aux voitures les rues de dix écoles pilotes aux heures d'entrée et de sortie."
         ),

@@ -500,11 +500,14 @@ def record_deliberation(plan_id: int) -> Response:
                 if form.get(f"budget-{m.id}")
                 else None,
                 justification=form.get(f"justification-{m.id}", ""),
+                owner_service=form.get(f"owner-{m.id}", ""),
+                elected_referent=form.get(f"referent-{m.id}", ""),
+                due_on=date.fromisoformat(form[f"due-{m.id}"]) if form.get(f"due-{m.id}") else None,
             )
             for m in council.measures_of(db.session, plan)
         }
     except ValueError as error:
-        raise Invalid(_("check the outcome, the date and the budgets")) from error
+        raise Invalid(_("check the outcome, the dates and the budgets")) from error
     council.record_deliberation(
         db.session,
         current_tenant(),

@@ -34,6 +34,7 @@ from agora.documents.diff import word_diff
 from agora.errors import Conflict, Invalid
 from agora.notifications.services import notify
 from agora.tenancy.models import Tenant
+from agora.web.labels import MEASURE_STATUSES
 
 #: The public review meeting: a year after the council's answer, in the evening.
 REVIEW_TIME = time(18, 30)
@@ -146,6 +147,10 @@ class MeasureAnswer:
     council_text: str | None = None
     council_budget_eur: int | None = None
     justification: str = ""
+    #: Who carries the measure out and answers for it publicly, and by when.
+    owner_service: str = ""
+    elected_referent: str = ""
+    due_on: date | None = None
 
 
 def record_deliberation(
@@ -201,6 +206,9 @@ def record_deliberation(
         answer = answers[measure.id]
         measure.response = answer.response
         measure.justification = answer.justification.strip()
+        measure.owner_service = answer.owner_service.strip()
+        measure.elected_referent = answer.elected_referent.strip()
+        measure.due_on = answer.due_on
         if answer.response == CouncilResponse.MODIFIED:
             measure.council_text = (answer.council_text or measure.text).strip()
             measure.council_budget_eur = answer.council_budget_eur
@@ -328,8 +336,8 @@ def update_measure(
         raise Conflict(
             _(
                 "a measure that is %(status)s cannot become %(target)s",
-                status=measure.status.value,
-                target=status.value,
+                status=MEASURE_STATUSES[measure.status.value],
+                target=MEASURE_STATUSES[status.value],
             )
         )
     if status == MeasureStatus.ABANDONED and not note.strip():
@@ -347,6 +355,23 @@ def update_measure(
         details={"note": measure.status_note},
         public=True,
     )
+
+
+def overdue_to_alert(
+    session: DbSession, tenant: Tenant, today: date | None = None
+) -> list[Measure]:
+    """The commune's overdue measures it has not been told about since their last update."""
+    candidates = session.execute(
+        select(Measure)
+        .where(Measure.tenant_id == tenant.id, Measure.status_updated_at.is_not(None))
+        .order_by(Measure.status_updated_at)
+    ).scalars()
+    return [m for m in candidates if is_overdue(m, today) and not _alerted_since_update(m)]
+
+
+def _alerted_since_update(measure: Measure) -> bool:
+    alerted, updated = measure.overdue_alerted_at, measure.status_updated_at
+    return alerted is not None and updated is not None and alerted >= updated
 
 
 def is_overdue(measure: Measure, today: date | None = None) -> bool:

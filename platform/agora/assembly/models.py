@@ -411,6 +411,8 @@ class Measure(TenantEntity, Base):
     status_note: Mapped[str] = mapped_column(Text, default="")
     due_on: Mapped[date | None] = mapped_column(Date)
     status_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: When the commune was last told this measure's update is overdue (once per lapse).
+    overdue_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class CouncilOutcome(enum.StrEnum):
