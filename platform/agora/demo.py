@@ -416,6 +416,10 @@ def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: i
         answers=answers,
         actor=ACTOR,
     )
+    review = sessions.sessions_of(session, edition)[-1]  # scheduled a year after the council
+    if review.starts_at < utcnow():  # the demo's past edition: its review has taken place
+        for status in (AssemblySessionStatus.OPEN, AssemblySessionStatus.CLOSED):
+            sessions.set_status(session, tenant, review, status, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.COUNCIL_DECIDED, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.FOLLOW_UP, ACTOR)
     council.update_measure(
