@@ -139,6 +139,38 @@ def test_properties_of_all_algorithms(case: tuple[Pool, QuotaSet, int, bool]) ->
     assert leximin.min_probability >= legacy.min() - 0.1
 
 
+# With three features the LP relaxation of the panel polytope can have a LEXIMIN profile that no
+# lottery reaches; these pools take the level-by-level path.
+@pytest.mark.parametrize(
+    ("rows", "k", "bounds"),
+    [
+        (
+            "a1b1c1 a1b0c0 a0b1c0 a0b0c0 a0b0c0 a0b0c1 a0b1c1",
+            2,
+            {"a0": (0, 1), "a1": (1, 2), "b0": (0, 2), "b1": (0, 1), "c0": (0, 2), "c1": (1, 1)},
+        ),
+        (
+            "a1b1c1 a1b0c0 a1b1c0 a0b1c0 a1b0c0 a1b0c0 a0b0c1 a1b0c0",
+            4,
+            {"a0": (1, 2), "a1": (2, 4), "b0": (2, 2), "b1": (1, 2), "c0": (3, 5), "c1": (0, 1)},
+        ),
+        (
+            "a0b1c0 a0b0c0 a0b1c1 a1b1c0 a1b1c1 a1b0c1 a0b0c0 a0b0c0",
+            4,
+            {"a0": (2, 2), "a1": (1, 3), "b0": (1, 2), "b1": (3, 4), "c0": (1, 2), "c1": (1, 3)},
+        ),
+    ],
+)
+def test_leximin_beyond_the_relaxation(
+    rows: str, k: int, bounds: dict[str, tuple[int, int]]
+) -> None:
+    people = [(r[0:2], r[2:4], r[4:6]) for r in rows.split()]
+    quota_bounds = {(value[0].upper(), value): limits for value, limits in bounds.items()}
+    pool, quotas = build(people, ("A", "B", "C"), quota_bounds, None)
+    found = find_leximin(compile_instance(pool, quotas, k)).probabilities
+    assert np.allclose(found, brute_force_leximin(pool, quotas, k, False), atol=1e-6)
+
+
 def test_seed_reproduces_the_panel(make: Callable[..., Any]) -> None:
     rows = [(g, a) for g in ("f", "m") for a in ("y", "o", "o")] * 2
     pool, quotas = make(

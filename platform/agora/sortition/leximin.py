@@ -10,13 +10,24 @@ panels ``P`` (type-count vectors ``c_P``) are generated on demand. The master LP
 dual form over the panels found so far: weights ``y_t >= 0`` (summing to 1 over unfixed types) and
 a cap ``u`` with ``sum_t y_t c_{P,t} / n_t <= u`` for every known panel; the lottery ``p`` is the
 duals of those rows. Pricing looks for a panel breaking the cap, i.e. maximising
-``sum_t y_t c_t / n_t``: first cheaply (the LP relaxation of the panel integer program, rounded),
-also at a smoothed dual point (Wentges stabilisation), and only when that fails with the exact
-integer program, whose proven bound certifies optimality: for any such ``y`` the Lagrangian bound
-``max_P y.pi_P - sum_fixed y_t v_t`` is an upper bound on ``z`` (this is the LP bound reported).
-Types with a positive weight in the certified ``y`` are tight in every optimal lottery
-(complementary slackness), so they are fixed at ``z``; the next step raises the others. MAXIMIN
-stops after the first step.
+``sum_t y_t c_t / n_t``: first cheaply (the LP relaxation of the panel integer program, rounded)
+at the master's duals, at a smoothed dual point (Wentges stabilisation) and at random
+perturbations of the duals, which yields a batch of panels per master solve; only when none
+improves, with the exact integer program, whose proven bound certifies optimality: for any such
+``y`` the Lagrangian bound ``max_P y.pi_P - sum_fixed y_t v_t`` is an upper bound on ``z``. Types
+with a positive weight in the certified ``y`` are tight in every optimal lottery (complementary
+slackness), so they are fixed at ``z``; the next step raises the others. MAXIMIN stops after the
+first step.
+
+LEXIMIN first runs all these steps on the LP relaxation of the panel polytope, where expected type
+counts ``x_t = n_t pi_t`` range over ``{x : 0 <= x <= n, the panel rows hold}``: a few small LPs,
+no pricing. That polytope contains every lottery's expected counts, so its LEXIMIN profile is an
+upper bound, and it is the exact answer as soon as some lottery reaches it. Column generation then
+looks for that lottery, as one maximin over types scaled by their target: ``pi_t >= z pi*_t``,
+reached at ``z = 1``; its panels must lie on the face of the polytope where the target sits (a
+quota met with equality in expectation is met with equality by every panel), which confines the
+pricing. When no lottery reaches the target (the relaxation is not tight there), the step-by-step
+method above runs instead.
 """
 
 from __future__ import annotations
@@ -29,11 +40,15 @@ import numpy as np
 from ._highs import INF, new_highs, pass_model, run
 from .errors import SolverFailure
 from .instance import FloatArray, Instance, IntArray
-from .panels import PanelModel, round_panel
+from .panels import Face, PanelModel, panel_rows, round_panel
 
 GAP = 1e-8  # pricing optimality gap, in probability units; bounds |z - z*| per level
 DUAL_SUPPORT = 1e-9  # a type whose dual exceeds this is tight at the current level
-SMOOTHING = 0.8  # weight of the best-bound duals in the pricing point
+SMOOTHING = 0.8  # weight of the best-bound duals in the smoothed pricing point
+BATCH = 30  # randomly perturbed dual points priced per master solve
+SPREAD = 1.0  # log-normal spread of those perturbations
+FACE_TOLERANCE = 1e-7  # a row within this of a bound at the relaxed optimum is tight
+REACHED = 1e-7  # the target counts as reached when z >= 1 - REACHED
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,11 +76,18 @@ class Distribution:
 
 
 class _ColumnGeneration:
-    """Master LP over generated panels plus the pricing integer program."""
+    """Master LP over generated panels plus the pricing integer program.
 
-    def __init__(self, instance: Instance) -> None:
+    Row ``t`` of the master constrains ``sum_P p_P c_{P,t} / scale_t``: the probability of type
+    ``t`` when ``scale`` is the type sizes, its ratio to a target when ``scale`` is the target's
+    expected counts. Every panel priced lies on ``face``.
+    """
+
+    def __init__(self, instance: Instance, scale: FloatArray, face: Face) -> None:
         self.instance = instance
         self.num_types = instance.num_types
+        self.scale = scale
+        self.face = face
         self.pricing = PanelModel(
             instance,
             mip_rel_gap=0.0,
@@ -74,13 +96,19 @@ class _ColumnGeneration:
             presolve="off",  # the model is tiny; presolving it costs more than it saves
         )
         self.relaxation = PanelModel(instance, relaxed=True, simplex_strategy=4)
+        # rounds the relaxation's optimum when the greedy rounding fails: the integer program
+        # with every count boxed between the floor and the ceiling of the fractional one
+        self.rounding = PanelModel(instance)
+        for model in (self.pricing, self.relaxation):
+            model.restrict(face)
         self.columns: list[IntArray] = []  # panels found, in master row order
         self.weights = np.zeros(0)  # lottery of the last master solution
         self._seen: set[bytes] = set()
+        self._random = np.random.default_rng(0)
         # The master is solved in its dual form (as in the paper): columns y_t >= 0 (one per type)
         # and the cap u; minimise u - sum_fixed v_t y_t subject to sum_unfixed y_t = 1 (row 0) and
-        # one row per panel, sum_t y_t c_t / n_t - u <= 0. A new panel is a new row, which the dual
-        # simplex method re-optimises from the previous basis; the lottery is the rows' duals.
+        # one row per panel, sum_t y_t c_t / scale_t - u <= 0. New panels are new rows, which the
+        # dual simplex method re-optimises from the previous basis; the lottery is the rows' duals.
         self.master = new_highs(primal_feasibility_tolerance=1e-9, dual_feasibility_tolerance=1e-9)
         num_types = self.num_types
         pass_model(
@@ -109,7 +137,7 @@ class _ColumnGeneration:
         for counts in fresh:
             support = np.flatnonzero(counts)
             indices.append(np.r_[support, self.num_types])
-            values.append(np.r_[counts[support] / self.instance.type_size[support], -1.0])
+            values.append(np.r_[counts[support] / self.scale[support], -1.0])
             starts.append(starts[-1] + len(support) + 1)
         self.master.addRows(
             len(fresh),
@@ -136,7 +164,18 @@ class _ColumnGeneration:
         best, _, bound = found
         if not exact:
             self.heuristic_calls += 1
-            rounded = round_panel(self.instance, best, weights)
+            rounded = round_panel(self.instance, best, weights, self.face)
+            if rounded is None:
+                face = self.face
+                box = Face(
+                    np.maximum(np.floor(best + 1e-9), face.col_lower),
+                    np.minimum(np.ceil(best - 1e-9), face.col_upper),
+                    face.row_lower,
+                    face.row_upper,
+                )
+                self.rounding.restrict(box)
+                boxed = self.rounding.maximize(weights)
+                rounded = None if boxed is None else boxed[0]
             return ([] if rounded is None else [rounded]), bound
         self.pricing_calls += 1
         saved = self.pricing.highs.getSavedMipSolutions()
@@ -149,15 +188,24 @@ class _ColumnGeneration:
         for counts in self.columns:
             covered |= counts > 0
         while not covered.all():
-            weights = np.where(covered, 0.0, 1.0 / self.instance.type_size)
-            panels, _ = self.price(weights)
+            weights = np.where(covered, 0.0, 1.0 / self.scale)
+            panels, _ = self.price(weights, exact=False)
             panels = [p for p in panels if weights @ p > 0]
+            if not panels:
+                panels, _ = self.price(weights)
+                panels = [p for p in panels if weights @ p > 0]
             if not panels:  # no panel holds any uncovered type: they can never be selected
                 break
             self.add(panels)
             for counts in panels:
                 covered |= counts > 0
         return np.flatnonzero(~covered)
+
+    def perturbations(self, duals: FloatArray) -> list[FloatArray]:
+        """Random dual points around ``duals``: their panels differ, which fills the master
+        with several useful rows per solve instead of one."""
+        noise = self._random.standard_normal((BATCH, self.num_types))
+        return list(duals * np.exp(SPREAD * noise))
 
     def solve_master(self) -> tuple[float, FloatArray, float]:
         """Optimal z, type duals y and the sum dual mu (= -u) of the restricted master."""
@@ -180,14 +228,14 @@ class _ColumnGeneration:
         return Distribution(self.instance, panels, weights / weights.sum(), lp_bound, dict(stats))
 
 
-def _optimise(instance: Instance, *, first_level_only: bool) -> Distribution:
-    started = time.perf_counter()
-    engine = _ColumnGeneration(instance)
-    fixed = np.zeros(instance.num_types, dtype=bool)
+def _column_generation(engine: _ColumnGeneration, *, first_level_only: bool) -> tuple[int, float]:
+    """Run the levels on ``engine``; returns how many and the first one's Lagrangian bound."""
+    num_types = engine.num_types
+    fixed = np.zeros(num_types, dtype=bool)
     never = engine.cover()
     engine.fix(never, 0.0)
     fixed[never] = True
-    fixed_value = np.zeros(instance.num_types)
+    fixed_value = np.zeros(num_types)
     lp_bound = 1.0
     levels = 0
     while not fixed.all():
@@ -199,47 +247,122 @@ def _optimise(instance: Instance, *, first_level_only: bool) -> Distribution:
             # Wentges smoothing: also price at a point between the best-bound duals and the
             # master's, which damps the oscillation of plain column generation. Cheap rounded-LP
             # panels first; the exact integer program only when they improve nothing.
-            probes = [duals]
+            probes = [duals, *engine.perturbations(duals)]
             if center is not None:
                 probes.append(SMOOTHING * center + (1 - SMOOTHING) * duals)
-            weights = duals / instance.type_size
+            weights = duals / engine.scale
             improving: list[IntArray] = []
             for exact, probe in [*((False, p) for p in probes), (True, duals)]:
                 if exact and improving:
                     break
-                panels, bound = engine.price(probe / instance.type_size, exact=exact)
-                probe_bound = bound - float(probe[fixed] @ fixed_value[fixed])
-                if probe_bound < center_bound:
-                    center, center_bound = probe, probe_bound
+                panels, bound = engine.price(probe / engine.scale, exact=exact)
+                # a bound only for points of the dual simplex (the perturbed ones are not)
+                if abs(probe[~fixed].sum() - 1) < 1e-9:
+                    probe_bound = bound - float(probe[fixed] @ fixed_value[fixed])
+                    if probe_bound < center_bound:
+                        center, center_bound = probe, probe_bound
                 improving += [p for p in panels if weights @ p > -mu + GAP / 2]
             if levels == 1:
                 lp_bound = min(lp_bound, center_bound)
             if not improving or not engine.add(improving):
                 break  # no panel improves on the master's duals: z is optimal
+        if first_level_only:
+            break
         tight = np.flatnonzero(~fixed & (duals > DUAL_SUPPORT))
         if len(tight) == 0:  # numerical corner: the largest dual is the binding one
             tight = np.array([int(np.argmax(np.where(fixed, -INF, duals)))])
         engine.fix(tight, z)
         fixed[tight] = True
         fixed_value[tight] = z
-        if levels == 1 and first_level_only:
-            break
-    stats = {
+    return levels, lp_bound
+
+
+def _relaxed_leximin(instance: Instance) -> tuple[FloatArray, float, Face]:
+    """LEXIMIN over the LP relaxation of the panel polytope: the type probabilities, their
+    minimum (an upper bound for any lottery) and the face of the polytope where they sit."""
+    num_types = instance.num_types
+    size = instance.type_size.astype(np.float64)
+    rows, row_lower, row_upper = panel_rows(instance)
+    base = len(rows)
+    # columns: expected counts x_t, then z; rows: the panel's, then x_t - n_t z >= 0 per type
+    highs = new_highs(primal_feasibility_tolerance=1e-9, dual_feasibility_tolerance=1e-9)
+    pass_model(
+        highs,
+        cost=np.r_[np.zeros(num_types), 1.0],
+        col_lower=np.r_[np.zeros(num_types), -INF],
+        col_upper=np.r_[size, INF],
+        row_lower=np.r_[row_lower, np.zeros(num_types)],
+        row_upper=np.r_[row_upper, np.full(num_types, INF)],
+        rows=[
+            *rows,
+            *((np.array([t, num_types]), np.array([1.0, -size[t]])) for t in range(num_types)),
+        ],
+        maximize=True,
+    )
+    fixed = np.zeros(num_types, dtype=bool)
+    minimum: float | None = None
+    while not fixed.all():
+        run(highs, "relaxed LEXIMIN LP")
+        z = highs.getInfo().objective_function_value
+        duals = -np.asarray(highs.getSolution().row_dual[base:])
+        tight = np.flatnonzero(~fixed & (duals > DUAL_SUPPORT))
+        if len(tight) == 0:
+            tight = np.array([int(np.argmax(np.where(fixed, -INF, duals)))])
+        for t in tight:
+            highs.changeCoeff(base + int(t), num_types, 0.0)
+            highs.changeRowBounds(base + int(t), z * size[t], INF)
+        fixed[tight] = True
+        minimum = z if minimum is None else minimum
+    solution = highs.getSolution()
+    counts = np.asarray(solution.col_value[:num_types])
+    activity = np.asarray(solution.row_value[:base])
+    face = Face(
+        np.where(counts >= size - FACE_TOLERANCE, size, 0.0),
+        np.where(counts <= FACE_TOLERANCE, 0.0, size),
+        np.where(activity >= row_upper - FACE_TOLERANCE, row_upper, row_lower),
+        np.where(activity <= row_lower + FACE_TOLERANCE, row_lower, row_upper),
+    )
+    return counts / size, float(minimum or 0.0), face
+
+
+def _stats(started: float, engine: _ColumnGeneration, levels: int) -> dict[str, float]:
+    return {
         "seconds": time.perf_counter() - started,
         "levels": levels,
         "pricing_calls": engine.pricing_calls,
         "heuristic_calls": engine.heuristic_calls,
         "columns": len(engine.columns),
-        "types": instance.num_types,
+        "types": engine.num_types,
     }
-    return engine.distribution(max(lp_bound, 0.0), stats)
 
 
 def find_leximin(instance: Instance) -> Distribution:
     """The LEXIMIN-optimal lottery (and its unique per-person probabilities)."""
-    return _optimise(instance, first_level_only=False)
+    started = time.perf_counter()
+    target, bound, face = _relaxed_leximin(instance)
+    counts = target * instance.type_size
+    reachable = counts > FACE_TOLERANCE
+    engine = _ColumnGeneration(instance, np.where(reachable, counts, 1.0), face)
+    engine.fix(np.flatnonzero(~reachable), 0.0)
+    _column_generation(engine, first_level_only=True)
+    found = engine.distribution(bound, _stats(started, engine, 1))
+    # checked on the lottery itself: types that no panel of the face holds were left out of z
+    if (found.type_probabilities >= target * (1 - REACHED) - GAP).all():
+        return found
+    # the relaxation's profile is out of reach: LEXIMIN level by level
+    return _optimise(instance, first_level_only=False, started=started, bound=bound)
+
+
+def _optimise(
+    instance: Instance, *, first_level_only: bool, started: float, bound: float = 1.0
+) -> Distribution:
+    engine = _ColumnGeneration(
+        instance, instance.type_size.astype(np.float64), Face.whole(instance)
+    )
+    levels, lp_bound = _column_generation(engine, first_level_only=first_level_only)
+    return engine.distribution(max(min(lp_bound, bound), 0.0), _stats(started, engine, levels))
 
 
 def find_maximin(instance: Instance) -> Distribution:
     """A lottery maximising the smallest selection probability (first LEXIMIN step only)."""
-    return _optimise(instance, first_level_only=True)
+    return _optimise(instance, first_level_only=True, started=time.perf_counter())

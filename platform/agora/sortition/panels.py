@@ -8,6 +8,7 @@ minimising the slack measures how far the quotas are from being satisfiable.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import highspy
@@ -16,6 +17,52 @@ import numpy.typing as npt
 
 from ._highs import INF, new_highs, pass_model, run
 from .instance import FloatArray, Instance, IntArray
+
+
+def panel_rows(
+    instance: Instance,
+) -> tuple[list[tuple[IntArray, float | FloatArray]], FloatArray, FloatArray]:
+    """Rows over type counts (panel size, one per quota, one per shared household) as
+    ``(types, coefficients)`` pairs, with their lower and upper bounds."""
+    num_types, num_quotas = instance.num_types, len(instance.quotas.quotas)
+    # row q collects the types having quota q's value (each type hits one row per feature)
+    flat = instance.type_quotas.ravel()
+    owner = np.repeat(np.arange(num_types), instance.type_quotas.shape[1])
+    order = np.argsort(flat, kind="stable")
+    quota_rows = np.split(owner[order], np.cumsum(np.bincount(flat, minlength=num_quotas))[:-1])
+    rows: list[tuple[IntArray, float | FloatArray]] = [(np.arange(num_types), 1.0)]
+    rows.extend((members, 1.0) for members in quota_rows)
+    rows.extend((group, 1.0) for group in instance.household_groups)
+    num_households = len(instance.household_groups)
+    lower = np.r_[instance.k, instance.quota_min, np.zeros(num_households)].astype(np.float64)
+    upper = np.r_[instance.k, instance.quota_max, np.ones(num_households)].astype(np.float64)
+    return rows, lower, upper
+
+
+@dataclass(frozen=True, eq=False)
+class Face:
+    """Bounds confining panels: on each type count and on each row of ``panel_rows``."""
+
+    col_lower: FloatArray
+    col_upper: FloatArray
+    row_lower: FloatArray
+    row_upper: FloatArray
+
+    @classmethod
+    def whole(cls, instance: Instance) -> Face:
+        _, row_lower, row_upper = panel_rows(instance)
+        size = instance.type_size.astype(np.float64)
+        return cls(np.zeros(instance.num_types), size, row_lower, row_upper)
+
+    def contains(self, instance: Instance, counts: IntArray) -> bool:
+        homes = [counts[group].sum() for group in instance.household_groups]
+        activity = np.r_[counts.sum(), instance.quota_counts(counts), homes]
+        return bool(
+            (counts >= self.col_lower).all()
+            and (counts <= self.col_upper).all()
+            and (activity >= self.row_lower).all()
+            and (activity <= self.row_upper).all()
+        )
 
 
 class PanelModel:
@@ -32,29 +79,21 @@ class PanelModel:
     ) -> None:
         self.instance = instance
         num_types, num_quotas = instance.num_types, len(instance.quotas.quotas)
-        # row q collects the types having quota q's value (each type hits one row per feature)
-        flat = instance.type_quotas.ravel()
-        owner = np.repeat(np.arange(num_types), instance.type_quotas.shape[1])
-        order = np.argsort(flat, kind="stable")
-        quota_rows = np.split(owner[order], np.cumsum(np.bincount(flat, minlength=num_quotas))[:-1])
+        rows, row_lower, row_upper = panel_rows(instance)
         slack = 2 * num_quotas if elastic else 0
-        rows: list[tuple[IntArray, float | FloatArray]] = [(np.arange(num_types), 1.0)]
-        for q, members in enumerate(quota_rows):
-            if elastic:  # count + under - over within [min, max]
+        if elastic:  # count + under - over within [min, max]
+            for q in range(num_quotas):
+                members, _ = rows[1 + q]
                 extra = num_types + np.array([q, num_quotas + q])
-                rows.append((np.r_[members, extra], np.r_[np.ones(len(members)), 1.0, -1.0]))
-            else:
-                rows.append((members, 1.0))
-        rows.extend((group, 1.0) for group in instance.household_groups)
-        num_households = len(instance.household_groups)
+                rows[1 + q] = (np.r_[members, extra], np.r_[np.ones(len(members)), 1.0, -1.0])
         self.highs = new_highs(**options)
         pass_model(
             self.highs,
             cost=np.r_[np.zeros(num_types), np.ones(slack)],
             col_lower=np.zeros(num_types + slack),
             col_upper=np.r_[instance.type_size.astype(np.float64), np.full(slack, INF)],
-            row_lower=np.r_[instance.k, instance.quota_min, np.zeros(num_households)],
-            row_upper=np.r_[instance.k, instance.quota_max, np.ones(num_households)],
+            row_lower=row_lower,
+            row_upper=row_upper,
             rows=rows,
             integer=not relaxed,
         )
@@ -78,6 +117,13 @@ class PanelModel:
         value = float(weights @ counts)
         return counts, value, max(float(highs.getInfo().mip_dual_bound), value)
 
+    def restrict(self, face: Face) -> None:
+        """Confine panels to ``face``."""
+        types = np.arange(self.num_types, dtype=np.int32)
+        self.highs.changeColsBounds(self.num_types, types, face.col_lower, face.col_upper)
+        for row, (lower, upper) in enumerate(zip(face.row_lower, face.row_upper, strict=True)):
+            self.highs.changeRowBounds(row, lower, upper)
+
     def set_bound(self, row: int, lower: float, upper: float) -> None:
         """Change the bounds of a quota row (``row`` indexes ``instance.quotas.quotas``)."""
         self.highs.changeRowBounds(1 + row, lower, upper)
@@ -95,8 +141,11 @@ class PanelModel:
         return counts, slack[:num_quotas], slack[num_quotas:]
 
 
-def round_panel(instance: Instance, fractional: FloatArray, weights: FloatArray) -> IntArray | None:
-    """An integer panel close to a fractional one, or None if this greedy rounding fails.
+def round_panel(
+    instance: Instance, fractional: FloatArray, weights: FloatArray, face: Face
+) -> IntArray | None:
+    """An integer panel of ``face`` close to a fractional one, or None if this greedy rounding
+    fails.
 
     Keeps the integer parts, then fills the missing seats one at a time, preferring types that
     help a quota still under its minimum, then types the fractional panel used, then higher
@@ -105,13 +154,14 @@ def round_panel(instance: Instance, fractional: FloatArray, weights: FloatArray)
     """
     counts = np.floor(fractional + 1e-9).astype(np.int64)
     seats = instance.quota_counts(counts)
-    lowest, highest = instance.quota_min, instance.quota_max
+    num_quotas = len(instance.quotas.quotas)
+    lowest, highest = face.row_lower[1 : 1 + num_quotas], face.row_upper[1 : 1 + num_quotas]
     housed = instance.type_household >= 0
     taken_homes = np.zeros(len(instance.household_groups), dtype=bool)
     taken_homes[instance.type_household[housed & (counts > 0)]] = True
     was_used = (fractional - counts > 1e-9).astype(np.int64)
     for _ in range(instance.k - int(counts.sum())):
-        eligible = (counts < instance.type_size) & ~(
+        eligible = (counts < face.col_upper) & ~(
             seats[instance.type_quotas] >= highest[instance.type_quotas]
         ).any(axis=1)
         if len(taken_homes):
@@ -128,6 +178,4 @@ def round_panel(instance: Instance, fractional: FloatArray, weights: FloatArray)
         seats[instance.type_quotas[best]] += 1
         if housed[best]:
             taken_homes[instance.type_household[best]] = True
-    if (seats < lowest).any() or (seats > highest).any():
-        return None
-    return counts
+    return counts if face.contains(instance, counts) else None
