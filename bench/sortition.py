@@ -232,7 +232,7 @@ def stage2(quick: bool, timeout: float, runs: int) -> None:
             cases.append((f"public {folder} n={len(pool)} k={k}", pool, quotas, k))
     print(f"LEGACY probabilities: Monte Carlo over {runs} panels per instance.")
     print(f"Each run in its own process, killed after {timeout:.0f} s.\n")
-    header = "algorithm   seconds  min prob   p=0  LP bound  peak MiB"
+    header = "algorithm   seconds  min prob   p=0  LP bound  bound-min  peak MiB"
     for name, pool, quotas, k in cases:
         types = compile_instance(pool, quotas, k).num_types
         print(f"{name}: {types} types")
@@ -243,9 +243,12 @@ def stage2(quick: bool, timeout: float, runs: int) -> None:
                 print(f"{algorithm:<9} {'> ' + str(int(timeout)):>9}   (timed out)")
                 continue
             seconds, low, zeros, bound, peak, _ = result
-            bound_text = "" if bound != bound else f"{bound:9.5f}"
+            bound_text = gap_text = ""
+            if bound == bound:  # not NaN: an LP bound exists
+                bound_text, gap_text = f"{bound:9.5f}", f"{bound - low:10.1e}"
             print(
-                f"{algorithm:<9} {seconds:9.2f} {low:9.5f} {zeros:5d} {bound_text:>9} {peak:9.0f}"
+                f"{algorithm:<9} {seconds:9.2f} {low:9.5f} {zeros:5d} {bound_text:>9} "
+                f"{gap_text:>10} {peak:9.0f}"
             )
         print()
 
