@@ -48,7 +48,7 @@ SMOOTHING = 0.8  # weight of the best-bound duals in the smoothed pricing point
 BATCH = 30  # randomly perturbed dual points priced per master solve
 SPREAD = 1.0  # log-normal spread of those perturbations
 FACE_TOLERANCE = 1e-7  # a row within this of a bound at the relaxed optimum is tight
-REACHED = 1e-7  # the target counts as reached when z >= 1 - REACHED
+REACHED = 1e-7  # a lottery reaches the target when each type gets (1 - REACHED) of it
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,7 +245,8 @@ def _column_generation(engine: _ColumnGeneration, *, first_level_only: bool) -> 
         while True:
             z, duals, mu = engine.solve_master()
             # Wentges smoothing: also price at a point between the best-bound duals and the
-            # master's, which damps the oscillation of plain column generation. Cheap rounded-LP
+            # master's, which damps the oscillation of plain column generation, and at random
+            # perturbations, which add a batch of rows per costly master solve. Cheap rounded-LP
             # panels first; the exact integer program only when they improve nothing.
             probes = [duals, *engine.perturbations(duals)]
             if center is not None:
