@@ -16,9 +16,9 @@ from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.documents.pdf import document
 from agora.errors import Conflict, Invalid
+from agora.labels import TEMPLATE_LABELS
 from agora.plugins.manager import TenantHooks
 from agora.tenancy.models import Tenant
-from agora.web.labels import TEMPLATE_LABELS
 
 #: The kinds of decision whose rules the charter states.
 DECISIONS = ("subject_choice", "action_plan", "charter")

@@ -32,9 +32,9 @@ from agora.audit import services as audit
 from agora.db import PARIS, DbSession, utcnow
 from agora.documents.diff import word_diff
 from agora.errors import Conflict, Invalid
+from agora.labels import MEASURE_STATUSES
 from agora.notifications.services import notify
 from agora.tenancy.models import Tenant
-from agora.web.labels import MEASURE_STATUSES
 
 #: The public review meeting: a year after the council's answer, in the evening.
 REVIEW_TIME = time(18, 30)

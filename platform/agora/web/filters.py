@@ -13,11 +13,11 @@ from sqlalchemy import select
 from agora.assembly.models import Edition
 from agora.extensions import db
 from agora.identity.policy import allowed
+from agora.labels import TEMPLATE_LABELS
 from agora.plugins.contracts import ORIGINS
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES
 from agora.voting.ballots import FRENCH_SIX_GRADES
-from agora.web.labels import TEMPLATE_LABELS
 
 
 def _datetime(moment: datetime) -> str:
