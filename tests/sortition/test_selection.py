@@ -171,6 +171,24 @@ def test_leximin_beyond_the_relaxation(
     assert np.allclose(found, brute_force_leximin(pool, quotas, k, False), atol=1e-6)
 
 
+def test_leximin_when_the_relaxations_face_holds_no_panel() -> None:
+    # Found by hypothesis: with one person per household, the face of the LP relaxation where
+    # its LEXIMIN profile sits contains no panel at all; the level-by-level path answers.
+    people = [("a0", "b1"), ("a2", "b0"), ("a0", "b0"), ("a0", "b0"), ("a2", "b1"), ("a0", "b1")]
+    bounds = {
+        ("A", "a0"): (0, 1),
+        ("A", "a1"): (0, 0),
+        ("A", "a2"): (1, 2),
+        ("B", "b0"): (1, 1),
+        ("B", "b1"): (1, 1),
+    }
+    homes = ["h0", "h0", "h1", "h1", "h1", "h0"]
+    pool, quotas = build(people, ("A", "B"), bounds, homes)
+    found = find_leximin(compile_instance(pool, quotas, 2, households=True)).probabilities
+    assert np.allclose(found, brute_force_leximin(pool, quotas, 2, True), atol=1e-6)
+    assert np.allclose(found, [0, 1, 0, 0, 1, 0], atol=1e-6)  # the only panel: p1 and p4
+
+
 def test_seed_reproduces_the_panel(make: Callable[..., Any]) -> None:
     rows = [(g, a) for g in ("f", "m") for a in ("y", "o", "o")] * 2
     pool, quotas = make(

@@ -344,12 +344,15 @@ def find_leximin(instance: Instance) -> Distribution:
     counts = target * instance.type_size
     reachable = counts > FACE_TOLERANCE
     engine = _ColumnGeneration(instance, np.where(reachable, counts, 1.0), face)
-    engine.fix(np.flatnonzero(~reachable), 0.0)
-    _column_generation(engine, first_level_only=True)
-    found = engine.distribution(bound, _stats(started, engine, 1))
-    # checked on the lottery itself: types that no panel of the face holds were left out of z
-    if (found.type_probabilities >= target * (1 - REACHED) - GAP).all():
-        return found
+    # With households the relaxation's face may hold no panel at all: then its profile is
+    # out of reach, as below.
+    if engine.pricing.maximize(np.zeros(instance.num_types)) is not None:
+        engine.fix(np.flatnonzero(~reachable), 0.0)
+        _column_generation(engine, first_level_only=True)
+        found = engine.distribution(bound, _stats(started, engine, 1))
+        # checked on the lottery itself: types no panel of the face holds were left out of z
+        if (found.type_probabilities >= target * (1 - REACHED) - GAP).all():
+            return found
     # the relaxation's profile is out of reach: LEXIMIN level by level
     return _optimise(instance, first_level_only=False, started=started, bound=bound)
 
