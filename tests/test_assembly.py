@@ -344,3 +344,53 @@ def test_the_council_answer_schedules_a_public_review_a_year_later(
     assert len(review) == 1, calendar
     # The demo's council deliberated on 17 November: the review is a year on, at 18:30 Paris.
     assert re.search(r"DTSTART:\d{4}1117T173000Z", review[0]), review[0]
+
+
+def test_milestones_are_announced_marked_and_shown_late_publicly(
+    app: Flask, runner: Any, onboarded: Path, sign_in: SignIn
+) -> None:
+    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    mayor, visitor = app.test_client(), app.test_client()
+    sign_in(
+        mayor, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    page = visitor.get("/assemblee", headers=POITIERS).get_data(as_text=True)
+    found = re.search(r'href="(/measures/\d+)">Un réseau cyclable continu', page)
+    assert found, page
+    measure = found.group(1)
+
+    def milestones() -> str:
+        text = re.sub(r"\s+", " ", _text(visitor.get(measure, headers=POITIERS)))
+        return text[text.index("Jalons de la mesure") :]
+
+    # The demo's cycling network: one step reached, one past its date, one to come.
+    assert re.search(r"Schéma directeur voté \d+ janvier \d{4} 27 janvier", milestones())
+    assert re.search(r"Premiers 10 km en service \d+ septembre \d{4} en retard", milestones())
+    assert "Réseau complet" in milestones() and milestones().count("en retard") == 1
+
+    form = {"title": "Passerelle du Clain ouverte", "due_on": "2030-05-01"}
+    assert mayor.post(measure + "/milestones", data=form, headers=POITIERS).status_code == 302
+    reach = re.findall(
+        rf"{measure}/milestones/(\d+)/reached",
+        mayor.get(measure, headers=POITIERS).get_data(as_text=True),
+    )
+    assert len(reach) == 3  # the two not reached yet and the new one
+    future = mayor.post(
+        f"{measure}/milestones/{reach[-1]}/reached",
+        data={"reached_on": "2099-01-01"},
+        headers=POITIERS,
+    )
+    assert future.status_code == 422 and "dans le futur" in _text(future)
+    done = {"reached_on": "2026-11-02"}
+    assert (
+        mayor.post(
+            f"{measure}/milestones/{reach[0]}/reached", data=done, headers=POITIERS
+        ).status_code
+        == 302
+    )
+    again = mayor.post(f"{measure}/milestones/{reach[0]}/reached", data=done, headers=POITIERS)
+    assert again.status_code == 409 and "déjà atteint" in _text(again)
+    assert "Premiers 10 km en service" in milestones() and milestones().count("en retard") == 0
+    assert (
+        visitor.post(measure + "/milestones", data=form, headers=POITIERS).status_code == 302
+    )  # to sign-in

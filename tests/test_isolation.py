@@ -73,7 +73,7 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
     first = {table: values[0] for table, values in ids.items() if values}
     note, option = first["feasibility_note"], first["ballot_option"]
     member, check_in = first["membership"], first["check_in"]
-    ballot, amendment = first["ballot"], first["amendment"]
+    ballot, amendment, milestone = first["ballot"], first["amendment"], first["milestone"]
     return [
         Probe("tenant_config_version", "GET", "/rules/versions/3", "/rules/versions/999999"),
         Probe("audit_event", "GET", "/journal/4", "/journal/999999"),
@@ -140,6 +140,12 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
         Probe("ballot_voter", "POST", f"/ballots/{ballot}/vote", counted="ballot_voter"),
         Probe("action_plan", "GET", f"/council/{first['action_plan']}", "/council/9"),
         Probe("measure", "GET", f"/measures/{first['measure']}", "/measures/9"),
+        Probe(
+            "milestone",
+            "POST",
+            f"/measures/{_row(app, 'milestone', 'measure_id', milestone)}"
+            f"/milestones/{milestone}/reached",
+        ),
         Probe(
             "council_deliberation",
             "GET",

@@ -131,6 +131,7 @@ def test_an_overdue_measure_is_signalled_once_to_the_communes_administration(
     measure = _text(mayor.get(cycling.group(1), headers=POITIERS))
     assert "mise à jour en retard" in measure
     assert "Élu·e référent·e : Adjointe aux mobilités" in measure
+
     # A new public update starts the clock again: the measure is no longer overdue.
     form = {"status": "delayed", "note": "Marché relancé."}
     assert mayor.post(cycling.group(1) + "/status", data=form, headers=POITIERS).status_code == 302

@@ -445,6 +445,15 @@ def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: i
     council.update_measure(
         session, tenant, measures[2], MeasureStatus.DONE, "Neuf ateliers ouverts.", ACTOR
     )
+    # The cycling network's steps: one reached, one late, one to come.
+    for title, due, reached in (
+        ("Schéma directeur voté", date(year + 1, 1, 31), date(year + 1, 1, 27)),
+        ("Premiers 10 km en service", date(year + 1, 9, 30), None),
+        ("Réseau complet", date(year + 2, 6, 30), None),
+    ):
+        milestone = council.add_milestone(session, tenant, measures[0], title, due, ACTOR)
+        if reached is not None and reached <= date.today():
+            council.reach_milestone(session, tenant, milestone, reached, ACTOR)
     # An owner service that stopped reporting: shown publicly as overdue.
     measures[0].status_updated_at = utcnow() - timedelta(days=90)
     return edition

@@ -24,6 +24,7 @@ from agora.assembly.models import (
     Edition,
     Measure,
     MeasureStatus,
+    Milestone,
     PlanStatus,
     Proposal,
     ProposalStatus,
@@ -353,6 +354,59 @@ def update_measure(
         object_type="measure",
         object_id=measure.id,
         details={"note": measure.status_note},
+        public=True,
+    )
+
+
+def milestones_of(session: DbSession, measure: Measure) -> list[Milestone]:
+    return list(
+        session.execute(
+            select(Milestone)
+            .where(Milestone.tenant_id == measure.tenant_id, Milestone.measure_id == measure.id)
+            .order_by(Milestone.due_on, Milestone.created_at)
+        ).scalars()
+    )
+
+
+def add_milestone(
+    session: DbSession, tenant: Tenant, measure: Measure, title: str, due_on: date, actor: str
+) -> Milestone:
+    if not title.strip():
+        raise Invalid(_("a milestone needs a title"))
+    milestone = Milestone(
+        tenant_id=tenant.id, measure_id=measure.id, title=title.strip(), due_on=due_on
+    )
+    session.add(milestone)
+    session.flush()
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="milestone.announced",
+        object_type="milestone",
+        object_id=milestone.id,
+        details={"measure": measure.id, "due_on": due_on.isoformat()},
+        public=True,
+    )
+    return milestone
+
+
+def reach_milestone(
+    session: DbSession, tenant: Tenant, milestone: Milestone, day: date, actor: str
+) -> None:
+    if milestone.reached_on is not None:
+        raise Conflict(_("this milestone was already reached"))
+    if day > date.today():
+        raise Invalid(_("a milestone cannot be reached in the future"))
+    milestone.reached_on = day
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="milestone.reached",
+        object_type="milestone",
+        object_id=milestone.id,
+        details={"reached_on": day.isoformat()},
         public=True,
     )
 

@@ -415,6 +415,18 @@ class Measure(TenantEntity, Base):
     overdue_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class Milestone(TenantEntity, Base):
+    """A dated step of a measure, announced publicly and marked when it is reached."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (tenant_fk("measure_id", "measure", ondelete="CASCADE"),)
+
+    measure_id: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date] = mapped_column(Date)
+    reached_on: Mapped[date | None] = mapped_column(Date)
+
+
 class CouncilOutcome(enum.StrEnum):
     ADOPTED_AS_IS = "adopted_as_is"
     ADOPTED_WITH_AMENDMENTS = "adopted_with_amendments"

@@ -5,7 +5,7 @@ services of this package."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -35,6 +35,7 @@ from agora.assembly.models import (
     FeasibilityNote,
     Measure,
     MeasureStatus,
+    Milestone,
     Proposal,
     Subject,
 )
@@ -338,7 +339,43 @@ def measure_page(measure_id: int) -> str:
         diff=council.text_diff(measure),
         overdue=council.is_overdue(measure),
         next_statuses=sorted(council.MEASURE_TRANSITIONS[measure.status]),
+        milestones=council.milestones_of(db.session, measure),
+        today=date.today(),
     )
+
+
+@bp.post("/measures/<int:measure_id>/milestones")
+def add_milestone(measure_id: int) -> Response:
+    measure = get_owned_or_404(Measure, measure_id)
+    council.add_milestone(
+        db.session,
+        current_tenant(),
+        measure,
+        request.form.get("title", ""),
+        _form_date("due_on"),
+        who(),
+    )
+    db.session.commit()
+    return redirect(url_for("assembly.measure_page", measure_id=measure.id) + "#milestones")
+
+
+@bp.post("/measures/<int:measure_id>/milestones/<int:milestone_id>/reached")
+def reach_milestone(measure_id: int, milestone_id: int) -> Response:
+    milestone = get_owned_or_404(Milestone, milestone_id)
+    if milestone.measure_id != measure_id:
+        abort(404)
+    council.reach_milestone(
+        db.session, current_tenant(), milestone, _form_date("reached_on"), who()
+    )
+    db.session.commit()
+    return redirect(url_for("assembly.measure_page", measure_id=measure_id) + "#milestones")
+
+
+def _form_date(field: str) -> date:
+    try:
+        return date.fromisoformat(request.form.get(field, ""))
+    except ValueError as error:
+        raise Invalid(_("the date must be a date (YYYY-MM-DD)")) from error
 
 
 @bp.post("/measures/<int:measure_id>/status")

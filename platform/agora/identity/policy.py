@@ -123,6 +123,8 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "assembly.charter_pdf": RouteRule("public.read", "tenant"),
     "assembly.measure_page": RouteRule("public.read", "tenant"),
     "assembly.update_measure": RouteRule("measure.update", "tenant"),
+    "assembly.add_milestone": RouteRule("measure.update", "tenant"),
+    "assembly.reach_milestone": RouteRule("measure.update", "tenant"),
     "assembly.council_page": RouteRule("public.read", "tenant"),
     "assembly.deliberation_page": RouteRule("public.read", "tenant"),
     "assembly.sessions_calendar": RouteRule("public.read", "tenant"),
