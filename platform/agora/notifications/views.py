@@ -18,7 +18,8 @@ bp = Blueprint("notifications", __name__, template_folder="templates")
 @bp.get("/notifications")
 def index() -> str:
     account = current_account()
-    assert account is not None  # the policy lets only signed-in people here
+    if account is None:  # the policy already requires a signed-in account
+        abort(403)
     rows = services.notifications_of(db.session, current_tenant(), account)
     return render_template("notifications/index.html", notifications=rows)
 
