@@ -1,4 +1,5 @@
-"""Stage 1 streamed in batches: the draw is the one its definition gives, whatever the batches."""
+"""Stage 1 streamed in chunks or batches: the draw is the one its definition gives, whatever
+the chunks, the batches or the way the rows are read."""
 
 from __future__ import annotations
 
@@ -62,11 +63,15 @@ def by_definition(
     ]
 
 
-@pytest.mark.parametrize("batch", [3, 64, 4096])
+@pytest.mark.parametrize(("batch", "chunk"), [(3, 40), (64, 1000), (4096, 1 << 20)])
+@pytest.mark.parametrize("direct", [True, False])
 def test_streamed_draw_equals_its_definition(
-    register: Path, batch: int, monkeypatch: pytest.MonkeyPatch
+    register: Path, batch: int, chunk: int, direct: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stage1, "BATCH", batch)
+    monkeypatch.setattr(stage1, "CHUNK", chunk)
+    if not direct:  # every row read by csv.reader, not as bytes
+        monkeypatch.setattr(stage1, "_first_line", lambda *args: None)
 
     def draw(count: int, seed: int, fixed: dict[str, int] | None = None) -> list[tuple[str, ...]]:
         return list(

@@ -19,32 +19,50 @@ sample without replacement:
   below its share of rows). Allocation is proportional to the number of eligible rows, largest
   remainders first.
 
-Speed: rows are read in batches of ``BATCH``; per batch, C-level ``map`` calls pick the stratum,
-the id and the household key, NumPy computes every priority at once and only the rows under the
-current threshold reach Python. Priorities come from keys derived from the seed with BLAKE2b: a
-household's is a keyed multilinear hash of its key's code points (distinct keys collide with
-probability below 2^-44, and a collision only ties two households' priorities: they are drawn or
-left together) followed by two keyed rounds of SplitMix64's finalizer; a row's is the same
-finalizer applied to its number. This is statistically uniform, not a cryptographic function;
-as with any seed, a draw that must not depend on its operator takes its seed from a public
-random value fixed in advance.
+Speed: a row whose priority is above its stratum's current threshold can never be drawn, and
+all a pass needs of it is its stratum (to count it), its priority and whether it is excluded.
+So the bottom-k draws do not parse such rows at all. The file is read as bytes in chunks of
+``CHUNK`` whole lines; in a chunk holding no quote character and no lone carriage return, every
+line is one record whose cells are the bytes between commas, exactly as ``csv`` would split it.
+NumPy finds the lines and commas of the whole chunk, reads the few cells the draw needs as
+little-endian 64-bit words straight from the buffer, derives the strata, the priorities and the
+exclusion candidates (a 64-bit digest of the id, confirmed on the decoded id) in vectorised
+passes, and only the rows under their stratum's threshold become Python objects (their line,
+split on commas when drawn). The first chunk that is not that simple (quoted cells, old Mac line
+ends, bytes of an encoding that is neither UTF-8 nor ASCII) hands the rest of the file to
+``csv.reader`` at that record boundary, in batches of ``BATCH`` rows. Both ways compute the same
+priorities and counts, so the draw does not depend on which way, nor on the chunk or batch size;
+decoding errors and short rows are reported as a full ``csv`` read would.
 
-Time O(rows), memory O(N + strata + exclusions); the seed makes the draw reproducible, whatever
-the batch size.
+Priorities come from keys derived from the seed with BLAKE2b. A cell's digest walks its UTF-8
+bytes eight at a time, mixing each word (and first the length) into the state with a keyed round
+of SplitMix64's finalizer, a bijection, so two cells of equal length differing in one word never
+collide and distinct cells collide with probability about 2^-64 (a collision only ties two
+households' priorities: they are drawn or left together). A household's priority chains its
+columns' digests and ends with two keyed rounds; a row's is two keyed rounds on its number. This
+is statistically uniform, not a cryptographic function; as with any seed, a draw that must not
+depend on its operator takes its seed from a public random value fixed in advance. (Version 2 of
+these priorities, "agora-invitations/2", hashes bytes instead of code points: a seed draws other
+households than under version 1.)
+
+Time O(rows), memory O(N + strata + exclusions + CHUNK); the seed makes the draw reproducible.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
 import math
 import os
 import random
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter, methodcaller
+from typing import BinaryIO, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -54,12 +72,21 @@ from .errors import MalformedInput
 Int64s = npt.NDArray[np.int64]
 UInt64s = npt.NDArray[np.uint64]
 Indexes = npt.NDArray[np.intp]
+Bools = npt.NDArray[np.bool_]
+Row = str | list[str] | bytes  # a candidate: packed cells, its cells, or its line's bytes
+Take = Callable[[Indexes], tuple[list[Row], list[bytes] | None]]
 
-BATCH = 512  # rows per batch: below the garbage collector's 700-allocation trigger
+BATCH = 512  # rows per batch read by csv.reader: below the garbage collector's trigger
+CHUNK = 1 << 20  # bytes per chunk read directly
 EVERY = np.iinfo(np.int64).max  # threshold letting every priority through
 NONE = -1  # threshold letting none through
 _SEPARATOR = "\x1f"
 FLOOR = 32  # units every stratum keeps in a proportional draw, beyond its share of the 2N
+_UTF8 = frozenset({"utf-8", "utf-8-sig"})
+_ASCII = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})  # ASCII bytes mean ASCII
+_MASKS = np.array([(1 << 8 * i) - 1 for i in range(8)] + [2**64 - 1], np.uint64)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
 
 
 @dataclass(frozen=True)
@@ -71,23 +98,67 @@ class Invitations:
     strata: dict[str, tuple[int, int]]
 
 
+class _Cells(Protocol):
+    """One column of a batch: each cell's byte length and its bytes as 64-bit words."""
+
+    lengths: Int64s
+
+    def word(self, j: int) -> UInt64s:
+        """Bytes 8j to 8j+7 of every cell, little-endian, zero past the cell's end (a copy)."""
+        ...
+
+
+class _Padded:
+    """Cells given as bytes objects (rows read by ``csv.reader``)."""
+
+    def __init__(self, cells: list[bytes]) -> None:
+        self.lengths = np.fromiter(map(len, cells), np.int64, len(cells))
+        width = max(1, (int(self.lengths.max(initial=0)) + 7) // 8)
+        self.words = np.array(cells, dtype=f"S{8 * width}").view("<u8").reshape(-1, width)
+
+    def word(self, j: int) -> UInt64s:
+        if j >= self.words.shape[1]:
+            return np.zeros(len(self.lengths), np.uint64)
+        return self.words[:, j].astype(np.uint64)
+
+
+class _Span:
+    """Cells given as byte ranges of a chunk (``words``: the chunk's unaligned 8-byte windows)."""
+
+    def __init__(self, words: UInt64s, starts: Int64s, ends: Int64s) -> None:
+        self.words, self.starts, self.lengths = words, starts, ends - starts
+
+    def word(self, j: int) -> UInt64s:
+        at = self.starts + 8 * j
+        np.minimum(at, len(self.words) - 1, out=at)
+        word: UInt64s = self.words[at]
+        word &= _MASKS[np.clip(self.lengths - 8 * j, 0, 8)]
+        return word
+
+
+def _fmix(x: UInt64s) -> None:
+    """SplitMix64's finalizer, in place."""
+    x ^= x >> 30
+    x *= _M1
+    x ^= x >> 27
+    x *= _M2
+    x ^= x >> 31
+
+
 class _Priorities:
     """Seeded priorities in [0, 2^63): of household keys, of row numbers, of household members."""
-
-    _M1 = np.uint64(0xBF58476D1CE4E5B9)
-    _M2 = np.uint64(0x94D049BB133111EB)
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.home, self.row, self.member = (self._words(k, 2) for k in ("home", "row", "member"))
-        self.coefficients = self._words("coefficient", 32)
+        self.keys: dict[str, UInt64s] = {}
 
     def _words(self, label: str, count: int, start: int = 0) -> UInt64s:
         return np.array(
             [
                 int.from_bytes(
                     hashlib.blake2b(
-                        f"agora-invitations/1 {self.seed} {label} {j}".encode(), digest_size=8
+                        f"agora-invitations/2 {self.seed} {label} {j}".encode(), digest_size=8
                     ).digest()
                 )
                 for j in range(start, start + count)
@@ -95,27 +166,49 @@ class _Priorities:
             dtype=np.uint64,
         )
 
+    def digest(self, cells: _Cells, label: str) -> UInt64s:
+        """A keyed 64-bit digest of each cell's bytes (cells of any length)."""
+        words = (int(cells.lengths.max(initial=0)) + 7) // 8
+        keys = self.keys.get(label, np.zeros(0, np.uint64))
+        if len(keys) < words + 1:
+            keys = self.keys[label] = np.concatenate(
+                [keys, self._words(label, words + 9 - len(keys), len(keys))]
+            )
+        state = cells.lengths.astype(np.uint64)
+        state ^= keys[0]
+        _fmix(state)
+        shortest = int(cells.lengths.min(initial=0))
+        for j in range(words):
+            word = cells.word(j)
+            word ^= state
+            word ^= keys[j + 1]
+            _fmix(word)
+            if 8 * j >= shortest:  # cells already ended keep their state
+                np.copyto(word, state, where=cells.lengths <= 8 * j)
+            state = word
+        return state
+
     def _mix(self, x: UInt64s, keys: UInt64s) -> Int64s:
         for key in keys:  # two keyed rounds of SplitMix64's finalizer, in place
             x ^= key
-            x ^= x >> 30
-            x *= self._M1
-            x ^= x >> 27
-            x *= self._M2
-            x ^= x >> 31
+            _fmix(x)
         x >>= 1
         return x.view(np.int64)
 
+    def homes(self, columns: Sequence[_Cells]) -> Int64s:
+        """The priorities of households given by the cells of their key columns."""
+        state = self.digest(columns[0], "home 0")
+        for c, cells in enumerate(columns[1:], 1):
+            state ^= self.digest(cells, f"home {c}")
+            _fmix(state)
+        return self._mix(state, self.home)
+
     def households(self, keys: list[str]) -> Int64s:
-        codes = np.array(keys)  # '<U{longest}': code points, zero-padded (zeros add nothing)
-        width = codes.itemsize // 4
-        if width > len(self.coefficients):
-            known = len(self.coefficients)
-            more = self._words("coefficient", width - known, known)
-            self.coefficients = np.concatenate([self.coefficients, more])
-        points = codes.view(np.uint32).reshape(len(keys), width).astype(np.uint64)
-        hashed: UInt64s = points @ self.coefficients[:width]
-        return self._mix(hashed, self.home)
+        """The priorities of households keyed by one column."""
+        return self.homes([_Padded([key.encode() for key in keys])])
+
+    def ids(self, cells: _Cells) -> UInt64s:
+        return self.digest(cells, "id")
 
     def rows(self, numbers: Int64s) -> Int64s:
         return self._mix(numbers.astype(np.uint64), self.row)
@@ -137,10 +230,10 @@ class _Sample:
 
     A stratum keeps its ``each`` smallest units (a mapping, or one number for every stratum),
     and with ``total`` the strata together also keep their ``total`` smallest. Rows under their
-    stratum's threshold are kept (packed); when as many new rows as the caps have come, each
-    threshold is lowered to the priority that keeps just the caps, and the rows above it are
-    dropped. A threshold only ever decreases, so no row dropped could be needed: every row of
-    every unit under the final thresholds is kept.
+    stratum's threshold are kept; when as many new rows as the caps have come, each threshold is
+    lowered to the priority that keeps just the caps, and the rows above it are dropped (those of
+    the current batch before they are even fetched). A threshold only ever decreases, so no row
+    dropped could be needed: every row of every unit under the final thresholds is kept.
     """
 
     def __init__(
@@ -157,15 +250,18 @@ class _Sample:
         self.index = _Index() if stratified else _Index({"": 0})
         self.counts = np.zeros(0, np.int64)
         self.limits = np.zeros(0, np.int64)  # threshold per stratum number
-        self._grow()
+        self.grow()
         self.flush_at = max(total + (sum(each.values()) if isinstance(each, Mapping) else 0), BATCH)
-        self.rows: list[str | list[str]] = []  # packed rows of the units under the thresholds
-        self.homes: list[str] = []  # their household keys (with households)
+        self.rows: list[Row] = []  # the rows of the units under the thresholds
+        self.homes: list[bytes] = []  # their household keys (with households)
         self.parts: list[tuple[Int64s, Indexes, Int64s]] = []  # priority, stratum, row number
         self.pending = 0
 
-    def _grow(self) -> None:
+    def grow(self) -> None:
+        """Give the strata numbered since the last call their count and threshold."""
         grown = len(self.index) - len(self.counts)
+        if not grown:
+            return
         self.counts = np.concatenate([self.counts, np.zeros(grown, np.int64)])
         names = list(self.index)[len(self.limits) :]
         new = [EVERY if self.total or self._cap(name) else NONE for name in names]
@@ -176,21 +272,15 @@ class _Sample:
 
     def add(
         self,
-        batch: list[list[str]],
         first: int,
-        strata: Iterable[str] | None,
-        homes: list[str] | None,
+        number: Indexes,
         priority: Int64s,
-        eligible: npt.NDArray[np.bool_] | None,
+        eligible: Bools | None,
+        take: Take,
     ) -> None:
-        """Offer a batch whose rows are numbered from ``first``."""
-        n = len(batch)
-        if strata is None:
-            number = np.zeros(n, np.intp)
-        else:
-            number = np.fromiter(map(self.index.__getitem__, strata), np.intp, n)
-        if len(self.index) > len(self.counts):
-            self._grow()
+        """Offer a batch whose rows are numbered from ``first``, in strata ``number``;
+        ``take`` gives the rows (and household keys) at some of its positions."""
+        self.grow()
         counted = number if eligible is None else number[eligible]
         self.counts += np.bincount(counted, minlength=len(self.counts))
         passing = priority <= self.limits[number]
@@ -199,24 +289,28 @@ class _Sample:
         picked = np.flatnonzero(passing)
         if not len(picked):
             return
-        at = picked.tolist()
-        self.rows.extend(_packed(list(map(batch.__getitem__, at))))
-        if homes is not None:
-            self.homes.extend(map(homes.__getitem__, at))
+        old = len(self.rows)
         self.parts.append((priority[picked], number[picked], picked + first))
         self.pending += len(picked)
         if self.pending >= self.flush_at:
-            self.cut()
+            kept = self._cut()
+            split = int(np.searchsorted(kept, old))
+            self.rows = [self.rows[i] for i in kept[:split].tolist()]
+            if self.homes:
+                self.homes = [self.homes[i] for i in kept[:split].tolist()]
+            picked = picked[kept[split:] - old]
+        rows, homes = take(picked)
+        self.rows.extend(rows)
+        if homes is not None:
+            self.homes.extend(homes)
 
-    def cut(self) -> None:
-        """Lower the thresholds to the priorities that keep just the caps; drop the rows above.
+    def _cut(self) -> Indexes:
+        """Lower the thresholds to the priorities that keep just the caps; the positions kept.
 
         The rows of a household share its priority, so distinct priorities stand for units (two
         households sharing one only leave a threshold higher, which is safe).
         """
         self.pending = 0
-        if not self.parts:
-            return
         priority, stratum, line = self._columns()
         caps = np.array([self._cap(name) for name in self.index], np.int64)
         if self.total:
@@ -231,18 +325,16 @@ class _Sample:
         else:
             limits = _limits(priority, stratum, caps)
         self.limits = limits
-        kept = np.flatnonzero(priority <= limits[stratum]).tolist()
-        self.rows = [self.rows[i] for i in kept]
-        if self.homes:
-            self.homes = [self.homes[i] for i in kept]
+        kept = np.flatnonzero(priority <= limits[stratum])
         self.parts = [(priority[kept], stratum[kept], line[kept])]
+        return kept
 
     def _columns(self) -> tuple[Int64s, Indexes, Int64s]:
         priority, stratum, line = zip(*self.parts, strict=True)
         return np.concatenate(priority), np.concatenate(stratum), np.concatenate(line)
 
-    def drawn(self) -> dict[str, list[str | list[str]]]:
-        """Per stratum, the packed rows of its units under the thresholds, in priority order.
+    def drawn(self) -> dict[str, list[Row]]:
+        """Per stratum, the rows of its units under the thresholds, in priority order.
 
         A household's row is its eligible member with the smallest secondary priority. Each
         stratum's list starts with its capped units, or holds all of its units when shorter.
@@ -256,7 +348,7 @@ class _Sample:
             order = np.lexsort((self.priorities.members(line), priority, stratum))
             order = np.delete(order, self._repeated(order, priority, stratum))
         names = list(self.index)
-        found: dict[str, list[str | list[str]]] = {}
+        found: dict[str, list[Row]] = {}
         for i, number in zip(order.tolist(), stratum[order].tolist(), strict=True):
             found.setdefault(names[number], []).append(self.rows[i])
         return found
@@ -267,7 +359,7 @@ class _Sample:
         tied = np.flatnonzero((p[1:] == p[:-1]) & (s[1:] == s[:-1])) + 1
         homes, at = self.homes, order.tolist()
         repeated = []
-        seen: set[str] = set()
+        seen: set[bytes] = set()
         previous = -2
         for i in tied.tolist():
             if i != previous + 1:  # a new run of equal priorities, starting at i - 1
@@ -288,21 +380,23 @@ class _Sample:
         return dict(zip(self.index, self.counts.tolist(), strict=True))
 
 
-def _packed(rows: list[list[str]]) -> list[str | list[str]]:
+def _packed(rows: list[list[str]]) -> list[Row]:
     """Each row as one string of its cells (or as itself when a cell holds the separator).
 
     Keeping a candidate as one string instead of a list of cells spares the allocator: the
     cells go back at once, and the rows read next reuse memory that is still in the cache.
     """
-    packed: list[str | list[str]] = list(map(_SEPARATOR.join, rows))
+    packed: list[Row] = list(map(_SEPARATOR.join, rows))
     separators = sum(map(methodcaller("count", _SEPARATOR), packed))
     if separators == sum(map(len, rows)) - len(rows):
         return packed
     return [r if _SEPARATOR in "".join(r) else p for p, r in zip(packed, rows, strict=True)]
 
 
-def _unpack(packed: str | list[str]) -> tuple[str, ...]:
-    return tuple(packed.split(_SEPARATOR) if isinstance(packed, str) else packed)
+def _unpack(row: Row) -> tuple[str, ...]:
+    if isinstance(row, bytes):  # a line without quotes: csv would split it on commas
+        return tuple(row.decode().split(","))
+    return tuple(row.split(_SEPARATOR) if isinstance(row, str) else row)
 
 
 def _limits(priority: Int64s, group: Indexes, caps: Int64s) -> Int64s:
@@ -352,6 +446,18 @@ def _reservoir(rows: Iterator[list[str]], count: int, rng: random.Random) -> lis
         weight *= math.exp(math.log(rng.random()) / count)
 
 
+def _first_line(path: str | os.PathLike[str], encoding: str, header: Sequence[str]) -> int | None:
+    """The byte length of the file's first line when it alone is the header ``csv`` read."""
+    if codecs.lookup(encoding).name not in _UTF8 | _ASCII:
+        return None
+    with open(path, "rb") as raw:
+        line = raw.readline()
+    if not line.endswith(b"\n") or b'"' in line or line.count(b"\r") != line.count(b"\r\n"):
+        return None
+    cells = line.decode(encoding).rstrip("\r\n").split(",")
+    return len(line) if line.strip(b"\r\n") and cells == list(header) else None
+
+
 def draw_invitations(
     path: str | os.PathLike[str],
     count: int,
@@ -375,7 +481,8 @@ def draw_invitations(
 
     with open(path, newline="", encoding=encoding) as handle:
         reader = csv.reader(handle)
-        header = tuple(h.strip() for h in next(reader, []))
+        cells = next(reader, [])
+        header = tuple(h.strip() for h in cells)
         wanted = [c for c in (stratify, id_column, *household_columns) if c]
         missing = [c for c in wanted if c not in header]
         if missing:
@@ -388,24 +495,22 @@ def draw_invitations(
             rng.shuffle(drawn)  # report in a random order, not file order
             _check_width(drawn, header, name)
             return Invitations(header, tuple(map(tuple, drawn)), {"": (len(drawn), -1)})
-        scan = _Scan(name, header, seed, stratify, household_columns, id_column, exclude)
-        if fixed is not None:
-            sample = scan.run(reader, fixed)
-            alloc = dict(fixed)
-        else:
-            # the 2N smallest overall, and at least the FLOOR smallest of every stratum
-            sample = scan.run(reader, FLOOR, total=2 * count)
-            alloc = _allocate(sample.sizes, count)
-        chosen = sample.drawn()
+    scan = _Scan(name, header, seed, stratify, household_columns, id_column, exclude, encoding)
+    offset = _first_line(path, encoding, cells)
+    if fixed is not None:
+        sample = scan.run(offset, fixed)
+        alloc = dict(fixed)
+    else:
+        # the 2N smallest overall, and at least the FLOOR smallest of every stratum
+        sample = scan.run(offset, FLOOR, total=2 * count)
+        alloc = _allocate(sample.sizes, count)
+    chosen = sample.drawn()
     sizes = sample.sizes
     short = {
         s: n for s, n in alloc.items() if len(chosen.get(s, ())) < n and not sample.complete(s)
     }
     if short:  # second pass restricted to the strata the first pass kept too few of
-        with open(path, newline="", encoding=encoding) as handle:
-            reader = csv.reader(handle)
-            next(reader, None)
-            chosen.update(scan.run(reader, short).drawn())
+        chosen.update(scan.run(offset, short).drawn())
     invited = [_unpack(row) for s in sorted(alloc) for row in chosen.get(s, [])[: alloc[s]]]
     _check_width(invited, header, name)
     strata = {s: (min(n, len(chosen.get(s, ()))), sizes.get(s, 0)) for s, n in alloc.items()}
@@ -413,7 +518,8 @@ def draw_invitations(
 
 
 class _Scan:
-    """One pass over the register's rows, feeding a ``_Sample`` batch by batch."""
+    """One pass over the register's rows, feeding a ``_Sample`` chunk by chunk (bytes read
+    directly) while the chunks are simple, then batch by batch (rows read by ``csv.reader``)."""
 
     def __init__(
         self,
@@ -424,58 +530,201 @@ class _Scan:
         household_columns: Sequence[str],
         id_column: str | None,
         exclude: Collection[str],
+        encoding: str,
     ) -> None:
         self.name = name
+        self.encoding = encoding
+        codec = codecs.lookup(encoding).name
+        self.utf8 = codec in _UTF8
+        self.body_encoding = "utf-8" if codec == "utf-8-sig" else encoding  # no BOM past 0
         self.width = len(header)
         self.priorities = _Priorities(seed)
-        self.stratum_of = itemgetter(header.index(stratify)) if stratify else None
-        self.id_of = itemgetter(header.index(id_column)) if id_column else None
+        self.stratum = header.index(stratify) if stratify else None
+        self.id = header.index(id_column) if id_column else None
+        self.home = [header.index(c) for c in household_columns]
+        self.used = max([c for c in (self.stratum, self.id) if c is not None] + self.home)
         self.exclude = exclude if isinstance(exclude, set | frozenset) else frozenset(exclude)
-        self.homes: Callable[[list[list[str]]], list[str]] | None = None
-        if len(household_columns) == 1:
-            one = itemgetter(header.index(household_columns[0]))
-            self.homes = lambda batch: list(map(one, batch))
-        elif household_columns:
-            pick = itemgetter(*(header.index(c) for c in household_columns))
-            self.homes = lambda batch: list(map(_SEPARATOR.join, map(pick, batch)))
-        self.used = max(header.index(c) for c in (stratify, id_column, *household_columns) if c)
+        self.excluded = np.zeros(0, np.uint64)
+        if self.exclude and self.id is not None:
+            ids = _Padded([i.encode() for i in self.exclude])
+            self.excluded = np.unique(self.priorities.ids(ids))
 
-    def run(
-        self, reader: Iterator[list[str]], each: Mapping[str, int] | int, *, total: int = 0
-    ) -> _Sample:
+    def run(self, offset: int | None, each: Mapping[str, int] | int, *, total: int = 0) -> _Sample:
+        """A pass over the rows, from byte ``offset`` (directly) or, when None, past the
+        header read by ``csv.reader``."""
         sample = _Sample(
             each,
             total=total,
-            stratified=self.stratum_of is not None,
+            stratified=self.stratum is not None,
             priorities=self.priorities,
         )
+        if offset is None:
+            with open(self.name, newline="", encoding=self.encoding) as handle:
+                reader = csv.reader(handle)
+                next(reader, None)
+                self._rows(reader, sample, 0)
+            return sample
+        with open(self.name, "rb") as raw:
+            raw.seek(offset)
+            first, position = self._chunks(raw, sample, offset)
+            if position is not None:  # the rest is not simple: csv.reader from that record
+                raw.seek(position)
+                text = io.TextIOWrapper(raw, encoding=self.body_encoding, newline="")
+                self._rows(csv.reader(text), sample, first)
+        return sample
+
+    # ---- bytes read directly
+
+    def _chunks(self, raw: BinaryIO, sample: _Sample, position: int) -> tuple[int, int | None]:
+        """Feed the simple chunks; the rows fed and where the first other chunk starts."""
         first = 0
+        rest = b""
+        codes = _Codes()
+        while True:
+            block = raw.read(CHUNK)
+            data = rest + block if rest else block
+            if not block:  # the end: a last line without its line end
+                if not data:
+                    return first, None
+                chunk, rest = data + b"\n", b""
+            else:
+                cut = data.rfind(b"\n") + 1
+                if not cut:  # a line longer than a chunk
+                    if len(data) > csv.field_size_limit():  # a long line: csv.reader reads it
+                        return first, position
+                    rest = data
+                    continue
+                chunk, rest = data[:cut], data[cut:]
+            rows = self._chunk(chunk, first, sample, codes) if self._simple(chunk) else None
+            if rows is None:
+                return first, position
+            first += rows
+            position += len(chunk)
+            if not block:
+                return first, None
+
+    def _simple(self, chunk: bytes) -> bool:
+        """Whether every line of the chunk is one record split by its commas."""
+        if b'"' in chunk or chunk.count(b"\r") != chunk.count(b"\r\n"):
+            return False
+        if chunk.isascii():
+            return True
+        if self.utf8:
+            chunk.decode()  # invalid bytes fail here as they would in csv.reader's text
+            return True
+        return False
+
+    def _chunk(self, chunk: bytes, first: int, sample: _Sample, codes: _Codes) -> int | None:
+        """Feed the chunk's rows; how many, or None when a line is longer than csv allows."""
+        buf = np.frombuffer(chunk, np.uint8)
+        words = np.ndarray((len(chunk) + 1,), "<u8", chunk + bytes(8), strides=(1,))
+        ends = np.flatnonzero(buf == 10)
+        starts = np.empty_like(ends)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        ends -= buf[ends - 1] == 13
+        if int((ends - starts).max()) > csv.field_size_limit():
+            return None  # perhaps a cell over the limit: csv.reader says so
+        commas = np.flatnonzero(buf == 44)
+        before = np.searchsorted(commas, starts)
+        cells = np.searchsorted(commas, ends) - before + 1
+        cells[ends == starts] = 0  # an empty line: csv gives no cell
+        short = cells <= self.used
+        if short.any():
+            i = int(np.argmax(short))
+            raise MalformedInput(
+                f"a row has {cells[i]} cells, the header {self.width}",
+                file=self.name,
+                line=first + i + 2,
+            )
+        last = max(len(commas) - 1, 0)
+
+        def span(c: int) -> tuple[Int64s, Int64s]:
+            begin = starts if c == 0 else commas[before + c - 1] + 1
+            if not len(commas):
+                return begin, ends
+            return begin, np.where(cells > c + 1, commas[np.minimum(before + c, last)], ends)
+
+        n = len(ends)
+        number = np.zeros(n, np.intp)
+        if self.stratum is not None:
+            number = codes.numbers(_Span(words, *span(self.stratum)), chunk, sample)
+        eligible = None
+        if len(self.excluded):
+            assert self.id is not None
+            ids = _Span(words, *span(self.id))
+            digest = self.priorities.ids(ids)
+            at = np.minimum(np.searchsorted(self.excluded, digest), len(self.excluded) - 1)
+            maybe = np.flatnonzero(self.excluded[at] == digest)
+            if len(maybe):
+                s, e = ids.starts[maybe].tolist(), (ids.starts + ids.lengths)[maybe].tolist()
+                found = zip(maybe.tolist(), s, e, strict=True)
+                out = [i for i, a, b in found if _cell(chunk, a, b) in self.exclude]
+                if out:
+                    eligible = np.ones(n, np.bool_)
+                    eligible[out] = False
+        homes = [span(c) for c in self.home]
+        if homes:
+            priority = self.priorities.homes([_Span(words, *h) for h in homes])
+        else:
+            priority = self.priorities.rows(np.arange(first, first + n))
+
+        def take(at: Indexes) -> tuple[list[Row], list[bytes] | None]:
+            rows: list[Row] = list(_slices(chunk, starts[at], ends[at]))
+            if not homes:
+                return rows, None
+            keys = [_slices(chunk, b[at], e[at]) for b, e in homes]
+            if len(keys) == 1:
+                return rows, keys[0]
+            return rows, list(map(b"\x1f".join, zip(*keys, strict=True)))
+
+        sample.add(first, number, priority, eligible, take)
+        return n
+
+    # ---- rows read by csv.reader
+
+    def _rows(self, reader: Iterator[list[str]], sample: _Sample, first: int) -> None:
+        stratum_of = itemgetter(self.stratum) if self.stratum is not None else None
+        id_of = itemgetter(self.id) if self.id is not None else None
+        home_of = [itemgetter(c) for c in self.home]
         while batch := list(islice(reader, BATCH)):
+            n = len(batch)
             try:
-                sample.add(batch, first, *self._batch(batch, first))
+                if stratum_of is None:
+                    number = np.zeros(n, np.intp)
+                else:
+                    strata = map(sample.index.__getitem__, map(stratum_of, batch))
+                    number = np.fromiter(strata, np.intp, n)
+                eligible = None
+                if self.exclude and id_of is not None:
+                    # one C-level pass; the rows are looked at only in the rare batches with a hit
+                    hits = self.exclude.intersection(map(id_of, batch))
+                    if hits:
+                        excluded = map(hits.__contains__, map(id_of, batch))
+                        eligible = ~np.fromiter(excluded, np.bool_, n)
+                keys = [list(map(str.encode, map(get, batch))) for get in home_of]
             except IndexError:
                 self._short_row(batch, first)
                 raise
-            first += len(batch)
-        return sample
+            if keys:
+                priority = self.priorities.homes([_Padded(k) for k in keys])
+            else:
+                priority = self.priorities.rows(np.arange(first, first + n))
 
-    def _batch(
-        self, batch: list[list[str]], first: int
-    ) -> tuple[Iterable[str] | None, list[str] | None, Int64s, npt.NDArray[np.bool_] | None]:
-        strata = map(self.stratum_of, batch) if self.stratum_of else None
-        eligible = None
-        if self.exclude and self.id_of is not None:
-            # one C-level pass; the rows are looked at only in the rare batches with a hit
-            hits = self.exclude.intersection(map(self.id_of, batch))
-            if hits:
-                excluded = map(hits.__contains__, map(self.id_of, batch))
-                eligible = ~np.fromiter(excluded, np.bool_, len(batch))
-        homes = self.homes(batch) if self.homes else None
-        if homes is None:
-            priority = self.priorities.rows(np.arange(first, first + len(batch)))
-        else:
-            priority = self.priorities.households(homes)
-        return strata, homes, priority, eligible
+            def take(
+                at: Indexes, batch: list[list[str]] = batch, keys: list[list[bytes]] = keys
+            ) -> tuple[list[Row], list[bytes] | None]:
+                where = at.tolist()
+                rows = _packed(list(map(batch.__getitem__, where)))
+                if not keys:
+                    return rows, None
+                chosen = [list(map(k.__getitem__, where)) for k in keys]
+                if len(chosen) == 1:
+                    return rows, chosen[0]
+                return rows, list(map(b"\x1f".join, zip(*chosen, strict=True)))
+
+            sample.add(first, number, priority, eligible, take)
+            first += n
 
     def _short_row(self, batch: list[list[str]], first: int) -> None:
         for i, row in enumerate(batch):
@@ -485,6 +734,67 @@ class _Scan:
                     file=self.name,
                     line=first + i + 2,
                 )
+
+
+def _cell(chunk: bytes, start: int, end: int) -> str:
+    return chunk[start:end].decode()
+
+
+def _slices(chunk: bytes, starts: Int64s, ends: Int64s) -> list[bytes]:
+    return list(map(chunk.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+
+
+class _Codes:
+    """Stratum cells -> stratum numbers over one pass of chunks. A cell of at most 7 bytes is
+    coded as its word with its length in the top byte, and looked up among the codes met."""
+
+    def __init__(self) -> None:
+        self.known = np.zeros(0, np.uint64)  # sorted codes
+        self.number = np.zeros(0, np.intp)  # their strata
+
+    def numbers(self, cells: _Span, chunk: bytes, sample: _Sample) -> Indexes:
+        longest = int(cells.lengths.max())
+        if longest > 7:
+            return self._long(cells, chunk, sample, (longest + 7) // 8)
+        code = cells.word(0)
+        code |= cells.lengths.astype(np.uint64) << np.uint64(56)
+        at = self._find(code)
+        missing = (
+            np.flatnonzero(self.known[at] != code) if len(self.known) else np.arange(len(code))
+        )
+        if len(missing):
+            new, where = np.unique(code[missing], return_index=True)
+            order = np.argsort(where)  # strata numbered in order of appearance, as csv rows do
+            new, where = new[order], where[order]
+            names = self._names(cells, chunk, missing[where])
+            known = np.concatenate([self.known, new])
+            number = np.concatenate([self.number, [sample.index[s] for s in names]])
+            order = np.argsort(known)
+            self.known, self.number = known[order], number[order].astype(np.intp)
+            at = self._find(code)
+        return self.number[at]
+
+    def _find(self, code: UInt64s) -> Indexes:
+        at = np.searchsorted(self.known, code)
+        np.minimum(at, max(len(self.known) - 1, 0), out=at)
+        return at
+
+    @staticmethod
+    def _names(cells: _Span, chunk: bytes, where: Indexes) -> list[str]:
+        begin = cells.starts[where]
+        return [b.decode() for b in _slices(chunk, begin, begin + cells.lengths[where])]
+
+    def _long(self, cells: _Span, chunk: bytes, sample: _Sample, words: int) -> Indexes:
+        matrix = np.empty((len(cells.lengths), words + 1), np.uint64)
+        for j in range(words):
+            matrix[:, j] = cells.word(j)
+        matrix[:, words] = cells.lengths
+        rows = matrix.view(np.dtype((np.void, 8 * (words + 1)))).ravel()
+        _, where, inverse = np.unique(rows, return_index=True, return_inverse=True)
+        order = np.argsort(where)  # strata numbered in order of appearance, as csv rows do
+        number = np.empty(len(where), np.intp)
+        number[order] = [sample.index[s] for s in self._names(cells, chunk, where[order])]
+        return number[inverse.ravel()]
 
 
 def _check_width(rows: Sequence[Sequence[str]], header: Sequence[str], name: str) -> None:

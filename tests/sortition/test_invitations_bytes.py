@@ -1,0 +1,171 @@
+"""Stage 1 reads simple chunks as bytes: the draw is the one csv.reader's rows give."""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agora.sortition import MalformedInput, draw_invitations
+from agora.sortition import invitations as stage1
+
+QUARTIERS = ("Nord", "Sud", "Centre-ville historique", "Écluse", "Q")
+
+
+def write(path: Path, rows: list[list[str]], *, encoding: str = "utf-8", end: str = "\n") -> Path:
+    with path.open("w", newline="", encoding=encoding) as handle:
+        csv.writer(handle, lineterminator=end).writerows([["id", "q", "rue", "num", "x"], *rows])
+    return path
+
+
+def register(size: int = 400, seed: int = 1, long_keys: bool = False) -> list[list[str]]:
+    """People at 150 addresses (two columns: street and number), strata of 1 to 23 bytes."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(size):
+        home = rng.randrange(150)
+        street = f"rue {'Émile-' * (40 if long_keys and home % 5 == 0 else 1)}{home % 7}"
+        rows.append([f"é{i}" if i % 9 == 0 else f"p{i}", QUARTIERS[home % 5], street, str(home)])
+        rows[-1].append(",".join(("x",) * (i % 3)))  # a quoted cell on some lines
+    return rows
+
+
+def both(monkeypatch: pytest.MonkeyPatch, draw: Callable[[], Any]) -> tuple[Any, Any]:
+    """The draw as made (chunks read as bytes), then with every row read by csv.reader."""
+    direct = draw()
+    with monkeypatch.context() as patch:
+        patch.setattr(stage1, "_first_line", lambda *args: None)
+        read = draw()
+    return direct, read
+
+
+OPTIONS: list[dict[str, Any]] = [
+    {"stratify": "q"},
+    {"stratify": "q", "household_columns": ["rue"]},
+    {"stratify": "q", "household_columns": ["rue", "num"], "id_column": "id"},
+    {"household_columns": ["num"], "id_column": "id"},
+    {"id_column": "id"},
+    {"stratify": "q", "fixed": {"Nord": 9, "Écluse": 4, "Centre-ville historique": 200}},
+]
+
+
+@pytest.mark.parametrize("chunk", [7, 100, 1 << 20])
+@pytest.mark.parametrize("options", OPTIONS)
+def test_bytes_and_csv_rows_give_the_same_draw(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, options: dict[str, Any]
+) -> None:
+    monkeypatch.setattr(stage1, "CHUNK", chunk)
+    monkeypatch.setattr(stage1, "BATCH", 16)
+    plain = [[*row[:4], "y"] for row in register(long_keys=True)]
+    quoted = register(long_keys=True)  # quotes from the second row on: csv.reader from there
+    crlf = [[*row[:4], "y"] for row in register(seed=2)]
+    files = [
+        write(tmp_path / "plain.csv", plain),
+        write(tmp_path / "quoted.csv", quoted),
+        write(tmp_path / "crlf.csv", crlf, end="\r\n"),
+    ]
+    (tmp_path / "open.csv").write_bytes(files[0].read_bytes().rstrip(b"\n"))  # no last line end
+    files.append(tmp_path / "open.csv")
+    excluded = {"p1", "é9", "p200", "p399", "nobody"}
+    for path in files:
+        for seed in (1, 2):
+            for count in (30, 500):
+
+                def draw(path: Path = path, seed: int = seed, count: int = count) -> Any:
+                    exclude = excluded if "id_column" in options else frozenset()
+                    return draw_invitations(path, count, seed=seed, exclude=exclude, **options)
+
+                direct, read = both(monkeypatch, draw)
+                assert direct == read
+                assert list(direct.strata) == list(read.strata)  # in order of appearance
+                if "id_column" in options:
+                    assert not excluded & {row[0] for row in direct.rows}
+                if options.get("household_columns") == ["rue", "num"]:
+                    homes = [(row[2], row[3]) for row in direct.rows]
+                    assert len(homes) == len(set(homes))
+
+
+def test_a_simple_register_never_reaches_csv_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "plain.csv", [[*row[:4], "y"] for row in register()])
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("csv.reader used")
+
+    monkeypatch.setattr(stage1._Scan, "_rows", refuse)
+    monkeypatch.setattr(stage1, "CHUNK", 100)
+    for options in OPTIONS:
+        exclude = {"p1"} if "id_column" in options else frozenset()
+        assert draw_invitations(path, 40, seed=1, exclude=exclude, **options).rows
+
+
+def test_a_latin1_register_is_read_as_bytes_while_it_is_ascii(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stage1, "CHUNK", 64)
+    rows = [[f"p{i}", "Nord" if i % 2 else "Sud", f"rue {i % 40}", "1", "y"] for i in range(300)]
+    rows[250][1] = "Écluse"  # the chunks from there are read by csv.reader
+    path = write(tmp_path / "latin.csv", rows, encoding="latin-1")
+
+    def draw() -> Any:
+        return draw_invitations(
+            path, 60, seed=3, stratify="q", household_columns=["rue"], encoding="latin-1"
+        )
+
+    direct, read = both(monkeypatch, draw)
+    assert direct == read
+    assert direct.strata["Écluse"] == (0, 1)
+
+
+def test_strata_are_uniform_per_household(tmp_path: Path) -> None:
+    # 2 strata of 40 and 20 addresses, 1 to 3 people each; 12 invitations, 1 per address
+    rows = []
+    for home in range(60):
+        for person in range(1 + home % 3):
+            rows.append([f"p{home}-{person}", "A" if home < 40 else "B", f"r{home}", "1", "y"])
+    random.Random(4).shuffle(rows)
+    path = write(tmp_path / "r.csv", rows)
+    drawn: Counter[str] = Counter()
+    for seed in range(400):
+        invitations = draw_invitations(
+            path, 0, seed=seed, stratify="q", fixed={"A": 8, "B": 4}, household_columns=["rue"]
+        )
+        homes = [row[2] for row in invitations.rows]
+        assert len(set(homes)) == 12
+        drawn.update(homes)
+    # each address is drawn with probability 8/40 = 4/20 = 0.2: 80 times in 400 draws
+    assert len(drawn) == 60
+    assert all(45 < n < 120 for n in drawn.values()), drawn
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_errors_are_those_of_a_csv_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct: bool
+) -> None:
+    if not direct:
+        monkeypatch.setattr(stage1, "_first_line", lambda *args: None)
+    short = tmp_path / "short.csv"
+    short.write_text("id,q,x\n" + "p1,a,1\n" * 50 + "p51\n" + "p52,b,1\n")
+    with pytest.raises(MalformedInput, match="line 52"):
+        draw_invitations(short, 5, seed=1, stratify="q")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("id,q\np1,a\n\np3,b\n")
+    with pytest.raises(MalformedInput, match="line 3: a row has 0 cells"):
+        draw_invitations(empty, 1, seed=1, stratify="id")
+    invalid = tmp_path / "invalid.csv"
+    invalid.write_bytes(b"id,q\np1,a\np2,\xff\n")
+    with pytest.raises(UnicodeDecodeError):
+        draw_invitations(invalid, 1, seed=1, stratify="q")
+    huge = tmp_path / "huge.csv"
+    huge.write_text("id,q\np1,a\np2," + "b" * 200_000 + "\n")
+    with pytest.raises(csv.Error, match="field larger than field limit"):
+        draw_invitations(huge, 1, seed=1, stratify="q")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("id,q\n")
+    assert draw_invitations(header_only, 3, seed=1, stratify="q").rows == ()
