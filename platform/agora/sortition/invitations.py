@@ -295,9 +295,10 @@ class _Sample:
         if self.pending >= self.flush_at:
             kept = self._cut()
             split = int(np.searchsorted(kept, old))
-            self.rows = [self.rows[i] for i in kept[:split].tolist()]
+            keep = kept[:split].tolist()
+            self.rows = list(map(self.rows.__getitem__, keep))
             if self.homes:
-                self.homes = [self.homes[i] for i in kept[:split].tolist()]
+                self.homes = list(map(self.homes.__getitem__, keep))
             picked = picked[kept[split:] - old]
         rows, homes = take(picked)
         self.rows.extend(rows)
@@ -544,10 +545,16 @@ class _Scan:
         self.home = [header.index(c) for c in household_columns]
         self.used = max([c for c in (self.stratum, self.id) if c is not None] + self.home)
         self.exclude = exclude if isinstance(exclude, set | frozenset) else frozenset(exclude)
-        self.excluded = np.zeros(0, np.uint64)
+        self.excluded = np.zeros(0, np.uint64)  # sorted digests of the excluded ids
+        self.slot, self.slots = np.uint64(63), np.zeros(2, np.bool_)  # their top bits' table
         if self.exclude and self.id is not None:
             ids = _Padded([i.encode() for i in self.exclude])
             self.excluded = np.unique(self.priorities.ids(ids))
+            # a bit per slot of at least 64 per exclusion: most ids are ruled out by one lookup
+            bits = max(16, (64 * len(self.excluded)).bit_length())
+            self.slot = np.uint64(64 - bits)
+            self.slots = np.zeros(1 << bits, np.bool_)
+            self.slots[self.excluded >> self.slot] = True
 
     def run(self, offset: int | None, each: Mapping[str, int] | int, *, total: int = 0) -> _Sample:
         """A pass over the rows, from byte ``offset`` (directly) or, when None, past the
@@ -604,8 +611,8 @@ class _Scan:
                 return first, None
 
     def _simple(self, chunk: bytes) -> bool:
-        """Whether every line of the chunk is one record split by its commas."""
-        if b'"' in chunk or chunk.count(b"\r") != chunk.count(b"\r\n"):
+        """Whether the chunk has no quote and only UTF-8 or ASCII bytes (line ends: ``_chunk``)."""
+        if b'"' in chunk:
             return False
         if chunk.isascii():
             return True
@@ -615,19 +622,28 @@ class _Scan:
         return False
 
     def _chunk(self, chunk: bytes, first: int, sample: _Sample, codes: _Codes) -> int | None:
-        """Feed the chunk's rows; how many, or None when a line is longer than csv allows."""
+        """Feed the chunk's rows; how many, or None when a carriage return does not end a line
+        or a line is longer than csv allows."""
         buf = np.frombuffer(chunk, np.uint8)
         words = np.ndarray((len(chunk) + 1,), "<u8", chunk + bytes(8), strides=(1,))
-        ends = np.flatnonzero(buf == 10)
+        separators = buf == 44
+        separators |= buf == 10
+        cuts = np.flatnonzero(separators)  # the commas and line ends, in order
+        at_end = np.flatnonzero(buf[cuts] == 10)  # where each line's end is among the cuts
+        ends = cuts[at_end]
         starts = np.empty_like(ends)
         starts[0] = 0
         starts[1:] = ends[:-1] + 1
-        ends -= buf[ends - 1] == 13
+        crlf = buf[ends - 1] == 13
+        if np.count_nonzero(buf == 13) != np.count_nonzero(crlf):
+            return None  # a carriage return that does not end a line
+        ends -= crlf
         if int((ends - starts).max()) > csv.field_size_limit():
             return None  # perhaps a cell over the limit: csv.reader says so
-        commas = np.flatnonzero(buf == 44)
-        before = np.searchsorted(commas, starts)
-        cells = np.searchsorted(commas, ends) - before + 1
+        before = np.empty_like(at_end)  # where each line's cuts start
+        before[0] = 0
+        before[1:] = at_end[:-1] + 1
+        cells = at_end - before + 1
         cells[ends == starts] = 0  # an empty line: csv gives no cell
         short = cells <= self.used
         if short.any():
@@ -637,13 +653,13 @@ class _Scan:
                 file=self.name,
                 line=first + i + 2,
             )
-        last = max(len(commas) - 1, 0)
 
         def span(c: int) -> tuple[Int64s, Int64s]:
-            begin = starts if c == 0 else commas[before + c - 1] + 1
-            if not len(commas):
-                return begin, ends
-            return begin, np.where(cells > c + 1, commas[np.minimum(before + c, last)], ends)
+            """Cell c of every line (which has more cells: checked above)."""
+            begin = starts if c == 0 else cuts[before + (c - 1)] + 1
+            end = cuts[before + c]
+            end -= (buf[end] == 10) & (buf[end - 1] == 13)
+            return begin, end
 
         n = len(ends)
         number = np.zeros(n, np.intp)
@@ -654,8 +670,9 @@ class _Scan:
             assert self.id is not None
             ids = _Span(words, *span(self.id))
             digest = self.priorities.ids(ids)
-            at = np.minimum(np.searchsorted(self.excluded, digest), len(self.excluded) - 1)
-            maybe = np.flatnonzero(self.excluded[at] == digest)
+            maybe = np.flatnonzero(self.slots[digest >> self.slot])
+            at = np.minimum(np.searchsorted(self.excluded, digest[maybe]), len(self.excluded) - 1)
+            maybe = maybe[self.excluded[at] == digest[maybe]]
             if len(maybe):
                 s, e = ids.starts[maybe].tolist(), (ids.starts + ids.lengths)[maybe].tolist()
                 found = zip(maybe.tolist(), s, e, strict=True)
