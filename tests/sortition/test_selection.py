@@ -22,6 +22,7 @@ from agora.sortition import (
     round_lottery,
     select,
 )
+from agora.sortition.leximin import PEELED, _peel, _relaxed_leximin
 from agora.sortition.pool import quota_violations, shared_households
 from support.sortition import build
 
@@ -187,6 +188,25 @@ def test_leximin_when_the_relaxations_face_holds_no_panel() -> None:
     found = find_leximin(compile_instance(pool, quotas, 2, households=True)).probabilities
     assert np.allclose(found, brute_force_leximin(pool, quotas, 2, True), atol=1e-6)
     assert np.allclose(found, [0, 1, 0, 0, 1, 0], atol=1e-6)  # the only panel: p1 and p4
+
+
+def test_leximin_when_peeling_reaches_a_dead_end() -> None:
+    # Found by search: the peeling's greedy panels lead to a face with no panel (the relaxation
+    # is not integral there) although other panels reach the target; the column generation
+    # seeded with the peeled panels finds them.
+    rows = "a0b0c0 a0b0c1 a0b1c1 a1b1c2 a1b0c2 a1b1c0 a0b1c0"
+    people = [(r[0:2], r[2:4], r[4:6]) for r in rows.split()]
+    bounds = {"a0": (0, 1), "a1": (0, 2), "b0": (0, 1), "b1": (1, 2)}
+    bounds |= {"c0": (1, 3), "c1": (0, 1), "c2": (0, 1)}
+    pool, quotas = build(people, ("A", "B", "C"), {(v[0].upper(), v): b for v, b in bounds.items()})
+    instance = compile_instance(pool, quotas, 2)
+    target, _, face = _relaxed_leximin(instance)
+    peeling = _peel(instance, target * instance.type_size, face)
+    assert peeling.panels and peeling.mass > PEELED
+    found = find_leximin(instance)
+    assert found.stats["peeled"] == len(peeling.panels)
+    assert np.allclose(found.type_probabilities, target, atol=1e-7)
+    assert np.allclose(found.probabilities, brute_force_leximin(pool, quotas, 2, False), atol=1e-6)
 
 
 def test_seed_reproduces_the_panel(make: Callable[..., Any]) -> None:

@@ -73,10 +73,14 @@ def pass_model(
 
 
 def run(highs: _Highs, what: str, *, accept_infeasible: bool = False) -> bool:
-    """Solve; True if optimal, False if infeasible (when accepted), else ``SolverFailure``."""
+    """Solve; True if optimal, False if infeasible (when accepted), else ``SolverFailure``.
+
+    An integer program stopped by its ``mip_max_improving_sols`` option counts as solved: the
+    caller asked for any panel, not the best one, and its bound is still a proven one.
+    """
     highs.run()
     status = highs.getModelStatus()
-    if status == highspy.HighsModelStatus.kOptimal:
+    if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kSolutionLimit):
         return True
     if accept_infeasible and status == highspy.HighsModelStatus.kInfeasible:
         return False

@@ -22,25 +22,32 @@ first step.
 LEXIMIN first runs all these steps on the LP relaxation of the panel polytope, where expected type
 counts ``x_t = n_t pi_t`` range over ``{x : 0 <= x <= n, the panel rows hold}``: a few small LPs,
 no pricing. That polytope contains every lottery's expected counts, so its LEXIMIN profile is an
-upper bound, and it is the exact answer as soon as some lottery reaches it. Column generation then
-looks for that lottery, as one maximin over types scaled by their target: ``pi_t >= z pi*_t``,
-reached at ``z = 1``; its panels must lie on the face of the polytope where the target sits (a
-quota met with equality in expectation is met with equality by every panel), which confines the
-pricing. When no lottery reaches the target (the relaxation is not tight there), the step-by-step
-method above runs instead.
+upper bound, and it is the exact answer as soon as some lottery reaches it. Its panels must lie on
+the face of the polytope where the target sits (a quota met with equality in expectation is met
+with equality by every panel). The lottery is first sought by *peeling* (``_peel``): repeatedly
+take a panel on the smallest face holding the current residual point, give it as much weight as
+keeps the rest inside the polytope, and carry on from the rest; every step makes a bound or row
+tight, so this ends after at most ``T + 1`` panels with no master LP at all, unless a face on the
+way holds no integer panel. Then column generation, seeded with the panels peeled, looks for that
+lottery as one maximin over types scaled by their target: ``pi_t >= z pi*_t``, reached at
+``z = 1``, pricing confined to the face. When no lottery reaches the target (the relaxation is not
+tight there), the step-by-step method above runs instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ._highs import INF, new_highs, pass_model, run
 from .errors import SolverFailure
 from .instance import FloatArray, Instance, IntArray
-from .panels import Face, PanelModel, panel_rows, round_panel
+from .panels import Face, PanelModel, panel_rows, round_panel, row_activity
 
 GAP = 1e-8  # pricing optimality gap, in probability units; bounds |z - z*| per level
 DUAL_SUPPORT = 1e-9  # a type whose dual exceeds this is tight at the current level
@@ -49,6 +56,8 @@ BATCH = 30  # randomly perturbed dual points priced per master solve
 SPREAD = 1.0  # log-normal spread of those perturbations
 FACE_TOLERANCE = 1e-7  # a row within this of a bound at the relaxed optimum is tight
 REACHED = 1e-7  # a lottery reaches the target when each type gets (1 - REACHED) of it
+PEELED = 1e-9  # peeling stops when the panels found explain all but this much of the target
+PEEL_TOLERANCE = 1e-9  # a residual count or row this close to a bound has reached it
 
 
 @dataclass(frozen=True, eq=False)
@@ -326,6 +335,185 @@ def _relaxed_leximin(instance: Instance) -> tuple[FloatArray, float, Face]:
     return counts / size, float(minimum or 0.0), face
 
 
+@dataclass
+class _Peeling:
+    """Panels and weights peeled off a target point, and the mass they leave unexplained."""
+
+    panels: list[IntArray]
+    weights: list[float]
+    mass: float  # 1 - sum(weights)
+    heuristic_calls: int
+    pricing_calls: int
+
+
+@dataclass(frozen=True)
+class _PeelState:
+    """The residual point of a peeling (expected counts and row values), the bounds and rows
+    tight there, and the mass still to explain."""
+
+    x: npt.NDArray[np.longdouble]
+    activity: npt.NDArray[np.longdouble]
+    at_zero: npt.NDArray[np.bool_]
+    at_full: npt.NDArray[np.bool_]
+    at_lower: npt.NDArray[np.bool_]
+    at_upper: npt.NDArray[np.bool_]
+    mass: float
+
+    @property
+    def tight_rows(self) -> npt.NDArray[np.bool_]:
+        return self.at_lower | self.at_upper
+
+    def face(self, size: FloatArray, row_lower: FloatArray, row_upper: FloatArray) -> Face:
+        """The smallest face of the relaxed panel polytope holding the residual point."""
+        return Face(
+            np.where(self.at_full, size, 0.0),
+            np.where(self.at_zero, 0.0, size),
+            np.where(self.at_upper, row_upper, row_lower),
+            np.where(self.at_lower, row_lower, row_upper),
+        )
+
+    def advance(
+        self,
+        step: float,
+        panel: IntArray,
+        panel_activity: FloatArray,
+        blocking: list[npt.NDArray[np.bool_]],
+        size: FloatArray,
+        row_lower: FloatArray,
+        row_upper: FloatArray,
+    ) -> _PeelState:
+        """The state once ``step`` of the remaining mass goes to ``panel``."""
+        x = (self.x - step * panel) / (1.0 - step)
+        activity = (self.activity - step * panel_activity) / (1.0 - step)
+        # the blocking constraints become tight, and so does anything within rounding distance
+        cols, rows = blocking
+        at_zero = self.at_zero | (x <= PEEL_TOLERANCE) | (cols & (panel > x))
+        at_full = self.at_full | (x >= size - PEEL_TOLERANCE) | (cols & (panel < x))
+        at_lower = (
+            self.at_lower
+            | (activity <= row_lower + PEEL_TOLERANCE)
+            | (rows & (panel_activity > activity))
+        )
+        at_upper = (
+            self.at_upper
+            | (activity >= row_upper - PEEL_TOLERANCE)
+            | (rows & (panel_activity < activity))
+        )
+        return _PeelState(
+            np.where(at_zero, 0.0, np.where(at_full, size, x)),
+            np.where(at_lower, row_lower, np.where(at_upper, row_upper, activity)),
+            at_zero,
+            at_full,
+            at_lower,
+            at_upper,
+            self.mass * (1.0 - step),
+        )
+
+
+def _peel(instance: Instance, counts: FloatArray, face: Face) -> _Peeling:
+    """Write the expected counts ``counts`` (a point of ``face``) as a lottery over panels.
+
+    Caratheodory-style peeling: take a panel ``c`` on the smallest face holding the current point
+    ``x``, remove as much of it as keeps ``x' = (x - s c) / (1 - s)`` inside the relaxed panel
+    polytope, and carry on from ``x'``. Each step makes at least one more bound or row tight, so
+    at most ``num_types + 1`` panels are needed (far fewer in practice, as types with equal
+    residual probability run out together), and no master LP is solved at all. The panel of a
+    step maximises the residual probabilities ``x_t / n_t`` (the LP relaxation rounded, else any
+    integer point of the face): putting the types with the most left to give on the panel lets
+    the step be long. Peeling stops early when the current face holds no panel (the relaxation is
+    not integral there); the caller then finishes by column generation.
+    """
+    size = instance.type_size.astype(np.float64)
+    _, row_lower, row_upper = panel_rows(instance)
+    relaxation = PanelModel(instance, relaxed=True, simplex_strategy=4)
+    # any integer point of the face will do: stop the integer program at its first solution
+    integer = PanelModel(instance, mip_max_improving_sols=1)
+    # tight bounds and rows only accumulate (the faces are nested), starting from ``face``'s
+    at_zero, at_full = face.col_upper <= 0, face.col_lower >= size
+    # the residual is tracked in extended precision: its rounding errors grow like 1 / mass
+    x = np.where(at_zero, 0.0, np.where(at_full, size, counts)).astype(np.longdouble)
+    state = _PeelState(
+        x,
+        row_activity(instance, x.astype(np.float64)).astype(np.longdouble),
+        at_zero,
+        at_full,
+        face.row_upper <= row_lower,
+        face.row_lower >= row_upper,
+        1.0,
+    )
+    peeling = _Peeling([], [], 1.0, 0, 0)
+    while state.mass > PEELED:
+        residual = (state.x / size).astype(np.float64)
+        panel = _face_panel(
+            instance, relaxation, integer, residual, state.face(size, row_lower, row_upper), peeling
+        )
+        if panel is None:  # the face holds no panel: the relaxation is not integral there
+            break
+        panel_activity = row_activity(instance, panel)
+        step, blocking = _longest_step(
+            (state.x, panel, np.zeros_like(size), size, state.at_zero | state.at_full),
+            (state.activity, panel_activity, row_lower, row_upper, state.tight_rows),
+        )
+        if step <= 0.0:  # the panel is not on the face after all (rounding errors)
+            break
+        peeling.panels.append(panel)
+        peeling.weights.append(state.mass * step)
+        if step >= 1.0 - 1e-12:  # x was the panel itself
+            state = dataclasses.replace(state, mass=0.0)
+            break
+        state = state.advance(step, panel, panel_activity, blocking, size, row_lower, row_upper)
+    peeling.mass = state.mass
+    return peeling
+
+
+def _face_panel(
+    instance: Instance,
+    relaxation: PanelModel,
+    integer: PanelModel,
+    weights: FloatArray,
+    face: Face,
+    peeling: _Peeling,
+) -> IntArray | None:
+    """A panel of ``face``, heavy on ``weights``: the LP optimum rounded, else the integer
+    program's first solution; None when the face holds no panel."""
+    relaxation.restrict(face)
+    found = relaxation.maximize(weights)
+    peeling.heuristic_calls += 1
+    if found is None:
+        return None
+    rounded = round_panel(instance, found[0], weights, face)
+    if rounded is not None:
+        return rounded
+    peeling.pricing_calls += 1
+    integer.restrict(face)
+    exact = integer.maximize(weights)
+    return None if exact is None else exact[0]
+
+
+def _longest_step(
+    *constraints: tuple[
+        npt.NDArray[Any], npt.NDArray[Any], FloatArray, FloatArray, npt.NDArray[np.bool_]
+    ],
+) -> tuple[float, list[npt.NDArray[np.bool_]]]:
+    """Largest ``s <= 1`` keeping ``(x - s c) / (1 - s)`` within bounds, and which block it.
+
+    Each constraint group is ``(value at x, value at c, lower, upper, tight)``; tight ones hold
+    at ``c`` too and never block. The value moves away from ``c``: it reaches the lower bound at
+    ``s = (x - lower) / (c - lower)`` when ``c > lower``, the upper one symmetrically.
+    """
+    ratios = []
+    for at_x, at_c, lower, upper, tight in constraints:
+        ratio = np.full(len(at_x), np.inf)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            down = ~tight & (at_c > lower + 1e-12)
+            ratio[down] = (at_x[down] - lower[down]) / (at_c[down] - lower[down])
+            up = ~tight & (at_c < upper - 1e-12)
+            ratio[up] = np.minimum(ratio[up], (upper[up] - at_x[up]) / (upper[up] - at_c[up]))
+        ratios.append(np.maximum(ratio, 0.0))
+    step = min(1.0, *(float(r.min(initial=np.inf)) for r in ratios))
+    return step, [r <= step * (1 + 1e-9) + 1e-15 for r in ratios]
+
+
 def _stats(started: float, engine: _ColumnGeneration, levels: int) -> dict[str, float]:
     return {
         "seconds": time.perf_counter() - started,
@@ -342,19 +530,44 @@ def find_leximin(instance: Instance) -> Distribution:
     started = time.perf_counter()
     target, bound, face = _relaxed_leximin(instance)
     counts = target * instance.type_size
-    reachable = counts > FACE_TOLERANCE
-    engine = _ColumnGeneration(instance, np.where(reachable, counts, 1.0), face)
-    # With households the relaxation's face may hold no panel at all: then its profile is
-    # out of reach, as below.
-    if engine.pricing.maximize(np.zeros(instance.num_types)) is not None:
+    peeling = _peel(instance, counts, face)
+    stats = {
+        "peeled": len(peeling.panels),
+        "heuristic_calls": peeling.heuristic_calls,
+        "pricing_calls": peeling.pricing_calls,
+        "types": instance.num_types,
+    }
+    if peeling.mass <= PEELED:
+        found = Distribution(
+            instance,
+            np.array(peeling.panels, dtype=np.int64),
+            np.array(peeling.weights) / sum(peeling.weights),
+            bound,
+            {**stats, "seconds": time.perf_counter() - started, "levels": 1},
+        )
+        if _reaches(found, target):
+            return found
+    # With households the relaxation's face may hold no panel at all (then its profile is out of
+    # reach, as below); otherwise column generation, seeded with the panels peeled, looks for
+    # the lottery peeling could not complete.
+    elif peeling.panels:
+        reachable = counts > FACE_TOLERANCE
+        engine = _ColumnGeneration(instance, np.where(reachable, counts, 1.0), face)
+        engine.add(peeling.panels)
         engine.fix(np.flatnonzero(~reachable), 0.0)
         _column_generation(engine, first_level_only=True)
         found = engine.distribution(bound, _stats(started, engine, 1))
-        # checked on the lottery itself: types no panel of the face holds were left out of z
-        if (found.type_probabilities >= target * (1 - REACHED) - GAP).all():
+        found.stats["peeled"] = len(peeling.panels)
+        if _reaches(found, target):
             return found
     # the relaxation's profile is out of reach: LEXIMIN level by level
     return _optimise(instance, first_level_only=False, started=started, bound=bound)
+
+
+def _reaches(found: Distribution, target: FloatArray) -> bool:
+    """Whether the lottery gives every type its target, checked on the lottery itself (types no
+    panel of the face holds were left out of the column generation's z)."""
+    return bool((found.type_probabilities >= target * (1 - REACHED) - GAP).all())
 
 
 def _optimise(

@@ -39,6 +39,18 @@ def panel_rows(
     return rows, lower, upper
 
 
+def row_activity(instance: Instance, counts: npt.NDArray[np.generic]) -> FloatArray:
+    """Values of the rows of ``panel_rows`` at (possibly fractional) type counts."""
+    housed = instance.type_household >= 0
+    homes = np.bincount(
+        instance.type_household[housed],
+        weights=np.asarray(counts, dtype=np.float64)[housed],
+        minlength=len(instance.household_groups),
+    )
+    activity: FloatArray = np.r_[float(np.sum(counts)), instance.quota_counts(counts), homes]
+    return activity
+
+
 @dataclass(frozen=True, eq=False)
 class Face:
     """Bounds confining panels: on each type count and on each row of ``panel_rows``."""
@@ -55,8 +67,7 @@ class Face:
         return cls(np.zeros(instance.num_types), size, row_lower, row_upper)
 
     def contains(self, instance: Instance, counts: IntArray) -> bool:
-        homes = [counts[group].sum() for group in instance.household_groups]
-        activity = np.r_[counts.sum(), instance.quota_counts(counts), homes]
+        activity = row_activity(instance, counts)
         return bool(
             (counts >= self.col_lower).all()
             and (counts <= self.col_upper).all()

@@ -1,0 +1,104 @@
+"""The peeling that writes the LP relaxation's LEXIMIN target as a lottery over panels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agora.sortition import Pool, QuotaSet, compile_instance, find_leximin
+from agora.sortition.leximin import PEELED, _longest_step, _peel, _relaxed_leximin
+from agora.sortition.panels import Face, row_activity
+from agora.sortition.pool import quota_violations
+from support.sortition import build
+
+
+def test_longest_step_stops_at_the_first_bound_reached() -> None:
+    # x = (0.5, 0.5) between 0 and 1, panel c = (1, 0): x' = (x - s c) / (1 - s) has
+    # x'_0 = (0.5 - s) / (1 - s) reaching 0 at s = 0.5 and x'_1 = 0.5 / (1 - s) reaching 1 at
+    # s = 0.5 too; a row x_0 + x_1 at 1 with c at 1 is tight and never blocks.
+    x, c = np.array([0.5, 0.5]), np.array([1.0, 0.0])
+    step, (cols, rows) = _longest_step(
+        (x, c, np.zeros(2), np.ones(2), np.zeros(2, dtype=bool)),
+        (np.array([1.0]), np.array([1.0]), np.array([1.0]), np.array([1.0]), np.ones(1, bool)),
+    )
+    assert step == pytest.approx(0.5)
+    assert cols.tolist() == [True, True]
+    assert rows.tolist() == [False]
+    # x = (0.8, 0.1): x'_0 = (0.8 - s) / (1 - s) reaches 0 at s = 0.8, while x'_1 = 0.1 / (1 - s)
+    # would reach 1 only at s = 0.9: the first type alone blocks
+    step, (cols,) = _longest_step(
+        (np.array([0.8, 0.1]), c, np.zeros(2), np.ones(2), np.zeros(2, dtype=bool)),
+    )
+    assert step == pytest.approx(0.8)
+    assert cols.tolist() == [True, False]
+
+
+def test_row_activity_counts_size_quotas_and_households() -> None:
+    people = [("f", "y"), ("f", "o"), ("m", "o"), ("m", "y")]
+    bounds = {("g", "f"): (0, 2), ("g", "m"): (0, 2), ("a", "y"): (0, 2), ("a", "o"): (0, 2)}
+    pool, quotas = build(people, ("g", "a"), bounds, ["h0", "h0", "h1", "h2"])
+    instance = compile_instance(pool, quotas, 2, households=True)
+    counts = np.zeros(instance.num_types)
+    counts[instance.person_type[[0, 2]]] = [1.0, 0.5]
+    # rows: size, f, m, y, o, the one shared household (persons 0 and 1)
+    assert row_activity(instance, counts).tolist() == [1.5, 1.0, 0.5, 1.0, 0.5, 1.0]
+
+
+def _synthetic(seed: int, n: int = 60, k: int = 8) -> tuple[Pool, QuotaSet]:
+    """Three features, quotas around a random reference panel."""
+    rng = np.random.default_rng(seed)
+    rows = [tuple(f"{f}{rng.integers(0, 3)}" for f in "abc") for _ in range(n)]
+    reference = rng.choice(n, k, replace=False)
+    bounds = {}
+    for position, feature in enumerate("ABC"):
+        for value in range(3):
+            name = f"{'abc'[position]}{value}"
+            seats = sum(rows[i][position] == name for i in reference)
+            bounds[(feature, name)] = (max(0, seats - 1), seats + 1)
+    return build(rows, ("A", "B", "C"), bounds, None)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_peeling_writes_the_target_as_a_lottery_of_panels(seed: int) -> None:
+    pool, quotas = _synthetic(seed)
+    instance = compile_instance(pool, quotas, 8)
+    target, _, face = _relaxed_leximin(instance)
+    counts = target * instance.type_size
+    peeling = _peel(instance, counts, face)
+    assert peeling.panels
+    weights, panels = np.array(peeling.weights), np.array(peeling.panels)
+    assert (weights > 0).all()
+    assert weights.sum() == pytest.approx(1 - peeling.mass, abs=1e-12)
+    for panel in panels:
+        assert face.contains(instance, panel)
+        members = [int(m) for t, c in enumerate(panel) for m in instance.type_members[t][:c]]
+        assert not quota_violations(pool, quotas, [pool.ids[m] for m in members])
+    if peeling.mass <= PEELED:  # the panels explain the target
+        assert np.allclose(weights @ panels, counts, atol=1e-8)
+    # distinct panels, affinely independent: each left the face its successors are on
+    lifted = np.c_[panels, np.ones(len(panels))]
+    assert np.linalg.matrix_rank(lifted) == len(panels)
+
+
+def test_face_of_a_peeling_state_is_on_the_whole_polytope() -> None:
+    pool, quotas = _synthetic(0)
+    instance = compile_instance(pool, quotas, 8)
+    whole = Face.whole(instance)
+    _, _, face = _relaxed_leximin(instance)
+    assert (face.col_lower >= whole.col_lower).all() and (face.col_upper <= whole.col_upper).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000))
+def test_leximin_lottery_meets_quotas_and_sums_to_k(seed: int) -> None:
+    pool, quotas = _synthetic(seed, n=30, k=6)
+    instance = compile_instance(pool, quotas, 6)
+    found = find_leximin(instance)
+    assert found.weights.sum() == pytest.approx(1.0)
+    assert found.probabilities.sum() == pytest.approx(6.0)
+    assert found.min_probability <= found.lp_bound + 1e-9
+    whole = Face.whole(instance)
+    for panel in found.panels:
+        assert whole.contains(instance, panel)
