@@ -1,4 +1,4 @@
-"""Stage 1 reads simple chunks as bytes: the draw is the one csv.reader's rows give."""
+"""Stage 1 reads most chunks as bytes: the draw is the one csv.reader's rows give."""
 
 from __future__ import annotations
 
@@ -7,19 +7,28 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from agora.sortition import MalformedInput, draw_invitations
 from agora.sortition import invitations as stage1
 
+Quoting = Literal[0, 1, 2, 3]  # csv.QUOTE_MINIMAL, QUOTE_ALL...
 QUARTIERS = ("Nord", "Sud", "Centre-ville historique", "Écluse", "Q")
 
 
-def write(path: Path, rows: list[list[str]], *, encoding: str = "utf-8", end: str = "\n") -> Path:
+def write(
+    path: Path,
+    rows: list[list[str]],
+    *,
+    encoding: str = "utf-8",
+    end: str = "\n",
+    quoting: Quoting = csv.QUOTE_MINIMAL,
+) -> Path:
     with path.open("w", newline="", encoding=encoding) as handle:
-        csv.writer(handle, lineterminator=end).writerows([["id", "q", "rue", "num", "x"], *rows])
+        writer = csv.writer(handle, lineterminator=end, quoting=quoting)
+        writer.writerows([["id", "q", "rue", "num", "x"], *rows])
     return path
 
 
@@ -30,9 +39,36 @@ def register(size: int = 400, seed: int = 1, long_keys: bool = False) -> list[li
     for i in range(size):
         home = rng.randrange(150)
         street = f"rue {'Émile-' * (40 if long_keys and home % 5 == 0 else 1)}{home % 7}"
+        if home % 11 == 0:
+            street += ", bât. B"  # a comma in a quoted cell
         rows.append([f"é{i}" if i % 9 == 0 else f"p{i}", QUARTIERS[home % 5], street, str(home)])
         rows[-1].append(",".join(("x",) * (i % 3)))  # a quoted cell on some lines
     return rows
+
+
+def files(folder: Path) -> list[Path]:
+    """Registers written in the ways csv allows, and a few it reads though it would not write."""
+    plain = [[*row[:4], "y"] for row in register(long_keys=True) if "," not in row[2]]
+    quoted = register(long_keys=True)
+    written = [
+        write(folder / "plain.csv", plain),
+        write(folder / "quoted.csv", quoted),
+        write(folder / "all-quoted.csv", quoted, quoting=csv.QUOTE_ALL),
+        write(folder / "crlf.csv", register(seed=2), end="\r\n"),
+    ]
+    text = written[0].read_bytes()
+    odd = {
+        "open.csv": text.rstrip(b"\n"),  # no last line end
+        "doubled.csv": text.replace(b"\np30,", b'\n"p""30",', 1),  # a quote within a quoted cell
+        "lines.csv": text.replace(b"\np41,", b'\n"p\n41",', 1),  # a line end within a cell
+        "lone-cr.csv": text.replace(b"\np50,", b"\rp50,", 1),  # an old Mac line end
+        "stray.csv": text.replace(b"\np61,", b'\np"61,', 1),  # a quote within an unquoted cell
+    }
+    for name, content in odd.items():
+        assert content != text or name == "open.csv"
+        (folder / name).write_bytes(content)
+        written.append(folder / name)
+    return written
 
 
 def both(monkeypatch: pytest.MonkeyPatch, draw: Callable[[], Any]) -> tuple[Any, Any]:
@@ -54,46 +90,36 @@ OPTIONS: list[dict[str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize("chunk", [7, 100, 1 << 20])
+@pytest.mark.parametrize("chunk", [7, 300, 1 << 20])
 @pytest.mark.parametrize("options", OPTIONS)
 def test_bytes_and_csv_rows_give_the_same_draw(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, options: dict[str, Any]
 ) -> None:
     monkeypatch.setattr(stage1, "CHUNK", chunk)
     monkeypatch.setattr(stage1, "BATCH", 16)
-    plain = [[*row[:4], "y"] for row in register(long_keys=True)]
-    quoted = register(long_keys=True)  # quotes from the second row on: csv.reader from there
-    crlf = [[*row[:4], "y"] for row in register(seed=2)]
-    files = [
-        write(tmp_path / "plain.csv", plain),
-        write(tmp_path / "quoted.csv", quoted),
-        write(tmp_path / "crlf.csv", crlf, end="\r\n"),
-    ]
-    (tmp_path / "open.csv").write_bytes(files[0].read_bytes().rstrip(b"\n"))  # no last line end
-    files.append(tmp_path / "open.csv")
-    excluded = {"p1", "é9", "p200", "p399", "nobody"}
-    for path in files:
-        for seed in (1, 2):
-            for count in (30, 500):
+    excluded = {"p1", "é9", "p200", "p399", "nobody", "p30", 'p"30'}
+    for path in files(tmp_path):
+        for seed, count in ((chunk % 5, 30), (2, 500)):
 
-                def draw(path: Path = path, seed: int = seed, count: int = count) -> Any:
-                    exclude = excluded if "id_column" in options else frozenset()
-                    return draw_invitations(path, count, seed=seed, exclude=exclude, **options)
+            def draw(path: Path = path, seed: int = seed, count: int = count) -> Any:
+                exclude = excluded if "id_column" in options else frozenset()
+                return draw_invitations(path, count, seed=seed, exclude=exclude, **options)
 
-                direct, read = both(monkeypatch, draw)
-                assert direct == read
-                assert list(direct.strata) == list(read.strata)  # in order of appearance
-                if "id_column" in options:
-                    assert not excluded & {row[0] for row in direct.rows}
-                if options.get("household_columns") == ["rue", "num"]:
-                    homes = [(row[2], row[3]) for row in direct.rows]
-                    assert len(homes) == len(set(homes))
+            direct, read = both(monkeypatch, draw)
+            assert direct == read, path.name
+            assert list(direct.strata) == list(read.strata)  # in order of appearance
+            if "id_column" in options:
+                assert not excluded & {row[0] for row in direct.rows}
+            if options.get("household_columns") == ["rue", "num"]:
+                homes = [(row[2], row[3]) for row in direct.rows]
+                assert len(homes) == len(set(homes))
 
 
-def test_a_simple_register_never_reaches_csv_reader(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("quoting", [csv.QUOTE_MINIMAL, csv.QUOTE_ALL])
+def test_a_register_of_quoted_cells_never_reaches_csv_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quoting: Quoting
 ) -> None:
-    path = write(tmp_path / "plain.csv", [[*row[:4], "y"] for row in register()])
+    path = write(tmp_path / "r.csv", register(), quoting=quoting, end="\r\n")
 
     def refuse(*args: object) -> None:
         raise AssertionError("csv.reader used")
@@ -102,7 +128,9 @@ def test_a_simple_register_never_reaches_csv_reader(
     monkeypatch.setattr(stage1, "CHUNK", 100)
     for options in OPTIONS:
         exclude = {"p1"} if "id_column" in options else frozenset()
-        assert draw_invitations(path, 40, seed=1, exclude=exclude, **options).rows
+        drawn = draw_invitations(path, 40, seed=1, exclude=exclude, **options)
+        assert drawn.rows
+        assert any("," in row[2] for row in drawn.rows)  # quoted cells come back unquoted
 
 
 def test_a_latin1_register_is_read_as_bytes_while_it_is_ascii(
@@ -110,7 +138,7 @@ def test_a_latin1_register_is_read_as_bytes_while_it_is_ascii(
 ) -> None:
     monkeypatch.setattr(stage1, "CHUNK", 64)
     rows = [[f"p{i}", "Nord" if i % 2 else "Sud", f"rue {i % 40}", "1", "y"] for i in range(300)]
-    rows[250][1] = "Écluse"  # the chunks from there are read by csv.reader
+    rows[250][1] = "Écluse"  # the chunk holding it is read by csv.reader
     path = write(tmp_path / "latin.csv", rows, encoding="latin-1")
 
     def draw() -> Any:

@@ -22,15 +22,17 @@ sample without replacement:
 Speed: a row whose priority is above its stratum's current threshold can never be drawn, and
 all a pass needs of it is its stratum (to count it), its priority and whether it is excluded.
 So the bottom-k draws do not parse such rows at all. The file is read as bytes in chunks of
-``CHUNK`` whole lines; in a chunk holding no quote character and no lone carriage return, every
-line is one record whose cells are the bytes between commas, exactly as ``csv`` would split it.
-NumPy finds the lines and commas of the whole chunk, reads the few cells the draw needs as
-little-endian 64-bit words straight from the buffer, derives the strata, the priorities and the
-exclusion candidates (a 64-bit digest of the id, confirmed on the decoded id) in vectorised
-passes, and only the rows under their stratum's threshold become Python objects (their line,
-split on commas when drawn). The first chunk that is not that simple (quoted cells, old Mac line
-ends, bytes of an encoding that is neither UTF-8 nor ASCII) hands the rest of the file to
-``csv.reader`` at that record boundary, in batches of ``BATCH`` rows. Both ways compute the same
+``CHUNK`` whole lines. NumPy finds the chunk's quotes, commas and line ends at once; when every
+quote opens a cell just after a separator or closes one just before a separator, the commas and
+line ends outside quotes split the records and cells exactly as ``csv`` would (the cells needed
+lose their surrounding quotes). The few cells the draw needs are read as little-endian 64-bit
+words straight from the buffer, and the strata, the priorities and the exclusion candidates (a
+64-bit digest of the id, sifted by a bit table, confirmed on the decoded id) come from vectorised
+passes; only the rows under their stratum's threshold become Python objects (their line, split
+when drawn). A chunk with a doubled quote, a carriage return that does not end a line, a line
+longer than ``csv``'s field limit or bytes neither UTF-8 nor ASCII is read by ``csv.reader`` on
+its own, in batches of ``BATCH`` rows; quotes that do not surround cells (or a quoted line end
+straddling a chunk's end) hand the rest of the file to ``csv.reader``. Both ways compute the same
 priorities and counts, so the draw does not depend on which way, nor on the chunk or batch size;
 decoding errors and short rows are reported as a full ``csv`` read would.
 
@@ -57,6 +59,7 @@ import io
 import math
 import os
 import random
+import re
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -84,6 +87,11 @@ _SEPARATOR = "\x1f"
 FLOOR = 32  # units every stratum keeps in a proportional draw, beyond its share of the 2N
 _UTF8 = frozenset({"utf-8", "utf-8-sig"})
 _ASCII = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})  # ASCII bytes mean ASCII
+# a line that is one record: cells unquoted, or quoted without line ends (quotes doubled)
+_RECORD = re.compile(
+    rb'(?:"(?:[^"\r\n]|"")*"|[^",\r\n]*)(?:,(?:"(?:[^"\r\n]|"")*"|[^",\r\n]*))*\r?\n'
+)
+_ALONE = -1  # a chunk to read with csv.reader, on its own
 _MASKS = np.array([(1 << 8 * i) - 1 for i in range(8)] + [2**64 - 1], np.uint64)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -395,8 +403,11 @@ def _packed(rows: list[list[str]]) -> list[Row]:
 
 
 def _unpack(row: Row) -> tuple[str, ...]:
-    if isinstance(row, bytes):  # a line without quotes: csv would split it on commas
-        return tuple(row.decode().split(","))
+    if isinstance(row, bytes):  # a line: csv would split one without quotes on commas
+        text = row.decode()
+        if '"' in text:
+            return tuple(next(csv.reader(io.StringIO(text, newline=""))))
+        return tuple(text.split(","))
     return tuple(row.split(_SEPARATOR) if isinstance(row, str) else row)
 
 
@@ -453,10 +464,10 @@ def _first_line(path: str | os.PathLike[str], encoding: str, header: Sequence[st
         return None
     with open(path, "rb") as raw:
         line = raw.readline()
-    if not line.endswith(b"\n") or b'"' in line or line.count(b"\r") != line.count(b"\r\n"):
+    if not _RECORD.fullmatch(line):
         return None
-    cells = line.decode(encoding).rstrip("\r\n").split(",")
-    return len(line) if line.strip(b"\r\n") and cells == list(header) else None
+    cells = next(csv.reader([line.decode(encoding)]), [])
+    return len(line) if cells == list(header) else None
 
 
 def draw_invitations(
@@ -602,18 +613,20 @@ class _Scan:
                     rest = data
                     continue
                 chunk, rest = data[:cut], data[cut:]
-            rows = self._chunk(chunk, first, sample, codes) if self._simple(chunk) else None
+            rows = self._chunk(chunk, first, sample, codes)
             if rows is None:
                 return first, position
-            first += rows
+            if rows == _ALONE:
+                text = io.StringIO(chunk.decode(self.body_encoding), newline="")
+                first = self._rows(csv.reader(text), sample, first)
+            else:
+                first += rows
             position += len(chunk)
             if not block:
                 return first, None
 
-    def _simple(self, chunk: bytes) -> bool:
-        """Whether the chunk has no quote and only UTF-8 or ASCII bytes (line ends: ``_chunk``)."""
-        if b'"' in chunk:
-            return False
+    def _plain(self, chunk: bytes) -> bool:
+        """Whether the chunk's bytes are its text's UTF-8 bytes."""
         if chunk.isascii():
             return True
         if self.utf8:
@@ -622,12 +635,37 @@ class _Scan:
         return False
 
     def _chunk(self, chunk: bytes, first: int, sample: _Sample, codes: _Codes) -> int | None:
-        """Feed the chunk's rows; how many, or None when a carriage return does not end a line
-        or a line is longer than csv allows."""
+        """Feed the chunk's rows and say how many; or ``_ALONE`` when its records are whole but
+        csv.reader must read them (doubled quotes, a carriage return that does not end a line, a
+        line longer than csv allows, bytes that are not UTF-8); or None when quotes do not
+        surround cells (csv.reader reads the rest of the file)."""
         buf = np.frombuffer(chunk, np.uint8)
-        words = np.ndarray((len(chunk) + 1,), "<u8", chunk + bytes(8), strides=(1,))
         separators = buf == 44
         separators |= buf == 10
+        quoted = b'"' in chunk
+        if quoted:  # cells "...": quotes open just after a separator, close just before one
+            quotes = np.flatnonzero(buf == 34)
+            if len(quotes) % 2:
+                return None
+            opening, closing = quotes[0::2], quotes[1::2]
+            doubled = closing[:-1] + 1 == opening[1:]  # "" within a quoted cell
+            left, right = buf[opening - 1], buf[closing + 1]
+            opens = (left == 44) | (left == 10)
+            opens[1:] |= doubled
+            closes = (right == 44) | (right == 10) | (right == 13)
+            closes[:-1] |= doubled
+            if not (opens.all() and closes.all()):
+                return None
+            if doubled.any():
+                return _ALONE
+            inside = np.zeros(len(buf) + 1, np.int8)
+            inside[opening] = 1
+            inside[closing] = -1
+            np.cumsum(inside, out=inside)
+            separators &= inside[:-1] == 0
+        if not self._plain(chunk):
+            return _ALONE
+        words = np.ndarray((len(chunk) + 1,), "<u8", chunk + bytes(8), strides=(1,))
         cuts = np.flatnonzero(separators)  # the commas and line ends, in order
         at_end = np.flatnonzero(buf[cuts] == 10)  # where each line's end is among the cuts
         ends = cuts[at_end]
@@ -636,10 +674,10 @@ class _Scan:
         starts[1:] = ends[:-1] + 1
         crlf = buf[ends - 1] == 13
         if np.count_nonzero(buf == 13) != np.count_nonzero(crlf):
-            return None  # a carriage return that does not end a line
+            return _ALONE  # a carriage return that does not end a line
         ends -= crlf
         if int((ends - starts).max()) > csv.field_size_limit():
-            return None  # perhaps a cell over the limit: csv.reader says so
+            return _ALONE  # perhaps a cell over the limit: csv.reader says so
         before = np.empty_like(at_end)  # where each line's cuts start
         before[0] = 0
         before[1:] = at_end[:-1] + 1
@@ -659,6 +697,10 @@ class _Scan:
             begin = starts if c == 0 else cuts[before + (c - 1)] + 1
             end = cuts[before + c]
             end -= (buf[end] == 10) & (buf[end - 1] == 13)
+            if quoted:  # the quotes around a cell are not in it
+                around = buf[begin] == 34
+                begin = begin + around
+                end -= around
             return begin, end
 
         n = len(ends)
@@ -700,7 +742,8 @@ class _Scan:
 
     # ---- rows read by csv.reader
 
-    def _rows(self, reader: Iterator[list[str]], sample: _Sample, first: int) -> None:
+    def _rows(self, reader: Iterator[list[str]], sample: _Sample, first: int) -> int:
+        """Feed the rows csv.reader gives, numbered from ``first``; the number after the last."""
         stratum_of = itemgetter(self.stratum) if self.stratum is not None else None
         id_of = itemgetter(self.id) if self.id is not None else None
         home_of = [itemgetter(c) for c in self.home]
@@ -742,6 +785,7 @@ class _Scan:
 
             sample.add(first, number, priority, eligible, take)
             first += n
+        return first
 
     def _short_row(self, batch: list[list[str]], first: int) -> None:
         for i, row in enumerate(batch):
