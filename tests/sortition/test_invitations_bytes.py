@@ -81,6 +81,7 @@ def both(monkeypatch: pytest.MonkeyPatch, draw: Callable[[], Any]) -> tuple[Any,
 
 
 OPTIONS: list[dict[str, Any]] = [
+    {},  # uniform: Algorithm L, skipping lines as bytes
     {"stratify": "q"},
     {"stratify": "q", "household_columns": ["rue"]},
     {"stratify": "q", "household_columns": ["rue", "num"], "id_column": "id"},
@@ -124,7 +125,15 @@ def test_a_register_of_quoted_cells_never_reaches_csv_reader(
     def refuse(*args: object) -> None:
         raise AssertionError("csv.reader used")
 
+    original = stage1._layout
+
+    def layout(chunk: bytes, utf8: bool, *, commas: bool) -> Any:
+        found = original(chunk, utf8, commas=commas)
+        assert isinstance(found, stage1._Layout)
+        return found
+
     monkeypatch.setattr(stage1._Scan, "_rows", refuse)
+    monkeypatch.setattr(stage1, "_layout", layout)
     monkeypatch.setattr(stage1, "CHUNK", 100)
     for options in OPTIONS:
         exclude = {"p1"} if "id_column" in options else frozenset()

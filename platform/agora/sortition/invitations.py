@@ -1,8 +1,9 @@
 """Stage 1: draw the people (or households) to invite from a register streamed from disk.
 
 Uniform draws without further options use reservoir sampling with skip-ahead (Li's Algorithm L):
-the rows skipped are consumed by ``csv.reader`` inside C, so the draw costs little more than
-reading the file. Every other draw gives each sampling *unit* a seeded 63-bit priority and keeps,
+the rows skipped are passed over as lines found by NumPy in chunks of bytes (see below), or
+consumed by ``csv.reader`` inside C where a chunk is not read as bytes; the same rows are drawn
+either way. Every other draw gives each sampling *unit* a seeded 63-bit priority and keeps,
 per stratum, the units with the smallest priorities ("bottom-k" sampling), which is a uniform
 sample without replacement:
 
@@ -65,7 +66,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter, methodcaller
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -404,6 +405,8 @@ def _packed(rows: list[list[str]]) -> list[Row]:
 
 def _unpack(row: Row) -> tuple[str, ...]:
     if isinstance(row, bytes):  # a line: csv would split one without quotes on commas
+        if not row:
+            return ()
         text = row.decode()
         if '"' in text:
             return tuple(next(csv.reader(io.StringIO(text, newline=""))))
@@ -442,20 +445,174 @@ def _allocate(sizes: Mapping[str, int], total: int) -> dict[str, int]:
     return seats
 
 
-def _reservoir(rows: Iterator[list[str]], count: int, rng: random.Random) -> list[list[str]]:
-    """Algorithm L (Li 1994): uniform sample of ``count`` rows, skipping rows in C."""
+def _reservoir(
+    rows: Iterator[Row], count: int, rng: random.Random, skip: Callable[[int], None]
+) -> list[Row]:
+    """Algorithm L (Li 1994): uniform sample of ``count`` rows, ``skip`` passing over rows."""
     sample = list(islice(rows, count))
     if len(sample) < count:
         return sample
     weight = math.exp(math.log(rng.random()) / count)
     while True:
-        skip = math.floor(math.log(rng.random()) / math.log1p(-weight))
-        deque(islice(rows, skip), maxlen=0)
+        skip(math.floor(math.log(rng.random()) / math.log1p(-weight)))
         row = next(rows, None)
         if row is None:
             return sample
         sample[rng.randrange(count)] = row
         weight *= math.exp(math.log(rng.random()) / count)
+
+
+def _skipper(rows: Iterator[list[str]]) -> Callable[[int], None]:
+    def skip(count: int) -> None:
+        deque(islice(rows, count), maxlen=0)  # in C
+
+    return skip
+
+
+def _pieces(raw: BinaryIO, position: int) -> Iterator[tuple[int, bytes | None]]:
+    """The rest of the file in chunks of whole lines, each with its position; a chunk of None
+    when a line is longer than a chunk and than csv allows (csv.reader reads from there)."""
+    raw.seek(position)
+    rest = b""
+    while True:
+        block = raw.read(CHUNK)
+        data = rest + block if rest else block
+        if not block:  # the end, perhaps a last line without its line end
+            if data:
+                yield position, data + b"\n"
+            return
+        cut = data.rfind(b"\n") + 1
+        if not cut:  # a line longer than a chunk
+            if len(data) > csv.field_size_limit():
+                yield position, None
+                return
+            rest = data
+            continue
+        chunk, rest = data[:cut], data[cut:]
+        yield position, chunk
+        position += len(chunk)
+
+
+class _Lines:
+    """The rows after the header, as csv.reader would give them, from byte ``position``:
+    a chunk whose layout is known yields its lines (bytes) and skips them without parsing."""
+
+    def __init__(self, raw: BinaryIO, position: int, encoding: str, utf8: bool) -> None:
+        self.raw, self.encoding, self.utf8 = raw, encoding, utf8
+        self.pieces = _pieces(raw, position)
+        self.chunk = b""
+        self.starts = self.ends = np.zeros(0, np.int64)
+        self.parsed: list[list[str]] | None = None  # a chunk read by csv.reader
+        self.at = self.size = 0
+        self.reader: Iterator[list[str]] | None = None  # csv.reader for the rest of the file
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> Row:
+        while self.at == self.size:
+            if self.reader is not None:
+                return next(self.reader)
+            if not self._load():
+                raise StopIteration
+        self.at += 1
+        if self.parsed is not None:
+            return self.parsed[self.at - 1]
+        return self.chunk[self.starts[self.at - 1] : self.ends[self.at - 1]]
+
+    def skip(self, count: int) -> None:
+        while count > self.size - self.at:
+            count -= self.size - self.at
+            self.at = self.size
+            if self.reader is not None:
+                deque(islice(self.reader, count), maxlen=0)
+                return
+            if not self._load():
+                return
+        self.at += count
+
+    def _load(self) -> bool:
+        """Take the next chunk (or the rest of the file); whether there is any."""
+        position, chunk = next(self.pieces, (0, b""))
+        if not chunk and chunk is not None:
+            return False
+        layout = None if chunk is None else _layout(chunk, self.utf8, commas=False)
+        self.at, self.parsed = 0, None
+        if isinstance(layout, _Layout):
+            assert chunk is not None
+            self.chunk, self.starts, self.ends = chunk, layout.starts, layout.ends
+            self.size = len(self.starts)
+        elif layout == _ALONE:
+            assert chunk is not None
+            self.parsed = list(csv.reader(io.StringIO(chunk.decode(self.encoding), newline="")))
+            self.size = len(self.parsed)
+        else:
+            self.raw.seek(position)
+            self.reader = csv.reader(io.TextIOWrapper(self.raw, self.encoding, newline=""))
+            self.size = 0
+        return True
+
+
+class _Layout(NamedTuple):
+    """A chunk's records: its bytes, its separators outside quotes (the line ends, and the
+    commas when asked), which of them end lines, and where each line starts and ends (without
+    its carriage return); whether the chunk holds quotes."""
+
+    buf: npt.NDArray[np.uint8]
+    cuts: Int64s
+    at_end: Int64s
+    starts: Int64s
+    ends: Int64s
+    quoted: bool
+
+
+def _layout(chunk: bytes, utf8: bool, *, commas: bool) -> _Layout | int | None:
+    """The chunk's layout; or ``_ALONE`` when its records are whole but csv.reader must read
+    them (doubled quotes, a carriage return that does not end a line, a line longer than csv
+    allows, bytes that are neither ASCII nor, in a UTF-8 file, UTF-8); or None when quotes do
+    not surround cells (csv.reader must read the rest of the file)."""
+    buf = np.frombuffer(chunk, np.uint8)
+    separators = buf == 10
+    if commas:
+        separators |= buf == 44
+    quoted = b'"' in chunk
+    if quoted:  # cells "...": quotes open just after a separator, close just before one
+        quotes = np.flatnonzero(buf == 34)
+        if len(quotes) % 2:
+            return None
+        opening, closing = quotes[0::2], quotes[1::2]
+        doubled = closing[:-1] + 1 == opening[1:]  # "" within a quoted cell
+        left, right = buf[opening - 1], buf[closing + 1]
+        opens = (left == 44) | (left == 10)
+        opens[1:] |= doubled
+        closes = (right == 44) | (right == 10) | (right == 13)
+        closes[:-1] |= doubled
+        if not (opens.all() and closes.all()):
+            return None
+        if doubled.any():
+            return _ALONE
+        inside = np.zeros(len(buf) + 1, np.int8)
+        inside[opening] = 1
+        inside[closing] = -1
+        np.cumsum(inside, out=inside)
+        separators &= inside[:-1] == 0
+    if not chunk.isascii():
+        if not utf8:
+            return _ALONE
+        chunk.decode()  # invalid bytes fail here as they would in csv.reader's text
+    cuts = np.flatnonzero(separators)
+    at_end = np.flatnonzero(buf[cuts] == 10) if commas else np.arange(len(cuts))
+    ends = cuts[at_end]
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    crlf = buf[ends - 1] == 13
+    if np.count_nonzero(buf == 13) != np.count_nonzero(crlf):
+        return _ALONE  # a carriage return that does not end a line
+    ends -= crlf
+    if int((ends - starts).max()) > csv.field_size_limit():
+        return _ALONE  # perhaps a cell over the limit: csv.reader says so
+    return _Layout(buf, cuts, at_end, starts, ends, quoted)
 
 
 def _first_line(path: str | os.PathLike[str], encoding: str, header: Sequence[str]) -> int | None:
@@ -501,14 +658,22 @@ def draw_invitations(
             raise MalformedInput(
                 f"missing column(s) {', '.join(missing)}", file=name, line=1, column=missing[0]
             )
+        offset = _first_line(path, encoding, cells)
         if stratify is None and not household_columns and not exclude:
             rng = random.Random(seed)  # noqa: S311 - seeded for reproducibility, not secrecy
-            drawn = _reservoir(reader, count, rng)
+            if offset is None:
+                drawn = _reservoir(reader, count, rng, _skipper(reader))
+            else:
+                with open(path, "rb") as raw:
+                    codec = codecs.lookup(encoding).name
+                    body = "utf-8" if codec == "utf-8-sig" else encoding
+                    lines = _Lines(raw, offset, body, codec in _UTF8)
+                    drawn = _reservoir(lines, count, rng, lines.skip)
             rng.shuffle(drawn)  # report in a random order, not file order
-            _check_width(drawn, header, name)
-            return Invitations(header, tuple(map(tuple, drawn)), {"": (len(drawn), -1)})
+            invited = list(map(_unpack, drawn))
+            _check_width(invited, header, name)
+            return Invitations(header, tuple(invited), {"": (len(drawn), -1)})
     scan = _Scan(name, header, seed, stratify, household_columns, id_column, exclude, encoding)
-    offset = _first_line(path, encoding, cells)
     if fixed is not None:
         sample = scan.run(offset, fixed)
         alloc = dict(fixed)
@@ -583,7 +748,6 @@ class _Scan:
                 self._rows(reader, sample, 0)
             return sample
         with open(self.name, "rb") as raw:
-            raw.seek(offset)
             first, position = self._chunks(raw, sample, offset)
             if position is not None:  # the rest is not simple: csv.reader from that record
                 raw.seek(position)
@@ -593,91 +757,30 @@ class _Scan:
 
     # ---- bytes read directly
 
-    def _chunks(self, raw: BinaryIO, sample: _Sample, position: int) -> tuple[int, int | None]:
-        """Feed the simple chunks; the rows fed and where the first other chunk starts."""
+    def _chunks(self, raw: BinaryIO, sample: _Sample, start: int) -> tuple[int, int | None]:
+        """Feed the chunks; the rows fed and, when csv.reader must read the rest, where."""
         first = 0
-        rest = b""
         codes = _Codes()
-        while True:
-            block = raw.read(CHUNK)
-            data = rest + block if rest else block
-            if not block:  # the end: a last line without its line end
-                if not data:
-                    return first, None
-                chunk, rest = data + b"\n", b""
-            else:
-                cut = data.rfind(b"\n") + 1
-                if not cut:  # a line longer than a chunk
-                    if len(data) > csv.field_size_limit():  # a long line: csv.reader reads it
-                        return first, position
-                    rest = data
-                    continue
-                chunk, rest = data[:cut], data[cut:]
-            rows = self._chunk(chunk, first, sample, codes)
+        for position, chunk in _pieces(raw, start):
+            rows = None if chunk is None else self._chunk(chunk, first, sample, codes)
             if rows is None:
                 return first, position
             if rows == _ALONE:
+                assert chunk is not None
                 text = io.StringIO(chunk.decode(self.body_encoding), newline="")
                 first = self._rows(csv.reader(text), sample, first)
             else:
                 first += rows
-            position += len(chunk)
-            if not block:
-                return first, None
-
-    def _plain(self, chunk: bytes) -> bool:
-        """Whether the chunk's bytes are its text's UTF-8 bytes."""
-        if chunk.isascii():
-            return True
-        if self.utf8:
-            chunk.decode()  # invalid bytes fail here as they would in csv.reader's text
-            return True
-        return False
+        return first, None
 
     def _chunk(self, chunk: bytes, first: int, sample: _Sample, codes: _Codes) -> int | None:
-        """Feed the chunk's rows and say how many; or ``_ALONE`` when its records are whole but
-        csv.reader must read them (doubled quotes, a carriage return that does not end a line, a
-        line longer than csv allows, bytes that are not UTF-8); or None when quotes do not
-        surround cells (csv.reader reads the rest of the file)."""
-        buf = np.frombuffer(chunk, np.uint8)
-        separators = buf == 44
-        separators |= buf == 10
-        quoted = b'"' in chunk
-        if quoted:  # cells "...": quotes open just after a separator, close just before one
-            quotes = np.flatnonzero(buf == 34)
-            if len(quotes) % 2:
-                return None
-            opening, closing = quotes[0::2], quotes[1::2]
-            doubled = closing[:-1] + 1 == opening[1:]  # "" within a quoted cell
-            left, right = buf[opening - 1], buf[closing + 1]
-            opens = (left == 44) | (left == 10)
-            opens[1:] |= doubled
-            closes = (right == 44) | (right == 10) | (right == 13)
-            closes[:-1] |= doubled
-            if not (opens.all() and closes.all()):
-                return None
-            if doubled.any():
-                return _ALONE
-            inside = np.zeros(len(buf) + 1, np.int8)
-            inside[opening] = 1
-            inside[closing] = -1
-            np.cumsum(inside, out=inside)
-            separators &= inside[:-1] == 0
-        if not self._plain(chunk):
-            return _ALONE
+        """Feed the chunk's rows and say how many; or, when the chunk is not to be read as
+        bytes, what ``_layout`` says."""
+        layout = _layout(chunk, self.utf8, commas=True)
+        if not isinstance(layout, _Layout):
+            return layout
+        buf, cuts, at_end, starts, ends, quoted = layout
         words = np.ndarray((len(chunk) + 1,), "<u8", chunk + bytes(8), strides=(1,))
-        cuts = np.flatnonzero(separators)  # the commas and line ends, in order
-        at_end = np.flatnonzero(buf[cuts] == 10)  # where each line's end is among the cuts
-        ends = cuts[at_end]
-        starts = np.empty_like(ends)
-        starts[0] = 0
-        starts[1:] = ends[:-1] + 1
-        crlf = buf[ends - 1] == 13
-        if np.count_nonzero(buf == 13) != np.count_nonzero(crlf):
-            return _ALONE  # a carriage return that does not end a line
-        ends -= crlf
-        if int((ends - starts).max()) > csv.field_size_limit():
-            return _ALONE  # perhaps a cell over the limit: csv.reader says so
         before = np.empty_like(at_end)  # where each line's cuts start
         before[0] = 0
         before[1:] = at_end[:-1] + 1
