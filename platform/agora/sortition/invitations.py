@@ -591,16 +591,13 @@ def _layout(chunk: bytes, utf8: bool, *, commas: bool) -> _Layout | int | None:
             return None
         if doubled.any():
             return _ALONE
-        inside = np.zeros(len(buf) + 1, np.int8)
-        inside[opening] = 1
-        inside[closing] = -1
-        np.cumsum(inside, out=inside)
-        separators &= inside[:-1] == 0
     if not chunk.isascii():
         if not utf8:
             return _ALONE
         chunk.decode()  # invalid bytes fail here as they would in csv.reader's text
     cuts = np.flatnonzero(separators)
+    if quoted:  # those after an odd number of quotes are within a cell
+        cuts = cuts[(np.searchsorted(quotes, cuts) & 1) == 0]
     at_end = np.flatnonzero(buf[cuts] == 10) if commas else np.arange(len(cuts))
     ends = cuts[at_end]
     starts = np.empty_like(ends)
@@ -620,7 +617,7 @@ def _first_line(path: str | os.PathLike[str], encoding: str, header: Sequence[st
     if codecs.lookup(encoding).name not in _UTF8 | _ASCII:
         return None
     with open(path, "rb") as raw:
-        line = raw.readline()
+        line = raw.readline(1 << 20)  # a longer header is read by csv.reader
     if not _RECORD.fullmatch(line):
         return None
     cells = next(csv.reader([line.decode(encoding)]), [])
