@@ -186,7 +186,7 @@ class _Priorities:
         state = cells.lengths.astype(np.uint64)
         state ^= keys[0]
         _fmix(state)
-        shortest = int(cells.lengths.min(initial=0))
+        shortest = int(cells.lengths.min(initial=1 << 62))
         for j in range(words):
             word = cells.word(j)
             word ^= state
