@@ -142,9 +142,64 @@ class Client:
         return response.status, response.read().decode()
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time consumed so far by the processes ``pids`` (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds spent by the web workers, PostgreSQL and the client during a round."""
+
+    def __init__(self, server: subprocess.Popen[bytes]) -> None:
+        self.server = server
+
+    def __enter__(self) -> CpuMeter:
+        self.web, self.database = self._web(), self._database()
+        self.client = time.process_time()
+        return self
+
+    def _web(self) -> float:
+        return _cpu_seconds([self.server.pid, *_children(self.server.pid)])
+
+    def _database(self) -> float:
+        return _cpu_seconds(_postgres_pids())
+
+    def __exit__(self, *exc: object) -> None:
+        self.web = self._web() - self.web
+        self.database = self._database() - self.database
+        self.client = time.process_time() - self.client
+
+
 def _load(
-    port: int, jobs: list[tuple[str, dict[str, str], bool]], threads: int
-) -> tuple[float, list[float]]:
+    port: int, jobs: list[tuple[str, dict[str, str], bool]], threads: int, cpu: CpuMeter
+) -> tuple[float, list[float], CpuMeter]:
     """Run ``jobs`` (path, form, needs a CSRF token) over ``threads`` connections.
 
     Only the POSTs are timed."""
@@ -178,17 +233,21 @@ def _load(
         return own
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
+    with cpu, ThreadPoolExecutor(threads) as pool:
         for own in pool.map(run, range(threads)):
             latencies.extend(own)
-    return time.perf_counter() - started, latencies
+    return time.perf_counter() - started, latencies, cpu
 
 
-def _figures(seconds: float, latencies: list[float]) -> dict[str, float]:
+def _figures(seconds: float, latencies: list[float], cpu: CpuMeter) -> dict[str, float]:
+    votes = len(latencies)
     return {
-        "votes_per_second": len(latencies) / seconds,
+        "votes_per_second": votes / seconds,
         "p50_ms": statistics.median(latencies) * 1000,
         "p95_ms": statistics.quantiles(latencies, n=20)[18] * 1000,
+        "web_cpu_ms": cpu.web / votes * 1000,
+        "database_cpu_ms": cpu.database / votes * 1000,
+        "client_cpu_ms": cpu.client / votes * 1000,
     }
 
 
@@ -220,12 +279,14 @@ def main(argv: list[str] | None = None) -> float:
             "AGORA_BASE_DOMAIN": "localhost",
             "AGORA_SECRET_KEY": "bench",
         }
-        processes.append(_gunicorn("agora.wsgi:app", 8731, env))
+        agora_server = _gunicorn("agora.wsgi:app", 8731, env)
+        processes.append(agora_server)
         floor_env = {
             "BENCH_DATABASE_URL": super_url.render_as_string(hide_password=False),
             "PYTHONPATH": str(ROOT / "bench"),
         }
-        processes.append(_gunicorn("minimal_vote_app:app", 8732, floor_env))
+        floor_server = _gunicorn("minimal_vote_app:app", 8732, floor_env)
+        processes.append(floor_server)
         floor_jobs = [("/vote", {"choice": "for"}, False) for _ in codes]
         # Rounds alternate the two endpoints, so that whatever else the machine does weighs
         # on both alike; the medians are reported.
@@ -234,8 +295,8 @@ def main(argv: list[str] | None = None) -> float:
                 (f"/ballots/{ballot_id}/vote", {"code": code, "choice": "for"}, True)
                 for code in codes
             ]
-            agora = _figures(*_load(8731, agora_jobs, args.threads))
-            floor = _figures(*_load(8732, floor_jobs, args.threads))
+            agora = _figures(*_load(8731, agora_jobs, args.threads, CpuMeter(agora_server)))
+            floor = _figures(*_load(8732, floor_jobs, args.threads, CpuMeter(floor_server)))
             rounds.append((agora, floor))
     finally:
         for process in processes:
@@ -260,6 +321,12 @@ def main(argv: list[str] | None = None) -> float:
         for index, side in enumerate(("agora", "floor"))
     }
     ratio = statistics.median(ratios)
+    print("CPU per vote, median of rounds (web workers / PostgreSQL / client threads):")
+    for side in ("agora", "floor"):
+        print(
+            f"  {side:<6} {median[side]['web_cpu_ms']:.2f} / {median[side]['database_cpu_ms']:.2f}"
+            f" / {median[side]['client_cpu_ms']:.2f} ms"
+        )
     print(
         f"medians: Agora {median['agora']['votes_per_second']:.1f} votes/s "
         f"(p50 {median['agora']['p50_ms']:.1f} ms, p95 {median['agora']['p95_ms']:.1f} ms); "

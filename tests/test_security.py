@@ -48,3 +48,23 @@ def test_a_post_without_the_token_is_refused(database: object, onboarded: Path, 
     body = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Ce formulaire a expiré" in body and "Traceback" not in body
+
+
+def test_sign_in_requests_are_rate_limited(database: object, onboarded: Path, app: Flask) -> None:
+    """The sign-in form's limit (5 a minute) holds though the limiter only runs on the views
+    that declare a limit; the sixth request gets a 429 with a message in French."""
+    client = app.test_client()
+
+    def ask(number: int) -> tuple[int, str]:
+        response = client.post(
+            "/login/magic",
+            data={"email": f"p{number}@example.fr"},
+            headers={"Host": "poitiers.localhost"},
+        )
+        return response.status_code, response.get_data(as_text=True)
+
+    assert [ask(number)[0] for number in range(5)] == [200] * 5
+    status, body = ask(5)
+    assert status == 429
+    assert "Trop de requêtes : merci de patienter un instant." in body
+    assert "per 1 minute" not in body and "Traceback" not in body

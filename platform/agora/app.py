@@ -14,7 +14,9 @@ from agora.extensions import babel, csrf, db, limiter, migrate
 
 
 def _select_locale() -> str:
-    from flask import current_app, g
+    from flask import current_app
+
+    from agora.tenancy.context import request_tenant
 
     languages: tuple[str, ...] = current_app.config["AGORA_LANGUAGES"]
     if not has_request_context():  # command line, jobs: the default language
@@ -25,7 +27,7 @@ def _select_locale() -> str:
         return asked
     if session.get("lang") in languages:
         return str(session["lang"])
-    tenant = g.get("tenant")
+    tenant = request_tenant()
     return tenant.locale if tenant is not None else str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
@@ -61,6 +63,10 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Every limit is declared on its view, whose decorator checks it. The extension's own
+    # before-request check serves application-wide and default limits, which Agora has
+    # none of: it would only add its cost to every request, each vote included.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
 
     # Importing the models registers every table on the metadata (migrations compare it).
     from agora import (

@@ -326,6 +326,7 @@ class BallotVoter(TenantOwned, Base):
     """
 
     __tablename__ = "ballot_voter"
+    references_tenant = False  # reached through the ballot: see TenantOwned
     __table_args__ = (
         tenant_fk("ballot_id", "ballot", ondelete="CASCADE"),
         tenant_fk("person_id", "person"),
@@ -339,6 +340,7 @@ class Vote(TenantOwned, Base):
     """A vote's content. For a secret ballot, no person: only the voter's origin."""
 
     __tablename__ = "vote"
+    references_tenant = False  # reached through the ballot: see TenantOwned
     __table_args__ = (
         tenant_fk("ballot_id", "ballot", ondelete="CASCADE"),
         tenant_fk("person_id", "person"),

@@ -44,7 +44,7 @@ from agora.documents.tables import csv_response
 from agora.errors import Invalid
 from agora.extensions import db
 from agora.identity.access import current_account
-from agora.tenancy.context import config_at, current_tenant, get_owned_or_404
+from agora.tenancy.context import config_at, current_tenant, current_tenant_id, get_owned_or_404
 
 bp = Blueprint("assembly", __name__, template_folder="templates")
 _SESSION_LENGTH = timedelta(hours=7)  # a working day of the assembly
@@ -250,15 +250,16 @@ def option_page(ballot_id: int, option_id: int) -> Response:
 # refused by the database, and a per-address limit would lock out a hall sharing one Wi-Fi.
 @bp.post("/ballots/<int:ballot_id>/vote")
 def cast_vote(ballot_id: int) -> Response:
-    tenant = current_tenant()
-    shape = casting.shape_of(db.session, tenant.id, ballot_id)
+    shape = casting.shape_of(db.session, current_tenant_id(), ballot_id)
     if shape is None:
         abort(404)
+    # Code holders (most voters) are anonymous: the commune itself is then never loaded.
+    person = acting_person(db.session, current_tenant()) if current_account() else None
     casting.cast(
         db.session,
         shape,
         _payload_from_form(shape.method),
-        person=acting_person(db.session, tenant),
+        person=person,
         code=request.form.get("code"),
     )
     db.session.commit()

@@ -14,6 +14,7 @@ from agora.extensions import db
 from agora.identity.models import Account
 from agora.identity.policy import PLATFORM_ADMIN, POLICY, all_rules, allowed, rule_for
 from agora.identity.services import actor, roles_of
+from agora.tenancy.context import request_tenant
 
 
 def current_account() -> Account | None:
@@ -29,7 +30,8 @@ def _load_person() -> None:
         account = db.session.get(Account, account_id)
         if account is not None and account.erased_at is None:
             g.account = account
-    g.roles = roles_of(db.session, g.account, g.get("tenant"))
+    # Roles are per commune, but an anonymous visitor has none: the commune is not loaded.
+    g.roles = roles_of(db.session, g.account, request_tenant()) if g.account else frozenset()
 
 
 def _enforce() -> Response | None:
@@ -48,11 +50,11 @@ def _enforce() -> Response | None:
 
 def _audit_break_glass(action: str) -> None:
     """A platform admin acting in a commune where nothing else allows it: recorded there."""
-    tenant = g.get("tenant")
     roles: frozenset[str] = g.roles
-    if tenant is None or PLATFORM_ADMIN not in roles:
+    if PLATFORM_ADMIN not in roles or allowed(roles - {PLATFORM_ADMIN}, action):
         return
-    if allowed(roles - {PLATFORM_ADMIN}, action):
+    tenant = request_tenant()
+    if tenant is None:
         return
     audit.record(
         db.session,
@@ -76,7 +78,7 @@ def sign_in(account: Account, method: str, id_token: str | None = None) -> None:
     if id_token:
         session["id_token"] = id_token
     account.last_seen_at = utcnow()
-    tenant = g.get("tenant")
+    tenant = request_tenant()
     if tenant is not None:
         audit.record(
             db.session,
@@ -92,7 +94,7 @@ def sign_in(account: Account, method: str, id_token: str | None = None) -> None:
 
 def record_failure(reason: str, method: str) -> None:
     """Failed sign-ins go to the commune's audit log (no personal data in it)."""
-    tenant = g.get("tenant")
+    tenant = request_tenant()
     if tenant is not None:
         audit.record(
             db.session,

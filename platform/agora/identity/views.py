@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 from flask import session as cookie
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -36,7 +36,7 @@ from agora.identity.services import (
     totp_provisioning,
     verify_totp,
 )
-from agora.tenancy.context import get_owned_or_404
+from agora.tenancy.context import get_owned_or_404, request_tenant
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import tenant_by_slug
@@ -55,7 +55,7 @@ def _refusal(reason: str) -> str:
 
 
 def _tenant() -> Tenant | None:
-    tenant: Tenant | None = g.get("tenant")
+    tenant: Tenant | None = request_tenant()
     return tenant
 
 

@@ -22,7 +22,7 @@ AUTH_SUBDOMAIN = "auth"
 def _resolve_request_tenant() -> None:
     base = current_app.config["AGORA_BASE_DOMAIN"]
     host = request.host.rsplit(":", 1)[0].lower()
-    g.tenant = None
+    g.tenant_id = None
     if host == base:
         g.host_kind = "platform"
         return
@@ -35,14 +35,14 @@ def _resolve_request_tenant() -> None:
     if tenant is None or tenant.status not in PUBLIC_STATUSES:
         # Unknown, reserved and not-yet-public hosts all look the same from outside.
         abort(404)
-    # Bound before the cached copy is attached (which opens the session's transaction), so
-    # that the binding is sent once, when that transaction reaches the database.
     bind_tenant(db.session, tenant.id)
+    g.tenant_id = tenant.id
     if cached is None:
         cache.put(host, tenant)
+        g.attached_tenant = tenant
     else:
-        tenant = db.session.merge(cached, load=False)
-    g.tenant = tenant
+        # Attached on first use only: a vote needs no more than the id.
+        g.cached_tenant = cached
     g.host_kind = "tenant"
 
 
@@ -51,12 +51,33 @@ def init_app(app: Flask) -> None:
     app.before_request(_resolve_request_tenant)
 
 
+def request_tenant() -> Tenant | None:
+    """The commune of this request, attached to the session; ``None`` on the platform and
+    sign-in hosts."""
+    tenant: Tenant | None = g.get("attached_tenant")
+    if tenant is None:
+        cached: Tenant | None = g.get("cached_tenant")
+        if cached is None:
+            return None
+        # The binding was sent before: attaching opens the session's transaction.
+        tenant = g.attached_tenant = db.session.merge(cached, load=False)
+    return tenant
+
+
 def current_tenant() -> Tenant:
     """The commune of this request; 404 on the platform host."""
-    tenant: Tenant | None = g.get("tenant")
+    tenant = request_tenant()
     if tenant is None:
         abort(404)
     return tenant
+
+
+def current_tenant_id() -> int:
+    """The id of this request's commune, without loading it; 404 on the platform host."""
+    tenant_id: int | None = g.get("tenant_id")
+    if tenant_id is None:
+        abort(404)
+    return tenant_id
 
 
 def get_owned_or_404(model: type[Model], *key: Any) -> Model:

@@ -6,6 +6,7 @@ from flask import Flask, Response, current_app, g, render_template
 from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import (
     BadRequest,
@@ -61,8 +62,11 @@ def _add_security_headers(response: Response) -> Response:
 def _error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     title, generic = ERRORS.get(code, ERRORS[500])
-    # A view that aborts with its own description has a precise, user-facing message.
-    precise = error.description != type(error).description
+    # A view that aborts with its own description has a precise, user-facing message; the
+    # rate limiter's ("5 per 1 minute") is neither translated nor meant for people.
+    precise = error.description != type(error).description and not isinstance(
+        error, RateLimitExceeded
+    )
     # An untrusted Host header leaves no URL adapter: the page must not build links.
     template = "errors/error.html" if request_ctx.url_adapter is not None else "errors/bare.html"
     return (
@@ -100,7 +104,7 @@ def _unexpected_error(error: Exception) -> tuple[str, int]:
 
 def _home() -> str:
     # "/" is the commune's home on its own host and the console on the platform host.
-    return public.home() if g.get("tenant") is not None else console.index()
+    return public.home() if g.get("tenant_id") is not None else console.index()
 
 
 def init_app(app: Flask) -> None:

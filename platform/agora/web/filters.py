@@ -15,6 +15,7 @@ from agora.extensions import db
 from agora.identity.policy import allowed
 from agora.labels import TEMPLATE_LABELS
 from agora.plugins.contracts import ORIGINS
+from agora.tenancy.context import request_tenant
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES
 from agora.voting.ballots import FRENCH_SIX_GRADES
@@ -54,7 +55,7 @@ def can(action: str) -> bool:
 
 def has_edition() -> bool:
     """Whether this commune has an edition to show (the menu links to it only then)."""
-    tenant: Tenant | None = g.get("tenant")
+    tenant: Tenant | None = request_tenant()
     if tenant is None:
         return False
     if "has_edition" not in g:
@@ -81,4 +82,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["public_statuses"] = frozenset(s.value for s in PUBLIC_STATUSES)
     app.context_processor(lambda: TEMPLATE_LABELS)
     # Every page on a commune's host knows its commune (layouts name it).
-    app.context_processor(lambda: {"tenant": g.get("tenant")})
+    app.context_processor(lambda: {"tenant": request_tenant()})
