@@ -46,6 +46,14 @@ def register(size: int = 400, seed: int = 1, long_keys: bool = False) -> list[li
     return rows
 
 
+def multi_line(rows: list[list[str]]) -> list[list[str]]:
+    """The rows with a line end in every fourth street (quoted by csv.writer)."""
+    return [
+        [row[0], row[1], row[2].replace(" ", "\n", 1) if i % 4 == 0 else row[2], *row[3:]]
+        for i, row in enumerate(rows)
+    ]
+
+
 def files(folder: Path) -> list[Path]:
     """Registers written in the ways csv allows, and a few it reads though it would not write."""
     plain = [[*row[:4], "y"] for row in register(long_keys=True) if "," not in row[2]]
@@ -55,6 +63,7 @@ def files(folder: Path) -> list[Path]:
         write(folder / "quoted.csv", quoted),
         write(folder / "all-quoted.csv", quoted, quoting=csv.QUOTE_ALL),
         write(folder / "crlf.csv", register(seed=2), end="\r\n"),
+        write(folder / "multi-line.csv", multi_line(quoted)),
     ]
     text = written[0].read_bytes()
     odd = {
@@ -120,7 +129,7 @@ def test_bytes_and_csv_rows_give_the_same_draw(
 def test_a_register_of_quoted_cells_never_reaches_csv_reader(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quoting: Quoting
 ) -> None:
-    path = write(tmp_path / "r.csv", register(), quoting=quoting, end="\r\n")
+    path = write(tmp_path / "r.csv", multi_line(register()), quoting=quoting, end="\r\n")
 
     def refuse(*args: object) -> None:
         raise AssertionError("csv.reader used")
@@ -129,7 +138,7 @@ def test_a_register_of_quoted_cells_never_reaches_csv_reader(
 
     def layout(chunk: bytes, utf8: bool, *, commas: bool) -> Any:
         found = original(chunk, utf8, commas=commas)
-        assert isinstance(found, stage1._Layout)
+        assert isinstance(found, stage1._Layout | stage1._Cut)  # a cut: read again from there
         return found
 
     monkeypatch.setattr(stage1._Scan, "_rows", refuse)
@@ -140,6 +149,7 @@ def test_a_register_of_quoted_cells_never_reaches_csv_reader(
         drawn = draw_invitations(path, 40, seed=1, exclude=exclude, **options)
         assert drawn.rows
         assert any("," in row[2] for row in drawn.rows)  # quoted cells come back unquoted
+        assert any("\n" in row[2] for row in drawn.rows)
 
 
 def test_a_latin1_register_is_read_as_bytes_while_it_is_ascii(

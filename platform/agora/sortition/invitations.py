@@ -32,8 +32,9 @@ words straight from the buffer, and the strata, the priorities and the exclusion
 passes; only the rows under their stratum's threshold become Python objects (their line, split
 when drawn). A chunk with a doubled quote, a carriage return that does not end a line, a line
 longer than ``csv``'s field limit or bytes neither UTF-8 nor ASCII is read by ``csv.reader`` on
-its own, in batches of ``BATCH`` rows; quotes that do not surround cells (or a quoted line end
-straddling a chunk's end) hand the rest of the file to ``csv.reader``. Both ways compute the same
+its own, in batches of ``BATCH`` rows; a chunk whose last quoted cell goes on past its end is
+cut at its last record's end, the rest read again with the next chunk; quotes that do not
+surround cells hand the rest of the file to ``csv.reader``. Both ways compute the same
 priorities and counts, so the draw does not depend on which way, nor on the chunk or batch size;
 decoding errors and short rows are reported as a full ``csv`` read would.
 
@@ -469,28 +470,65 @@ def _skipper(rows: Iterator[list[str]]) -> Callable[[int], None]:
     return skip
 
 
-def _pieces(raw: BinaryIO, position: int) -> Iterator[tuple[int, bytes | None]]:
+class _Pieces:
     """The rest of the file in chunks of whole lines, each with its position; a chunk of None
     when a line is longer than a chunk and than csv allows (csv.reader reads from there)."""
-    raw.seek(position)
-    rest = b""
-    while True:
-        block = raw.read(CHUNK)
-        data = rest + block if rest else block
-        if not block:  # the end, perhaps a last line without its line end
-            if data:
-                yield position, data + b"\n"
-            return
-        cut = data.rfind(b"\n") + 1
-        if not cut:  # a line longer than a chunk
-            if len(data) > csv.field_size_limit():
-                yield position, None
-                return
-            rest = data
-            continue
-        chunk, rest = data[:cut], data[cut:]
-        yield position, chunk
-        position += len(chunk)
+
+    def __init__(self, raw: BinaryIO, position: int) -> None:
+        raw.seek(position)
+        self.raw, self.position = raw, position
+        self.rest = b""
+        self.ended = False
+
+    def __iter__(self) -> _Pieces:
+        return self
+
+    def __next__(self) -> tuple[int, bytes | None]:
+        while True:
+            block = b"" if self.ended else self.raw.read(CHUNK)
+            data = self.rest + block if self.rest else block
+            if not block:  # the end, perhaps a last line without its line end
+                self.ended = True
+                if not data:
+                    raise StopIteration
+                chunk, self.rest = data if data.endswith(b"\n") else data + b"\n", b""
+                break
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                chunk, self.rest = data[:cut], data[cut:]
+                break
+            if len(data) > csv.field_size_limit():  # a line longer than a chunk and csv allows
+                self.ended, self.rest = True, b""
+                return self.position, None
+            self.rest = data
+        position = self.position
+        self.position += len(chunk)
+        return position, chunk
+
+    def back(self, tail: bytes) -> None:
+        """Read again the end of the last chunk (from a record's start) with what follows."""
+        self.position -= len(tail)
+        self.rest = tail + self.rest
+
+
+def _layouts(
+    raw: BinaryIO, start: int, utf8: bool, *, commas: bool
+) -> Iterator[tuple[int, bytes | None, _Layout | int | None]]:
+    """The file from byte ``start`` in chunks of whole records: each chunk's position, bytes
+    and layout (or what ``_layout`` says instead)."""
+    pieces = _Pieces(raw, start)
+    for position, chunk in pieces:
+        layout = None if chunk is None else _layout(chunk, utf8, commas=commas)
+        if isinstance(layout, _Cut):  # a quoted line end straddles the chunk's end
+            assert chunk is not None
+            pieces.back(chunk[layout:])
+            chunk = chunk[:layout]
+            layout = _layout(chunk, utf8, commas=commas)
+        yield position, chunk, layout
+
+
+class _Cut(int):
+    """A chunk's records end at this byte (a quoted cell goes on past the chunk's end)."""
 
 
 class _Lines:
@@ -499,7 +537,7 @@ class _Lines:
 
     def __init__(self, raw: BinaryIO, position: int, encoding: str, utf8: bool) -> None:
         self.raw, self.encoding, self.utf8 = raw, encoding, utf8
-        self.pieces = _pieces(raw, position)
+        self.layouts = _layouts(raw, position, utf8, commas=False)
         self.chunk = b""
         self.starts = self.ends = np.zeros(0, np.int64)
         self.parsed: list[list[str]] | None = None  # a chunk read by csv.reader
@@ -533,10 +571,9 @@ class _Lines:
 
     def _load(self) -> bool:
         """Take the next chunk (or the rest of the file); whether there is any."""
-        position, chunk = next(self.pieces, (0, b""))
+        position, chunk, layout = next(self.layouts, (0, b"", None))
         if not chunk and chunk is not None:
             return False
-        layout = None if chunk is None else _layout(chunk, self.utf8, commas=False)
         self.at, self.parsed = 0, None
         if isinstance(layout, _Layout):
             assert chunk is not None
@@ -569,8 +606,9 @@ class _Layout(NamedTuple):
 def _layout(chunk: bytes, utf8: bool, *, commas: bool) -> _Layout | int | None:
     """The chunk's layout; or ``_ALONE`` when its records are whole but csv.reader must read
     them (doubled quotes, a carriage return that does not end a line, a line longer than csv
-    allows, bytes that are neither ASCII nor, in a UTF-8 file, UTF-8); or None when quotes do
-    not surround cells (csv.reader must read the rest of the file)."""
+    allows, bytes that are neither ASCII nor, in a UTF-8 file, UTF-8); or a ``_Cut`` when a
+    quoted cell goes on past the chunk's end; or None when quotes do not surround cells, or a
+    quoted cell holds the chunk's every line end (csv.reader must read the rest of the file)."""
     buf = np.frombuffer(chunk, np.uint8)
     separators = buf == 10
     if commas:
@@ -578,8 +616,10 @@ def _layout(chunk: bytes, utf8: bool, *, commas: bool) -> _Layout | int | None:
     quoted = b'"' in chunk
     if quoted:  # cells "...": quotes open just after a separator, close just before one
         quotes = np.flatnonzero(buf == 34)
-        if len(quotes) % 2:
-            return None
+        if len(quotes) % 2:  # records end at the last line end outside quotes, if any
+            lines = np.flatnonzero(buf[: quotes[-1]] == 10)
+            outside = lines[(np.searchsorted(quotes, lines) & 1) == 0]
+            return _Cut(int(outside[-1]) + 1) if len(outside) else None
         opening, closing = quotes[0::2], quotes[1::2]
         doubled = closing[:-1] + 1 == opening[1:]  # "" within a quoted cell
         left, right = buf[opening - 1], buf[closing + 1]
@@ -758,8 +798,8 @@ class _Scan:
         """Feed the chunks; the rows fed and, when csv.reader must read the rest, where."""
         first = 0
         codes = _Codes()
-        for position, chunk in _pieces(raw, start):
-            rows = None if chunk is None else self._chunk(chunk, first, sample, codes)
+        for position, chunk, layout in _layouts(raw, start, self.utf8, commas=True):
+            rows = None if chunk is None else self._chunk(chunk, layout, first, sample, codes)
             if rows is None:
                 return first, position
             if rows == _ALONE:
@@ -770,10 +810,11 @@ class _Scan:
                 first += rows
         return first, None
 
-    def _chunk(self, chunk: bytes, first: int, sample: _Sample, codes: _Codes) -> int | None:
+    def _chunk(
+        self, chunk: bytes, layout: _Layout | int | None, first: int, sample: _Sample, codes: _Codes
+    ) -> int | None:
         """Feed the chunk's rows and say how many; or, when the chunk is not to be read as
         bytes, what ``_layout`` says."""
-        layout = _layout(chunk, self.utf8, commas=True)
         if not isinstance(layout, _Layout):
             return layout
         buf, cuts, at_end, starts, ends, quoted = layout
