@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agora.sortition import MalformedInput, draw_invitations
 from agora.sortition import invitations as stage1
@@ -216,3 +219,57 @@ def test_errors_are_those_of_a_csv_read(
     header_only = tmp_path / "header.csv"
     header_only.write_text("id,q\n")
     assert draw_invitations(header_only, 3, seed=1, stratify="q").rows == ()
+
+
+CELL = st.text(st.sampled_from(["a", "é", "Q", " ", ",", '"', "\n", "\r", "1"]), max_size=6)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(["A", "Bé", "Centre-ville"]), CELL, CELL), max_size=30),
+    quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+    end=st.sampled_from(["\n", "\r\n"]),
+    damage=st.lists(
+        st.tuples(st.integers(0, 10**4), st.sampled_from(['"', '""', 'a"b"', "\r", "\n", ","]))
+    ),
+    chunk=st.sampled_from([4, 25, 1 << 20]),
+    options=st.sampled_from(OPTIONS[:5]),
+    seed=st.integers(0, 9),
+)
+def test_any_register_gives_the_draw_or_the_error_of_csv_rows(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rows: list[tuple[str, str, str]],
+    quoting: Quoting,
+    end: str,
+    damage: list[tuple[int, str]],
+    chunk: int,
+    options: dict[str, Any],
+    seed: int,
+) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=quoting, lineterminator=end)
+    writer.writerows([["id", "q", "rue", "num", "x"]])
+    writer.writerows([[f"p{i}", q, a, b, "y"] for i, (q, a, b) in enumerate(rows)])
+    text = out.getvalue()
+    for at, mark in damage:  # what csv.writer would not write, though csv.reader reads it
+        at = 16 + at % max(1, len(text) - 15)
+        text = text[:at] + mark + text[at:]
+    path = tmp_path / "r.csv"
+    path.write_bytes(text.encode())
+    monkeypatch.setattr(stage1, "CHUNK", chunk)
+    monkeypatch.setattr(stage1, "BATCH", 3)
+
+    def draw() -> Any:
+        exclude = {"p1", "p3"} if "id_column" in options else frozenset()
+        try:
+            return draw_invitations(path, 5, seed=seed, exclude=exclude, **options)
+        except MalformedInput as error:
+            return str(error)
+        except csv.Error as error:
+            return type(error)
+
+    direct, read = both(monkeypatch, draw)
+    assert direct == read
