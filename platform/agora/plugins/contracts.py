@@ -211,4 +211,64 @@ class CharterTemplate:
     clauses: tuple[ClauseTemplate, ...]
 
 
+#: What reaching a petition's threshold level obliges the commune to do, in rising order.
+PETITION_EFFECTS = ("meeting", "council_agenda", "referendum")
+
+
+@dataclass(frozen=True)
+class ThresholdLevel:
+    """``signatures`` valid signatures oblige the commune to ``effect`` (one of
+    :data:`PETITION_EFFECTS`); ``label`` says it in the commune's own words."""
+
+    key: str
+    signatures: int
+    effect: str
+    label: str
+
+
+@dataclass(frozen=True)
+class InterpellationRules:
+    """A commune's right of interpellation: how long a petition collects signatures, who
+    may sign, and the threshold levels, in rising order of signatures."""
+
+    window_months: int
+    minimum_age: int
+    #: Signers must declare that they live in the commune.
+    residents_only: bool
+    levels: tuple[ThresholdLevel, ...]
+    #: The name the commune gives its scheme ("droit d'interpellation citoyenne").
+    name: str = ""
+
+    def as_document(self) -> dict[str, Any]:
+        """A JSON document of the rules, pinned by each petition when it opens."""
+        return {
+            "name": self.name,
+            "window_months": self.window_months,
+            "minimum_age": self.minimum_age,
+            "residents_only": self.residents_only,
+            "levels": [
+                {"key": lv.key, "signatures": lv.signatures, "effect": lv.effect, "label": lv.label}
+                for lv in self.levels
+            ],
+        }
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> InterpellationRules:
+        return cls(
+            name=document.get("name", ""),
+            window_months=int(document["window_months"]),
+            minimum_age=int(document["minimum_age"]),
+            residents_only=bool(document["residents_only"]),
+            levels=tuple(
+                ThresholdLevel(
+                    key=lv["key"],
+                    signatures=int(lv["signatures"]),
+                    effect=lv["effect"],
+                    label=lv["label"],
+                )
+                for lv in document["levels"]
+            ),
+        )
+
+
 JSONSchema = dict[str, Any]

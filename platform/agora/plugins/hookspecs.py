@@ -7,7 +7,9 @@ for that commune. Each hook receives ``tenant``, the commune's validated configu
 reads its own settings with ``tenant.plugin_settings(<plugin name>)``.
 
 Hooks marked *one provider* are ``firstresult``: the commune must enable exactly one plugin
-implementing them, which the configuration check enforces.
+implementing them, which the configuration check enforces. Hooks marked *optional* are
+answered by at most one enabled plugin; a commune that enables none simply goes without the
+capability.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
         CharterTemplate,
         DecisionRule,
         DrawSource,
+        InterpellationRules,
         JSONSchema,
         ProgrammeTemplate,
         QuotaCriterion,
@@ -146,4 +149,27 @@ def agora_charter_template(tenant: TenantConfig) -> CharterTemplate | None:
     :returns: the charter template.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def agora_interpellation_rules(tenant: TenantConfig) -> InterpellationRules | None:
+    """Return the commune's right of interpellation by petition (optional, at most one).
+
+    The rules give the signature window in months (a petition opened on 10 March with a
+    window of 6 closes on 10 September), the minimum age of signers, whether they must
+    declare that they live in the commune, and the threshold levels in rising order of
+    signatures, each with the effect it obliges the commune to (``meeting`` with the mayor
+    and elected referents, an item on the ``council_agenda``, a debate on a local
+    ``referendum``) and a label in the commune's words. Poitiers: 50, 900 and 4,500
+    signatures of residents aged 16 or more, within 6 months. Each petition pins the rules
+    in force when it opens.
+
+    A commune that enables no plugin answering this hook has no petitions: their pages
+    answer 404 and the menu does not show them. Two answering plugins are an error.
+
+    :param tenant: the commune's configuration.
+    :returns: the rules, or ``None`` when the plugin has none for this commune.
+
+    .. versionadded:: 0.2
     """

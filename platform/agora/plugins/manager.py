@@ -20,6 +20,7 @@ from agora.plugins.contracts import (
     CharterTemplate,
     DecisionRule,
     DrawSource,
+    InterpellationRules,
     JSONSchema,
     ProgrammeTemplate,
     QuotaCriterion,
@@ -154,6 +155,10 @@ class MissingProvider(LookupError):
     """No enabled plugin answered a one-provider hook (the configuration check prevents it)."""
 
 
+class TooManyProviders(LookupError):
+    """Several enabled plugins answered a hook that allows at most one."""
+
+
 class TenantHooks:
     """Typed facade over the hooks of one commune's enabled plugins."""
 
@@ -185,6 +190,15 @@ class TenantHooks:
 
     def charter_template(self) -> CharterTemplate:
         return cast(CharterTemplate, self._one("agora_charter_template"))
+
+    def interpellation_rules(self) -> InterpellationRules | None:
+        """The commune's right of interpellation, or ``None`` when it enables none."""
+        results = self._subset.caller("agora_interpellation_rules")(tenant=self.config)
+        if len(results) > 1:
+            raise TooManyProviders(
+                f"{self.config.slug}: several enabled plugins answer agora_interpellation_rules"
+            )
+        return cast(InterpellationRules, results[0]) if results else None
 
 
 _registry: PluginRegistry | None = None
