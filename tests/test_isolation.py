@@ -74,6 +74,7 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
     note, option = first["feasibility_note"], first["ballot_option"]
     member, check_in = first["membership"], first["check_in"]
     ballot, amendment, milestone = first["ballot"], first["amendment"], first["milestone"]
+    signature = first["petition_signature"]
     return [
         Probe("tenant_config_version", "GET", "/rules/versions/3", "/rules/versions/999999"),
         Probe("audit_event", "GET", "/journal/4", "/journal/999999"),
@@ -151,6 +152,14 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
             "GET",
             f"/council/deliberations/{first['council_deliberation']}",
             "/council/deliberations/9",
+        ),
+        Probe("petition", "GET", f"/petitions/{first['petition']}", "/petitions/9"),
+        Probe(
+            "petition_signature",
+            "POST",
+            f"/petitions/{_row(app, 'petition_signature', 'petition_id', signature)}/sign",
+            "/petitions/9/sign",
+            counted="petition_signature",
         ),
     ]
 

@@ -5,7 +5,9 @@ edition lived from end to end — bodies composed and installed as its rules say
 adopted, subjects submitted and reviewed (one inadmissible, with its public reason), a
 subject chosen by the assembly's own method, proposals annotated by agents, the action plan
 adopted by its threshold, the council's deliberation with one amended measure, and the
-public follow-up. Everything is deterministic (seeded), and applying it twice does nothing.
+public follow-up; and petitions under the commune's right of interpellation, when it has
+one (Poitiers: one on the council's agenda at 912 signatures, one just opened; Grenoble: one
+under its own threshold). Everything is deterministic (seeded), and applying it twice does nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ from agora.assembly.models import (
 )
 from agora.db import PARIS, DbSession, utcnow
 from agora.extensions import db
+from agora.petitions import services as petitions
+from agora.petitions.models import PetitionStatus
 from agora.plugins.contracts import BodySpec
 from agora.plugins.manager import TenantHooks, get_registry
 from agora.programme import services as programme
@@ -517,6 +521,76 @@ def _ballot_payload(method: str, options: list[str], pick: random.Random) -> dic
     return {"choice": pick.choices(["for", "against", "abstain"], weights=[78, 18, 4])[0]}
 
 
+#: Per commune: (title, text, days since opening, signatures, days they came in over).
+PETITIONS = {
+    "poitiers": (
+        (
+            "Sauvons les platanes du boulevard du Grand Cerf",
+            "Le projet de réaménagement du boulevard du Grand Cerf prévoit d'abattre les "
+            "quarante-deux platanes qui le bordent.\nNous demandons que le projet soit revu "
+            "pour les conserver, et que les habitantes et habitants du quartier soient associés "
+            "au nouveau plan.",
+            120,
+            912,
+            95,
+        ),
+        (
+            "Un marché de producteurs le mercredi soir aux Couronneries",
+            "Nous demandons l'ouverture d'un marché de producteurs locaux le mercredi de 17 h "
+            "à 20 h sur la place de Provence, pour que celles et ceux qui travaillent en "
+            "journée puissent y venir.",
+            2,
+            7,
+            2,
+        ),
+    ),
+    "grenoble": (
+        (
+            "Gratuité des transports en commun pour les moins de 25 ans",
+            "Nous demandons que la commune porte auprès du syndicat des mobilités "
+            "l'expérimentation de la gratuité du réseau pour les moins de 25 ans.",
+            90,
+            437,
+            85,
+        ),
+    ),
+}
+
+
+def load_petitions(session: DbSession, tenant: Tenant, hooks: TenantHooks, today: date) -> None:
+    """The commune's petitions, signed over the weeks; the one on the council's agenda has
+    had its meeting with the mayor and a date at the council."""
+    rules = hooks.interpellation_rules()
+    if rules is None:
+        return
+    people = _People(random.Random(f"{tenant.slug}-petitions"), tenant)  # noqa: S311
+    noon = datetime.combine(today, datetime.min.time(), tzinfo=PARIS) + timedelta(hours=12)
+    for title, text, age, count, spread in PETITIONS.get(tenant.slug, ()):
+        opened = noon - timedelta(days=age)
+        petition = petitions.open_petition(
+            session, tenant, rules, people.new(session), title, text, ACTOR, now=opened
+        )
+        for index in range(count):
+            moment = opened + timedelta(days=spread) * (index + 1) / (count + 1)
+            petitions.sign(
+                session,
+                tenant,
+                petition,
+                people.new(session),
+                lives_here=True,
+                old_enough=True,
+                now=moment,
+            )
+        effects = petitions.reached_effects(petition)
+        if "meeting" in effects:
+            first = min(datetime.fromisoformat(v["at"]) for v in petition.levels_reached.values())
+            petitions.record_meeting(
+                session, tenant, petition, (first + timedelta(days=16)).date(), ACTOR
+            )
+        if petition.status == PetitionStatus.ON_COUNCIL_AGENDA:
+            petitions.schedule_council(session, tenant, petition, today + timedelta(days=23), ACTOR)
+
+
 def load(session: DbSession, tenant: Tenant, today: date | None = None) -> bool:
     """Demonstration data for ``tenant``; ``False`` when it already has some."""
     with tenant_scope(session, tenant.id):
@@ -526,6 +600,7 @@ def load(session: DbSession, tenant: Tenant, today: date | None = None) -> bool:
         today = today or date.today()
         load_programme(session, tenant, hooks, today - timedelta(weeks=8))
         load_edition(session, tenant, hooks, today.year - 1)
+        load_petitions(session, tenant, hooks, today)
     return True
 
 

@@ -74,6 +74,11 @@ AUDIT_ACTIONS = Labels(
         "tenant.onboarded": _l("The commune joined Agora"),
         "tenant.updated": _l("The commune's record was updated"),
         "config.version_created": _l("New version of the rules"),
+        "petition.opened": _l("A petition was opened"),
+        "petition.level_reached": _l("A petition reached a threshold"),
+        "petition.meeting_held": _l("Meeting held on a petition"),
+        "petition.council_scheduled": _l("Petition put on the council's agenda"),
+        "petition.decided": _l("Answer given to a petition"),
     }
 )
 
@@ -207,6 +212,19 @@ BODY_STATUSES = Labels(
 ASSEMBLY_SESSION_STATUSES = Labels(
     planned=_lp("session", "planned"), open=_lp("session", "open"), closed=_lp("session", "closed")
 )
+PETITION_STATUSES = Labels(
+    open=_lp("petition", "open for signature"),
+    threshold_reached=_lp("petition", "threshold reached"),
+    on_council_agenda=_lp("petition", "on the council's agenda"),
+    referendum_requested=_lp("petition", "local referendum requested"),
+    decided=_lp("petition", "answered"),
+    closed=_lp("petition", "closed"),
+)
+PETITION_EFFECTS = Labels(
+    meeting=_l("meeting with the mayor and elected referents"),
+    council_agenda=_l("item on the council's agenda"),
+    referendum=_l("debate on a local referendum"),
+)
 
 TEMPLATE_LABELS = {
     "edition_status_labels": EDITION_STATUSES,
@@ -236,4 +254,6 @@ TEMPLATE_LABELS = {
     "method_labels": METHODS,
     "status_labels": TENANT_STATUSES,
     "action_labels": AUDIT_ACTIONS,
+    "petition_status_labels": PETITION_STATUSES,
+    "petition_effect_labels": PETITION_EFFECTS,
 }

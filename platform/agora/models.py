@@ -31,6 +31,7 @@ from agora.identity.models import (
     StaffAssignment,
 )
 from agora.notifications.models import Notification
+from agora.petitions.models import Petition, PetitionSignature
 from agora.programme.models import Programme, ProgrammeSession
 from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
 
@@ -57,6 +58,8 @@ __all__ = [
     "Milestone",
     "Notification",
     "Person",
+    "Petition",
+    "PetitionSignature",
     "Programme",
     "ProgrammeSession",
     "Proposal",

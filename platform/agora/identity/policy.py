@@ -50,6 +50,12 @@ POLICY: dict[str, frozenset[str]] = {
     "ballot.certify": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
     "council.record": frozenset({COMMUNE_ADMIN}),
     "measure.update": frozenset({COMMUNE_ADMIN, AGENT, ELECTED}),
+    # Petitions: any signed-in participant opens and signs (whether they may sign, under the
+    # commune's interpellation rules, is checked by the petition service); staff record what
+    # the mayor and the council did.
+    "petition.open": frozenset({AUTHENTICATED}),
+    "petition.sign": frozenset({AUTHENTICATED}),
+    "petition.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
 }
 
 
@@ -155,6 +161,16 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "assembly_admin.transmit_plan": RouteRule("assembly.manage", "tenant"),
     "assembly_admin.deliberation_form": RouteRule("council.record", "tenant"),
     "assembly_admin.record_deliberation": RouteRule("council.record", "tenant"),
+    "petitions.index": RouteRule("public.read", "tenant"),
+    "petitions.petition_page": RouteRule("public.read", "tenant"),
+    "petitions.petitions_csv": RouteRule("public.read", "tenant"),
+    "petitions.new_petition": RouteRule("petition.open", "tenant"),
+    "petitions.open_petition": RouteRule("petition.open", "tenant"),
+    "petitions.sign": RouteRule("petition.sign", "tenant"),
+    "petitions.admin_page": RouteRule("petition.manage", "tenant"),
+    "petitions.record_meeting": RouteRule("petition.manage", "tenant"),
+    "petitions.schedule_council": RouteRule("petition.manage", "tenant"),
+    "petitions.record_decision": RouteRule("petition.manage", "tenant"),
 }
 
 

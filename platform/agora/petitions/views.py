@@ -1,0 +1,232 @@
+"""Petition pages. Public: the list, a petition with its progress against the next threshold,
+the open data export. Signed-in participants open and sign petitions; staff record what the
+mayor and the council did. A commune whose rules give no right of interpellation has none of
+these pages. Views stay thin: rules live in :mod:`agora.petitions.services`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from agora.assembly.context import acting_person, who
+from agora.assembly.models import Person
+from agora.db import PARIS
+from agora.documents.tables import csv_response
+from agora.errors import Invalid
+from agora.extensions import db
+from agora.petitions import services
+from agora.petitions.models import Petition
+from agora.plugins.contracts import InterpellationRules
+from agora.tenancy.context import current_tenant, get_owned_or_404, request_tenant, tenant_hooks
+
+bp = Blueprint("petitions", __name__, template_folder="templates")
+
+
+def _rules() -> InterpellationRules | None:
+    """The commune's interpellation rules in force (cached for the request)."""
+    if "petition_rules" not in g:
+        g.petition_rules = tenant_hooks().interpellation_rules()
+    rules: InterpellationRules | None = g.petition_rules
+    return rules
+
+
+@bp.before_request
+def _commune_has_petitions() -> None:
+    if _rules() is None:
+        abort(
+            404,
+            description=_(
+                "This commune has no petitions: its rules give no right of interpellation."
+            ),
+        )
+
+
+@bp.app_template_global()
+def has_petitions() -> bool:
+    """Whether this commune's rules give a right of interpellation (the menu links to
+    petitions only then)."""
+    if request_tenant() is None:
+        return False
+    try:
+        return _rules() is not None
+    except HTTPException:  # a commune without configuration: nothing to link to
+        return False
+
+
+def _form_date(field: str) -> date:
+    try:
+        return date.fromisoformat(request.form.get(field, ""))
+    except ValueError as error:
+        raise Invalid(_("the date must be a date (YYYY-MM-DD)")) from error
+
+
+# --- public ---------------------------------------------------------------------------------
+
+
+@bp.get("/petitions")
+def index() -> str:
+    rows = services.petitions_of(db.session, current_tenant())
+    return render_template(
+        "petitions/index.html",
+        rules=_rules(),
+        petitions=rows,
+        statuses={p.id: services.status_of(p) for p in rows},
+    )
+
+
+@bp.get("/petitions/new")
+def new_petition() -> str:
+    return render_template("petitions/new.html", rules=_rules())
+
+
+@bp.post("/petitions")
+def open_petition() -> Response:
+    tenant, rules = current_tenant(), _rules()
+    assert rules is not None  # checked before the request
+    author = acting_person(db.session, tenant, create=True)
+    if author is None:  # the policy already requires a signed-in account
+        abort(403)
+    petition = services.open_petition(
+        db.session,
+        tenant,
+        rules,
+        author,
+        request.form.get("title", ""),
+        request.form.get("text", ""),
+        who(),
+    )
+    db.session.commit()
+    return redirect(url_for("petitions.petition_page", petition_id=petition.id))
+
+
+@bp.get("/petitions/<int:petition_id>")
+def petition_page(petition_id: int) -> str:
+    petition = get_owned_or_404(Petition, petition_id)
+    person = acting_person(db.session, current_tenant())
+    return render_template(
+        "petitions/petition.html",
+        petition=petition,
+        rules=services.rules_of(petition),
+        status=services.status_of(petition),
+        signable=services.is_open_for_signature(petition),
+        signed=services.has_signed(db.session, petition, person),
+        progress=services.progress_of(petition),
+        next_level=services.next_level(petition),
+        author=db.session.get(Person, (petition.tenant_id, petition.author_id)),
+    )
+
+
+@bp.post("/petitions/<int:petition_id>/sign")
+def sign(petition_id: int) -> Response:
+    petition = get_owned_or_404(Petition, petition_id)
+    tenant = current_tenant()
+    person = acting_person(db.session, tenant, create=True)
+    if person is None:  # the policy already requires a signed-in account
+        abort(403)
+    services.sign(
+        db.session,
+        tenant,
+        petition,
+        person,
+        lives_here=request.form.get("lives_here") == "yes",
+        old_enough=request.form.get("old_enough") == "yes",
+    )
+    db.session.commit()
+    return redirect(url_for("petitions.petition_page", petition_id=petition.id) + "#signed")
+
+
+@bp.get("/petitions.csv")
+def petitions_csv() -> Response:
+    """Open data: one line per petition and threshold level, with the date it was crossed."""
+    rows = []
+    for petition in services.petitions_of(db.session, current_tenant()):
+        status = services.status_of(petition).value
+        for row in services.progress_of(petition):
+            rows.append(
+                [
+                    petition.id,
+                    petition.title,
+                    status,
+                    petition.opened_at.astimezone(PARIS).date().isoformat(),
+                    petition.closes_at.astimezone(PARIS).date().isoformat(),
+                    petition.signature_count,
+                    row.level.key,
+                    row.level.signatures,
+                    row.level.effect,
+                    row.reached_at.astimezone(PARIS).date().isoformat() if row.reached_at else "",
+                    row.signatures_then if row.signatures_then is not None else "",
+                ]
+            )
+    return csv_response(
+        "petitions.csv",
+        [
+            "petition",
+            "titre",
+            "statut",
+            "ouverte_le",
+            "close_le",
+            "signatures",
+            "seuil",
+            "signatures_requises",
+            "effet",
+            "atteint_le",
+            "signatures_au_seuil",
+        ],
+        rows,
+    )
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+
+@bp.get("/admin/petitions")
+def admin_page() -> str:
+    rows = services.petitions_of(db.session, current_tenant())
+    return render_template(
+        "petitions/admin.html",
+        petitions=rows,
+        statuses={p.id: services.status_of(p) for p in rows},
+        effects={p.id: services.reached_effects(p) for p in rows},
+        today=date.today(),
+    )
+
+
+def _back(petition: Petition) -> Response:
+    return redirect(url_for("petitions.admin_page") + f"#petition-{petition.id}")
+
+
+@bp.post("/admin/petitions/<int:petition_id>/meeting")
+def record_meeting(petition_id: int) -> Response:
+    petition = get_owned_or_404(Petition, petition_id)
+    services.record_meeting(db.session, current_tenant(), petition, _form_date("held_on"), who())
+    db.session.commit()
+    return _back(petition)
+
+
+@bp.post("/admin/petitions/<int:petition_id>/council")
+def schedule_council(petition_id: int) -> Response:
+    petition = get_owned_or_404(Petition, petition_id)
+    services.schedule_council(
+        db.session, current_tenant(), petition, _form_date("session_on"), who()
+    )
+    db.session.commit()
+    return _back(petition)
+
+
+@bp.post("/admin/petitions/<int:petition_id>/decision")
+def record_decision(petition_id: int) -> Response:
+    petition = get_owned_or_404(Petition, petition_id)
+    services.record_decision(
+        db.session,
+        current_tenant(),
+        petition,
+        _form_date("decided_on"),
+        request.form.get("answer", ""),
+        who(),
+    )
+    db.session.commit()
+    return _back(petition)
