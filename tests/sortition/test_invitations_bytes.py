@@ -273,3 +273,25 @@ def test_any_register_gives_the_draw_or_the_error_of_csv_rows(
 
     direct, read = both(monkeypatch, draw)
     assert direct == read
+
+
+def test_a_long_exclusion_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [[f"p{i}", "AB"[i % 2], f"rue {i // 3}", "1", "y"] for i in range(3000)]
+    path = write(tmp_path / "r.csv", rows)
+    excluded = {f"p{i}" for i in range(0, 3000, 3)} | {f"absent{i}" for i in range(50_000)}
+
+    def draw() -> Any:
+        return draw_invitations(
+            path,
+            300,
+            seed=4,
+            stratify="q",
+            household_columns=["rue"],
+            id_column="id",
+            exclude=excluded,
+        )
+
+    direct, read = both(monkeypatch, draw)
+    assert direct == read
+    assert direct.strata == {"A": (150, 1000), "B": (150, 1000)}
+    assert not excluded & {row[0] for row in direct.rows}

@@ -732,8 +732,9 @@ def draw_invitations(
 
 
 class _Scan:
-    """One pass over the register's rows, feeding a ``_Sample`` chunk by chunk (bytes read
-    directly) while the chunks are simple, then batch by batch (rows read by ``csv.reader``)."""
+    """One pass over the register's rows, feeding a ``_Sample`` chunk by chunk (read as bytes,
+    or by ``csv.reader`` when a chunk must be), then, if quotes do not surround cells, batch by
+    batch of rows read by ``csv.reader`` for the rest of the file."""
 
     def __init__(
         self,
@@ -763,8 +764,8 @@ class _Scan:
         if self.exclude and self.id is not None:
             ids = _Padded([i.encode() for i in self.exclude])
             self.excluded = np.unique(self.priorities.ids(ids))
-            # a bit per slot of at least 64 per exclusion: most ids are ruled out by one lookup
-            bits = max(16, (64 * len(self.excluded)).bit_length())
+            # 16 to 32 slots per exclusion (at most 2^24): most ids are ruled out by one lookup
+            bits = min(24, max(16, (16 * len(self.excluded)).bit_length()))
             self.slot = np.uint64(64 - bits)
             self.slots = np.zeros(1 << bits, np.bool_)
             self.slots[self.excluded >> self.slot] = True
