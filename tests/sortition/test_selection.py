@@ -205,6 +205,7 @@ def test_leximin_when_peeling_reaches_a_dead_end() -> None:
     assert peeling.panels and peeling.mass > PEELED
     found = find_leximin(instance)
     assert found.stats["peeled"] == len(peeling.panels)
+    assert 0 < found.stats["backed_up"] <= len(peeling.panels)
     assert np.allclose(found.type_probabilities, target, atol=1e-7)
     assert np.allclose(found.probabilities, brute_force_leximin(pool, quotas, 2, False), atol=1e-6)
 
