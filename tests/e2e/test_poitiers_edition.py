@@ -602,6 +602,44 @@ def follow_up(edition: Edition, staff: Page, mayor: Page) -> None:
             edition.audit.check(mayor, "staff: measure update")
 
 
+PETITION = "Des fontaines à boire dans chaque parc"
+
+
+def residents_petition(edition: Edition, camille: Page, mayor: Page, visitor: Page) -> None:
+    """Camille opens a petition and signs it; the commune's staff page lists it; a visitor
+    sees its progress against Poitiers' first threshold."""
+    camille.goto(edition.poitiers)
+    camille.get_by_role("link", name="Pétitions", exact=True).click()
+    _heading(camille, "Pétitions")
+    expect(camille.get_by_text("Droit d'interpellation citoyenne")).to_be_visible()
+    edition.audit.check(camille, "public: petitions")
+    camille.get_by_role("link", name="Lancer une pétition").click()
+    _heading(camille, "Lancer une pétition")
+    edition.audit.check(camille, "public: open a petition")
+    camille.get_by_label("Titre").fill(PETITION)
+    camille.get_by_label("Que demandez-vous à la commune ?").fill(
+        "Installer une fontaine d'eau potable dans chacun des parcs de la ville."
+    )
+    _submit(camille, "Lancer la pétition")
+    _heading(camille, PETITION)
+    edition.audit.check(camille, "public: petition, sign form")
+    camille.get_by_label("Je déclare habiter Poitiers.").check()
+    camille.get_by_label("Je déclare avoir 16 ans ou plus.").check()
+    _submit(camille, "Signer la pétition")
+    expect(camille.get_by_text("Vous avez signé cette pétition. Merci.")).to_be_visible()
+    expect(camille.get_by_text("sur 50 pour le prochain seuil.")).to_be_visible()
+    edition.audit.check(camille, "public: petition signed")
+    mayor.goto(f"{edition.poitiers}/admin/petitions")
+    _heading(mayor, "Pétitions — gestion")
+    expect(mayor.get_by_role("heading", level=2, name=PETITION)).to_be_visible()
+    edition.audit.check(mayor, "staff: petitions")
+    visitor.goto(f"{edition.poitiers}/petitions")
+    visitor.get_by_role("link", name=PETITION).click()
+    _heading(visitor, PETITION)
+    expect(visitor.get_by_text("Connectez-vous pour signer cette pétition")).to_be_visible()
+    edition.audit.check(visitor, "public: petition, signed out")
+
+
 def public_pages(edition: Edition, visitor: Page) -> None:
     """What anyone sees, signed in or not, and the accessibility of every public page."""
     visitor.goto(edition.poitiers)
@@ -705,6 +743,7 @@ def test_a_poitiers_edition_from_programme_to_follow_up(
         public_sees_the_diff(edition, visitor, council)
         members_are_told(edition, camille, council)
         follow_up(edition, staff, mayor)
+        residents_petition(edition, camille, mayor, visitor)
         public_pages(edition, visitor)
 
         if edition.audit.failures:
