@@ -438,7 +438,8 @@ def _peel(instance: Instance, counts: FloatArray, face: Face) -> _Peeling:
     integer = PanelModel(instance, mip_max_improving_sols=1)
     # tight bounds and rows only accumulate (the faces are nested), starting from ``face``'s
     at_zero, at_full = face.col_upper <= 0, face.col_lower >= size
-    # the residual is tracked in extended precision: its rounding errors grow like 1 / mass
+    # the residual is tracked in extended precision where the platform has it (x86's 80-bit
+    # long double): its rounding errors grow like 1 / mass
     x = np.where(at_zero, 0.0, np.where(at_full, size, counts)).astype(np.longdouble)
     state = _PeelState(
         x,
