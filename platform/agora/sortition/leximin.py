@@ -568,7 +568,11 @@ def find_leximin(instance: Instance) -> Distribution:
     elif peeling.panels:
         finished = _finish_peeling(instance, peeling, target, bound)
         if finished is not None:
-            finished.stats.update(stats, seconds=time.perf_counter() - started)
+            finished.stats.update(
+                peeled=len(peeling.panels),
+                types=instance.num_types,
+                seconds=time.perf_counter() - started,
+            )
             return finished
     # the relaxation's profile is out of reach: LEXIMIN level by level
     return _optimise(instance, first_level_only=False, started=started, bound=bound)
@@ -612,8 +616,11 @@ def _finish_peeling(
                 weights / weights.sum(),
                 bound,
                 {
-                    **_stats(time.perf_counter(), engine, 1),
+                    "levels": 1,
                     "backed_up": len(peeling.panels) - start,
+                    "columns": len(engine.columns),
+                    "heuristic_calls": peeling.heuristic_calls + engine.heuristic_calls,
+                    "pricing_calls": peeling.pricing_calls + engine.pricing_calls,
                 },
             )
             return found if _reaches(found, target) else None
