@@ -1,9 +1,12 @@
-"""A record committed to a drand round: ``verify`` checks the beacon's randomness offline."""
+"""A record committed to a drand round: ``verify`` checks the beacon's randomness offline.
+
+The beacon is quicknet's real round 1000 (see ``test_drand_signature`` for where it comes from
+and for the BLS signature check itself).
+"""
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -18,9 +21,12 @@ from agora.sortition.randomness import panel_index
 
 ROWS = [(g, a) for g in ("f", "m") for a in ("young", "old", "old")] * 3
 BOUNDS = {("g", "f"): (3, 3), ("g", "m"): (3, 3), ("a", "young"): (2, 3), ("a", "old"): (3, 4)}
-SIGNATURE = "a1" * 48  # a G1 signature's length; its BLS validity is not what is checked here
-RANDOMNESS = hashlib.sha256(bytes.fromhex(SIGNATURE)).hexdigest()
-BEACON: dict[str, Any] = {"round": 4242, "randomness": RANDOMNESS, "signature": SIGNATURE}
+SIGNATURE = (
+    "b44679b9a59af2ec876b1a6b1ad52ea9b1615fc3982b19576350f93447cb1125"
+    "e342b73a8dd2bacbe47e4b6b63ed5e39"
+)
+RANDOMNESS = "fe290beca10872ef2fb164d2aa4442de4566183ec51c56ff3cd603d930e54fdd"
+BEACON: dict[str, Any] = {"round": 1000, "randomness": RANDOMNESS, "signature": SIGNATURE}
 
 
 @pytest.fixture
@@ -31,7 +37,7 @@ def committed(tmp_path: Path, make: Callable[..., Any]) -> Path:
     path = tmp_path / "record.json"
     arguments = ["commit", "--features", str(tmp_path / "features.csv")]
     arguments += ["--people", str(tmp_path / "people.csv"), "--panel-size", "6"]
-    arguments += ["--lottery-size", "30", "--drand-round", "4242", "--record", str(path)]
+    arguments += ["--lottery-size", "30", "--drand-round", "1000", "--record", str(path)]
     assert main(arguments) == 0
     return path
 
@@ -42,14 +48,14 @@ def test_reveal_with_the_committed_beacon_verifies(
     (tmp_path / "beacon.json").write_text(json.dumps(BEACON))
     assert main(["reveal", str(committed), "--drand-beacon", str(tmp_path / "beacon.json")]) == 0
     record = json.loads(committed.read_text())
-    assert record["commitment"]["drand"] == {"chain": "quicknet", "round": 4242}
+    assert record["commitment"]["drand"] == {"chain": "quicknet", "round": 1000}
     assert record["reveal"]["random_value"] == RANDOMNESS
     assert record["reveal"]["panel_index"] == panel_index(RANDOMNESS, 30)
     capsys.readouterr()
     assert main(["verify", str(committed)]) == 0
-    assert "randomness of drand quicknet round 4242, SHA-256 of its signature" in (
-        capsys.readouterr().out
-    )
+    out = capsys.readouterr().out
+    assert "randomness of drand quicknet round 1000, SHA-256 of its signature" in out
+    assert "BLS signature of drand quicknet round 1000 verifies" in out
 
 
 @pytest.mark.parametrize(
@@ -57,7 +63,7 @@ def test_reveal_with_the_committed_beacon_verifies(
     [
         lambda r: r["reveal"]["drand"].__setitem__("randomness", "00" * 32),
         lambda r: r["reveal"]["drand"].__setitem__("signature", "b2" * 48),
-        lambda r: r["reveal"]["drand"].__setitem__("round", 4243),
+        lambda r: r["reveal"]["drand"].__setitem__("round", 1001),
         lambda r: r["reveal"].pop("drand"),
     ],
     ids=["randomness", "signature", "round", "no beacon"],
@@ -82,6 +88,6 @@ def test_a_random_value_other_than_the_beacons_fails(committed: Path) -> None:
 def test_reveal_refuses_a_beacon_that_does_not_match(committed: Path) -> None:
     record = json.loads(committed.read_text())
     with pytest.raises(MalformedInput, match="another round"):
-        reveal(record, beacon={**BEACON, "round": 4241})
+        reveal(record, beacon={**BEACON, "round": 999})
     with pytest.raises(MalformedInput, match="not SHA-256 of its signature"):
         reveal(record, beacon={**BEACON, "randomness": "11" * 32})

@@ -17,13 +17,15 @@ The commitment holds the SHA-256 of the canonical pool (pseudonymous ids, househ
 numbers), of the quotas and of the lottery, with k, M, the algorithm, engine and solver versions
 and the named future random value (e.g. a drand round; named as ``"drand": {"chain", "round"}``,
 the reveal must carry that round's beacon, whose randomness ``verify`` checks to be SHA-256 of its
-signature, see ``randomness``). ``verify`` recomputes every hash, checks
+signature and whose BLS signature it checks against the chain's public key, see ``randomness``;
+where ``py_ecc`` is missing the signature is reported ``NOT CHECKED``, and refused with
+``require_signature``). ``verify`` recomputes every hash, checks
 every lottery panel against the quotas, the probabilities, the panel index and the reserve order,
 replays the replacements made since (each must be the first reserve who fits, see
 ``replacement``), and raises ``VerificationFailed`` naming the first check that fails.
 
-Standard library only, so that anyone can run ``python -m agora.sortition verify RECORD`` without
-the web application, NumPy or the solver.
+Standard library only (plus ``py_ecc``, imported lazily, for the BLS signature), so that anyone can
+run ``python -m agora.sortition verify RECORD`` without the web application, NumPy or the solver.
 """
 
 from __future__ import annotations
@@ -36,12 +38,21 @@ from typing import Any
 
 from .errors import MalformedInput, SortitionError, VerificationFailed
 from .pool import Pool, Quota, QuotaSet, quota_violations, shared_households
-from .randomness import DRAND_CHAINS, drand_randomness, panel_index, reserve_order
+from .randomness import (
+    CHAINED,
+    DRAND_CHAINS,
+    SignatureNotChecked,
+    drand_randomness,
+    panel_index,
+    reserve_order,
+    verify_drand_signature,
+)
 from .replacement import replace_member
 from .version import ENGINE_VERSION, solver_version
 
 FORMAT = "agora-sortition-record/1"
 ROUNDING_SLACK = 1e-9  # float noise allowed when comparing recorded probabilities
+NOT_CHECKED = "NOT CHECKED: "  # starts the entries of ``verify``'s list that were not checked
 
 
 def canonical(value: Any) -> bytes:
@@ -146,23 +157,37 @@ def reveal(
     random_value: str | None = None,
     *,
     beacon: Mapping[str, Any] | None = None,
+    require_signature: bool = False,
 ) -> dict[str, Any]:
     """The record completed with the public random value, the selected panel and the reserve.
 
-    A drand ``beacon`` (``{"round", "randomness", "signature", ...}`` as the drand relays serve
-    it) gives the random value; it must be the round the commitment names.
+    A drand ``beacon`` (``{"round", "randomness", "signature", "previous_signature"}`` as the
+    drand relays serve it; ``randomness`` may be left out, as in drand's v2 API) gives the random
+    value; it must be the round the commitment names, and its BLS signature must verify (when
+    ``py_ecc`` is missing it is not checked here, unless ``require_signature``: ``verify``
+    says so).
     """
     drand = None
     if beacon is not None:
         named = record["commitment"].get("drand")
         if named is None or beacon.get("round") != named["round"]:
             raise MalformedInput(f"the commitment names no beacon or another round: {named}")
+        if "randomness" not in beacon and isinstance(beacon.get("signature"), str):
+            beacon = {**beacon, "randomness": _sha256_hex(beacon["signature"])}
         try:
             random_value = drand_randomness(beacon)
+            verify_drand_signature(beacon, named["chain"])
+        except SignatureNotChecked as why:
+            if require_signature:
+                raise MalformedInput(
+                    f"the beacon's BLS signature cannot be checked: {why}"
+                ) from None
         except ValueError as error:
             raise MalformedInput(str(error)) from None
         drand = {"chain": named["chain"], "round": named["round"], "randomness": random_value}
         drand["signature"] = beacon["signature"]
+        if DRAND_CHAINS[named["chain"]]["scheme"] == CHAINED:
+            drand["previous_signature"] = beacon["previous_signature"]
     if not random_value:
         raise MalformedInput("a random value or a drand beacon is needed")
     index = panel_index(random_value, len(record["lottery"]))
@@ -216,6 +241,13 @@ def replace(
     return {**record, "replacements": [*(record.get("replacements") or ()), entry]}
 
 
+def _sha256_hex(signature: str) -> str:
+    try:
+        return hashlib.sha256(bytes.fromhex(signature)).hexdigest()
+    except ValueError:
+        return ""  # drand_randomness then says the signature is not hexadecimal
+
+
 def _lottery_probabilities(
     pool_data: Mapping[str, Any], lottery: Sequence[Sequence[str]]
 ) -> dict[str, float]:
@@ -233,11 +265,14 @@ def verify(
     *,
     pool: Pool | None = None,
     quotas: QuotaSet | None = None,
+    require_signature: bool = False,
 ) -> list[str]:
     """Check a record from scratch; returns the checks passed, raises ``VerificationFailed``.
 
     ``pool``/``quotas``, when given (e.g. the commune's own files), must hash to the committed
-    values too. A record without reveal is verified up to the commitment.
+    values too. A record without reveal is verified up to the commitment. A drand beacon's BLS
+    signature is checked when ``py_ecc`` is installed; otherwise the list holds an entry
+    starting with ``NOT_CHECKED`` saying so, or, with ``require_signature``, verification fails.
     """
     passed: list[str] = []
 
@@ -346,8 +381,24 @@ def verify(
         )
         ok(
             f"random value is the randomness of drand {named['chain']} round {named['round']}, "
-            "SHA-256 of its signature (the BLS signature itself is not checked here)"
+            "SHA-256 of its signature"
         )
+        try:
+            how = verify_drand_signature(beacon, named["chain"])
+        except SignatureNotChecked as why:
+            if require_signature:
+                raise VerificationFailed("drand signature", f"not checked: {why}") from None
+            passed.append(
+                f"{NOT_CHECKED}the BLS signature of drand {named['chain']} round "
+                f"{named['round']} against the chain's public key: {why}"
+            )
+        except ValueError as error:
+            raise VerificationFailed("drand signature", str(error)) from None
+        else:
+            ok(
+                f"the BLS signature of drand {named['chain']} round {named['round']} verifies "
+                f"against the League of Entropy public key of {named['chain']} ({how})"
+            )
     index = panel_index(value, len(lottery))
     _check(
         index == record["reveal"]["panel_index"],

@@ -1,8 +1,11 @@
 """Command line: ``python -m agora.sortition select|commit|reveal|verify|replace|invite``.
 
 ``verify`` imports only standard-library modules of this package, so it runs where neither the
-web application nor NumPy nor the solver is installed. Errors print as JSON on stderr
-(``{"code", "message", "params"}``) with exit status 2; a failed verification exits with 1.
+web application nor NumPy nor the solver is installed; a drand beacon's BLS signature is checked
+with ``py_ecc`` (a dependency of the project), and where it is missing ``verify`` prints
+``NOT CHECKED`` for the signature and still exits 0, unless ``--require-signature``. Errors print
+as JSON on stderr (``{"code", "message", "params"}``) with exit status 2; a failed verification
+exits with 1.
 """
 
 from __future__ import annotations
@@ -99,13 +102,25 @@ def _reveal(args: argparse.Namespace) -> int:
     from .audit import reveal
 
     beacon = _read_json(args.drand_beacon) if args.drand_beacon else None
-    revealed = reveal(_read_json(args.record), args.random_value, beacon=beacon)
+    revealed = reveal(
+        _read_json(args.record),
+        args.random_value,
+        beacon=beacon,
+        require_signature=args.require_signature,
+    )
     _write_json(args.out or args.record, revealed)
+    if beacon is not None:
+        from .randomness import SignatureNotChecked, bls_backend
+
+        try:
+            print(f"drand signature checked ({bls_backend()})")
+        except SignatureNotChecked as why:
+            print(f"NOT CHECKED: the drand beacon's BLS signature: {why}", file=sys.stderr)
     return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .audit import verify
+    from .audit import NOT_CHECKED, verify
 
     record = _read_json(args.record)
     pool = quotas = None
@@ -119,13 +134,18 @@ def _verify(args: argparse.Namespace) -> int:
                 household_columns=_columns(args.households),
             )
     try:
-        passed = verify(record, pool=pool, quotas=quotas)
+        passed = verify(record, pool=pool, quotas=quotas, require_signature=args.require_signature)
     except VerificationFailed as failure:
         print(f"FAILED: {failure}", file=sys.stderr)
         return 1
     for check in passed:
-        print(f"ok: {check}")
-    print("verified" if record.get("reveal") else "verified (commitment only, not revealed)")
+        print(check if check.startswith(NOT_CHECKED) else f"ok: {check}")
+    if not record.get("reveal"):
+        print("verified (commitment only, not revealed)")
+    elif any(check.startswith(NOT_CHECKED) for check in passed):
+        print("verified, except what is NOT CHECKED above (--require-signature refuses that)")
+    else:
+        print("verified")
     return 0
 
 
@@ -212,6 +232,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--drand-beacon", help="JSON of the committed round's beacon, as the drand relays serve it"
     )
     reveal.add_argument("--out", help="default: overwrite RECORD")
+    reveal.add_argument(
+        "--require-signature",
+        action="store_true",
+        help="refuse a drand beacon whose BLS signature cannot be checked (py_ecc missing)",
+    )
     reveal.set_defaults(run=_reveal)
 
     verify = commands.add_parser("verify", help="check an audit record from scratch")
@@ -220,6 +245,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument("--people", help="the people file, to compare its hash")
     verify.add_argument("--id-column", default="id")
     verify.add_argument("--households")
+    verify.add_argument(
+        "--require-signature",
+        action="store_true",
+        help="fail (exit 1) when a drand beacon's BLS signature cannot be checked (py_ecc "
+        "missing) instead of reporting it NOT CHECKED",
+    )
     verify.set_defaults(run=_verify)
 
     replace = commands.add_parser(
