@@ -6,8 +6,9 @@ adopted, subjects submitted and reviewed (one inadmissible, with its public reas
 subject chosen by the assembly's own method, proposals annotated by agents, the action plan
 adopted by its threshold, the council's deliberation with one amended measure, and the
 public follow-up; and petitions under the commune's right of interpellation, when it has
-one (Poitiers: one on the council's agenda at 912 signatures, one just opened; Grenoble: one
-under its own threshold). Everything is deterministic (seeded), and applying it twice does nothing.
+one (one on the council's agenda at 912 signatures with levels at 50 and 900, or short of a
+single threshold of 2,000; one just opened). Everything is deterministic (seeded), and
+applying it twice does nothing.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from agora.db import PARIS, DbSession, utcnow
 from agora.extensions import db
 from agora.petitions import services as petitions
 from agora.petitions.models import PetitionStatus
-from agora.plugins.contracts import BodySpec
+from agora.plugins.contracts import BodySpec, InterpellationRules
 from agora.plugins.manager import TenantHooks, get_registry
 from agora.programme import services as programme
 from agora.programme.models import SessionStatus
@@ -521,57 +522,57 @@ def _ballot_payload(method: str, options: list[str], pick: random.Random) -> dic
     return {"choice": pick.choices(["for", "against", "abstain"], weights=[78, 18, 4])[0]}
 
 
-#: Per commune: (title, text, days since opening, signatures, days they came in over).
-PETITIONS = {
-    "poitiers": (
-        (
-            "Sauvons les platanes du boulevard du Grand Cerf",
-            "Le projet de réaménagement du boulevard du Grand Cerf prévoit d'abattre les "
-            "quarante-deux platanes qui le bordent.\nNous demandons que le projet soit revu "
-            "pour les conserver, et que les habitantes et habitants du quartier soient associés "
-            "au nouveau plan.",
-            120,
-            912,
-            95,
-        ),
-        (
-            "Un marché de producteurs le mercredi soir aux Couronneries",
-            "Nous demandons l'ouverture d'un marché de producteurs locaux le mercredi de 17 h "
-            "à 20 h sur la place de Provence, pour que celles et ceux qui travaillent en "
-            "journée puissent y venir.",
-            2,
-            7,
-            2,
-        ),
+#: (title, text, days since opening, days over which the signatures came in). How many each
+#: has depends on the commune's own thresholds: see :func:`_demo_signatures`.
+PETITIONS = (
+    (
+        "Sauvons les platanes du boulevard",
+        "Le projet de réaménagement du boulevard prévoit d'abattre les quarante-deux platanes "
+        "qui le bordent.\nNous demandons que le projet soit revu pour les conserver, et que "
+        "les habitantes et habitants du quartier soient associés au nouveau plan.",
+        120,
+        95,
     ),
-    "grenoble": (
-        (
-            "Gratuité des transports en commun pour les moins de 25 ans",
-            "Nous demandons que la commune porte auprès du syndicat des mobilités "
-            "l'expérimentation de la gratuité du réseau pour les moins de 25 ans.",
-            90,
-            437,
-            85,
-        ),
+    (
+        "Un marché de producteurs le mercredi soir",
+        "Nous demandons l'ouverture d'un marché de producteurs locaux le mercredi de 17 h à "
+        "20 h sur la place du quartier, pour que celles et ceux qui travaillent en journée "
+        "puissent y venir.",
+        2,
+        2,
     ),
-}
+)
+
+
+def _demo_signatures(rules: InterpellationRules, index: int) -> int:
+    """The first petition: a dozen past the council's level when a meeting comes before it
+    (912 with levels at 50 and 900), else a little over a fifth of the way to the first level
+    (444 of 2,000); the second, just opened: seven."""
+    if index:
+        return 7
+    council = next((lv for lv in rules.levels if lv.effect == "council_agenda"), None)
+    if council is not None and council != rules.levels[0]:
+        return council.signatures + 12
+    return rules.levels[0].signatures * 2 // 9
 
 
 def load_petitions(session: DbSession, tenant: Tenant, hooks: TenantHooks, today: date) -> None:
-    """The commune's petitions, signed over the weeks; the one on the council's agenda has
-    had its meeting with the mayor and a date at the council."""
+    """The commune's petitions, signed over the weeks, under its own rules; one on the
+    council's agenda has had its meeting with the mayor and has a date at the council."""
     rules = hooks.interpellation_rules()
     if rules is None:
         return
     people = _People(random.Random(f"{tenant.slug}-petitions"), tenant)  # noqa: S311
     noon = datetime.combine(today, datetime.min.time(), tzinfo=PARIS) + timedelta(hours=12)
-    for title, text, age, count, spread in PETITIONS.get(tenant.slug, ()):
+    for index, (title, text, age, spread) in enumerate(PETITIONS):
         opened = noon - timedelta(days=age)
         petition = petitions.open_petition(
             session, tenant, rules, people.new(session), title, text, ACTOR, now=opened
         )
-        for index in range(count):
-            moment = opened + timedelta(days=spread) * (index + 1) / (count + 1)
+        # Signatures come in within the window, however short the commune's.
+        span = min(timedelta(days=spread), (petition.closes_at - opened) * 0.9)
+        count = _demo_signatures(rules, index)
+        for number in range(count):
             petitions.sign(
                 session,
                 tenant,
@@ -579,7 +580,7 @@ def load_petitions(session: DbSession, tenant: Tenant, hooks: TenantHooks, today
                 people.new(session),
                 lives_here=True,
                 old_enough=True,
-                now=moment,
+                now=opened + span * (number + 1) / (count + 1),
             )
         effects = petitions.reached_effects(petition)
         if "meeting" in effects:

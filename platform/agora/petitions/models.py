@@ -14,7 +14,7 @@ from agora.db import Base, TenantEntity, UtcDateTime, str_enum, tenant_fk, utcno
 
 class PetitionStatus(enum.StrEnum):
     OPEN = "open"
-    #: A level short of the council was reached (a meeting with the mayor, in Poitiers).
+    #: A level short of the council was reached (a meeting with the mayor, say).
     THRESHOLD_REACHED = "threshold_reached"
     ON_COUNCIL_AGENDA = "on_council_agenda"
     REFERENDUM_REQUESTED = "referendum_requested"
