@@ -166,5 +166,8 @@ def pdf(tenant: Tenant, version: CharterVersion) -> bytes:
     return document(
         version.title,
         f"{tenant.name} — version {version.number}, {status}",
-        [(c["title"], c["text"]) for c in version.clauses],
+        [
+            (f"Article {number} — {clause['title']}", clause["text"])
+            for number, clause in enumerate(version.clauses, start=1)
+        ],
     )

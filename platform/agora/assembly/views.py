@@ -19,6 +19,7 @@ from agora.assembly import (
     council,
     editions,
     proposals,
+    report,
     sessions,
     subjects,
 )
@@ -404,6 +405,22 @@ def council_page(plan_id: int) -> str:
         deliberation=deliberation,
         measures=measures,
         diffs={m.id: council.text_diff(m) for m in measures},
+    )
+
+
+@bp.get("/council/<int:plan_id>/follow-up.pdf")
+def follow_up_pdf(plan_id: int) -> Response:
+    plan = get_owned_or_404(ActionPlan, plan_id)
+    edition = get_owned_or_404(Edition, plan.edition_id)
+    today = date.today()
+    return Response(
+        report.follow_up_report(db.session, current_tenant(), edition, plan, today),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="rapport-de-suivi-{edition.year}-{today.isoformat()}.pdf"'
+            )
+        },
     )
 
 

@@ -1,4 +1,4 @@
-"""PDF documents (reportlab): the charter as a town hall files it."""
+"""PDF documents (reportlab): the charter and the follow-up report, as a town hall files them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 
 def document(title: str, subtitle: str, sections: Sequence[tuple[str, str]]) -> bytes:
     """A simple titled document: ``sections`` are (heading, text) pairs; blank lines split
-    paragraphs."""
+    paragraphs, single line ends are kept."""
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
     pdf = SimpleDocTemplate(
@@ -24,11 +24,8 @@ def document(title: str, subtitle: str, sections: Sequence[tuple[str, str]]) -> 
         Paragraph(escape(title), styles["Title"]),
         Paragraph(escape(subtitle), styles["Italic"]),
     ]
-    for number, (heading, text) in enumerate(sections, start=1):
-        story += [
-            Spacer(1, 0.4 * cm),
-            Paragraph(f"Article {number} — {escape(heading)}", styles["Heading2"]),
-        ]
+    for heading, text in sections:
+        story += [Spacer(1, 0.4 * cm), Paragraph(escape(heading), styles["Heading2"])]
         story += [
             Paragraph(escape(paragraph).replace("\n", "<br/>"), styles["BodyText"])
             for paragraph in text.split("\n\n")

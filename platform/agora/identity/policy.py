@@ -132,6 +132,7 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "assembly.add_milestone": RouteRule("measure.update", "tenant"),
     "assembly.reach_milestone": RouteRule("measure.update", "tenant"),
     "assembly.council_page": RouteRule("public.read", "tenant"),
+    "assembly.follow_up_pdf": RouteRule("public.read", "tenant"),
     "assembly.deliberation_page": RouteRule("public.read", "tenant"),
     "assembly.sessions_calendar": RouteRule("public.read", "tenant"),
     "assembly.decisions_csv": RouteRule("public.read", "tenant"),

@@ -1,0 +1,74 @@
+"""The PDFs a commune publishes say what the site says: the charter's articles, and the
+follow-up report of the action plan for the public review."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+
+POITIERS = {"Host": "poitiers.localhost"}
+
+
+def _pdf_text(response: Any) -> str:
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.get_data()))
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+def _link(client: FlaskClient, page: str, pattern: str) -> str:
+    found = re.search(pattern, client.get(page, headers=POITIERS).get_data(as_text=True))
+    assert found, f"no link matching {pattern} on {page}"
+    return found.group(1)
+
+
+def test_the_follow_up_report_states_where_each_measure_stands(
+    client: FlaskClient, runner: Any, onboarded: Path
+) -> None:
+    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    report = client.get(
+        _link(client, "/assemblee", r'href="(/council/\d+/follow-up\.pdf)"'), headers=POITIERS
+    )
+    assert "rapport-de-suivi-" in report.headers["Content-Disposition"]
+    text = _pdf_text(report)
+    assert "Rapport de suivi du plan d'action" in text and "Poitiers" in text
+    assert re.search(r"Délibération du conseil \d{4}-11-17-04 du 17 novembre \d{4}", text)
+    assert "adoptée avec amendements" in text
+    # The demo's three measures: one in progress (and silent for 90 days), one delayed, one done.
+    assert (
+        "3 mesures" in text
+        and "Mises à jour en retard (sans nouvelles depuis plus de 60 jours) : 1" in text
+    )
+    assert "Jalons : 1 atteint(s) sur 3, 1 en retard" in text
+    cycling = text[text.index("Un réseau cyclable continu") : text.index("Des rues scolaires")]
+    assert "Statut : en cours" in cycling and "mise à jour en retard" in cycling
+    assert "Service en charge : Direction de la voirie" in cycling
+    assert "Premiers 10 km en service — en retard" in cycling
+    assert re.search(r"Schéma directeur voté — atteint le 27 janvier \d{4}", cycling)
+    schools = text[text.index("Des rues scolaires") : text.index("Un atelier vélo par quartier")]
+    assert "Conseil : modifiée" in schools and "Budget 2026 contraint" in schools
+    assert "Texte retenu par le conseil : Fermer aux voitures les rues de dix écoles" in schools
+    assert "Budget retenu par le conseil : 150 000 €" in schools
+    assert "Statut : retardée" in schools and "Livraison des barrières reportée" in schools
+
+
+def test_the_follow_up_report_of_another_commune_is_not_found(
+    client: FlaskClient, runner: Any, onboarded: Path
+) -> None:
+    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    path = _link(client, "/assemblee", r'href="(/council/\d+/follow-up\.pdf)"')
+    other = client.get(path, headers={"Host": "grenoble.localhost"})
+    assert other.status_code == 404 and other.mimetype == "text/html"
+
+
+def test_the_charter_pdf_numbers_its_articles(
+    client: FlaskClient, runner: Any, onboarded: Path
+) -> None:
+    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    path = _link(client, "/charter", r'href="(/charter/versions/\d+\.pdf)"')
+    text = _pdf_text(client.get(path, headers=POITIERS))
+    assert "Poitiers" in text and "Article 1 — " in text and "Article 2 — " in text
