@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from agora.audit.models import AuditEvent
 from agora.extensions import db
-from agora.plugins.manager import get_registry
-from agora.tenancy.config import TenantConfigError, load_file
+from agora.plugins import hookimpl
+from agora.plugins.manager import PluginRegistry, get_registry
+from agora.tenancy.config import TenantConfig, TenantConfigError, load_file, validate_document
 from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
 
 
@@ -250,3 +251,27 @@ def test_validation_error_lists_every_fault() -> None:
     with pytest.raises(TenantConfigError) as caught:
         validate_document(document, get_registry(), "poitiers.toml")
     assert len(caught.value.errors) == 2
+
+
+class _OtherInterpellationRules:
+    """A second plugin answering the optional interpellation hook."""
+
+    @hookimpl
+    def agora_interpellation_rules(self, tenant: TenantConfig) -> None:
+        return None
+
+
+def test_two_plugins_answering_an_optional_hook_are_refused() -> None:
+    root = Path(__file__).resolve().parents[1] / "tenants"
+    registry = PluginRegistry.build(extra=[("town_petitions", _OtherInterpellationRules())])
+    document = tomllib.loads((root / "poitiers.toml").read_text(encoding="utf-8"))
+    validate_document(document, registry, "poitiers.toml")  # one provider: fine
+    document["plugins"]["town_petitions"] = {}
+    with pytest.raises(TenantConfigError) as caught:
+        validate_document(document, registry, "poitiers.toml")
+    assert [error.format("poitiers.toml") for error in caught.value.errors] == [
+        "poitiers.toml: plugins: agora_interpellation_rules: interpellation_rights and "
+        "town_petitions all provide it; enable only one"
+    ]
+    del document["plugins"]["interpellation_rights"], document["plugins"]["town_petitions"]
+    validate_document(document, registry, "poitiers.toml")  # none: the commune has no petitions

@@ -18,6 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from agora.plugins import hookspec
 
+#: The *optional* hooks: a commune may enable no plugin answering them, never two (the
+#: configuration check refuses it, as it does for one-provider hooks).
+OPTIONAL_SINGLE_PROVIDER = ("agora_interpellation_rules",)
+
 if TYPE_CHECKING:
     from agora.plugins.contracts import (
         BodySpec,

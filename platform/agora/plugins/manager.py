@@ -72,6 +72,7 @@ class PluginRegistry:
                 and caller.spec.opts.get("firstresult")
             )
         )
+        self.optional_single_provider_hooks = hookspecs.OPTIONAL_SINGLE_PROVIDER
 
     @classmethod
     def build(

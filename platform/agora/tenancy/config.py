@@ -1,8 +1,9 @@
 """A commune's configuration: the ``tenants/<commune>.toml`` file, parsed and validated.
 
 Validation is complete before anything is written: the file's own fields, the plugins it
-names, each plugin's settings against that plugin's schema, and one provider for every
-one-provider hook. Every error names the file and the field.
+names, each plugin's settings against that plugin's schema, one provider for every
+one-provider hook and at most one for every optional one. Every error names the file and the
+field.
 """
 
 from __future__ import annotations
@@ -205,15 +206,15 @@ def validate_document(
             )
 
     known = [name for name in plugins if name in registry]
-    for hook in registry.single_provider_hooks:
+    for hook in (*registry.single_provider_hooks, *registry.optional_single_provider_hooks):
         providers = registry.providers(hook, known)
-        if len(providers) == 1:
-            continue
-        if providers:
+        if len(providers) > 1:
             detail = f"{' and '.join(providers)} all provide it; enable only one"
-        else:
+        elif not providers and hook in registry.single_provider_hooks:
             candidates = registry.providers(hook, registry.names())
             detail = f"no enabled plugin provides it; enable one of: {', '.join(candidates)}"
+        else:
+            continue
         errors.append(FieldError("plugins", f"{hook}: {detail}"))
 
     if errors:
