@@ -68,11 +68,3 @@ def test_sign_in_requests_are_rate_limited(database: object, onboarded: Path, ap
     assert status == 429
     assert "Trop de requêtes : merci de patienter un instant." in body
     assert "per 1 minute" not in body and "Traceback" not in body
-
-
-def test_pages_carry_the_security_headers(onboarded: Path, client: FlaskClient) -> None:
-    for path in ("/", "/assemblee", "/no-such-page"):
-        headers = client.get(path, headers={"Host": "poitiers.localhost"}).headers
-        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
-        assert headers["X-Frame-Options"] == "DENY", path
-        assert headers["X-Content-Type-Options"] == "nosniff", path

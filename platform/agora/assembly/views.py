@@ -46,6 +46,7 @@ from agora.errors import Invalid
 from agora.extensions import db
 from agora.identity.access import current_account
 from agora.tenancy.context import config_at, current_tenant, current_tenant_id, get_owned_or_404
+from agora.web.forms import form_date
 
 bp = Blueprint("assembly", __name__, template_folder="templates")
 _SESSION_LENGTH = timedelta(hours=7)  # a working day of the assembly
@@ -354,7 +355,7 @@ def add_milestone(measure_id: int) -> Response:
         current_tenant(),
         measure,
         request.form.get("title", ""),
-        _form_date("due_on"),
+        form_date("due_on"),
         who(),
     )
     db.session.commit()
@@ -366,18 +367,9 @@ def reach_milestone(measure_id: int, milestone_id: int) -> Response:
     milestone = get_owned_or_404(Milestone, milestone_id)
     if milestone.measure_id != measure_id:
         abort(404)
-    council.reach_milestone(
-        db.session, current_tenant(), milestone, _form_date("reached_on"), who()
-    )
+    council.reach_milestone(db.session, current_tenant(), milestone, form_date("reached_on"), who())
     db.session.commit()
     return redirect(url_for("assembly.measure_page", measure_id=measure_id) + "#milestones")
-
-
-def _form_date(field: str) -> date:
-    try:
-        return date.fromisoformat(request.form.get(field, ""))
-    except ValueError as error:
-        raise Invalid(_("the date must be a date (YYYY-MM-DD)")) from error
 
 
 @bp.post("/measures/<int:measure_id>/status")

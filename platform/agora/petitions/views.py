@@ -16,12 +16,12 @@ from agora.assembly.context import acting_person, who
 from agora.assembly.models import Person
 from agora.db import PARIS
 from agora.documents.tables import csv_response
-from agora.errors import Invalid
 from agora.extensions import db
 from agora.petitions import services
 from agora.petitions.models import Petition
 from agora.plugins.contracts import InterpellationRules
 from agora.tenancy.context import current_tenant, get_owned_or_404, request_tenant, tenant_hooks
+from agora.web.forms import form_date
 
 bp = Blueprint("petitions", __name__, template_folder="templates")
 
@@ -55,13 +55,6 @@ def has_petitions() -> bool:
         return _rules() is not None
     except HTTPException:  # a commune without configuration: nothing to link to
         return False
-
-
-def _form_date(field: str) -> date:
-    try:
-        return date.fromisoformat(request.form.get(field, ""))
-    except ValueError as error:
-        raise Invalid(_("the date must be a date (YYYY-MM-DD)")) from error
 
 
 # --- public ---------------------------------------------------------------------------------
@@ -202,7 +195,7 @@ def _back(petition: Petition) -> Response:
 @bp.post("/admin/petitions/<int:petition_id>/meeting")
 def record_meeting(petition_id: int) -> Response:
     petition = get_owned_or_404(Petition, petition_id)
-    services.record_meeting(db.session, current_tenant(), petition, _form_date("held_on"), who())
+    services.record_meeting(db.session, current_tenant(), petition, form_date("held_on"), who())
     db.session.commit()
     return _back(petition)
 
@@ -211,7 +204,7 @@ def record_meeting(petition_id: int) -> Response:
 def schedule_council(petition_id: int) -> Response:
     petition = get_owned_or_404(Petition, petition_id)
     services.schedule_council(
-        db.session, current_tenant(), petition, _form_date("session_on"), who()
+        db.session, current_tenant(), petition, form_date("session_on"), who()
     )
     db.session.commit()
     return _back(petition)
@@ -224,7 +217,7 @@ def record_decision(petition_id: int) -> Response:
         db.session,
         current_tenant(),
         petition,
-        _form_date("decided_on"),
+        form_date("decided_on"),
         request.form.get("answer", ""),
         who(),
     )

@@ -3,8 +3,6 @@ view across the communes a staff member works for."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -18,6 +16,7 @@ from agora.programme import services
 from agora.programme.models import ProgrammeSession, SessionStatus
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_hooks
 from agora.tenancy.isolation import tenant_scope
+from agora.web.forms import form_date
 
 bp = Blueprint("programme", __name__, template_folder="templates")
 
@@ -33,10 +32,7 @@ def timeline() -> str:
 @bp.post("/programme")
 def instantiate() -> Response:
     tenant = current_tenant()
-    try:
-        starts_on = date.fromisoformat(request.form.get("starts_on", ""))
-    except ValueError as error:
-        raise Invalid(_("the start date must be a date (YYYY-MM-DD)")) from error
+    starts_on = form_date("starts_on", _("the start date must be a date (YYYY-MM-DD)"))
     template = tenant_hooks().programme_template()
     services.instantiate(db.session, tenant, template, starts_on, actor(current_account()))
     db.session.commit()

@@ -54,9 +54,6 @@ ERRORS = {
 
 
 def _add_security_headers(response: Response) -> Response:
-    # They govern how a page is shown; a redirect shows nothing (and a vote ends in one).
-    if 300 <= response.status_code < 400:
-        return response
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
