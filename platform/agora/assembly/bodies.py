@@ -66,6 +66,13 @@ def add_person(
     return person
 
 
+def person_for_account(session: DbSession, tenant: Tenant, account_id: int, name: str) -> Person:
+    """The commune's participant record of an account, created as ``name`` on first need."""
+    return person_of_account(session, tenant, account_id) or add_person(
+        session, tenant, name, account_id
+    )
+
+
 def enrol(
     session: DbSession,
     tenant: Tenant,
@@ -87,8 +94,10 @@ def enrol(
     members = []
     for name in names:
         person = (
-            person_of_account(session, tenant, account_id) if account_id is not None else None
-        ) or add_person(session, tenant, name, account_id)
+            person_for_account(session, tenant, account_id, name)
+            if account_id is not None
+            else add_person(session, tenant, name)
+        )
         members.append(add_member(session, body, person, origin, voting_right=voting_right))
     return members
 

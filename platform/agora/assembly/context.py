@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from agora.assembly.bodies import add_person, person_of_account
+from agora.assembly.bodies import person_for_account, person_of_account
 from agora.assembly.models import Person
 from agora.db import DbSession
 from agora.identity.access import current_account
@@ -16,11 +16,12 @@ def acting_person(session: DbSession, tenant: Tenant, *, create: bool = False) -
     account = current_account()
     if account is None:
         return None
-    person = person_of_account(session, tenant, account.id)
-    if person is None and create:
-        # Names are public (a subject's submitter, an amendment's author): never the e-mail.
-        person = add_person(session, tenant, account.display_name or _("a participant"), account.id)
-    return person
+    if not create:
+        return person_of_account(session, tenant, account.id)
+    # Names are public (a subject's submitter, an amendment's author): never the e-mail.
+    return person_for_account(
+        session, tenant, account.id, account.display_name or _("a participant")
+    )
 
 
 def who() -> str:

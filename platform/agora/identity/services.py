@@ -76,25 +76,27 @@ def active_grants(session: DbSession, account: Account, tenant: Tenant) -> list[
     )
 
 
-def addresses_of(session: DbSession, tenant: Tenant, roles: tuple[Role, ...]) -> list[str]:
-    """The e-mail addresses of the accounts holding one of ``roles`` in the commune."""
-    return [
-        address
-        for address in session.execute(
-            select(Account.email)
+def holders_of(session: DbSession, tenant: Tenant, roles: tuple[Role, ...]) -> list[Account]:
+    """The accounts (not erased) holding one of ``roles`` in the commune."""
+    return list(
+        session.execute(
+            select(Account)
             .join(RoleGrant, RoleGrant.account_id == Account.id)
             .where(
                 RoleGrant.tenant_id == tenant.id,
                 RoleGrant.role.in_(roles),
                 RoleGrant.revoked_at.is_(None),
-                Account.email.is_not(None),
                 Account.erased_at.is_(None),
             )
             .distinct()
-            .order_by(Account.email)
+            .order_by(Account.id)
         ).scalars()
-        if address is not None
-    ]
+    )
+
+
+def addresses_of(session: DbSession, tenant: Tenant, roles: tuple[Role, ...]) -> list[str]:
+    """The e-mail addresses of the accounts holding one of ``roles`` in the commune."""
+    return sorted({a.email for a in holders_of(session, tenant, roles) if a.email is not None})
 
 
 def is_staff_of(session: DbSession, account: Account, tenant: Tenant) -> bool:

@@ -18,12 +18,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from agora.assembly.bodies import add_person, person_of_account
+from agora.assembly.bodies import person_for_account
 from agora.assembly.models import Person
 from agora.audit import services as audit
 from agora.db import PARIS, DbSession, utcnow
 from agora.errors import Conflict, Invalid
-from agora.identity.models import Account, Role, RoleGrant
+from agora.identity.models import Role
+from agora.identity.services import holders_of
 from agora.notifications.services import notify
 from agora.petitions.models import Petition, PetitionSignature, PetitionStatus
 from agora.plugins.contracts import InterpellationRules, ThresholdLevel
@@ -291,27 +292,10 @@ def _cross_levels(
 def commune_admins(session: DbSession, tenant: Tenant) -> list[Person]:
     """The commune's administrators, as participants (created on first need) so that they
     find the notification on their page as well as in their mail."""
-    accounts = session.execute(
-        select(Account)
-        .join(RoleGrant, RoleGrant.account_id == Account.id)
-        .where(
-            RoleGrant.tenant_id == tenant.id,
-            RoleGrant.role == Role.COMMUNE_ADMIN,
-            RoleGrant.revoked_at.is_(None),
-            Account.erased_at.is_(None),
-        )
-        .distinct()
-        .order_by(Account.id)
-    ).scalars()
-    people = []
-    for account in accounts:
-        person = person_of_account(session, tenant, account.id)
-        if person is None:
-            person = add_person(
-                session, tenant, account.display_name or _("the commune"), account.id
-            )
-        people.append(person)
-    return people
+    return [
+        person_for_account(session, tenant, account.id, account.display_name or _("the commune"))
+        for account in holders_of(session, tenant, (Role.COMMUNE_ADMIN,))
+    ]
 
 
 def _not_in_future(day: date, message: str) -> None:
