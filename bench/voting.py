@@ -5,8 +5,10 @@ eligibility, vote validation, one statement under row-level security) is served 
 with deploy/gunicorn.conf.py on a throw-away PostgreSQL database; the floor is a minimal
 Flask endpoint doing one INSERT on the same stack (bench/minimal_vote_app.py), under the
 same gunicorn settings. Both get the same load from the same client threads, in alternating
-rounds; the script prints votes per second and p95 latency per round, their medians and the
-median throughput ratio (goal: ≥ 0.7).
+rounds; the script prints votes per second and p95 latency per round, their medians, the
+median throughput ratio (goal: ≥ 0.7) and the CPU time each side spends per vote in its web
+workers, in PostgreSQL and in the client (read from /proc: on two cores, throughput is bound
+by it).
 
     AGORA_BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres python bench/voting.py
 """
