@@ -162,7 +162,11 @@ def test_the_database_refuses_a_second_signature_by_itself(
 ) -> None:
     sign_in(client, "poitiers.localhost", "camille@example.fr")
     petition_id = _open(client, POITIERS)
-    assert client.post(f"/petitions/{petition_id}/sign", data=ATTESTS, headers=POITIERS)
+    signed = client.post(f"/petitions/{petition_id}/sign", data=ATTESTS, headers=POITIERS)
+    assert signed.status_code == 302, _text(signed)
+    assert signed.headers["Location"].endswith(f"/petitions/{petition_id}#signed")
+    page = _text(client.get(f"/petitions/{petition_id}", headers=POITIERS))
+    assert "Vous avez signé cette pétition. Merci." in page
     tenant_id = _tenant_id(app, "poitiers")
     with app.app_context(), tenant_scope(db.session, tenant_id):
         signature = db.session.execute(select(PetitionSignature)).scalar_one()
