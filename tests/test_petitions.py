@@ -9,19 +9,20 @@ import html
 import io
 import re
 import tomllib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
 import tomli_w
+from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from agora.assembly.bodies import add_person
 from agora.assembly.models import Person
-from agora.db import utcnow
+from agora.db import PARIS, utcnow
 from agora.extensions import db
 from agora.petitions import services
 from agora.petitions.models import Petition, PetitionSignature, PetitionStatus
@@ -199,7 +200,7 @@ def test_signing_after_the_window_is_refused(
         stored = db.session.get(Petition, (tenant_id, petition_id))
         assert stored is not None
         stored.opened_at = utcnow() - timedelta(days=200)
-        stored.closes_at = utcnow() - timedelta(days=1)
+        stored.closes_at = closes_at = utcnow() - timedelta(days=1)
         db.session.commit()
     refused = client.post(f"/petitions/{petition_id}/sign", data=ATTESTS, headers=POITIERS)
     assert refused.status_code == 409
@@ -208,6 +209,9 @@ def test_signing_after_the_window_is_refused(
     assert (petition.signature_count, rows) == (0, 0)
     page = _text(client.get(f"/petitions/{petition_id}", headers=POITIERS))
     assert "Statut : close" in page and "Cette pétition ne peut plus être signée." in page
+    closed_on = format_date(closes_at.astimezone(PARIS).date(), "long", locale="fr")
+    assert f"Signatures closes le {closed_on}" in page
+    assert "la commune a répondu" not in page
 
 
 def test_a_missing_declaration_is_refused_and_nothing_is_stored(
@@ -359,7 +363,7 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
         f"/admin/petitions/{petition_id}/meeting", data={"held_on": "2020-01-01"}, headers=POITIERS
     )
     assert forbidden.status_code == 403
-    today = utcnow().date().isoformat()
+    today = datetime.now(PARIS).date().isoformat()
     for path, data in (
         ("meeting", {"held_on": today}),
         ("council", {"session_on": "2030-01-15"}),
@@ -381,6 +385,10 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
     assert decided.status_code == 302
     page = _text(client.get(f"/petitions/{petition_id}", headers=POITIERS))
     assert "Statut : réponse donnée" in page
+    # Answered within its window: the answer closed the signatures, not a date to come.
+    answered_on = format_date(datetime.now(PARIS).date(), "long", locale="fr")
+    assert f"Signatures closes : la commune a répondu le {answered_on}." in page
+    assert "Signatures closes le" not in page
     assert "À l'ordre du jour du conseil municipal du 15 janvier 2030." in page
     assert answer in page
     # The author (and every signer) is told; no more signatures once answered.

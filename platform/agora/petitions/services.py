@@ -79,6 +79,16 @@ def is_open_for_signature(petition: Petition, now: datetime | None = None) -> bo
     return petition.status != PetitionStatus.DECIDED and (now or utcnow()) < petition.closes_at
 
 
+def answered_before_close(petition: Petition) -> bool:
+    """The commune answered before the signature window ended: that answer, not the end of
+    the window, is what closed the signatures."""
+    return (
+        petition.status == PetitionStatus.DECIDED
+        and petition.decided_on is not None
+        and petition.decided_on < petition.closes_at.astimezone(PARIS).date()
+    )
+
+
 def progress_of(petition: Petition) -> list[LevelProgress]:
     reached = petition.levels_reached or {}
     rows = []

@@ -106,6 +106,7 @@ def petition_page(petition_id: int) -> str:
         rules=services.rules_of(petition),
         status=services.status_of(petition),
         signable=services.is_open_for_signature(petition),
+        answered_before_close=services.answered_before_close(petition),
         signed=services.has_signed(db.session, petition, person),
         progress=services.progress_of(petition),
         next_level=services.next_level(petition),
