@@ -243,12 +243,6 @@ def test_one_flipped_bit_is_refused(
             {"signature": QUICKNET_657413["signature"]},
             "does not verify for drand quicknet round 1000",
         ),
-        (
-            "default",
-            DEFAULT_1000,
-            {"previous_signature": None},
-            "default is chained: .* the beacon has no previous_signature",
-        ),
         ("quicknet", QUICKNET_1000, {"round": 0}, "round 0 is not a round number"),
         ("quicknet", QUICKNET_1000, {"round": "1000"}, "no integer round"),
         ("quicknet", QUICKNET_1000, {"signature": "B4" * 48}, "not lowercase hexadecimal"),
@@ -258,7 +252,6 @@ def test_one_flipped_bit_is_refused(
         "default-wrong-round",
         "default-wrong-previous",
         "another-rounds-signature",
-        "no-previous",
         "round-0",
         "round-text",
         "uppercase",
@@ -269,6 +262,19 @@ def test_a_wrong_round_or_beacon_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         verify_drand_signature({**beacon, **change}, chain)
+
+
+def test_a_chained_beacon_without_previous_signature_is_not_checked() -> None:
+    # its signed message cannot be rebuilt: nothing is claimed, neither valid nor forged
+    old = {key: value for key, value in DEFAULT_1000.items() if key != "previous_signature"}
+    for beacon in (old, {**old, "previous_signature": None}):
+        with pytest.raises(
+            SignatureNotChecked,
+            match=r"default is chained: .* the beacon has no previous_signature",
+        ):
+            verify_drand_signature(beacon, "default")
+    with pytest.raises(ValueError, match="previous_signature is not lowercase hexadecimal"):
+        verify_drand_signature({**old, "previous_signature": ""}, "default")
 
 
 def test_the_other_chains_key_is_refused() -> None:
@@ -340,6 +346,85 @@ def test_verify_refuses_a_record_carrying_another_rounds_beacon(
     record["reveal"]["drand"] = {"chain": "quicknet", **QUICKNET_1000, "round": 1001}
     with pytest.raises(VerificationFailed, match=r"\[drand signature\].*round 1001"):
         verify(record)
+
+
+# -- records revealed before signatures were checked: no previous_signature kept ------------
+
+
+@pytest.fixture
+def old_record(tmp_path: Path, commit_to: Callable[[str, int], dict[str, Any]]) -> Path:
+    """A chained record as the reveal of before signature checking wrote it (no
+    previous_signature), of drand default's real round 1000."""
+    record = reveal(commit_to("default", 1000), beacon=DEFAULT_1000)
+    del record["reveal"]["drand"]["previous_signature"]
+    path = tmp_path / "old-record.json"
+    path.write_text(json.dumps(record))
+    return path
+
+
+def test_an_old_chained_record_verifies_with_its_signature_not_checked(
+    old_record: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["verify", str(old_record)]) == 0
+    out = capsys.readouterr().out
+    assert "ok: random value is the randomness of drand default round 1000" in out
+    assert "ok: panel and reserve follow the random value" in out
+    assert "NOT CHECKED: the BLS signature of drand default round 1000" in out
+    assert "the beacon has no previous_signature; the record holds none (records revealed" in out
+    assert "verify --drand-beacon FILE" in out
+    assert "verifies" not in out
+    assert "verified, except what is NOT CHECKED above" in out
+
+    assert main(["verify", str(old_record), "--require-signature"]) == 1
+    captured = capsys.readouterr()
+    assert "FAILED: verification failed [drand signature]: not checked: drand default is " in (
+        captured.err
+    )
+    assert "no previous_signature; the record holds none" in captured.err
+    assert "verified" not in captured.out
+
+
+def test_an_old_chained_record_is_checked_with_the_beacon_given(
+    old_record: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    beacon = tmp_path / "beacon.json"
+    v2 = {key: DEFAULT_1000[key] for key in ("round", "signature", "previous_signature")}
+    beacon.write_text(json.dumps(v2))
+    assert (
+        main(["verify", str(old_record), "--drand-beacon", str(beacon), "--require-signature"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "ok: the BLS signature of drand default round 1000 verifies" in out
+    assert out.rstrip().endswith("verified")
+
+    # another round's beacon, or one whose previous signature is wrong, is refused
+    beacon.write_text(json.dumps(DEFAULT_2634945))
+    assert main(["verify", str(old_record), "--drand-beacon", str(beacon)]) == 1
+    assert "[drand beacon]: the given beacon is not the record's" in capsys.readouterr().err
+    wrong = {**v2, "previous_signature": DEFAULT_2634945["previous_signature"]}
+    beacon.write_text(json.dumps(wrong))
+    assert main(["verify", str(old_record), "--drand-beacon", str(beacon)]) == 1
+    assert "and previous signature" in capsys.readouterr().err
+
+
+def test_a_wrong_previous_signature_still_fails(
+    commit_to: Callable[[str, int], dict[str, Any]],
+) -> None:
+    record = reveal(commit_to("default", 1000), beacon=DEFAULT_1000)
+    record["reveal"]["drand"]["previous_signature"] = DEFAULT_2634945["previous_signature"]
+    with pytest.raises(
+        VerificationFailed, match=r"\[drand signature\]: the BLS signature does not verify"
+    ):
+        verify(record)
+    record["reveal"]["drand"]["previous_signature"] = "zz"
+    with pytest.raises(VerificationFailed, match="previous_signature is not lowercase"):
+        verify(record)
+    # a given beacon does not override the record's previous_signature
+    with pytest.raises(VerificationFailed, match=r"\[drand beacon\].*differ in previous"):
+        verify(record, drand_beacon=DEFAULT_1000)
+    # and a beacon is refused for a record committed to no drand round
+    with pytest.raises(MalformedInput, match="names no drand round"):
+        verify({**record, "commitment": {**record["commitment"], "drand": None}}, drand_beacon={})
 
 
 # -- without py_ecc: said, never claimed ------------------------------------------------------

@@ -18,8 +18,11 @@ numbers), of the quotas and of the lottery, with k, M, the algorithm, engine and
 and the named future random value (e.g. a drand round; named as ``"drand": {"chain", "round"}``,
 the reveal must carry that round's beacon, whose randomness ``verify`` checks to be SHA-256 of its
 signature and whose BLS signature it checks against the chain's public key, see ``randomness``;
-where ``py_ecc`` is missing the signature is reported ``NOT CHECKED``, and refused with
-``require_signature``). ``verify`` recomputes every hash, checks
+``reveal`` keeps a chained beacon's ``previous_signature``, which that check needs. Where
+``py_ecc`` is missing, or a chained record holds no ``previous_signature`` (records revealed
+before signatures were checked did not keep it; the round's beacon can be given to ``verify``
+instead), the signature is reported ``NOT CHECKED``, and refused with ``require_signature``).
+``verify`` recomputes every hash, checks
 every lottery panel against the quotas, the probabilities, the panel index and the reserve order,
 replays the replacements made since (each must be the first reserve who fits, see
 ``replacement``), and raises ``VerificationFailed`` naming the first check that fails.
@@ -165,13 +168,20 @@ def reveal(
     drand relays serve it; ``randomness`` may be left out, as in drand's v2 API) gives the random
     value; it must be the round the commitment names, and its BLS signature must verify (when
     ``py_ecc`` is missing it is not checked here, unless ``require_signature``: ``verify``
-    says so).
+    says so). A chained chain's beacon must carry its ``previous_signature``, kept in the record.
     """
     drand = None
     if beacon is not None:
         named = record["commitment"].get("drand")
         if named is None or beacon.get("round") != named["round"]:
             raise MalformedInput(f"the commitment names no beacon or another round: {named}")
+        chained = DRAND_CHAINS[named["chain"]]["scheme"] == CHAINED
+        if chained and beacon.get("previous_signature") is None:
+            raise MalformedInput(
+                f"drand {named['chain']} is chained: its round {named['round']} signs the "
+                "previous signature with the round, and the beacon has no previous_signature "
+                "(the record must keep it for verify to check the signature)"
+            )
         if "randomness" not in beacon and isinstance(beacon.get("signature"), str):
             beacon = {**beacon, "randomness": _sha256_hex(beacon["signature"])}
         try:
@@ -186,7 +196,7 @@ def reveal(
             raise MalformedInput(str(error)) from None
         drand = {"chain": named["chain"], "round": named["round"], "randomness": random_value}
         drand["signature"] = beacon["signature"]
-        if DRAND_CHAINS[named["chain"]]["scheme"] == CHAINED:
+        if chained:
             drand["previous_signature"] = beacon["previous_signature"]
     if not random_value:
         raise MalformedInput("a random value or a drand beacon is needed")
@@ -255,6 +265,32 @@ def _lottery_probabilities(
     return {p[0]: counts[p[0]] / len(lottery) for p in pool_data["people"]}
 
 
+def _completed_beacon(
+    recorded: Mapping[str, Any], given: Mapping[str, Any], named: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The record's beacon completed by ``given``, the committed round's beacon as a drand relay
+    serves it: ``given`` must be that very beacon (same round and signature, and the same
+    ``previous_signature`` when the record holds one), and gives the ``previous_signature``
+    that records revealed before signatures were checked lack."""
+    where = f"drand {named['chain']} round {named['round']}"
+    _check(
+        given.get("round") == named["round"]
+        and given.get("signature") == recorded.get("signature"),
+        "drand beacon",
+        f"the given beacon is not the record's beacon of {where}: round or signature differ",
+    )
+    previous = recorded.get("previous_signature")
+    if previous is None:
+        previous = given.get("previous_signature")
+    else:
+        _check(
+            given.get("previous_signature") in (None, previous),
+            "drand beacon",
+            f"the given beacon of {where} and the record's differ in previous_signature",
+        )
+    return {**recorded} | ({"previous_signature": previous} if previous is not None else {})
+
+
 def _check(condition: bool, check: str, detail: str) -> None:
     if not condition:
         raise VerificationFailed(check, detail)
@@ -266,13 +302,17 @@ def verify(
     pool: Pool | None = None,
     quotas: QuotaSet | None = None,
     require_signature: bool = False,
+    drand_beacon: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Check a record from scratch; returns the checks passed, raises ``VerificationFailed``.
 
     ``pool``/``quotas``, when given (e.g. the commune's own files), must hash to the committed
     values too. A record without reveal is verified up to the commitment. A drand beacon's BLS
-    signature is checked when ``py_ecc`` is installed; otherwise the list holds an entry
-    starting with ``NOT_CHECKED`` saying so, or, with ``require_signature``, verification fails.
+    signature is checked when ``py_ecc`` is installed and, on a chained chain, the record holds
+    the ``previous_signature`` (older records do not: ``drand_beacon``, the committed round's
+    beacon as the relays serve it, can supply it); otherwise the list holds an entry starting
+    with ``NOT_CHECKED`` saying why, or, with ``require_signature``, verification fails. A wrong
+    ``previous_signature`` fails like a wrong signature.
     """
     passed: list[str] = []
 
@@ -281,6 +321,8 @@ def verify(
 
     _check(record.get("format") == FORMAT, "format", f"expected {FORMAT!r}")
     commitment = record["commitment"]
+    if drand_beacon is not None and commitment.get("drand") is None:
+        raise MalformedInput("a drand beacon was given, but the commitment names no drand round")
     _check(
         sha256(commitment) == record["commitment_sha256"],
         "commitment",
@@ -383,14 +425,30 @@ def verify(
             f"random value is the randomness of drand {named['chain']} round {named['round']}, "
             "SHA-256 of its signature"
         )
+        if drand_beacon is not None:
+            beacon = _completed_beacon(beacon, drand_beacon, named)
         try:
             how = verify_drand_signature(beacon, named["chain"])
         except SignatureNotChecked as why:
+            reason = str(why)
+            if beacon.get("previous_signature") is None and (
+                DRAND_CHAINS.get(named["chain"], {}).get("scheme") == CHAINED
+            ):
+                reason += (
+                    "; the record holds none (records revealed before drand signatures were "
+                    "checked did not keep it)"
+                    + (
+                        " and neither does the given beacon"
+                        if drand_beacon is not None
+                        else ": give the round's beacon as the drand relays serve it "
+                        "(verify --drand-beacon FILE) to check the signature"
+                    )
+                )
             if require_signature:
-                raise VerificationFailed("drand signature", f"not checked: {why}") from None
+                raise VerificationFailed("drand signature", f"not checked: {reason}") from None
             passed.append(
                 f"{NOT_CHECKED}the BLS signature of drand {named['chain']} round "
-                f"{named['round']} against the chain's public key: {why}"
+                f"{named['round']} against the chain's public key: {reason}"
             )
         except ValueError as error:
             raise VerificationFailed("drand signature", str(error)) from None

@@ -2,8 +2,10 @@
 
 ``verify`` imports only standard-library modules of this package, so it runs where neither the
 web application nor NumPy nor the solver is installed; a drand beacon's BLS signature is checked
-with ``py_ecc`` (a dependency of the project), and where it is missing ``verify`` prints
-``NOT CHECKED`` for the signature and still exits 0, unless ``--require-signature``. Errors print
+with ``py_ecc`` (a dependency of the project). Where it is missing, or a record on the chained
+``default`` chain holds no ``previous_signature`` (revealed before signatures were checked;
+``--drand-beacon`` gives the round's beacon instead), ``verify`` prints ``NOT CHECKED`` for the
+signature and still exits 0, unless ``--require-signature``. Errors print
 as JSON on stderr (``{"code", "message", "params"}``) with exit status 2; a failed verification
 exits with 1.
 """
@@ -123,6 +125,7 @@ def _verify(args: argparse.Namespace) -> int:
     from .audit import NOT_CHECKED, verify
 
     record = _read_json(args.record)
+    beacon = _read_json(args.drand_beacon) if args.drand_beacon else None
     pool = quotas = None
     if args.features:
         quotas = read_quotas(args.features)
@@ -134,7 +137,13 @@ def _verify(args: argparse.Namespace) -> int:
                 household_columns=_columns(args.households),
             )
     try:
-        passed = verify(record, pool=pool, quotas=quotas, require_signature=args.require_signature)
+        passed = verify(
+            record,
+            pool=pool,
+            quotas=quotas,
+            require_signature=args.require_signature,
+            drand_beacon=beacon,
+        )
     except VerificationFailed as failure:
         print(f"FAILED: {failure}", file=sys.stderr)
         return 1
@@ -246,10 +255,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_argument("--id-column", default="id")
     verify.add_argument("--households")
     verify.add_argument(
+        "--drand-beacon",
+        help="JSON of the committed round's beacon, as the drand relays serve it: gives the "
+        "previous_signature that records revealed before signatures were checked lack",
+    )
+    verify.add_argument(
         "--require-signature",
         action="store_true",
         help="fail (exit 1) when a drand beacon's BLS signature cannot be checked (py_ecc "
-        "missing) instead of reporting it NOT CHECKED",
+        "missing, or no previous_signature on a chained chain) instead of reporting it "
+        "NOT CHECKED",
     )
     verify.set_defaults(run=_verify)
 

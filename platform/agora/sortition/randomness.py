@@ -26,7 +26,8 @@ with the generator and key of the other group). The pairing comes from ``py_ecc`
 Ethereum Foundation's pure-Python BLS12-381: point decompression, RFC 9380 hash-to-curve for G1
 and G2, optimised ate pairing), imported only when a signature is checked (about 0.5 s), then
 0.25 s a quicknet beacon, 0.35 s a default one on a 2-core machine.
-Everything else here is standard library only; where ``py_ecc`` is not installed,
+Everything else here is standard library only. Where ``py_ecc`` is not installed, or a chained
+beacon comes without its ``previous_signature`` (so the signed message cannot be rebuilt),
 ``verify_drand_signature`` raises ``SignatureNotChecked`` instead of claiming anything.
 """
 
@@ -142,8 +143,10 @@ def verify_drand_signature(
 
     ``scheme``/``public_key`` replace the chain's (another drand network, tests). Returns how
     it was checked; raises ``ValueError`` saying what is wrong when the signature is not that
-    chain's signature of that round, ``SignatureNotChecked`` when no BLS library is installed.
-    Malformed beacons are refused before the library is needed.
+    chain's signature of that round, ``SignatureNotChecked`` when no BLS library is installed
+    or when a chained beacon has no ``previous_signature`` (its message cannot be rebuilt, so
+    nothing is claimed either way; a wrong one is a ``ValueError``). Malformed beacons are
+    refused before the library is needed.
     """
     known = DRAND_CHAINS.get(chain)
     if known is None and (scheme is None or public_key is None):
@@ -165,7 +168,7 @@ def verify_drand_signature(
     previous = b""
     if scheme == CHAINED:
         if beacon.get("previous_signature") is None:
-            raise ValueError(
+            raise SignatureNotChecked(
                 f"drand {chain} is chained: its round {round_number} signs the previous "
                 "signature with the round, and the beacon has no previous_signature"
             )
