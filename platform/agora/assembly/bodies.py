@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 
 from agora.assembly.models import (
     Body,
@@ -67,10 +68,22 @@ def add_person(
 
 
 def person_for_account(session: DbSession, tenant: Tenant, account_id: int, name: str) -> Person:
-    """The commune's participant record of an account, created as ``name`` on first need."""
-    return person_of_account(session, tenant, account_id) or add_person(
-        session, tenant, name, account_id
-    )
+    """The commune's participant record of an account, created as ``name`` on first need.
+
+    Two first requests at once (a double click on "sign") race to create it; the database
+    keeps one record per account and the loser reads the winner's, so both act as one person.
+    """
+    person = person_of_account(session, tenant, account_id)
+    if person is not None:
+        return person
+    try:
+        with session.begin_nested():
+            return add_person(session, tenant, name, account_id)
+    except IntegrityError:
+        person = person_of_account(session, tenant, account_id)
+        if person is None:  # the other record went away meanwhile: nothing sensible to do
+            raise
+        return person
 
 
 def enrol(

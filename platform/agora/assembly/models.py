@@ -79,9 +79,13 @@ class Body(TenantEntity, Base):
 
 
 class Person(TenantEntity, Base):
-    """Someone taking part in the commune's assembly (names shown only with consent)."""
+    """Someone taking part in the commune's assembly (names shown only with consent).
+
+    An account has at most one record per commune: whatever it signs or votes, it does as
+    one person."""
 
     __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("tenant_id", "account_id"),)
 
     display_name: Mapped[str] = mapped_column(String(200))
     account_id: Mapped[int | None] = mapped_column(

@@ -23,11 +23,9 @@ _SET_TENANT = f"SELECT set_config('{TENANT_SETTING}', %s, true)"
 
 def _apply(connection: Connection, tenant_id: int | None) -> None:
     if connection.dialect.name == "postgresql":
-        # Sent straight through the driver: this runs at the start of every transaction, and
-        # SQLAlchemy's execution machinery cost more Python than the vote statement it precedes.
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        driver.execute(_SET_TENANT, ("" if tenant_id is None else str(tenant_id),))
+        # As driver SQL: this runs at the start of every transaction (each vote's included),
+        # and needs no compiling; SQLAlchemy still sees its errors (a lost connection).
+        connection.exec_driver_sql(_SET_TENANT, ("" if tenant_id is None else str(tenant_id),))
 
 
 @event.listens_for(Session, "after_begin")
