@@ -8,8 +8,20 @@ import re
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
+from sqlalchemy import select
+
+from agora.assembly import ballots, bodies, council, proposals
+from agora.assembly.models import AssemblySession, Body, Edition
+from agora.extensions import db
+from agora.plugins.manager import get_registry
+from agora.tenancy.config import TenantConfig
+from agora.tenancy.isolation import tenant_scope
+from agora.tenancy.models import Tenant
+from agora.tenancy.services import current_config
+from support.assembly import build_edition
 
 POITIERS = {"Host": "poitiers.localhost"}
 
@@ -40,7 +52,7 @@ def test_the_follow_up_report_states_where_each_measure_stands(
     assert "adoptée avec amendements" in text
     # The demo's three measures: one in progress (and silent for 90 days), one delayed, one done.
     assert (
-        "3 mesures" in text
+        "3 mesures : en cours : 1, retardée : 1, réalisée : 1." in text
         and "Mises à jour en retard (sans nouvelles depuis plus de 60 jours) : 1" in text
     )
     assert "Jalons : 1 atteint(s) sur 3, 1 en retard" in text
@@ -54,6 +66,35 @@ def test_the_follow_up_report_states_where_each_measure_stands(
     assert "Texte retenu par le conseil : Fermer aux voitures les rues de dix écoles" in schools
     assert "Budget retenu par le conseil : 150 000 €" in schools
     assert "Statut : retardée" in schools and "Livraison des barrières reportée" in schools
+
+
+def test_the_follow_up_report_of_a_one_measure_plan_speaks_in_the_singular(
+    app: Flask, client: FlaskClient, onboarded: Path
+) -> None:
+    built = build_edition(app)
+    with app.app_context(), tenant_scope(db.session, built.tenant_id):
+        tenant = db.session.get(Tenant, built.tenant_id)
+        edition = db.session.execute(select(Edition)).scalar_one()
+        plenary = db.session.get(Body, (built.tenant_id, built.ids["plenary"]))
+        drafting = db.session.get(Body, (built.tenant_id, built.ids["proposal_group"]))
+        meeting = db.session.get(AssemblySession, (built.tenant_id, built.session_id))
+        assert tenant and edition and plenary and drafting and meeting
+        author = bodies.members_of(db.session, drafting)[0][1]
+        proposal = proposals.draft(
+            db.session, tenant, edition, drafting, author, "Des fontaines", "Dix fontaines.", None
+        )
+        version = current_config(db.session, tenant)
+        assert version is not None
+        rule = get_registry().view(TenantConfig(version.document)).decision_rule("action_plan")
+        ballot = ballots.open_ballot(
+            db.session, tenant, rule, meeting, plenary, "Adoptez-vous le plan ?", [], "test"
+        )
+        plan = council.adopt_plan(db.session, tenant, edition, [proposal], ballot.id, "test")
+        plan_id = plan.id
+        db.session.commit()
+    text = _pdf_text(client.get(f"/council/{plan_id}/follow-up.pdf", headers=POITIERS))
+    assert "1 mesure : prévue : 1." in text
+    assert "1 mesures" not in text
 
 
 def test_the_follow_up_report_of_another_commune_is_not_found(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 
 from agora.assembly import council
@@ -62,9 +62,12 @@ def _summary(
     ]
     by_status = Counter(m.status.value for m in measures)
     lines.append(
-        _("%(count)d measures:", count=len(measures))
+        ngettext("%(num)d measure:", "%(num)d measures:", len(measures))
         + " "
-        + ", ".join(f"{MEASURE_STATUSES[s]} {n}" for s, n in by_status.items())
+        + ", ".join(
+            _("%(status)s: %(count)d", status=MEASURE_STATUSES[s], count=n)
+            for s, n in by_status.items()
+        )
         + "."
     )
     overdue = sum(council.is_overdue(m, today) for m in measures)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -287,12 +287,18 @@ def _cross_levels(
         tenant,
         commune_admins(session, tenant),
         "petition.level_reached",
-        _("Petition: %(count)d signatures reached", count=level.signatures),
-        _(
-            "The petition “%(title)s” has %(count)d signatures, which obliges the commune to: "
+        ngettext(
+            "Petition: %(num)d signature reached",
+            "Petition: %(num)d signatures reached",
+            level.signatures,
+        ),
+        ngettext(
+            "The petition “%(title)s” has %(num)d signature, which obliges the commune to: "
             "%(effect)s. Record on the petitions' staff page what the commune does.",
+            "The petition “%(title)s” has %(num)d signatures, which obliges the commune to: "
+            "%(effect)s. Record on the petitions' staff page what the commune does.",
+            petition.signature_count,
             title=petition.title,
-            count=petition.signature_count,
             effect=level.label,
         ),
         f"/petitions/{petition.id}",
