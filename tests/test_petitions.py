@@ -7,12 +7,15 @@ from __future__ import annotations
 import csv
 import html
 import io
+import os
 import re
+import time
 import tomllib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import tomli_w
 from babel.dates import format_date
@@ -399,6 +402,69 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
     assert late.status_code == 409
     journal = _text(client.get("/journal", headers=POITIERS))
     assert "Réponse donnée à une pétition" in journal
+
+
+def test_staff_dates_start_at_the_opening_and_end_today_in_paris(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    mayor = app.test_client()
+    sign_in(
+        mayor, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    sign_in(client, "poitiers.localhost", "camille@example.fr")
+    petition_id = _open(client, POITIERS)
+    _seed(app, "poitiers", petition_id, 50)
+    opened = _petition(app, "poitiers", petition_id)[0].opened_at.astimezone(PARIS).date()
+    the_day_before = (opened - timedelta(days=1)).isoformat()
+    opened_fr = format_date(opened, "long", locale="fr")
+    early_meeting = mayor.post(
+        f"/admin/petitions/{petition_id}/meeting",
+        data={"held_on": the_day_before},
+        headers=POITIERS,
+    )
+    assert early_meeting.status_code == 422
+    assert (
+        f"La rencontre ne peut pas être datée d'avant l'ouverture de la pétition, le {opened_fr}."
+        in _text(early_meeting)
+    )
+    early_answer = mayor.post(
+        f"/admin/petitions/{petition_id}/decision",
+        data={"decided_on": the_day_before, "answer": "Vingt bancs."},
+        headers=POITIERS,
+    )
+    assert early_answer.status_code == 422
+    assert (
+        f"La réponse ne peut pas être datée d'avant l'ouverture de la pétition, le {opened_fr}."
+        in _text(early_answer)
+    )
+    petition, _rows = _petition(app, "poitiers", petition_id)
+    assert (petition.meeting_held_on, petition.decided_on) == (None, None)
+    assert petition.status == PetitionStatus.THRESHOLD_REACHED
+
+    # The date fields run from the opening to today in Paris, whatever the server's own
+    # zone: one of these two is on another day than Paris at any moment.
+    paris_today = datetime.now(PARIS).date()
+    zone = next(
+        name
+        for name in ("Etc/GMT+12", "Pacific/Kiritimati")
+        if datetime.now(ZoneInfo(name)).date() != paris_today
+    )
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        assert date.today() != paris_today
+        form = mayor.get("/admin/petitions", headers=POITIERS).get_data(as_text=True)
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+    for field in ("held_on", "decided_on"):
+        found = re.search(rf'name="{field}" type="date" min="([\d-]+)" max="([\d-]+)"', form)
+        assert found, form
+        assert found.groups() == (opened.isoformat(), paris_today.isoformat())
 
 
 def test_open_data_export(

@@ -314,8 +314,23 @@ def commune_admins(session: DbSession, tenant: Tenant) -> list[Person]:
     ]
 
 
+def paris_today() -> date:
+    """Today in the commune's time (the date a date field must not go past)."""
+    return datetime.now(PARIS).date()
+
+
+def opened_on(petition: Petition) -> date:
+    """The day the petition opened, in the commune's time (the earliest date to record)."""
+    return petition.opened_at.astimezone(PARIS).date()
+
+
 def _not_in_future(day: date, message: str) -> None:
-    if day > datetime.now(PARIS).date():
+    if day > paris_today():
+        raise Invalid(message)
+
+
+def _not_before_opening(petition: Petition, day: date, message: str) -> None:
+    if day < opened_on(petition):
         raise Invalid(message)
 
 
@@ -328,6 +343,14 @@ def record_meeting(
     if petition.meeting_held_on is not None:
         raise Conflict(_("The meeting on this petition is already recorded."))
     _not_in_future(held_on, _("A meeting cannot be recorded before it takes place."))
+    _not_before_opening(
+        petition,
+        held_on,
+        _(
+            "The meeting cannot be dated before the petition opened, on %(day)s.",
+            day=format_date(opened_on(petition), "long"),
+        ),
+    )
     petition.meeting_held_on = held_on
     _record(session, tenant, petition, actor, "petition.meeting_held", {"on": str(held_on)})
 
@@ -363,6 +386,14 @@ def record_decision(
     if not answer:
         raise Invalid(_("Write the public answer given to the petition."))
     _not_in_future(decided_on, _("A decision cannot be recorded before it is taken."))
+    _not_before_opening(
+        petition,
+        decided_on,
+        _(
+            "The answer cannot be dated before the petition opened, on %(day)s.",
+            day=format_date(opened_on(petition), "long"),
+        ),
+    )
     petition.status = PetitionStatus.DECIDED
     petition.decided_on = decided_on
     petition.answer = answer

@@ -5,8 +5,6 @@ these pages. Views stay thin: rules live in :mod:`agora.petitions.services`."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
@@ -185,7 +183,8 @@ def admin_page() -> str:
         petitions=rows,
         statuses={p.id: services.status_of(p) for p in rows},
         effects={p.id: services.reached_effects(p) for p in rows},
-        today=date.today(),
+        opened_on={p.id: services.opened_on(p) for p in rows},
+        today=services.paris_today(),
     )
 
 
