@@ -149,6 +149,11 @@ def _qualified_without_threshold(d: dict[str, Any]) -> None:
     del d["plugins"]["decision_rules"]["rules"]["action_plan"]["threshold"]
 
 
+def _effects_falling(d: dict[str, Any]) -> None:
+    levels = d["plugins"]["interpellation_rights"]["levels"]
+    levels[1]["effect"], levels[2]["effect"] = "referendum", "council_agenda"
+
+
 INVALID = [
     (_unknown_plugin, r"plugins\.door_to_door_pigeons: unknown plugin 'door_to_door_pigeons'"),
     (
@@ -175,6 +180,12 @@ INVALID = [
     (
         _qualified_without_threshold,
         r"plugins\.decision_rules\.rules\.action_plan: 'threshold' is a required property",
+    ),
+    (
+        _effects_falling,
+        r"plugins\.interpellation_rights\.levels\[2\]\.effect: level 'referendum' obliges to "
+        r"'council_agenda', less than the earlier level 'conseil' \('referendum'\): effects "
+        r"rise with the levels, meeting → council_agenda → referendum",
     ),
 ]
 

@@ -165,9 +165,9 @@ def agora_interpellation_rules(tenant: TenantConfig) -> InterpellationRules | No
     declare that they live in the commune, and the threshold levels in rising order of
     signatures, each with the effect it obliges the commune to (``meeting`` with the mayor
     and elected referents, an item on the ``council_agenda``, a debate on a local
-    ``referendum``) and a label in the commune's words: for instance 50, 900 and 4,500
-    signatures of residents aged 16 or more, within 6 months. Each petition pins the rules
-    in force when it opens.
+    ``referendum``, in that rising order: a later level never obliges to less) and a label
+    in the commune's words: for instance 50, 900 and 4,500 signatures of residents aged 16
+    or more, within 6 months. Each petition pins the rules in force when it opens.
 
     A commune that enables no plugin answering this hook has no petitions: their pages
     answer 404 and the menu does not show them. Two answering plugins are an error.

@@ -15,7 +15,8 @@ Example (Poitiers)::
 
 ``effect`` is what reaching the level obliges the commune to: a ``meeting`` with the mayor
 and elected referents, an item on the ``council_agenda``, or a debate on a local
-``referendum``. Levels are listed in rising order of signatures.
+``referendum``. Levels are listed in rising order of signatures, and their effects rise in
+that order too (meeting, then council_agenda, then referendum; two levels may share one).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def agora_check_settings(settings: dict[str, Any]) -> list[tuple[str, str]]:
     problems = []
     levels = settings["levels"]
     seen: set[str] = set()
+    highest: dict[str, Any] | None = None  # the earlier level with the strongest effect
     for i, level in enumerate(levels):
         if level["key"] in seen:
             problems.append((f"levels[{i}].key", f"{level['key']!r} names two levels"))
@@ -75,6 +77,18 @@ def agora_check_settings(settings: dict[str, Any]) -> list[tuple[str, str]]:
                     f"{levels[i - 1]['signatures']}: levels rise",
                 )
             )
+        rank = PETITION_EFFECTS.index(level["effect"])
+        if highest is not None and rank < PETITION_EFFECTS.index(highest["effect"]):
+            problems.append(
+                (
+                    f"levels[{i}].effect",
+                    f"level {level['key']!r} obliges to {level['effect']!r}, less than the "
+                    f"earlier level {highest['key']!r} ({highest['effect']!r}): effects rise "
+                    f"with the levels, {' → '.join(PETITION_EFFECTS)}",
+                )
+            )
+        if highest is None or rank > PETITION_EFFECTS.index(highest["effect"]):
+            highest = level
     return problems
 
 
