@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from agora.assembly.models import (
     Body,
@@ -70,20 +70,23 @@ def add_person(
 def person_for_account(session: DbSession, tenant: Tenant, account_id: int, name: str) -> Person:
     """The commune's participant record of an account, created as ``name`` on first need.
 
-    Two first requests at once (a double click on "sign") race to create it; the database
-    keeps one record per account and the loser reads the winner's, so both act as one person.
+    Two first requests at once (a double click on "sign") race to create it: the database
+    keeps one record per account, the other insertion does nothing, and both requests go on
+    as that one person.
     """
     person = person_of_account(session, tenant, account_id)
     if person is not None:
         return person
-    try:
-        with session.begin_nested():
-            return add_person(session, tenant, name, account_id)
-    except IntegrityError:
-        person = person_of_account(session, tenant, account_id)
-        if person is None:  # the other record went away meanwhile: nothing sensible to do
-            raise
-        return person
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Person)
+        .values(tenant_id=tenant.id, display_name=name.strip(), account_id=account_id)
+        .on_conflict_do_nothing(index_elements=[Person.tenant_id, Person.account_id])
+    )
+    person = person_of_account(session, tenant, account_id)
+    assert person is not None  # inserted, or kept from the request that won the race
+    return person
 
 
 def enrol(

@@ -234,10 +234,11 @@ def sign(
         attests_age=bool(rules.minimum_age and old_enough),
         created_at=moment,
     )
+    session.add(signature)
     try:
-        with session.begin_nested():
-            session.add(signature)
-    except IntegrityError as error:  # a second signature raced past the check
+        session.flush()
+    except IntegrityError as error:  # the database's unique key, behind the check above
+        # No savepoint: a refusal rolls the whole request back.
         raise Conflict(
             _("You have already signed this petition: each person signs once.")
         ) from error
