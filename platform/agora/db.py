@@ -12,7 +12,7 @@ import enum
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -130,6 +130,12 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def paris_today() -> date:
+    """Today for the communes (French local time), whatever the server's time zone: the date
+    a milestone is late after, a date field must not go past, a report is dated."""
+    return datetime.now(PARIS).date()
 
 
 class TenantOwned:

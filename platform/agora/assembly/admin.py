@@ -39,7 +39,7 @@ from agora.assembly.models import (
     Subject,
     SubjectStatus,
 )
-from agora.db import PARIS
+from agora.db import PARIS, paris_today
 from agora.errors import Invalid
 from agora.extensions import db
 from agora.identity.services import get_or_create_account
@@ -109,7 +109,7 @@ def _next_status(edition: Edition) -> EditionStatus | None:
 @bp.post("/editions")
 def open_edition() -> Response:
     tenant = current_tenant()
-    year = _int("year") or date.today().year
+    year = _int("year") or paris_today().year
     editions.open_edition(
         db.session,
         tenant,

@@ -30,7 +30,7 @@ from agora.assembly.models import (
     ProposalStatus,
 )
 from agora.audit import services as audit
-from agora.db import PARIS, DbSession, utcnow
+from agora.db import PARIS, DbSession, paris_today, utcnow
 from agora.documents.diff import word_diff
 from agora.errors import Conflict, Invalid
 from agora.labels import MEASURE_STATUSES
@@ -396,7 +396,7 @@ def reach_milestone(
 ) -> None:
     if milestone.reached_on is not None:
         raise Conflict(_("this milestone was already reached"))
-    if day > date.today():
+    if day > paris_today():
         raise Invalid(_("a milestone cannot be reached in the future"))
     milestone.reached_on = day
     audit.record(
@@ -435,4 +435,4 @@ def is_overdue(measure: Measure, today: date | None = None) -> bool:
     ):
         return False
     updated = measure.status_updated_at.date()
-    return (today or date.today()) - updated > OVERDUE_AFTER
+    return (today or paris_today()) - updated > OVERDUE_AFTER

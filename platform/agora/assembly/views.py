@@ -5,7 +5,7 @@ services of this package."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -40,6 +40,7 @@ from agora.assembly.models import (
     Proposal,
     Subject,
 )
+from agora.db import paris_today
 from agora.documents.ical import CalendarEvent, calendar
 from agora.documents.tables import csv_response
 from agora.errors import Invalid
@@ -343,7 +344,7 @@ def measure_page(measure_id: int) -> str:
         overdue=council.is_overdue(measure),
         next_statuses=sorted(council.MEASURE_TRANSITIONS[measure.status]),
         milestones=council.milestones_of(db.session, measure),
-        today=date.today(),
+        today=paris_today(),
     )
 
 
@@ -404,7 +405,7 @@ def council_page(plan_id: int) -> str:
 def follow_up_pdf(plan_id: int) -> Response:
     plan = get_owned_or_404(ActionPlan, plan_id)
     edition = get_owned_or_404(Edition, plan.edition_id)
-    today = date.today()
+    today = paris_today()
     return Response(
         report.follow_up_report(db.session, current_tenant(), edition, plan, today),
         mimetype="application/pdf",

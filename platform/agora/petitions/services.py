@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from agora.assembly.bodies import person_for_account
 from agora.assembly.models import Person
 from agora.audit import services as audit
-from agora.db import PARIS, DbSession, utcnow
+from agora.db import PARIS, DbSession, paris_today, utcnow
 from agora.errors import Conflict, Invalid
 from agora.identity.models import Role
 from agora.identity.services import holders_of
@@ -313,11 +313,6 @@ def commune_admins(session: DbSession, tenant: Tenant) -> list[Person]:
         person_for_account(session, tenant, account.id, account.display_name or _("the commune"))
         for account in holders_of(session, tenant, (Role.COMMUNE_ADMIN,))
     ]
-
-
-def paris_today() -> date:
-    """Today in the commune's time (the date a date field must not go past)."""
-    return datetime.now(PARIS).date()
 
 
 def opened_on(petition: Petition) -> date:

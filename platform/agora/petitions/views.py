@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from agora.assembly.context import acting_person, who
 from agora.assembly.models import Person
-from agora.db import PARIS
+from agora.db import PARIS, paris_today
 from agora.documents.tables import csv_response
 from agora.extensions import db
 from agora.petitions import services
@@ -184,7 +184,7 @@ def admin_page() -> str:
         statuses={p.id: services.status_of(p) for p in rows},
         effects={p.id: services.reached_effects(p) for p in rows},
         opened_on={p.id: services.opened_on(p) for p in rows},
-        today=services.paris_today(),
+        today=paris_today(),
     )
 
 

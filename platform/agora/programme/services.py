@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from agora.audit import services as audit
-from agora.db import PARIS, DbSession, utcnow
+from agora.db import PARIS, DbSession, paris_today, utcnow
 from agora.errors import Conflict, Invalid
 from agora.plugins.contracts import ProgrammeTemplate
 from agora.programme.models import Programme, ProgrammeSession, ProgrammeStatus, SessionStatus
@@ -146,7 +146,7 @@ def accept_deliverable(
 ) -> None:
     if key not in row.deliverables:
         raise Invalid(_("this session expects no deliverable %(key)s", key=key))
-    row.deliverables = {**row.deliverables, key: date.today().isoformat()}
+    row.deliverables = {**row.deliverables, key: paris_today().isoformat()}
     audit.record(
         session,
         tenant,
