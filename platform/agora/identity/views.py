@@ -54,11 +54,6 @@ def _refusal(reason: str) -> str:
     return str(messages.get(reason, messages["unknown"]))
 
 
-def _tenant() -> Tenant | None:
-    tenant: Tenant | None = request_tenant()
-    return tenant
-
-
 # --- sign-in page and magic links ----------------------------------------------------------
 
 
@@ -66,7 +61,7 @@ def _tenant() -> Tenant | None:
 def login() -> str:
     return render_template(
         "identity/login.html",
-        providers=oidc.providers_enabled(db.session, _tenant()),
+        providers=oidc.providers_enabled(db.session, request_tenant()),
         next_path=request.args.get("next", ""),
     )
 
@@ -77,7 +72,7 @@ def send_magic_link() -> str:
     email = request.form.get("email", "").strip()
     if "@" not in email or len(email) > 320:
         abort(422, description=_("Please enter a valid e-mail address."))
-    tenant = _tenant()
+    tenant = request_tenant()
     # On a commune's site anyone may join as a resident; the console only lets staff in.
     account = (
         get_or_create_account(db.session, email) if tenant else account_by_email(db.session, email)
@@ -128,7 +123,7 @@ def use_magic_link(token: str) -> Response:
         abort(410, description=_refusal(refused.reason))
     account = db.session.get(Account, row.account_id)
     assert account is not None
-    tenant = _tenant()
+    tenant = request_tenant()
     if tenant is not None and not active_grants(db.session, account, tenant):
         grant_role(db.session, tenant, account, Role.RESIDENT, granted_by="self:magic_link")
     if needs_second_factor(db.session, account):
@@ -210,7 +205,7 @@ def _auth_url(path: str, **query: str) -> str:
 
 @bp.get("/login/oidc/<kind>")
 def oidc_start(kind: str) -> Response:
-    tenant = _tenant()
+    tenant = request_tenant()
     if oidc.provider_for(db.session, kind, tenant) is None:
         abort(404)
     return redirect(
@@ -297,7 +292,7 @@ def oidc_callback() -> Response:
 @bp.post("/logout")
 def logout() -> Response:
     method, id_token = cookie.get("method"), cookie.get("id_token")
-    account, tenant = current_account(), _tenant()
+    account, tenant = current_account(), request_tenant()
     cookie.clear()
     if account is not None and tenant is not None:
         audit.record(
@@ -360,13 +355,13 @@ def _me() -> Account:
 
 @bp.get("/me/data")
 def my_data() -> str:
-    data = export_personal_data(db.session, _me(), _tenant())
+    data = export_personal_data(db.session, _me(), request_tenant())
     return render_template("identity/my_data.html", data=data.document)
 
 
 @bp.get("/me/data.json")
 def my_data_json() -> Response:
-    response = jsonify(export_personal_data(db.session, _me(), _tenant()).document)
+    response = jsonify(export_personal_data(db.session, _me(), request_tenant()).document)
     response.headers["Content-Disposition"] = 'attachment; filename="mes-donnees.json"'
     return response
 
@@ -375,7 +370,7 @@ def my_data_json() -> Response:
 def erase_me() -> Response:
     if request.form.get("confirm") != "yes":
         abort(422, description=_("Tick the box to confirm the erasure."))
-    account, tenant = _me(), _tenant()
+    account, tenant = _me(), request_tenant()
     erase_account(db.session, account, tenant)
     if tenant is not None:
         audit.record(
@@ -396,7 +391,7 @@ def erase_me() -> Response:
 
 @bp.get("/admin/members")
 def members() -> str:
-    tenant = _tenant()
+    tenant = request_tenant()
     assert tenant is not None
     rows = db.session.execute(
         select(RoleGrant, Account)
@@ -411,7 +406,7 @@ def members() -> str:
 
 @bp.post("/admin/members", endpoint="grant_role")
 def grant_member_role() -> Response:
-    tenant = _tenant()
+    tenant = request_tenant()
     assert tenant is not None
     email = request.form.get("email", "").strip()
     try:
@@ -428,7 +423,7 @@ def grant_member_role() -> Response:
 
 @bp.post("/admin/members/<int:grant_id>/revoke")
 def revoke_role(grant_id: int) -> Response:
-    tenant = _tenant()
+    tenant = request_tenant()
     assert tenant is not None
     grant = get_owned_or_404(RoleGrant, grant_id)
     grant.revoked_at = utcnow()
