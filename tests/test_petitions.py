@@ -518,3 +518,27 @@ def test_signing_needs_an_account_and_the_form_is_in_english_too(
     english = _text(author.get(f"/petitions/{petition_id}?lang=en", headers=POITIERS))
     assert "I declare that I live in Poitiers." in english
     assert "0 signatures out of 50 for the next threshold." in english
+
+
+def test_a_council_session_cannot_be_dated_before_the_petition_opened(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    mayor = app.test_client()
+    sign_in(
+        mayor, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    sign_in(client, "poitiers.localhost", "camille@example.fr")
+    petition_id = _open(client, POITIERS)
+    _seed(app, "poitiers", petition_id, 900)
+    opened = _petition(app, "poitiers", petition_id)[0].opened_at.astimezone(PARIS).date()
+    refused = mayor.post(
+        f"/admin/petitions/{petition_id}/council",
+        data={"session_on": (opened - timedelta(days=1)).isoformat()},
+        headers=POITIERS,
+    )
+    assert refused.status_code == 422
+    assert (
+        "La séance du conseil ne peut pas être datée d'avant l'ouverture de la pétition, le "
+        f"{format_date(opened, 'long', locale='fr')}." in _text(refused)
+    )
+    assert _petition(app, "poitiers", petition_id)[0].council_session_on is None

@@ -361,6 +361,14 @@ def schedule_council(
         )
     if petition.status == PetitionStatus.DECIDED:
         raise Conflict(_("This petition has already been answered."))
+    _not_before_opening(
+        petition,
+        session_on,
+        _(
+            "The council session cannot be dated before the petition opened, on %(day)s.",
+            day=format_date(opened_on(petition), "long"),
+        ),
+    )
     petition.council_session_on = session_on
     _record(session, tenant, petition, actor, "petition.council_scheduled", {"on": str(session_on)})
 
