@@ -326,8 +326,10 @@ def _not_in_future(day: date, message: str) -> None:
 
 
 def _not_before_opening(petition: Petition, day: date, message: str) -> None:
-    if day < opened_on(petition):
-        raise Invalid(message)
+    """Refuse ``day`` before the petition opened; ``message`` names that day as ``%(day)s``."""
+    opened = opened_on(petition)
+    if day < opened:
+        raise Invalid(message % {"day": format_date(opened, "long")})
 
 
 def record_meeting(
@@ -342,10 +344,7 @@ def record_meeting(
     _not_before_opening(
         petition,
         held_on,
-        _(
-            "The meeting cannot be dated before the petition opened, on %(day)s.",
-            day=format_date(opened_on(petition), "long"),
-        ),
+        _("The meeting cannot be dated before the petition opened, on %(day)s."),
     )
     petition.meeting_held_on = held_on
     _record(session, tenant, petition, actor, "petition.meeting_held", {"on": str(held_on)})
@@ -364,10 +363,7 @@ def schedule_council(
     _not_before_opening(
         petition,
         session_on,
-        _(
-            "The council session cannot be dated before the petition opened, on %(day)s.",
-            day=format_date(opened_on(petition), "long"),
-        ),
+        _("The council session cannot be dated before the petition opened, on %(day)s."),
     )
     petition.council_session_on = session_on
     _record(session, tenant, petition, actor, "petition.council_scheduled", {"on": str(session_on)})
@@ -393,10 +389,7 @@ def record_decision(
     _not_before_opening(
         petition,
         decided_on,
-        _(
-            "The answer cannot be dated before the petition opened, on %(day)s.",
-            day=format_date(opened_on(petition), "long"),
-        ),
+        _("The answer cannot be dated before the petition opened, on %(day)s."),
     )
     petition.status = PetitionStatus.DECIDED
     petition.decided_on = decided_on
