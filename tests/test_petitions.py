@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import tomli_w
 from babel.dates import format_date
 from flask import Flask
@@ -42,6 +43,16 @@ ATTESTS = {"lives_here": "yes", "old_enough": "yes"}
 def _text(response: Any) -> str:
     text = html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
     return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture
+def mayor(app: Flask, onboarded: Path, sign_in: SignIn) -> FlaskClient:
+    """Poitiers' commune administrator, signed in."""
+    client = app.test_client()
+    sign_in(
+        client, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    return client
 
 
 def _open(client: FlaskClient, host: dict[str, str], title: str = "Des bancs place d'Armes") -> int:
@@ -100,12 +111,9 @@ def _subjects(inbox: Inbox) -> list[str]:
 
 
 def test_s28_912_signatures_put_the_petition_on_the_council_agenda_and_tell_the_admin(
-    app: Flask, onboarded: Path, sign_in: SignIn, inbox: Inbox
+    app: Flask, mayor: FlaskClient, sign_in: SignIn, inbox: Inbox
 ) -> None:
-    mayor, resident = app.test_client(), app.test_client()
-    sign_in(
-        mayor, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
-    )
+    resident = app.test_client()
     sign_in(resident, "poitiers.localhost", "autrice@example.fr")
     assert resident.get("/petitions/new", headers=POITIERS).status_code == 200
     petition_id = _open(resident, POITIERS)
@@ -342,12 +350,8 @@ def test_levels_must_rise_in_the_communes_file(runner: Any, tenant_files: Path) 
 
 
 def test_staff_record_the_meeting_the_council_and_the_public_answer(
-    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+    app: Flask, client: FlaskClient, mayor: FlaskClient, sign_in: SignIn
 ) -> None:
-    mayor = app.test_client()
-    sign_in(
-        mayor, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
-    )
     sign_in(client, "poitiers.localhost", "camille@example.fr")
     petition_id = _open(client, POITIERS)
     admin = mayor.get("/admin/petitions", headers=POITIERS)
@@ -405,12 +409,8 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
 
 
 def test_staff_dates_start_at_the_opening_and_end_today_in_paris(
-    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+    app: Flask, client: FlaskClient, mayor: FlaskClient, sign_in: SignIn
 ) -> None:
-    mayor = app.test_client()
-    sign_in(
-        mayor, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
-    )
     sign_in(client, "poitiers.localhost", "camille@example.fr")
     petition_id = _open(client, POITIERS)
     _seed(app, "poitiers", petition_id, 50)
@@ -521,12 +521,8 @@ def test_signing_needs_an_account_and_the_form_is_in_english_too(
 
 
 def test_a_council_session_cannot_be_dated_before_the_petition_opened(
-    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+    app: Flask, client: FlaskClient, mayor: FlaskClient, sign_in: SignIn
 ) -> None:
-    mayor = app.test_client()
-    sign_in(
-        mayor, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
-    )
     sign_in(client, "poitiers.localhost", "camille@example.fr")
     petition_id = _open(client, POITIERS)
     _seed(app, "poitiers", petition_id, 900)
