@@ -4,7 +4,6 @@ reason; an amendment written on an older text, or on a text put to the vote, is 
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,14 +21,10 @@ from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support.assembly import build_edition
 from support.fixtures import SignIn
+from support.pages import page_text
 
 POITIERS = {"Host": "poitiers.localhost"}
 TEXT = "Créer dix rues scolaires fermées aux voitures aux heures d'entrée et de sortie."
-
-
-def _text(response: Any) -> str:
-    text = html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
-    return re.sub(r"\s+", " ", text)
 
 
 @dataclass
@@ -89,10 +84,10 @@ def test_an_amendment_accepted_by_the_authors_changes_the_text_and_shows_its_dif
     assert _table(scene.resident, scene.proposal_id, amended).status_code == 302
     refused = _decide(scene.resident, scene.proposal_id, "accept")
     assert refused.status_code == 403
-    assert "seuls les membres de l’instance « Groupe de proposition »" in _text(refused)
+    assert "seuls les membres de l’instance « Groupe de proposition »" in page_text(refused)
 
     assert _decide(scene.author, scene.proposal_id, "accept").status_code == 302
-    page = _text(scene.resident.get(f"/proposals/{scene.proposal_id}", headers=POITIERS))
+    page = page_text(scene.resident.get(f"/proposals/{scene.proposal_id}", headers=POITIERS))
     assert "accepté par les auteurs" in page
     assert "supprimé : dix" in page and "ajouté : quinze" in page
     assert "révision 2" in page and amended in page
@@ -102,9 +97,9 @@ def test_a_rejection_needs_a_public_reason(scene: Scene) -> None:
     _table(scene.resident, scene.proposal_id, TEXT + " Le samedi aussi.")
     silent = _decide(scene.author, scene.proposal_id, "reject")
     assert silent.status_code == 422
-    assert "motif" in _text(silent)
+    assert "motif" in page_text(silent)
     assert _decide(scene.author, scene.proposal_id, "reject", "Hors du champ.").status_code == 302
-    page = _text(scene.resident.get(f"/proposals/{scene.proposal_id}", headers=POITIERS))
+    page = page_text(scene.resident.get(f"/proposals/{scene.proposal_id}", headers=POITIERS))
     assert "rejeté par les auteurs" in page and "Hors du champ." in page
 
 
@@ -114,7 +109,7 @@ def test_an_amendment_on_an_older_text_cannot_be_accepted(scene: Scene) -> None:
     assert _decide(scene.author, scene.proposal_id, "accept").status_code == 302
     stale = _decide(scene.author, scene.proposal_id, "accept")
     assert stale.status_code == 409
-    assert "révision 1, maintenant 2" in _text(stale)
+    assert "révision 1, maintenant 2" in page_text(stale)
 
 
 def test_no_amendment_once_the_text_is_put_to_the_vote(app: Flask, scene: Scene) -> None:
@@ -127,6 +122,6 @@ def test_no_amendment_once_the_text_is_put_to_the_vote(app: Flask, scene: Scene)
         db.session.commit()
     frozen = _table(scene.resident, scene.proposal_id, TEXT + " Amendé.")
     assert frozen.status_code == 409
-    assert "est figé" in _text(frozen)
-    page = _text(scene.resident.get(f"/proposals/{scene.proposal_id}", headers=POITIERS))
+    assert "est figé" in page_text(frozen)
+    page = page_text(scene.resident.get(f"/proposals/{scene.proposal_id}", headers=POITIERS))
     assert "Aucun amendement" in page

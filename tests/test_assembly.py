@@ -4,7 +4,6 @@ composition check and the council's justified divergences."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -23,12 +22,9 @@ from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support.assembly import Edition, build_edition
 from support.fixtures import SignIn
+from support.pages import page_text
 
 POITIERS = {"Host": "poitiers.localhost"}
-
-
-def _text(response: Any) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
 
 
 @pytest.fixture
@@ -65,7 +61,7 @@ def _open_ballot(
         },
         headers=POITIERS,
     )
-    assert response.status_code == 302, _text(response)
+    assert response.status_code == 302, page_text(response)
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
 
@@ -110,10 +106,10 @@ def test_tie_goes_to_runoff_then_to_a_public_draw(
         high, low = (4, 2) if i % 2 else (2, 4)
         assert _grade(client, ballot, code, {a: high, b: low}).status_code == 303
     client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
-    page = _text(client.get(f"/ballots/{ballot}", headers=POITIERS))
+    page = page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
     assert "un second tour est nécessaire" in page
     refused = client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS)
-    assert refused.status_code == 409 and "second tour" in _text(refused)
+    assert refused.status_code == 409 and "second tour" in page_text(refused)
 
     runoff = int(
         client.post(f"/admin/ballots/{ballot}/runoff", headers=POITIERS)
@@ -126,16 +122,16 @@ def test_tie_goes_to_runoff_then_to_a_public_draw(
         assert _grade(client, runoff, code, {ra: high, rb: low}).status_code == 303
     client.post(f"/admin/ballots/{runoff}/close", headers=POITIERS)
     client.post(f"/admin/ballots/{ballot}/tie-break", headers=POITIERS)
-    assert "tirage au sort public est nécessaire" in _text(
+    assert "tirage au sort public est nécessaire" in page_text(
         client.get(f"/ballots/{ballot}", headers=POITIERS)
     )
 
     seed = "drand round 4242: 9f2c…"
     client.post(f"/admin/ballots/{ballot}/tie-break", data={"seed": seed}, headers=POITIERS)
-    page = _text(client.get(f"/ballots/{ballot}", headers=POITIERS))
+    page = page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
     assert seed in page and "SHA-256" in page
     assert client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS).status_code == 302
-    assert "Choisi" in _text(client.get(f"/ballots/{ballot}", headers=POITIERS))
+    assert "Choisi" in page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
 
 
 def test_quorum_not_met_cannot_be_certified_and_the_fallback_is_offered(
@@ -147,14 +143,14 @@ def test_quorum_not_met_cannot_be_certified_and_the_fallback_is_offered(
     for code in codes:
         _grade(client, ballot, code, {a: 4, b: 1})
     client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
-    page = _text(client.get(f"/ballots/{ballot}", headers=POITIERS))
+    page = page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
     assert "12 présents, 30 requis" in page
     refused = client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS)
-    body = _text(refused)
+    body = page_text(refused)
     assert refused.status_code == 409
     assert "quorum non atteint" in body and "réunir de nouveau" in body
     assert client.post(f"/admin/ballots/{ballot}/not-decided", headers=POITIERS).status_code == 302
-    assert "non décidé" in _text(client.get(f"/ballots/{ballot}", headers=POITIERS))
+    assert "non décidé" in page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
 
 
 def test_a_vote_after_closing_is_refused_and_nothing_is_stored(
@@ -166,7 +162,7 @@ def test_a_vote_after_closing_is_refused_and_nothing_is_stored(
     _grade(client, ballot, codes[0], {a: 3, b: 2})
     client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
     late = _grade(client, ballot, codes[1], {a: 3, b: 2})
-    assert late.status_code == 409 and "ce scrutin est clos" in _text(late)
+    assert late.status_code == 409 and "ce scrutin est clos" in page_text(late)
     assert _votes(app, ballot) == 1
 
 
@@ -178,7 +174,7 @@ def test_a_second_vote_by_the_same_person_is_refused(
     a, b = _options(client, ballot)
     assert _grade(client, ballot, code, {a: 5, b: 0}).status_code == 303
     again = _grade(client, ballot, code, {a: 0, b: 5})
-    assert again.status_code == 409 and "vous avez déjà voté" in _text(again)
+    assert again.status_code == 409 and "vous avez déjà voté" in page_text(again)
     assert _votes(app, ballot) == 1
 
 
@@ -186,7 +182,7 @@ def test_an_unknown_code_cannot_vote(app: Flask, client: FlaskClient, edition: E
     ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
     a, b = _options(client, ballot)
     refused = _grade(client, ballot, "AAAA-BBBB-CCCC", {a: 5, b: 0})
-    assert refused.status_code == 403 and "pas valable pour cette séance" in _text(refused)
+    assert refused.status_code == 403 and "pas valable pour cette séance" in page_text(refused)
     assert _votes(app, ballot) == 0
 
 
@@ -201,7 +197,7 @@ def test_a_volunteer_cannot_vote_in_a_closed_committee(
         f"/ballots/{ballot}/vote", data={"code": code, "objection": ""}, headers=POITIERS
     )
     assert refused.status_code == 403
-    assert "corps électoral de l’instance « Comité de méthodologie »" in _text(refused)
+    assert "corps électoral de l’instance « Comité de méthodologie »" in page_text(refused)
     assert _votes(app, ballot) == 0
 
 
@@ -231,7 +227,7 @@ def test_the_proposal_group_cannot_certify(
     ballot = _open_ballot(client, session_id, "default")
     client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
     refused = client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS)
-    assert refused.status_code == 403 and "pas de pouvoir de décision" in _text(refused)
+    assert refused.status_code == 403 and "pas de pouvoir de décision" in page_text(refused)
 
 
 def test_installing_the_proposal_group_with_one_opposition_member_is_refused(
@@ -257,8 +253,8 @@ def test_installing_the_proposal_group_with_one_opposition_member_is_refused(
             )
     refused = client.post(f"{path}/install", headers=POITIERS)
     assert refused.status_code == 422
-    assert "sièges elected_opposition : au moins 2, 1 pourvus" in _text(refused)
-    assert "à composer" in _text(client.get(path, headers=POITIERS))
+    assert "sièges elected_opposition : au moins 2, 1 pourvus" in page_text(refused)
+    assert "à composer" in page_text(client.get(path, headers=POITIERS))
 
 
 def _set_subject_submitters(runner: Any, onboarded: Path, rule: str) -> None:
@@ -288,14 +284,14 @@ def test_in_poitiers_anyone_submits_a_subject_without_an_account(
         visitor, "Des cours d'école ombragées", name="Awa, quartier des Couronneries"
     )
     assert response.status_code == 302
-    page = _text(visitor.get("/assemblee", headers=POITIERS))
+    page = page_text(visitor.get("/assemblee", headers=POITIERS))
     assert "Des cours d'école ombragées" in page
     assert "Awa, quartier des Couronneries" in page
 
     resident = app.test_client()  # signed in, with no display name: never shown by e-mail
     sign_in(resident, "poitiers.localhost", "jeanne.martin@example.fr")
     assert _submit(resident, "Des fontaines à boire").status_code == 302
-    page = _text(visitor.get("/assemblee", headers=POITIERS))
+    page = page_text(visitor.get("/assemblee", headers=POITIERS))
     assert "Des fontaines à boire" in page and "un·e participant·e" in page
     assert "jeanne.martin" not in page
 
@@ -314,7 +310,7 @@ def test_where_only_members_submit_subjects_a_resident_is_refused_and_a_member_i
     sign_in(resident, "poitiers.localhost", "habitante@example.fr")
     response = _submit(resident, "Sujet d'une habitante")
     assert response.status_code == 403
-    assert "les sujets sont proposés par les membres des instances" in _text(response)
+    assert "les sujets sont proposés par les membres des instances" in page_text(response)
 
     member = app.test_client()
     account_id = sign_in(member, "poitiers.localhost", "membre@example.fr")
@@ -329,7 +325,7 @@ def test_where_only_members_submit_subjects_a_resident_is_refused_and_a_member_i
         db.session.commit()
     assert _submit(member, "Sujet d'un membre").status_code == 302
 
-    page = _text(anonymous.get("/assemblee", headers=POITIERS))
+    page = page_text(anonymous.get("/assemblee", headers=POITIERS))
     assert "Sujet d'un membre" in page and "Karim, tiré au sort" in page
     assert "Sujet anonyme" not in page and "Sujet d'une habitante" not in page
 
@@ -360,7 +356,7 @@ def test_milestones_are_announced_marked_and_shown_late_publicly(
     measure = found.group(1)
 
     def milestones() -> str:
-        text = re.sub(r"\s+", " ", _text(visitor.get(measure, headers=POITIERS)))
+        text = re.sub(r"\s+", " ", page_text(visitor.get(measure, headers=POITIERS)))
         return text[text.index("Jalons de la mesure") :]
 
     # The demo's cycling network: one step reached, one past its date, one to come.
@@ -380,7 +376,7 @@ def test_milestones_are_announced_marked_and_shown_late_publicly(
         data={"reached_on": "2099-01-01"},
         headers=POITIERS,
     )
-    assert future.status_code == 422 and "dans le futur" in _text(future)
+    assert future.status_code == 422 and "dans le futur" in page_text(future)
     done = {"reached_on": "2026-11-02"}
     assert (
         mayor.post(
@@ -389,7 +385,7 @@ def test_milestones_are_announced_marked_and_shown_late_publicly(
         == 302
     )
     again = mayor.post(f"{measure}/milestones/{reach[0]}/reached", data=done, headers=POITIERS)
-    assert again.status_code == 409 and "déjà atteint" in _text(again)
+    assert again.status_code == 409 and "déjà atteint" in page_text(again)
     assert "Premiers 10 km en service" in milestones() and milestones().count("en retard") == 0
     assert (
         visitor.post(measure + "/milestones", data=form, headers=POITIERS).status_code == 302

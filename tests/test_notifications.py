@@ -4,7 +4,6 @@ bodies is notified; those with an address get an e-mail; each sees only their ow
 
 from __future__ import annotations
 
-import html
 import re
 from email.header import decode_header, make_header
 from pathlib import Path
@@ -22,14 +21,10 @@ from agora.notifications.models import Notification
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support.fixtures import SignIn
+from support.pages import page_text
 from support.smtp import Inbox
 
 POITIERS = {"Host": "poitiers.localhost"}
-
-
-def _text(response: Any) -> str:
-    text = html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
-    return re.sub(r"\s+", " ", text)
 
 
 def _decided_edition_members(app: Flask) -> tuple[int, list[int]]:
@@ -85,7 +80,7 @@ def test_members_are_notified_of_a_divergence_and_invited_to_the_review_by_mail(
     ]
     assert any("http://poitiers.localhost/council/" in body for body in inbox.bodies())
 
-    page = _text(member.get("/notifications", headers=POITIERS))
+    page = page_text(member.get("/notifications", headers=POITIERS))
     assert "Le conseil municipal n'a pas adopté le plan d'action tel que voté" in page
     assert "revue publique" in page and page.count("nouveau") == 2
 
@@ -103,10 +98,10 @@ def test_a_notification_is_read_only_by_its_recipient(
         owner.get("/notifications", headers=POITIERS).get_data(as_text=True),
     )
     assert len(found) == 2
-    assert "Aucune notification" in _text(other.get("/notifications", headers=POITIERS))
+    assert "Aucune notification" in page_text(other.get("/notifications", headers=POITIERS))
     assert other.post(f"/notifications/{found[0]}/read", headers=POITIERS).status_code == 404
     assert owner.post(f"/notifications/{found[0]}/read", headers=POITIERS).status_code == 302
-    assert _text(owner.get("/notifications", headers=POITIERS)).count("nouveau") == 1
+    assert page_text(owner.get("/notifications", headers=POITIERS)).count("nouveau") == 1
 
 
 def test_an_overdue_measure_is_signalled_once_to_the_communes_administration(
@@ -128,13 +123,13 @@ def test_an_overdue_measure_is_signalled_once_to_the_communes_administration(
     page = mayor.get("/assemblee", headers=POITIERS).get_data(as_text=True)
     cycling = re.search(r'href="(/measures/\d+)">Un réseau cyclable continu', page)
     assert cycling, page
-    measure = _text(mayor.get(cycling.group(1), headers=POITIERS))
+    measure = page_text(mayor.get(cycling.group(1), headers=POITIERS))
     assert "mise à jour en retard" in measure
     assert "Élu·e référent·e : Adjointe aux mobilités" in measure
 
     # A new public update starts the clock again: the measure is no longer overdue.
     form = {"status": "delayed", "note": "Marché relancé."}
     assert mayor.post(cycling.group(1) + "/status", data=form, headers=POITIERS).status_code == 302
-    assert "mise à jour en retard" not in _text(mayor.get(cycling.group(1), headers=POITIERS))
+    assert "mise à jour en retard" not in page_text(mayor.get(cycling.group(1), headers=POITIERS))
     assert runner.invoke(args=["assembly", "remind-overdue"]).exit_code == 0
     assert len(inbox.messages) == 1

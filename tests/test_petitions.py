@@ -5,7 +5,6 @@ that store nothing, the commune's administrators told when a level is crossed.""
 from __future__ import annotations
 
 import csv
-import html
 import io
 import os
 import re
@@ -33,16 +32,12 @@ from agora.petitions.models import Petition, PetitionSignature, PetitionStatus
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support.fixtures import SignIn
+from support.pages import page_text
 from support.smtp import Inbox
 
 POITIERS = {"Host": "poitiers.localhost"}
 GRENOBLE = {"Host": "grenoble.localhost"}
 ATTESTS = {"lives_here": "yes", "old_enough": "yes"}
-
-
-def _text(response: Any) -> str:
-    text = html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
-    return re.sub(r"\s+", " ", text)
 
 
 @pytest.fixture
@@ -61,7 +56,7 @@ def _open(client: FlaskClient, host: dict[str, str], title: str = "Des bancs pla
         data={"title": title, "text": "Nous demandons des bancs à l'ombre."},
         headers=host,
     )
-    assert response.status_code == 302, _text(response)
+    assert response.status_code == 302, page_text(response)
     found = re.search(r"/petitions/(\d+)$", response.headers["Location"])
     assert found, response.headers["Location"]
     return int(found.group(1))
@@ -124,7 +119,7 @@ def test_s28_912_signatures_put_the_petition_on_the_council_agenda_and_tell_the_
     for index in range(22):
         sign_in(resident, "poitiers.localhost", f"habitant{index}@example.fr")
         response = resident.post(f"/petitions/{petition_id}/sign", data=ATTESTS, headers=POITIERS)
-        assert response.status_code == 302, _text(response)
+        assert response.status_code == 302, page_text(response)
         petition, _rows = _petition(app, "poitiers", petition_id)
         expected = (
             PetitionStatus.ON_COUNCIL_AGENDA if index >= 9 else PetitionStatus.THRESHOLD_REACHED
@@ -135,15 +130,15 @@ def test_s28_912_signatures_put_the_petition_on_the_council_agenda_and_tell_the_
     assert (petition.signature_count, rows) == (912, 912)
     assert petition.levels_reached["conseil"]["signatures"] == 900
     assert "referendum" not in petition.levels_reached
-    page = _text(resident.get(f"/petitions/{petition_id}", headers=POITIERS))
+    page = page_text(resident.get(f"/petitions/{petition_id}", headers=POITIERS))
     assert "Statut : inscrite à l'ordre du jour du conseil" in page
     assert "912 signatures sur 4 500 pour le prochain seuil" in page
     assert "Vous avez signé cette pétition" in page
-    listing = _text(resident.get("/petitions", headers=POITIERS))
+    listing = page_text(resident.get("/petitions", headers=POITIERS))
     assert "Des bancs place d'Armes inscrite à l'ordre du jour du conseil 912" in listing
 
     # The commune's administrator is told, on their page and by mail, at each level.
-    notifications = _text(mayor.get("/notifications", headers=POITIERS))
+    notifications = page_text(mayor.get("/notifications", headers=POITIERS))
     assert "Pétition : 900 signatures atteintes" in notifications
     assert "Inscription à l'ordre du jour du conseil municipal" in notifications
     assert [str(m["To"]) for m in inbox.messages] == ["mairie@poitiers.fr"] * 2
@@ -164,7 +159,8 @@ def test_a_second_signature_is_refused_and_stored_once(
     assert first.status_code == 302
     second = client.post(f"/petitions/{petition_id}/sign", data=ATTESTS, headers=POITIERS)
     assert second.status_code == 409
-    assert "Vous avez déjà signé cette pétition : chaque personne signe une fois." in _text(second)
+    refusal = "Vous avez déjà signé cette pétition : chaque personne signe une fois."
+    assert refusal in page_text(second)
     petition, rows = _petition(app, "poitiers", petition_id)
     assert (petition.signature_count, rows) == (1, 1)
 
@@ -175,9 +171,9 @@ def test_the_database_refuses_a_second_signature_by_itself(
     sign_in(client, "poitiers.localhost", "camille@example.fr")
     petition_id = _open(client, POITIERS)
     signed = client.post(f"/petitions/{petition_id}/sign", data=ATTESTS, headers=POITIERS)
-    assert signed.status_code == 302, _text(signed)
+    assert signed.status_code == 302, page_text(signed)
     assert signed.headers["Location"].endswith(f"/petitions/{petition_id}#signed")
-    page = _text(client.get(f"/petitions/{petition_id}", headers=POITIERS))
+    page = page_text(client.get(f"/petitions/{petition_id}", headers=POITIERS))
     assert "Vous avez signé cette pétition. Merci." in page
     tenant_id = _tenant_id(app, "poitiers")
     with app.app_context(), tenant_scope(db.session, tenant_id):
@@ -215,10 +211,10 @@ def test_signing_after_the_window_is_refused(
         db.session.commit()
     refused = client.post(f"/petitions/{petition_id}/sign", data=ATTESTS, headers=POITIERS)
     assert refused.status_code == 409
-    assert "La période de signature de cette pétition s'est terminée le" in _text(refused)
+    assert "La période de signature de cette pétition s'est terminée le" in page_text(refused)
     petition, rows = _petition(app, "poitiers", petition_id)
     assert (petition.signature_count, rows) == (0, 0)
-    page = _text(client.get(f"/petitions/{petition_id}", headers=POITIERS))
+    page = page_text(client.get(f"/petitions/{petition_id}", headers=POITIERS))
     assert "Statut : close" in page and "Cette pétition ne peut plus être signée." in page
     closed_on = format_date(closes_at.astimezone(PARIS).date(), "long", locale="fr")
     assert f"Signatures closes le {closed_on}" in page
@@ -235,12 +231,12 @@ def test_a_missing_declaration_is_refused_and_nothing_is_stored(
         f"/petitions/{petition_id}/sign", data={"old_enough": "yes"}, headers=POITIERS
     )
     assert no_residence.status_code == 422
-    assert "Pour signer, déclarez que vous habitez Poitiers." in _text(no_residence)
+    assert "Pour signer, déclarez que vous habitez Poitiers." in page_text(no_residence)
     no_age = client.post(
         f"/petitions/{petition_id}/sign", data={"lives_here": "yes"}, headers=POITIERS
     )
     assert no_age.status_code == 422
-    assert "Pour signer, déclarez que vous avez 16 ans ou plus." in _text(no_age)
+    assert "Pour signer, déclarez que vous avez 16 ans ou plus." in page_text(no_age)
     petition, rows = _petition(app, "poitiers", petition_id)
     assert (petition.signature_count, rows) == (0, 0)
     # The refused signer was not even recorded as a participant.
@@ -262,12 +258,12 @@ def test_another_communes_petition_is_not_found(
     seen = client.get(f"/petitions/{grenoble_petition}", headers=POITIERS)
     missing = client.get("/petitions/9", headers=POITIERS)
     assert seen.status_code == missing.status_code == 404
-    assert _text(seen) == _text(missing)
+    assert page_text(seen) == page_text(missing)
     signed = client.post(f"/petitions/{grenoble_petition}/sign", data=ATTESTS, headers=POITIERS)
     assert signed.status_code == 404
     assert _petition(app, "grenoble", grenoble_petition)[1] == 0
-    assert "cours Jean-Jaurès" not in _text(client.get("/petitions", headers=POITIERS))
-    assert "cours Jean-Jaurès" in _text(client.get("/petitions", headers=GRENOBLE))
+    assert "cours Jean-Jaurès" not in page_text(client.get("/petitions", headers=POITIERS))
+    assert "cours Jean-Jaurès" in page_text(client.get("/petitions", headers=GRENOBLE))
 
 
 def test_a_commune_without_the_plugin_has_no_petitions(
@@ -294,7 +290,7 @@ def test_a_commune_without_the_plugin_has_no_petitions(
     ):
         response = client.open(url, method=method, data=ATTESTS, headers=GRENOBLE)
         assert response.status_code == 404, url
-        assert "Cette commune n'a pas de pétitions" in _text(response)
+        assert "Cette commune n'a pas de pétitions" in page_text(response)
     assert "/admin/petitions" not in client.get("/", headers=GRENOBLE).get_data(as_text=True)
     assert client.get("/petitions", headers=POITIERS).status_code == 200
     assert 'href="/petitions"' not in client.get("/", headers=GRENOBLE).get_data(as_text=True)
@@ -315,7 +311,7 @@ def test_thresholds_come_from_each_communes_rules(
     # Grenoble: one level, at 2,000 signatures within twelve months.
     assert (stored.status, stored.levels_reached) == (PetitionStatus.OPEN, {})
     assert services.add_months(stored.opened_at, 12) == stored.closes_at
-    page = _text(client.get(f"/petitions/{grenoble}", headers=GRENOBLE))
+    page = page_text(client.get(f"/petitions/{grenoble}", headers=GRENOBLE))
     assert "900 signatures sur 2 000 pour le prochain seuil" in page
     assert "Débat en conseil municipal, puis votation citoyenne" in page
 
@@ -329,7 +325,8 @@ def test_thresholds_come_from_each_communes_rules(
     _seed(app, "poitiers", later, 900)
     assert _petition(app, "poitiers", later)[0].status == PetitionStatus.THRESHOLD_REACHED
     assert _petition(app, "poitiers", poitiers)[0].status == PetitionStatus.ON_COUNCIL_AGENDA
-    assert "900 signatures sur 1 000" in _text(client.get(f"/petitions/{later}", headers=POITIERS))
+    later_page = client.get(f"/petitions/{later}", headers=POITIERS)
+    assert "900 signatures sur 1 000" in page_text(later_page)
 
 
 def test_levels_must_rise_in_the_communes_file(runner: Any, tenant_files: Path) -> None:
@@ -355,7 +352,7 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
     sign_in(client, "poitiers.localhost", "camille@example.fr")
     petition_id = _open(client, POITIERS)
     admin = mayor.get("/admin/petitions", headers=POITIERS)
-    assert admin.status_code == 200 and "Des bancs place d'Armes" in _text(admin)
+    assert admin.status_code == 200 and "Des bancs place d'Armes" in page_text(admin)
     # Nothing to record before a threshold is reached.
     early = mayor.post(
         f"/admin/petitions/{petition_id}/council",
@@ -363,7 +360,7 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
         headers=POITIERS,
     )
     assert early.status_code == 409
-    assert "n'a pas atteint le seuil" in _text(early)
+    assert "n'a pas atteint le seuil" in page_text(early)
     _seed(app, "poitiers", petition_id, 900)
     # A resident may not record anything.
     forbidden = client.post(
@@ -376,7 +373,7 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
         ("council", {"session_on": "2030-01-15"}),
     ):
         done = mayor.post(f"/admin/petitions/{petition_id}/{path}", data=data, headers=POITIERS)
-        assert done.status_code == 302, _text(done)
+        assert done.status_code == 302, page_text(done)
     no_answer = mayor.post(
         f"/admin/petitions/{petition_id}/decision",
         data={"decided_on": today, "answer": " "},
@@ -390,7 +387,7 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
         headers=POITIERS,
     )
     assert decided.status_code == 302
-    page = _text(client.get(f"/petitions/{petition_id}", headers=POITIERS))
+    page = page_text(client.get(f"/petitions/{petition_id}", headers=POITIERS))
     assert "Statut : réponse donnée" in page
     # Answered within its window: the answer closed the signatures, not a date to come.
     answered_on = format_date(datetime.now(PARIS).date(), "long", locale="fr")
@@ -399,12 +396,12 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
     assert "À l'ordre du jour du conseil municipal du 15 janvier 2030." in page
     assert answer in page
     # The author (and every signer) is told; no more signatures once answered.
-    assert "La commune a répondu à la pétition" in _text(
+    assert "La commune a répondu à la pétition" in page_text(
         client.get("/notifications", headers=POITIERS)
     )
     late = client.post(f"/petitions/{petition_id}/sign", data=ATTESTS, headers=POITIERS)
     assert late.status_code == 409
-    journal = _text(client.get("/journal", headers=POITIERS))
+    journal = page_text(client.get("/journal", headers=POITIERS))
     assert "Réponse donnée à une pétition" in journal
 
 
@@ -425,7 +422,7 @@ def test_staff_dates_start_at_the_opening_and_end_today_in_paris(
     assert early_meeting.status_code == 422
     assert (
         f"La rencontre ne peut pas être datée d'avant l'ouverture de la pétition, le {opened_fr}."
-        in _text(early_meeting)
+        in page_text(early_meeting)
     )
     early_answer = mayor.post(
         f"/admin/petitions/{petition_id}/decision",
@@ -435,7 +432,7 @@ def test_staff_dates_start_at_the_opening_and_end_today_in_paris(
     assert early_answer.status_code == 422
     assert (
         f"La réponse ne peut pas être datée d'avant l'ouverture de la pétition, le {opened_fr}."
-        in _text(early_answer)
+        in page_text(early_answer)
     )
     petition, _rows = _petition(app, "poitiers", petition_id)
     assert (petition.meeting_held_on, petition.decided_on) == (None, None)
@@ -515,7 +512,7 @@ def test_signing_needs_an_account_and_the_form_is_in_english_too(
     anonymous = client.post(f"/petitions/{petition_id}/sign", data=ATTESTS, headers=POITIERS)
     assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login")
     assert _petition(app, "poitiers", petition_id)[1] == 0
-    english = _text(author.get(f"/petitions/{petition_id}?lang=en", headers=POITIERS))
+    english = page_text(author.get(f"/petitions/{petition_id}?lang=en", headers=POITIERS))
     assert "I declare that I live in Poitiers." in english
     assert "0 signatures out of 50 for the next threshold." in english
 
@@ -535,6 +532,6 @@ def test_a_council_session_cannot_be_dated_before_the_petition_opened(
     assert refused.status_code == 422
     assert (
         "La séance du conseil ne peut pas être datée d'avant l'ouverture de la pétition, le "
-        f"{format_date(opened, 'long', locale='fr')}." in _text(refused)
+        f"{format_date(opened, 'long', locale='fr')}." in page_text(refused)
     )
     assert _petition(app, "poitiers", petition_id)[0].council_session_on is None
