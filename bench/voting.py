@@ -1,7 +1,8 @@
 """Vote-casting throughput and p95 latency under gunicorn, against the floor.
 
-Agora's vote endpoint (tenant resolution, CSRF, permission policy, voting-code check,
-eligibility, vote validation, one statement under row-level security) is served by gunicorn
+Agora's vote endpoint (tenant resolution, permission policy, voting-code check, eligibility,
+vote validation, one statement under row-level security; a code holder's vote carries no
+cookie nor CSRF token, the code being its credential) is served by gunicorn
 with deploy/gunicorn.conf.py on a throw-away PostgreSQL database; the floor is a minimal
 Flask endpoint doing one INSERT on the same stack (bench/minimal_vote_app.py), under the
 same gunicorn settings. Both get the same load from the same client threads, in alternating
@@ -202,21 +203,22 @@ class CpuMeter:
 def _load(
     port: int, jobs: list[tuple[str, dict[str, str], bool]], threads: int, cpu: CpuMeter
 ) -> tuple[float, list[float], CpuMeter]:
-    """Run ``jobs`` (path, form, needs a CSRF token) over ``threads`` connections.
+    """Run ``jobs`` (path, form, loads the form first) over ``threads`` connections.
 
     Only the POSTs are timed."""
     latencies: list[float] = []
     chunks = [jobs[i::threads] for i in range(threads)]
 
     def prepare(chunk: list[tuple[str, dict[str, str], bool]]) -> tuple[Client, str | None]:
-        # Each client first loads the ballot page, as a voter's browser has it before voting;
-        # its CSRF token is valid for the session. Not timed.
+        # Each client first loads the ballot page, as a voter's browser has it before voting,
+        # and keeps whatever cookie and CSRF token it is given (a code holder's form has
+        # neither). Not timed.
         client, token = Client(port), None
         if chunk and chunk[0][2]:
-            _, page = client.request("GET", chunk[0][0].removesuffix("/vote"))
+            status, page = client.request("GET", chunk[0][0].removesuffix("/vote"))
+            assert status == 200, page[:300]
             found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-            assert found, page[:300]
-            token = found.group(1)
+            token = found.group(1) if found else None
         return client, token
 
     with ThreadPoolExecutor(threads) as pool:

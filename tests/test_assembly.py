@@ -201,6 +201,46 @@ def test_a_volunteer_cannot_vote_in_a_closed_committee(
     assert _votes(app, ballot) == 0
 
 
+def test_a_code_holder_votes_with_neither_cookie_nor_token(
+    app: Flask, client: FlaskClient, edition: Edition
+) -> None:
+    """In a session open to all present the voting code is the credential: the ballot page
+    sets no cookie and carries no CSRF token, and the vote counts with CSRF checks on."""
+    (code,) = _attendees(client, edition, 1, drawn=1)
+    ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
+    a, b = _options(client, ballot)
+    app.config["WTF_CSRF_ENABLED"] = True
+    voter = app.test_client(use_cookies=False)
+    page = voter.get(f"/ballots/{ballot}", headers=POITIERS)
+    assert "Set-Cookie" not in page.headers
+    assert 'name="csrf_token"' not in page.get_data(as_text=True)
+    assert _grade(voter, ballot, code, {a: 5, b: 1}).status_code == 303
+    assert _votes(app, ballot) == 1
+
+
+def test_a_members_vote_without_the_forms_token_is_refused(
+    app: Flask, client: FlaskClient, edition: Edition, sign_in: SignIn
+) -> None:
+    """In a members-only body the signed-in session is the credential, so the form's CSRF
+    token is required: without it, a precise message and nothing stored."""
+    ballot = _open_ballot(client, edition.committee_session_id, "charter")
+    sign_in(client, "poitiers.localhost", "sarah@example.fr", role="resident", commune="poitiers")
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get(f"/ballots/{ballot}", headers=POITIERS).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, page
+    forged = client.post(f"/ballots/{ballot}/vote", data={"objection": ""}, headers=POITIERS)
+    assert forged.status_code == 400 and "Ce formulaire a expiré" in page_text(forged)
+    # With the token the vote reaches the electorate check (Sarah is no member).
+    sent = client.post(
+        f"/ballots/{ballot}/vote",
+        data={"objection": "", "csrf_token": token.group(1)},
+        headers=POITIERS,
+    )
+    assert sent.status_code == 403
+    assert _votes(app, ballot) == 0
+
+
 def test_the_proposal_group_cannot_certify(
     client: FlaskClient, edition: Edition, app: Flask
 ) -> None:

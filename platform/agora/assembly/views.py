@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -44,7 +44,7 @@ from agora.db import paris_today
 from agora.documents.ical import CalendarEvent, calendar
 from agora.documents.tables import csv_response
 from agora.errors import Invalid
-from agora.extensions import db
+from agora.extensions import csrf, db
 from agora.identity.access import current_account
 from agora.tenancy.context import config_at, current_tenant, current_tenant_id, get_owned_or_404
 from agora.web.forms import form_date
@@ -251,13 +251,21 @@ def option_page(ballot_id: int, option_id: int) -> Response:
 
 # Not rate-limited: a voting code carries 59 bits (a guess never hits), a second vote is
 # refused by the database, and a per-address limit would lock out a hall sharing one Wi-Fi.
+# CSRF is checked here rather than for every form: in a body open to all present, the voting
+# code typed into the form is the only credential, so a forged request has nothing of the
+# voter's to ride on, and code holders need neither a token nor a session cookie.
 @bp.post("/ballots/<int:ballot_id>/vote")
+@csrf.exempt
 def cast_vote(ballot_id: int) -> Response:
     shape = casting.shape_of(db.session, current_tenant_id(), ballot_id)
     if shape is None:
         abort(404)
-    # Code holders (most voters) are anonymous: the commune itself is then never loaded.
-    person = acting_person(db.session, current_tenant()) if current_account() else None
+    person = None
+    if not shape.open_to_public:
+        # A member votes by their signed-in session: that is an ambient credential.
+        if current_app.config["WTF_CSRF_ENABLED"]:
+            csrf.protect()
+        person = acting_person(db.session, current_tenant()) if current_account() else None
     casting.cast(
         db.session,
         shape,
