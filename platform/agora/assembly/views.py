@@ -255,7 +255,7 @@ def option_page(ballot_id: int, option_id: int) -> Response:
 # code typed into the form is the only credential, so a forged request has nothing of the
 # voter's to ride on, and code holders need neither a token nor a session cookie.
 @bp.post("/ballots/<int:ballot_id>/vote")
-@csrf.exempt
+@csrf.exempt  # type: ignore[untyped-decorator]  # Flask-WTF has no annotations
 def cast_vote(ballot_id: int) -> Response:
     shape = casting.shape_of(db.session, current_tenant_id(), ballot_id)
     if shape is None:
