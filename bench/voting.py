@@ -1,8 +1,9 @@
 """Vote-casting throughput and p95 latency under gunicorn, against the floor.
 
 Agora's vote endpoint (tenant resolution, permission policy, voting-code check, eligibility,
-vote validation, one statement under row-level security; a code holder's vote carries no
-cookie nor CSRF token, the code being its credential) is served by gunicorn
+vote validation, one statement under row-level security, sent with the commune's binding in
+one round trip; a code holder's vote carries no cookie nor CSRF token, the code being its
+credential) is served by gunicorn
 with deploy/gunicorn.conf.py on a throw-away PostgreSQL database; the floor is a minimal
 Flask endpoint doing one INSERT on the same stack (bench/minimal_vote_app.py), under the
 same gunicorn settings. Both get the same load from the same client threads, in alternating

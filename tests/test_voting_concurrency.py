@@ -1,5 +1,6 @@
 """Voting under concurrency, on PostgreSQL: 300 voters casting at once over HTTP are each
-counted once, and closing a ballot while a vote is being cast neither loses nor adds it."""
+counted once, closing a ballot while a vote is being cast neither loses nor adds it, and a
+vote sent on its own in one round trip is as safe as one in a longer transaction."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import pytest
 from flask import Flask
+from pytest import MonkeyPatch
 from sqlalchemy import func, select
 
 from agora import create_app
@@ -23,7 +27,7 @@ from agora.assembly.models import AssemblySession, Ballot, BallotVoter, Body, Vo
 from agora.errors import Conflict
 from agora.extensions import db
 from agora.plugins.contracts import DecisionRule, Quorum
-from agora.tenancy.isolation import bind_tenant, tenant_scope
+from agora.tenancy.isolation import StandaloneWrite, bind_tenant, tenant_scope
 from agora.tenancy.models import Tenant
 from support.assembly import build_edition
 from support.fixtures import Database
@@ -219,3 +223,51 @@ def test_a_vote_arriving_while_the_ballot_closes_is_refused_and_not_stored(
         assert _stored_votes(ballot_id) == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_vote_on_its_own_is_one_round_trip_that_leaves_its_connection_as_it_found_it(
+    postgresql_database: Database, onboarded: Path, app: Flask, monkeypatch: MonkeyPatch
+) -> None:
+    """A code holder's vote, with nothing else in progress, is a transaction of its own sent
+    in one round trip (binding, statement, implicit commit). It is stored under row-level
+    security (the app role cannot see rows without the binding); a second one is refused
+    with nothing stored; and the pooled connection comes back with no commune bound, out of
+    autocommit."""
+    ballot_id, codes = _prepare(app, voters=2)
+    alone = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": postgresql_database.app_url,
+            # One connection: the one the vote used is the one inspected afterwards.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0},
+        }
+    )
+    sent: list[int] = []
+    first = StandaloneWrite.first
+
+    def spied(self: StandaloneWrite, engine: Any, tenant_id: int, params: Any) -> Any:
+        sent.append(tenant_id)
+        return first(self, engine, tenant_id, params)
+
+    monkeypatch.setattr(StandaloneWrite, "first", spied)
+    with alone.app_context():
+        tenant_id = _tenant().id
+        bind_tenant(db.session, tenant_id)
+        shape = casting.shape_of(db.session, tenant_id, ballot_id)
+        assert shape is not None
+        db.session.commit()  # nothing in progress, as for a code holder over HTTP
+        casting.cast(db.session, shape, {"choice": "against"}, code=codes[0], commit=True)
+        with pytest.raises(Conflict, match="vous avez déjà voté"):
+            casting.cast(db.session, shape, {"choice": "for"}, code=codes[0], commit=True)
+        db.session.rollback()
+        with db.engine.connect() as connection:
+            setting = connection.exec_driver_sql(
+                "SELECT current_setting('app.tenant_id', true)"
+            ).scalar()
+            assert setting in ("", None)
+            assert connection.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
+        bind_tenant(db.session, tenant_id)
+        stored = db.session.execute(select(Vote.payload).where(Vote.ballot_id == ballot_id))
+        assert [row.payload for row in stored] == [{"choice": "against"}]
+        db.session.remove()
+        db.engine.dispose()
+    assert sent == [tenant_id, tenant_id]

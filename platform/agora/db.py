@@ -45,6 +45,12 @@ NAMING_CONVENTION = {
 #: What services accept: a plain Session, or Flask-SQLAlchemy's request-scoped ``db.session``.
 DbSession = Session | scoped_session[Any]
 
+
+def plain_session(session: DbSession) -> Session:
+    """The Session itself, behind ``db.session``'s proxy (which forwards only part of it)."""
+    return session() if isinstance(session, scoped_session) else session
+
+
 #: Global tables that carry a ``tenant_id`` column without being tenant-owned, and why:
 #: they are read before a commune is bound (to resolve the host, to list a staff member's
 #: communes in the console).

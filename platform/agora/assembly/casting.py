@@ -3,8 +3,9 @@
 What a ballot looks like once open (its method, options, secrecy, electorate) never changes,
 so each process keeps it in memory; what does change — whether the ballot is still open,
 whether this code or member may vote, whether they already did — is decided by the database
-in the statement that records the vote. On PostgreSQL that is a single statement; SQLite
-cannot insert from a common table expression and takes three.
+in the statement that records the vote. On PostgreSQL that is a single statement — a code
+holder's vote over HTTP goes to the server in one round trip, commit included; SQLite cannot
+insert from a common table expression and takes three.
 
 One vote per eligible person: the register of voters (``ballot_voter``) has the person in its
 primary key, so a second vote — even two at the same instant — is refused by the database.
@@ -28,8 +29,9 @@ from sqlalchemy.exc import IntegrityError
 from agora.assembly.bodies import ACTIVE
 from agora.assembly.models import BallotStatus, Person
 from agora.assembly.sessions import voting_code_hash
-from agora.db import Base, DbSession, new_random_id
+from agora.db import Base, DbSession, new_random_id, plain_session
 from agora.errors import Conflict, Forbidden, Invalid
+from agora.tenancy.isolation import StandaloneWrite
 from agora.voting.ballots import InvalidVote, parse_payload, payload_to_json, validate_payload
 
 
@@ -131,6 +133,7 @@ def _single_statement(voters: Select[Any]) -> Any:
 
 
 _CAST_ALL_IN_ONE = {True: _single_statement(_CHECKED_IN), False: _single_statement(_MEMBER)}
+_CAST_STANDALONE = {key: StandaloneWrite(one) for key, one in _CAST_ALL_IN_ONE.items()}
 _REGISTER_ONE = _register(bindparam("person_id", type_=BigInteger)).returning(_voter.c.person_id)
 _STORE_ONE = insert(_vote)
 
@@ -191,9 +194,16 @@ def cast(
     *,
     person: Person | None = None,
     code: str | None = None,
+    commit: bool = False,
 ) -> None:
     """Record one vote — by voting ``code`` in a body open to the public, by ``person`` in a
-    closed body — or refuse it with nothing stored."""
+    closed body — or refuse it with nothing stored.
+
+    The vote joins the session's transaction; with ``commit`` it is committed here. A code
+    holder's vote over HTTP finds the session with nothing in progress: on PostgreSQL it is
+    then a transaction of its own, sent with the commune's binding in a single round trip
+    (:class:`~agora.tenancy.isolation.StandaloneWrite`).
+    """
     try:
         parsed = parse_payload(payload)
         validate_payload(shape.method, shape.option_ids, parsed)
@@ -210,8 +220,12 @@ def cast(
         "vote_id": new_random_id(),
         "payload": payload_to_json(parsed),
     }
+    bind = session.get_bind()
+    on_its_own = commit and not plain_session(session).in_transaction()
     try:
-        if session.get_bind().dialect.name == "postgresql":
+        if on_its_own and StandaloneWrite.supports(bind):
+            stored = _CAST_STANDALONE[shape.open_to_public].first(bind, shape.tenant_id, params)
+        elif bind.dialect.name == "postgresql":
             stored = session.execute(_CAST_ALL_IN_ONE[shape.open_to_public], params).first()
         else:
             stored = _cast_in_steps(session, shape, params)
@@ -221,6 +235,8 @@ def cast(
         ) from error
     if stored is None:
         _refuse(session, shape)
+    if commit:
+        session.commit()
 
 
 def _cast_in_steps(session: DbSession, shape: BallotShape, params: dict[str, Any]) -> Any:

@@ -272,8 +272,8 @@ def cast_vote(ballot_id: int) -> Response:
         _payload_from_form(shape.method),
         person=person,
         code=request.form.get("code"),
+        commit=True,
     )
-    db.session.commit()
     # Post/redirect/get: reloading the confirmation page cannot send the vote again.
     return redirect(url_for("assembly.vote_recorded", ballot_id=ballot_id), code=303)
 
