@@ -221,10 +221,15 @@ def cast(
         "payload": payload_to_json(parsed),
     }
     bind = session.get_bind()
-    on_its_own = commit and not plain_session(session).in_transaction()
+    # The engine to send the vote alone through, when it is a transaction of its own.
+    alone = (
+        bind
+        if commit and not plain_session(session).in_transaction() and StandaloneWrite.supports(bind)
+        else None
+    )
     try:
-        if on_its_own and StandaloneWrite.supports(bind):
-            stored = _CAST_STANDALONE[shape.open_to_public].first(bind, shape.tenant_id, params)
+        if alone is not None:
+            stored = _CAST_STANDALONE[shape.open_to_public].first(alone, shape.tenant_id, params)
         elif bind.dialect.name == "postgresql":
             stored = session.execute(_CAST_ALL_IN_ONE[shape.open_to_public], params).first()
         else:
@@ -235,7 +240,7 @@ def cast(
         ) from error
     if stored is None:
         _refuse(session, shape)
-    if commit:
+    if commit and alone is None:  # a vote sent alone is committed already
         session.commit()
 
 
