@@ -55,7 +55,7 @@ def test_the_follow_up_report_states_where_each_measure_stands(
         "3 mesures : en cours : 1, retardée : 1, réalisée : 1." in text
         and "Mises à jour en retard (sans nouvelles depuis plus de 60 jours) : 1" in text
     )
-    assert "Jalons : 1 atteint(s) sur 3, 1 en retard" in text
+    assert "Jalons : 1 atteint sur 3, 1 en retard" in text
     cycling = text[text.index("Un réseau cyclable continu") : text.index("Des rues scolaires")]
     assert "Statut : en cours" in cycling and "mise à jour en retard" in cycling
     assert "Service en charge : Direction de la voirie" in cycling

@@ -79,10 +79,12 @@ def _summary(
         )
     )
     steps = [step for found in milestones.values() for step in found]
+    # The same in English either way; French agrees "atteint(s)" with the count.
     lines.append(
-        _(
-            "Milestones: %(reached)d reached out of %(total)d, %(late)d late.",
-            reached=sum(step.reached_on is not None for step in steps),
+        ngettext(
+            "Milestones: %(num)d reached out of %(total)d, %(late)d late.",
+            "Milestones: %(num)d reached out of %(total)d, %(late)d late.",
+            sum(step.reached_on is not None for step in steps),
             total=len(steps),
             late=sum(_late(step, today) for step in steps),
         )
