@@ -105,6 +105,9 @@ class StandaloneWrite:
         )
 
     def _compile(self, dialect: Dialect) -> tuple[SQLCompiler, dict[str, Callable[[Any], Any]]]:
+        found = self._compiled
+        if found is not None:
+            return found
         with self._lock:
             if self._compiled is None:
                 compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
@@ -120,7 +123,7 @@ class StandaloneWrite:
         """Run the statement for the commune ``tenant_id``, committed on return; its first
         row, or ``None``."""
         compiled, processors = self._compile(engine.dialect)
-        values = compiled.construct_params(dict(params))
+        values = compiled.construct_params(params)
         for name, process in processors.items():
             values[name] = process(values[name])
         dbapi = engine.dialect.loaded_dbapi  # psycopg: its errors, typed as SQLAlchemy knows them
