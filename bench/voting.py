@@ -332,6 +332,15 @@ def main(argv: list[str] | None = None) -> float:
             f"  {side:<6} {median[side]['web_cpu_ms']:.2f} / {median[side]['database_cpu_ms']:.2f}"
             f" / {median[side]['client_cpu_ms']:.2f} ms"
         )
+    cpu_total = {
+        side: sum(median[side][k] for k in ("web_cpu_ms", "database_cpu_ms", "client_cpu_ms"))
+        for side in ("agora", "floor")
+    }
+    # Throughput is bound by CPU on a small machine: this ratio moves less from run to run.
+    print(
+        f"  total  {cpu_total['agora']:.2f} against {cpu_total['floor']:.2f} ms: the floor's "
+        f"share of Agora's, {cpu_total['floor'] / cpu_total['agora']:.2f}"
+    )
     print(
         f"medians: Agora {median['agora']['votes_per_second']:.1f} votes/s "
         f"(p50 {median['agora']['p50_ms']:.1f} ms, p95 {median['agora']['p95_ms']:.1f} ms); "
