@@ -56,7 +56,7 @@ ERRORS = {
 def _add_security_headers(response: Response) -> Response:
     # In one pass over the response's headers (this runs on every response, each vote's
     # included); a header the view set itself is kept.
-    present = {name.lower() for name, _ in response.headers}
+    present = {name.lower() for name, _value in response.headers}
     response.headers.extend(
         (name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in present
     )
