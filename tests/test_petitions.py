@@ -275,7 +275,11 @@ def test_a_commune_without_the_plugin_has_no_petitions(
     path.write_text(tomli_w.dumps(document), encoding="utf-8")
     assert runner.invoke(args=["tenants", "apply", str(tenant_files)]).exit_code == 0
     visitor = client.application.test_client()
-    assert visitor.get("/petitions", headers=GRENOBLE).status_code == 404
+    # Missing for everyone: an anonymous visitor is not first sent to sign in.
+    for method, url in (("GET", "/petitions"), ("GET", "/petitions/new"), ("POST", "/petitions")):
+        response = visitor.open(url, method=method, data=ATTESTS, headers=GRENOBLE)
+        assert response.status_code == 404, url
+        assert "Cette commune n'a pas de pétitions" in page_text(response)
     sign_in(
         client, "grenoble.localhost", "admin@grenoble.fr", role="commune_admin", commune="grenoble"
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, g, redirect, request, session, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -15,6 +17,8 @@ from agora.identity.models import Account
 from agora.identity.policy import PLATFORM_ADMIN, POLICY, all_rules, allowed, rule_for
 from agora.identity.services import actor, roles_of
 from agora.tenancy.context import request_tenant
+
+_OFFERED = "agora_offered_only_if"  # app.extensions key: blueprint name → check
 
 
 def current_account() -> Account | None:
@@ -34,12 +38,26 @@ def _load_person() -> None:
     g.roles = roles_of(db.session, g.account, request_tenant()) if g.account else frozenset()
 
 
+def offered_only_if(blueprint: Blueprint, check: Callable[[], None]) -> None:
+    """Let ``check`` decide, before any permission, whether the blueprint's pages exist in
+    the request's commune (it aborts with 404 when not): a capability that the commune's
+    plugins do not give is missing for everyone, not first a reason to sign in."""
+
+    def register(state: BlueprintSetupState) -> None:
+        state.app.extensions.setdefault(_OFFERED, {})[blueprint.name] = check
+
+    blueprint.record_once(register)
+
+
 def _enforce() -> Response | None:
     if request.routing_exception is not None or request.endpoint is None:
         return None  # Flask answers 404 or 405 itself
     rule = rule_for(request.endpoint, g.host_kind)
     if rule is None or (rule.host != "any" and rule.host != g.host_kind):
         abort(404)
+    offered = current_app.extensions.get(_OFFERED, {}).get(request.blueprint)
+    if offered is not None:
+        offered()
     if allowed(g.roles, rule.action):
         _audit_break_glass(rule.action)
         return None

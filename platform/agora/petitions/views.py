@@ -15,6 +15,7 @@ from agora.assembly.models import Person
 from agora.db import PARIS, paris_today
 from agora.documents.tables import csv_response
 from agora.extensions import db
+from agora.identity.access import offered_only_if
 from agora.petitions import services
 from agora.petitions.models import Petition
 from agora.plugins.contracts import InterpellationRules
@@ -32,7 +33,6 @@ def _rules() -> InterpellationRules | None:
     return rules
 
 
-@bp.before_request
 def _commune_has_petitions() -> None:
     if _rules() is None:
         abort(
@@ -41,6 +41,9 @@ def _commune_has_petitions() -> None:
                 "This commune has no petitions: its rules give no right of interpellation."
             ),
         )
+
+
+offered_only_if(bp, _commune_has_petitions)
 
 
 @bp.app_template_global()
