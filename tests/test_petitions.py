@@ -98,6 +98,18 @@ def _petition(app: Flask, slug: str, petition_id: int) -> tuple[Petition, int]:
         return petition, int(rows)
 
 
+def _signed_by(
+    app: Flask, client: FlaskClient, sign_in: SignIn, signatures: int
+) -> tuple[int, date]:
+    """A Poitiers petition opened by Camille and signed ``signatures`` times; its id and the
+    day it opened (in Paris)."""
+    sign_in(client, "poitiers.localhost", "camille@example.fr")
+    petition_id = _open(client, POITIERS)
+    _seed(app, "poitiers", petition_id, signatures)
+    opened = _petition(app, "poitiers", petition_id)[0].opened_at.astimezone(PARIS).date()
+    return petition_id, opened
+
+
 def _subjects(inbox: Inbox) -> list[str]:
     return sorted(
         str(make_header(decode_header(str(m["Subject"])))).replace("\r\n", "")
@@ -412,10 +424,7 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
 def test_staff_dates_start_at_the_opening_and_end_today_in_paris(
     app: Flask, client: FlaskClient, mayor: FlaskClient, sign_in: SignIn
 ) -> None:
-    sign_in(client, "poitiers.localhost", "camille@example.fr")
-    petition_id = _open(client, POITIERS)
-    _seed(app, "poitiers", petition_id, 50)
-    opened = _petition(app, "poitiers", petition_id)[0].opened_at.astimezone(PARIS).date()
+    petition_id, opened = _signed_by(app, client, sign_in, 50)
     the_day_before = (opened - timedelta(days=1)).isoformat()
     opened_fr = format_date(opened, "long", locale="fr")
     early_meeting = mayor.post(
@@ -524,10 +533,7 @@ def test_signing_needs_an_account_and_the_form_is_in_english_too(
 def test_a_council_session_cannot_be_dated_before_the_petition_opened(
     app: Flask, client: FlaskClient, mayor: FlaskClient, sign_in: SignIn
 ) -> None:
-    sign_in(client, "poitiers.localhost", "camille@example.fr")
-    petition_id = _open(client, POITIERS)
-    _seed(app, "poitiers", petition_id, 900)
-    opened = _petition(app, "poitiers", petition_id)[0].opened_at.astimezone(PARIS).date()
+    petition_id, opened = _signed_by(app, client, sign_in, 900)
     refused = mayor.post(
         f"/admin/petitions/{petition_id}/council",
         data={"session_on": (opened - timedelta(days=1)).isoformat()},
