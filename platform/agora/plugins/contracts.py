@@ -145,6 +145,44 @@ class RegisterFormatError(ValueError):
         self.column = column
 
 
+class CommuneSettings(Protocol):
+    """A commune's validated configuration, as every hook receives it (``tenant``).
+
+    The contract names only what a plugin may read; the core's implementation
+    (``agora.tenancy.config.TenantConfig``) stays the core's, so plugins and the plugin
+    manager depend on this protocol and never on the tenancy package.
+    """
+
+    @property
+    def slug(self) -> str:
+        """The commune's sub-domain, unique on the platform."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """The commune's name as its residents write it."""
+        ...
+
+    @property
+    def commune(self) -> Mapping[str, Any]:
+        """The ``[commune]`` table: INSEE code, kind, population, status, domains."""
+        ...
+
+    @property
+    def assembly(self) -> Mapping[str, Any]:
+        """The ``[assembly]`` table: name, subjects per year, working days…"""
+        ...
+
+    @property
+    def plugins(self) -> Mapping[str, Mapping[str, Any]]:
+        """The enabled plugins by name, each with its settings table."""
+        ...
+
+    def plugin_settings(self, plugin: str) -> Mapping[str, Any]:
+        """Settings of an enabled plugin (an empty mapping when it has none)."""
+        ...
+
+
 class DrawSource(Protocol):
     """Reads a residents' register (electoral roll extract, address file…)."""
 

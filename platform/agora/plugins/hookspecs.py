@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from agora.plugins.contracts import (
         BodySpec,
         CharterTemplate,
+        CommuneSettings,
         DecisionRule,
         DrawSource,
         InterpellationRules,
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
         ProgrammeTemplate,
         QuotaCriterion,
     )
-    from agora.tenancy.config import TenantConfig
 
 
 @hookspec
@@ -68,7 +68,7 @@ def agora_check_settings(settings: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 @hookspec(firstresult=True)
-def agora_programme_template(tenant: TenantConfig) -> ProgrammeTemplate | None:
+def agora_programme_template(tenant: CommuneSettings) -> ProgrammeTemplate | None:
     """Return the support programme the consultancy runs for this commune (one provider).
 
     The programme is instantiated once per commune: phases (scoping, prefiguration,
@@ -82,7 +82,7 @@ def agora_programme_template(tenant: TenantConfig) -> ProgrammeTemplate | None:
 
 
 @hookspec(firstresult=True)
-def agora_composition_rules(tenant: TenantConfig) -> list[BodySpec] | None:
+def agora_composition_rules(tenant: CommuneSettings) -> list[BodySpec] | None:
     """Return the bodies the commune's assembly is made of and their seats (one provider).
 
     Each body lists its powers, whether it is open to everyone present, its seats by origin
@@ -96,7 +96,7 @@ def agora_composition_rules(tenant: TenantConfig) -> list[BodySpec] | None:
 
 
 @hookspec(firstresult=True)
-def agora_draw_source(tenant: TenantConfig) -> DrawSource | None:
+def agora_draw_source(tenant: CommuneSettings) -> DrawSource | None:
     """Return the reader of the register residents are drawn from (one provider).
 
     Examples: the electoral roll extract sent by the prefecture, an address file for
@@ -112,7 +112,7 @@ def agora_draw_source(tenant: TenantConfig) -> DrawSource | None:
 
 
 @hookspec
-def agora_quota_criteria(tenant: TenantConfig) -> list[QuotaCriterion]:
+def agora_quota_criteria(tenant: CommuneSettings) -> list[QuotaCriterion]:
     """Return the criteria the drawn panel must mirror (every enabled plugin contributes).
 
     Each criterion names a feature (gender, age band, neighbourhood…), its values and their
@@ -126,7 +126,7 @@ def agora_quota_criteria(tenant: TenantConfig) -> list[QuotaCriterion]:
 
 
 @hookspec(firstresult=True)
-def agora_decision_rule(tenant: TenantConfig, decision: str) -> DecisionRule | None:
+def agora_decision_rule(tenant: CommuneSettings, decision: str) -> DecisionRule | None:
     """Return how a kind of decision is taken in this commune (one provider).
 
     ``decision`` names the kind of decision, e.g. ``subject_choice`` (day 1),
@@ -143,7 +143,7 @@ def agora_decision_rule(tenant: TenantConfig, decision: str) -> DecisionRule | N
 
 
 @hookspec(firstresult=True)
-def agora_charter_template(tenant: TenantConfig) -> CharterTemplate | None:
+def agora_charter_template(tenant: CommuneSettings) -> CharterTemplate | None:
     """Return the template of the commune's internal rules, the règlement intérieur (one provider).
 
     Clauses are Jinja texts rendered with the commune's configuration (composition,
@@ -157,7 +157,7 @@ def agora_charter_template(tenant: TenantConfig) -> CharterTemplate | None:
 
 
 @hookspec
-def agora_interpellation_rules(tenant: TenantConfig) -> InterpellationRules | None:
+def agora_interpellation_rules(tenant: CommuneSettings) -> InterpellationRules | None:
     """Return the commune's right of interpellation by petition (optional, at most one).
 
     The rules give the signature window in months (a petition opened on 10 March with a

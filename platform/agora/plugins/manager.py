@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import pluggy
 
@@ -18,6 +18,7 @@ from agora.plugins import PROJECT_NAME, hookspecs
 from agora.plugins.contracts import (
     BodySpec,
     CharterTemplate,
+    CommuneSettings,
     DecisionRule,
     DrawSource,
     InterpellationRules,
@@ -25,9 +26,6 @@ from agora.plugins.contracts import (
     ProgrammeTemplate,
     QuotaCriterion,
 )
-
-if TYPE_CHECKING:
-    from agora.tenancy.config import TenantConfig
 
 #: Settings schema of a plugin that does not declare one: no settings accepted.
 NO_SETTINGS: JSONSchema = {"type": "object", "additionalProperties": False}
@@ -124,7 +122,7 @@ class PluginRegistry:
             impl.plugin_name for impl in caller.get_hookimpls() if impl.plugin_name in wanted
         )
 
-    def view(self, config: TenantConfig) -> TenantHooks:
+    def view(self, config: CommuneSettings) -> TenantHooks:
         """The hooks of the plugins ``config`` enables, bound to that configuration."""
         enabled = tuple(sorted(config.plugins))
         with self._lock:
@@ -163,7 +161,7 @@ class TooManyProviders(LookupError):
 class TenantHooks:
     """Typed facade over the hooks of one commune's enabled plugins."""
 
-    def __init__(self, subset: _SubsetHooks, config: TenantConfig) -> None:
+    def __init__(self, subset: _SubsetHooks, config: CommuneSettings) -> None:
         self._subset = subset
         self.config = config
 

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from agora.plugins import hookimpl
-from agora.plugins.contracts import CharterTemplate, ClauseTemplate
+from agora.plugins.contracts import CharterTemplate, ClauseTemplate, CommuneSettings
 from agora_charters.clauses import BODIES, DECISIONS, REVISION
-
-if TYPE_CHECKING:
-    from agora.tenancy.config import TenantConfig
 
 NAME = "charter_citizens_panel"
 
@@ -45,5 +40,5 @@ TEMPLATE = CharterTemplate(
 
 
 @hookimpl
-def agora_charter_template(tenant: TenantConfig) -> CharterTemplate:
+def agora_charter_template(tenant: CommuneSettings) -> CharterTemplate:
     return TEMPLATE

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from agora.plugins import hookimpl
-from agora.plugins.contracts import CharterTemplate, ClauseTemplate
+from agora.plugins.contracts import CharterTemplate, ClauseTemplate, CommuneSettings
 from agora_charters.clauses import BODIES, DECISIONS, REVISION
-
-if TYPE_CHECKING:
-    from agora.tenancy.config import TenantConfig
 
 NAME = "charter_open_assembly"
 
@@ -48,5 +43,5 @@ TEMPLATE = CharterTemplate(
 
 
 @hookimpl
-def agora_charter_template(tenant: TenantConfig) -> CharterTemplate:
+def agora_charter_template(tenant: CommuneSettings) -> CharterTemplate:
     return TEMPLATE

@@ -18,7 +18,7 @@ Example (Poitiers' proposal group)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agora.plugins import hookimpl
 from agora.plugins.contracts import (
@@ -28,12 +28,10 @@ from agora.plugins.contracts import (
     POWERS,
     SELECTION_MODES,
     BodySpec,
+    CommuneSettings,
     OriginConstraint,
     SeatSpec,
 )
-
-if TYPE_CHECKING:
-    from agora.tenancy.config import TenantConfig
 
 NAME = "composition_seats"
 _ORIGIN = {"enum": [*ORIGINS, *ORIGIN_GROUPS]}
@@ -85,7 +83,7 @@ def agora_settings_schema() -> dict[str, Any]:
 
 
 @hookimpl
-def agora_composition_rules(tenant: TenantConfig) -> list[BodySpec]:
+def agora_composition_rules(tenant: CommuneSettings) -> list[BodySpec]:
     bodies = tenant.plugin_settings(NAME)["bodies"]
     return [
         BodySpec(

@@ -14,13 +14,10 @@ A ``default`` entry answers for the kinds of decision not listed.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agora.plugins import hookimpl
-from agora.plugins.contracts import DecisionRule, Quorum
-
-if TYPE_CHECKING:
-    from agora.tenancy.config import TenantConfig
+from agora.plugins.contracts import CommuneSettings, DecisionRule, Quorum
 
 NAME = "decision_rules"
 METHODS = (
@@ -79,7 +76,7 @@ def agora_settings_schema() -> dict[str, Any]:
 
 
 @hookimpl
-def agora_decision_rule(tenant: TenantConfig, decision: str) -> DecisionRule | None:
+def agora_decision_rule(tenant: CommuneSettings, decision: str) -> DecisionRule | None:
     rules = tenant.plugin_settings(NAME)["rules"]
     rule = rules.get(decision, rules.get("default"))
     if rule is None:

@@ -6,13 +6,11 @@ the default stratum. Code électoral L37: the extract must not be used for anyth
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agora.plugins import hookimpl
+from agora.plugins.contracts import CommuneSettings
 from agora_draw_sources.reader import CsvRegister, settings_schema
-
-if TYPE_CHECKING:
-    from agora.tenancy.config import TenantConfig
 
 NAME = "draw_electoral_roll"
 DEFAULTS = CsvRegister(
@@ -31,5 +29,5 @@ def agora_settings_schema() -> dict[str, Any]:
 
 
 @hookimpl
-def agora_draw_source(tenant: TenantConfig) -> CsvRegister:
+def agora_draw_source(tenant: CommuneSettings) -> CsvRegister:
     return CsvRegister.configured(DEFAULTS, tenant.plugin_settings(NAME))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agora.plugins import hookimpl
+from agora.plugins.contracts import CommuneSettings
 from agora_draw_sources.reader import CSV_SETTINGS_PROPERTIES, CsvRegister
-
-if TYPE_CHECKING:
-    from agora.tenancy.config import TenantConfig
 
 NAME = "draw_csv"
 
@@ -28,7 +26,7 @@ def agora_settings_schema() -> dict[str, Any]:
 
 
 @hookimpl
-def agora_draw_source(tenant: TenantConfig) -> CsvRegister:
+def agora_draw_source(tenant: CommuneSettings) -> CsvRegister:
     settings = tenant.plugin_settings(NAME)
     defaults = CsvRegister(
         name=NAME,

@@ -21,13 +21,15 @@ that order too (meeting, then council_agenda, then referendum; two levels may sh
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agora.plugins import hookimpl
-from agora.plugins.contracts import PETITION_EFFECTS, InterpellationRules, ThresholdLevel
-
-if TYPE_CHECKING:
-    from agora.tenancy.config import TenantConfig
+from agora.plugins.contracts import (
+    PETITION_EFFECTS,
+    CommuneSettings,
+    InterpellationRules,
+    ThresholdLevel,
+)
 
 NAME = "interpellation_rights"
 
@@ -93,7 +95,7 @@ def agora_check_settings(settings: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 @hookimpl
-def agora_interpellation_rules(tenant: TenantConfig) -> InterpellationRules:
+def agora_interpellation_rules(tenant: CommuneSettings) -> InterpellationRules:
     settings = tenant.plugin_settings(NAME)
     return InterpellationRules(
         name=settings.get("name", ""),

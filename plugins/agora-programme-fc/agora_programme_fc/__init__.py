@@ -6,13 +6,10 @@ the prefiguration group, a facilitation training day, the random draw, the launc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agora.plugins import hookimpl
-from agora.plugins.contracts import PhaseSpec, ProgrammeTemplate, SessionSpec
-
-if TYPE_CHECKING:
-    from agora.tenancy.config import TenantConfig
+from agora.plugins.contracts import CommuneSettings, PhaseSpec, ProgrammeTemplate, SessionSpec
 
 NAME = "programme_fc"
 
@@ -31,7 +28,7 @@ def agora_settings_schema() -> dict[str, Any]:
 
 
 @hookimpl
-def agora_programme_template(tenant: TenantConfig) -> ProgrammeTemplate:
+def agora_programme_template(tenant: CommuneSettings) -> ProgrammeTemplate:
     settings = tenant.plugin_settings(NAME)
     remote = bool(settings.get("preliminary_call_remote", True))
     return ProgrammeTemplate(

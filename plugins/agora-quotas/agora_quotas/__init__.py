@@ -13,13 +13,10 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agora.plugins import hookimpl
-from agora.plugins.contracts import QuotaCriterion, QuotaValue
-
-if TYPE_CHECKING:
-    from agora.tenancy.config import TenantConfig
+from agora.plugins.contracts import CommuneSettings, QuotaCriterion, QuotaValue
 
 NAME = "quotas_census"
 
@@ -57,7 +54,7 @@ def agora_settings_schema() -> dict[str, Any]:
 
 
 @hookimpl
-def agora_quota_criteria(tenant: TenantConfig) -> list[QuotaCriterion]:
+def agora_quota_criteria(tenant: CommuneSettings) -> list[QuotaCriterion]:
     return [
         QuotaCriterion(
             feature=criterion["feature"],
