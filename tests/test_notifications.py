@@ -14,10 +14,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from agora.assembly.bodies import edition_members
-from agora.assembly.models import ActionPlan, Edition, Person
+from agora.assembly.models import ActionPlan, Edition
 from agora.extensions import db
 from agora.jobs import enqueue
 from agora.notifications.models import Notification
+from agora.shared.people import Person
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support.fixtures import SignIn

@@ -14,8 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-import agora.assembly.bodies as bodies
-from agora.assembly.models import Person
+import agora.shared.people as people
 from agora.extensions import db
 from agora.petitions.models import Petition, PetitionSignature
 from agora.tenancy.isolation import tenant_scope
@@ -53,13 +52,15 @@ def test_two_signatures_sent_at_once_by_a_newcomer_count_once(
     # Both requests have looked for the newcomer's participant record and found none before
     # either creates it: the worst interleaving, every time.
     both_looked = threading.Barrier(2, timeout=10)
-    create = bodies.add_person
+    look = people.person_of_account
 
-    def add_person_together(*args: Any, **kwargs: Any) -> Person:
-        both_looked.wait()
-        return create(*args, **kwargs)
+    def look_together(*args: Any, **kwargs: Any) -> people.Person | None:
+        found = look(*args, **kwargs)
+        if found is None:
+            both_looked.wait()
+        return found
 
-    monkeypatch.setattr(bodies, "add_person", add_person_together)
+    monkeypatch.setattr(people, "person_of_account", look_together)
     answers: list[tuple[int, str]] = []
 
     def sign(client: FlaskClient) -> None:
@@ -81,7 +82,9 @@ def test_two_signatures_sent_at_once_by_a_newcomer_count_once(
         tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
         with tenant_scope(db.session, tenant.id):
             records = db.session.execute(
-                select(func.count()).select_from(Person).where(Person.account_id == account_id)
+                select(func.count())
+                .select_from(people.Person)
+                .where(people.Person.account_id == account_id)
             ).scalar_one()
             signatures = db.session.execute(
                 select(func.count())

@@ -24,11 +24,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from agora.assembly.bodies import add_person
-from agora.assembly.models import Person
 from agora.db import PARIS, utcnow
 from agora.extensions import db
 from agora.petitions import services
 from agora.petitions.models import Petition, PetitionSignature, PetitionStatus
+from agora.shared.people import Person
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support.fixtures import SignIn

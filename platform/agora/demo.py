@@ -45,7 +45,6 @@ from agora.assembly.models import (
     Edition,
     EditionStatus,
     MeasureStatus,
-    Person,
 )
 from agora.db import PARIS, DbSession, utcnow
 from agora.extensions import db
@@ -55,6 +54,7 @@ from agora.plugins.contracts import BodySpec, InterpellationRules
 from agora.plugins.manager import TenantHooks, get_registry
 from agora.programme import services as programme
 from agora.programme.models import SessionStatus
+from agora.shared.people import Person
 from agora.tenancy.config import TenantConfig
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant

@@ -16,7 +16,6 @@ from agora.assembly.models import (
     Measure,
     Membership,
     Milestone,
-    Person,
     Proposal,
     Subject,
     Vote,
@@ -33,6 +32,7 @@ from agora.identity.models import (
 from agora.notifications.models import Notification
 from agora.petitions.models import Petition, PetitionSignature
 from agora.programme.models import Programme, ProgrammeSession
+from agora.shared.people import Person
 from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
 
 __all__ = [

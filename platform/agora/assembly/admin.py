@@ -20,7 +20,6 @@ from agora.assembly import (
     sessions,
     subjects,
 )
-from agora.assembly.context import acting_person, who
 from agora.assembly.models import (
     ActionPlan,
     AssemblySession,
@@ -33,7 +32,6 @@ from agora.assembly.models import (
     Edition,
     EditionStatus,
     Membership,
-    Person,
     Proposal,
     ProposalStatus,
     Subject,
@@ -42,9 +40,11 @@ from agora.assembly.models import (
 from agora.db import PARIS, paris_today
 from agora.errors import Invalid
 from agora.extensions import db
+from agora.identity.acting import acting_person, who
 from agora.identity.services import get_or_create_account
 from agora.plugins.contracts import BodySpec
 from agora.plugins.manager import TenantHooks
+from agora.shared.people import Person
 from agora.tenancy.context import current_tenant, get_owned_or_404, hooks_at, tenant_hooks
 
 bp = Blueprint("assembly_admin", __name__, url_prefix="/admin", template_folder="templates")

@@ -10,7 +10,6 @@ from agora.assembly.models import (
     Amendment,
     AmendmentStatus,
     Body,
-    Person,
     Proposal,
 )
 from agora.assembly.proposals import EDITABLE, edit_text, require_author
@@ -18,6 +17,7 @@ from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.documents.diff import word_diff
 from agora.errors import Conflict, Invalid
+from agora.shared.people import Person
 from agora.tenancy.models import Tenant
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from agora.assembly.models import (
     Body,
@@ -16,12 +15,12 @@ from agora.assembly.models import (
     Edition,
     Membership,
     MembershipStatus,
-    Person,
 )
 from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.errors import Conflict, Invalid
 from agora.plugins.contracts import ORIGINS, BodySpec
+from agora.shared.people import Person, person_for_account
 from agora.tenancy.models import Tenant
 
 ACTIVE = (MembershipStatus.ACCEPTED, MembershipStatus.ACTIVE)
@@ -64,28 +63,6 @@ def add_person(
     person = Person(tenant_id=tenant.id, display_name=name.strip(), account_id=account_id)
     session.add(person)
     session.flush()
-    return person
-
-
-def person_for_account(session: DbSession, tenant: Tenant, account_id: int, name: str) -> Person:
-    """The commune's participant record of an account, created as ``name`` on first need.
-
-    Two first requests at once (a double click on "sign") race to create it: the database
-    keeps one record per account, the other insertion does nothing, and both requests go on
-    as that one person.
-    """
-    person = person_of_account(session, tenant, account_id)
-    if person is not None:
-        return person
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Person)
-        .values(tenant_id=tenant.id, display_name=name.strip(), account_id=account_id)
-        .on_conflict_do_nothing(index_elements=[Person.tenant_id, Person.account_id])
-    )
-    person = person_of_account(session, tenant, account_id)
-    assert person is not None  # inserted, or kept from the request that won the race
     return person
 
 
@@ -238,13 +215,3 @@ def membership_of(session: DbSession, body: Body, person: Person) -> Membership 
             Membership.status.in_(ACTIVE),
         )
     ).scalar_one_or_none()
-
-
-def person_of_account(session: DbSession, tenant: Tenant, account_id: int) -> Person | None:
-    return (
-        session.execute(
-            select(Person).where(Person.tenant_id == tenant.id, Person.account_id == account_id)
-        )
-        .scalars()
-        .first()
-    )

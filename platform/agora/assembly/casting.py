@@ -27,10 +27,11 @@ from sqlalchemy import JSON, BigInteger, Boolean, Select, bindparam, case, inser
 from sqlalchemy.exc import IntegrityError
 
 from agora.assembly.bodies import ACTIVE
-from agora.assembly.models import BallotStatus, Person
+from agora.assembly.models import BallotStatus
 from agora.assembly.sessions import voting_code_hash
 from agora.db import Base, DbSession, new_random_id, plain_session
 from agora.errors import Conflict, Forbidden, Invalid
+from agora.shared.people import Person
 from agora.tenancy.isolation import StandaloneWrite
 from agora.voting.ballots import InvalidVote, parse_payload, payload_to_json, validate_payload
 

@@ -16,8 +16,8 @@ from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.documents.pdf import document
 from agora.errors import Conflict, Invalid
-from agora.labels import TEMPLATE_LABELS
 from agora.plugins.manager import TenantHooks
+from agora.shared.labels import TEMPLATE_LABELS
 from agora.tenancy.models import Tenant
 
 #: The kinds of decision whose rules the charter states.

@@ -33,8 +33,8 @@ from agora.audit import services as audit
 from agora.db import PARIS, DbSession, paris_today, utcnow
 from agora.documents.diff import word_diff
 from agora.errors import Conflict, Invalid
-from agora.labels import MEASURE_STATUSES
 from agora.notifications.services import notify
+from agora.shared.labels import MEASURE_STATUSES
 from agora.tenancy.models import Tenant
 
 #: The public review meeting: a year after the council's answer, in the evening.

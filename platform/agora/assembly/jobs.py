@@ -9,10 +9,10 @@ from agora.assembly import council
 from agora.audit import services as audit
 from agora.db import utcnow
 from agora.extensions import db
-from agora.identity import mail
 from agora.identity.models import Role
 from agora.identity.services import addresses_of
 from agora.jobs import job
+from agora.shared import mail
 from agora.tenancy.isolation import bound_tenant_id
 from agora.tenancy.models import Tenant
 

@@ -12,7 +12,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    ForeignKey,
     Integer,
     String,
     Text,
@@ -76,22 +75,6 @@ class Body(TenantEntity, Base):
     openness: Mapped[str] = mapped_column(String(20))
     status: Mapped[BodyStatus] = mapped_column(str_enum(BodyStatus), default=BodyStatus.TO_COMPOSE)
     installed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-
-
-class Person(TenantEntity, Base):
-    """Someone taking part in the commune's assembly (names shown only with consent).
-
-    An account has at most one record per commune: whatever it signs or votes, it does as
-    one person."""
-
-    __tablename__ = "person"
-    __table_args__ = (UniqueConstraint("tenant_id", "account_id"),)
-
-    display_name: Mapped[str] = mapped_column(String(200))
-    account_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("account.id", ondelete="SET NULL")
-    )
-    postcode: Mapped[str] = mapped_column(String(10), default="")
 
 
 class MembershipStatus(enum.StrEnum):

@@ -11,13 +11,13 @@ from agora.assembly.models import (
     Body,
     Edition,
     FeasibilityNote,
-    Person,
     Proposal,
     ProposalStatus,
 )
 from agora.audit import services as audit
 from agora.db import DbSession
 from agora.errors import Conflict, Forbidden, Invalid
+from agora.shared.people import Person
 from agora.tenancy.models import Tenant
 
 VERDICTS = ("feasible", "feasible_with_conditions", "not_feasible")

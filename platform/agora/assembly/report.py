@@ -17,7 +17,7 @@ from agora.assembly import council
 from agora.assembly.models import ActionPlan, Edition, Measure, Milestone
 from agora.db import DbSession
 from agora.documents.pdf import document
-from agora.labels import MEASURE_STATUSES, OUTCOMES, RESPONSES
+from agora.shared.labels import MEASURE_STATUSES, OUTCOMES, RESPONSES
 from agora.tenancy.models import Tenant
 
 

@@ -16,12 +16,12 @@ from agora.assembly.models import (
     Body,
     CheckIn,
     Edition,
-    Person,
 )
 from agora.audit import services as audit
 from agora.db import DbSession
 from agora.errors import Conflict, Invalid
 from agora.plugins.contracts import ORIGINS
+from agora.shared.people import Person
 from agora.tenancy.models import Tenant
 
 #: Voting codes avoid letters and digits people confuse (0/O, 1/I/L).

@@ -9,13 +9,13 @@ from agora.assembly.bodies import edition_members
 from agora.assembly.models import (
     Edition,
     EditionStatus,
-    Person,
     Subject,
     SubjectStatus,
 )
 from agora.audit import services as audit
 from agora.db import DbSession
 from agora.errors import Conflict, Forbidden, Invalid
+from agora.shared.people import Person
 from agora.tenancy.models import Tenant
 
 

@@ -23,7 +23,6 @@ from agora.assembly import (
     sessions,
     subjects,
 )
-from agora.assembly.context import acting_person, who
 from agora.assembly.models import (
     ActionPlan,
     Amendment,
@@ -45,9 +44,9 @@ from agora.documents.ical import CalendarEvent, calendar
 from agora.documents.tables import csv_response
 from agora.errors import Invalid
 from agora.extensions import csrf, db
-from agora.identity.access import current_account
+from agora.identity.acting import acting_person, current_account, who
+from agora.shared.forms import form_date
 from agora.tenancy.context import config_at, current_tenant, current_tenant_id, get_owned_or_404
-from agora.web.forms import form_date
 
 bp = Blueprint("assembly", __name__, template_folder="templates")
 _SESSION_LENGTH = timedelta(hours=7)  # a working day of the assembly

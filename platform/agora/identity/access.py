@@ -21,11 +21,6 @@ from agora.tenancy.context import request_tenant
 _OFFERED = "agora_offered_only_if"  # app.extensions key: blueprint name → check
 
 
-def current_account() -> Account | None:
-    account: Account | None = g.get("account")
-    return account
-
-
 def _load_person() -> None:
     g.account = None
     account_id = session.get("account_id")

@@ -16,8 +16,9 @@ from werkzeug.wrappers import Response
 from agora.audit import services as audit
 from agora.db import utcnow
 from agora.extensions import db, limiter
-from agora.identity import federation, handoff, mail, oidc
-from agora.identity.access import current_account, record_failure, safe_next, sign_in
+from agora.identity import federation, handoff, oidc
+from agora.identity.access import record_failure, safe_next, sign_in
+from agora.identity.acting import current_account
 from agora.identity.models import Account, Role, RoleGrant, TokenPurpose
 from agora.identity.services import (
     MAGIC_LINK_TTL,
@@ -36,6 +37,7 @@ from agora.identity.services import (
     totp_provisioning,
     verify_totp,
 )
+from agora.shared import mail
 from agora.tenancy.context import get_owned_or_404, request_tenant
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant

@@ -8,12 +8,12 @@ from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from agora.assembly.models import Person
 from agora.db import DbSession, utcnow
-from agora.identity import mail
 from agora.identity.models import Account
 from agora.jobs import enqueue, job
 from agora.notifications.models import Notification
+from agora.shared import mail
+from agora.shared.people import Person
 from agora.tenancy.isolation import bound_tenant_id
 from agora.tenancy.models import Tenant
 

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from agora.db import utcnow
 from agora.extensions import db
-from agora.identity.access import current_account
+from agora.identity.acting import current_account
 from agora.notifications import services
 from agora.notifications.models import Notification
 from agora.tenancy.context import current_tenant, get_owned_or_404

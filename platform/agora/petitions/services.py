@@ -18,8 +18,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from agora.assembly.bodies import person_for_account
-from agora.assembly.models import Person
 from agora.audit import services as audit
 from agora.db import PARIS, DbSession, paris_today, utcnow
 from agora.errors import Conflict, Invalid
@@ -28,6 +26,7 @@ from agora.identity.services import holders_of
 from agora.notifications.services import notify
 from agora.petitions.models import Petition, PetitionSignature, PetitionStatus
 from agora.plugins.contracts import InterpellationRules, ThresholdLevel
+from agora.shared.people import Person, person_for_account
 from agora.tenancy.models import Tenant
 
 TITLE_MAX = 200

@@ -10,17 +10,17 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from agora.assembly.context import acting_person, who
-from agora.assembly.models import Person
 from agora.db import PARIS, paris_today
 from agora.documents.tables import csv_response
 from agora.extensions import db
 from agora.identity.access import offered_only_if
+from agora.identity.acting import acting_person, who
 from agora.petitions import services
 from agora.petitions.models import Petition
 from agora.plugins.contracts import InterpellationRules
+from agora.shared.forms import form_date
+from agora.shared.people import Person
 from agora.tenancy.context import current_tenant, get_owned_or_404, request_tenant, tenant_hooks
-from agora.web.forms import form_date
 
 bp = Blueprint("petitions", __name__, template_folder="templates")
 

@@ -10,13 +10,13 @@ from werkzeug.wrappers import Response
 from agora.documents.ical import CalendarEvent, calendar
 from agora.errors import Invalid
 from agora.extensions import db
-from agora.identity.access import current_account
+from agora.identity.acting import current_account
 from agora.identity.services import actor, communes_of_staff
 from agora.programme import services
 from agora.programme.models import ProgrammeSession, SessionStatus
+from agora.shared.forms import form_date
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_hooks
 from agora.tenancy.isolation import tenant_scope
-from agora.web.forms import form_date
 
 bp = Blueprint("programme", __name__, template_folder="templates")
 

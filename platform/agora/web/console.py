@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from agora.extensions import db
 from agora.identity import handoff
-from agora.identity.access import current_account
+from agora.identity.acting import current_account
 from agora.identity.services import communes_of_staff
 from agora.plugins.manager import get_registry
 from agora.tenancy.services import tenant_by_slug

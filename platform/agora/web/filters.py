@@ -13,8 +13,8 @@ from sqlalchemy import select
 from agora.assembly.models import Edition
 from agora.extensions import db
 from agora.identity.policy import allowed
-from agora.labels import TEMPLATE_LABELS
 from agora.plugins.contracts import ORIGINS
+from agora.shared.labels import TEMPLATE_LABELS
 from agora.tenancy.context import request_tenant
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES
