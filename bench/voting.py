@@ -50,10 +50,11 @@ def _prepare_agora(
     from agora.assembly.bodies import add_person
     from agora.assembly.models import AssemblySessionStatus
     from agora.extensions import db
+    from agora.onboarding.services import apply_config
     from agora.plugins.manager import get_registry
     from agora.tenancy.config import load_file
     from agora.tenancy.isolation import tenant_scope
-    from agora.tenancy.services import apply_config, tenant_by_slug
+    from agora.tenancy.services import tenant_by_slug
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": app_url})
     with app.app_context():

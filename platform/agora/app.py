@@ -85,9 +85,9 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     from agora.identity import views as identity_views
     from agora.jobs import cli as jobs_cli
     from agora.notifications import views as notifications_views
+    from agora.onboarding import cli as onboarding_cli
     from agora.petitions import views as petitions_views
     from agora.programme import views as programme_views
-    from agora.tenancy import cli as tenancy_cli
     from agora.tenancy import context
     from agora.web import init_app as init_web
 
@@ -100,7 +100,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(assembly_admin.bp)
     app.register_blueprint(notifications_views.bp)
     app.register_blueprint(petitions_views.bp)
-    tenancy_cli.init_app(app)
+    onboarding_cli.init_app(app)
     audit_cli.init_app(app)
     jobs_cli.init_app(app)
     identity_cli.init_app(app)

@@ -4,7 +4,7 @@ Built from Authlib's own server components (``flask_oauth2.AuthorizationServer``
 ``AuthorizationCodeGrant`` + ``OpenIDCode(require_nonce=True)``, ``UserInfoEndpoint``,
 ``rpinitiated.EndSessionEndpoint``, a bearer ``ResourceProtector``), with in-memory storage, an
 ES256 key generated at start, and the profile rules of the French providers enforced on top
-(see ``/work/shared/reference/integrations.md`` §1.2–1.4):
+(as the FranceConnect and ProConnect partner documentation states them):
 
 * ``/authorize``: ``scope`` contains ``openid``; FranceConnect and ProConnect require ``state``
   and ``nonce`` of at least 32 characters; FranceConnect requires ``acr_values`` (values from

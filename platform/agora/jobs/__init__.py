@@ -38,18 +38,15 @@ class JobHandle:
     result: Any = None
 
 
-_worker_app: Flask | None = None
-
-
 def _app() -> Flask:
-    global _worker_app
-    if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined, no-any-return]
-    if _worker_app is None:
-        from agora import create_app
-
-        _worker_app = create_app()
-    return _worker_app
+    # Jobs run inside the application that queued or executes them (``flask jobs worker``
+    # holds one): the queue never builds an application itself, which would make this
+    # kernel package depend on the composition root above it.
+    if not has_app_context():
+        raise RuntimeError(
+            "jobs run inside the application: start workers with 'flask --app agora jobs worker'"
+        )
+    return current_app._get_current_object()  # type: ignore[attr-defined, no-any-return]
 
 
 def run_job(name: str, tenant_id: int, kwargs: dict[str, Any]) -> Any:

@@ -13,7 +13,12 @@ from agora.tenancy.config import TenantConfig
 from agora.tenancy.hostcache import HostCache
 from agora.tenancy.isolation import bind_tenant
 from agora.tenancy.models import Tenant, TenantConfigVersion
-from agora.tenancy.services import PUBLIC_STATUSES, current_config, resolve_host
+from agora.tenancy.services import (
+    PUBLIC_STATUSES,
+    current_config,
+    normalise_host,
+    resolve_host,
+)
 
 Model = TypeVar("Model")
 AUTH_SUBDOMAIN = "auth"
@@ -21,7 +26,7 @@ AUTH_SUBDOMAIN = "auth"
 
 def _resolve_request_tenant() -> None:
     base = current_app.config["AGORA_BASE_DOMAIN"]
-    host = request.host.rsplit(":", 1)[0].lower()
+    host = normalise_host(request.host)
     g.tenant_id = None
     if host == base:
         g.host_kind = "platform"

@@ -2,7 +2,7 @@
 
 No Flask, no database: the web layer turns its rows into :class:`Vote` values, calls
 :func:`tally`, :func:`check_quorum` and :func:`resolve`, and stores their ``to_json()``.
-Rules and their sources are stated in each module (``domain.md`` §2.4, scenarios S20–S24).
+The rules are stated in each module's docstring.
 """
 
 from __future__ import annotations

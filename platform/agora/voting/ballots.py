@@ -1,6 +1,6 @@
 """Ballot payloads, votes, and their validation against a ballot.
 
-One payload type per family of methods (see ``domain.md`` §1.3 "Vote" and §2.4):
+One payload type per family of methods:
 
 - :class:`Choice` — for / against / abstain on a single motion: simple, absolute and
   qualified majority;

@@ -1,6 +1,6 @@
 """Counting a ballot: :func:`tally` turns votes into a :class:`Result`.
 
-Rules (``domain.md`` §2.4; scenario S24 for the qualified majority):
+Rules:
 
 - **simple majority**: adopted iff strictly more *for* than *against*; abstentions never count.
   An equal split rejects the motion (the status quo stands): motions never tie.

@@ -1,4 +1,4 @@
-"""The tie-break chain (``domain.md`` §2.4, scenario S21).
+"""The tie-break chain.
 
 A commune's rule lists the steps to try, in order, when options share first place:
 

@@ -11,10 +11,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from agora.extensions import db
+from agora.onboarding.services import apply_config, export_config, plan_apply
 from agora.plugins.manager import get_registry
 from agora.tenancy.config import TenantConfigError, load_file
 from agora.tenancy.models import Tenant
-from agora.tenancy.services import apply_config, export_config, plan_apply
 
 tenants_cli = AppGroup("tenants", help="Onboard and update communes from configuration files.")
 
