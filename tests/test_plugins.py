@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,29 @@ def test_every_hookspec_is_documented(name: str, function: Any) -> None:
     assert ".. versionadded::" in doc, f"{name} does not say since when it exists"
 
 
-@pytest.mark.parametrize("name", [name for name, _ in HOOKS])
-def test_readme_explains_every_hook(name: str) -> None:
-    assert f"`{name}" in (ROOT / "README.md").read_text(encoding="utf-8")
+def _readme_hooks() -> dict[str, str]:
+    """The hooks the README's table documents, by name, with the signature it gives."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return {
+        match.group(1): match.group(0)
+        for match in re.finditer(r"^\| `(agora_\w+)\(([^)]*)\)`", readme, re.MULTILINE)
+    }
+
+
+@pytest.mark.parametrize("name,function", HOOKS, ids=[name for name, _ in HOOKS])
+def test_readme_documents_every_hook_with_its_signature(name: str, function: Any) -> None:
+    # As Datasette's documentation test does: the table row must give the real signature,
+    # so that a hook gaining or renaming an argument cannot leave the README behind.
+    documented = _readme_hooks()
+    assert name in documented, f"README.md's hook table has no row for {name}"
+    arguments = ", ".join(inspect.signature(function).parameters)
+    assert documented[name] == f"| `{name}({arguments})`", (
+        f"README.md documents {documented[name]!r}; the hookspec is {name}({arguments})"
+    )
+
+
+def test_readme_documents_no_hook_that_does_not_exist() -> None:
+    assert set(_readme_hooks()) <= {name for name, _ in HOOKS}
 
 
 def test_first_party_plugins_are_registered_through_entry_points() -> None:
