@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from flask_migrate import check
+from sqlalchemy import text
 
 from agora import create_app
 from agora.extensions import db
@@ -29,3 +33,74 @@ def test_rls_helper_emits_enable_force_and_policy() -> None:
     assert statements[1] == "ALTER TABLE ballot FORCE ROW LEVEL SECURITY"
     assert "NULLIF(current_setting('app.tenant_id', true), '')::bigint" in statements[2]
     assert "WITH CHECK" in statements[2]
+
+
+def test_notifications_written_before_0011_keep_their_text_as_legacy(database: Database) -> None:
+    """0011 turns each stored text into a ``legacy`` notification shown as it was written
+    (on PostgreSQL too, where forced row-level security hides every row from a migration
+    that binds no commune), and its downgrade gives the text back."""
+    from flask_migrate import downgrade, upgrade
+
+    url = database.owner.url.render_as_string(hide_password=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    bind = "SELECT set_config('app.tenant_id', '7', true)"
+    text_row = {"kind": "review.invited", "subject": "Invitation", "body": "Le 17.", "link": "/a"}
+
+    def rows(sql: str) -> list[Any]:
+        with database.owner.begin() as connection:
+            if database.is_postgresql:
+                connection.execute(text(bind))
+            return list(connection.execute(text(sql)).mappings())
+
+    with app.app_context():
+        try:
+            downgrade(revision="0010")
+            with database.owner.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO tenant (id, slug, name, insee_code, kind, population, "
+                        "status, locale, audit_head_seq, audit_head_hash, created_at) VALUES "
+                        "(7, 'essai', 'Essai', '00007', 'commune', 1, 'active', 'fr', 0, '', "
+                        "CURRENT_TIMESTAMP)"
+                    )
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO account (id, display_name, is_platform_admin, "
+                        "totp_confirmed, created_at) VALUES (5, '', false, false, "
+                        "CURRENT_TIMESTAMP)"
+                    )
+                )
+                if database.is_postgresql:
+                    connection.execute(text(bind))
+                connection.execute(
+                    text(
+                        "INSERT INTO person (tenant_id, id, display_name, account_id, postcode, "
+                        "created_at) VALUES (7, 11, 'Camille', 5, '', CURRENT_TIMESTAMP)"
+                    )
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO notification (tenant_id, id, person_id, kind, subject, body, "
+                        "link, created_at) VALUES (7, 13, 11, :kind, :subject, :body, :link, "
+                        "CURRENT_TIMESTAMP)"
+                    ),
+                    text_row,
+                )
+            upgrade()
+            (row,) = rows("SELECT * FROM notification")
+            assert set(row) == {
+                "tenant_id", "id", "person_id", "kind", "params", "emailed_at", "read_at",
+                "created_at",
+            }  # fmt: skip
+            params = row["params"] if database.is_postgresql else json.loads(row["params"])
+            assert (row["kind"], params) == ("legacy", text_row)
+            assert rows("SELECT locale FROM account") == [{"locale": "fr"}]
+
+            downgrade(revision="0010")
+            (row,) = rows("SELECT kind, subject, body, link FROM notification")
+            assert dict(row) == text_row
+        finally:
+            upgrade()
+            db.engine.dispose()
+            database.wipe()

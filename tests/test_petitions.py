@@ -155,8 +155,8 @@ def test_s28_912_signatures_put_the_petition_on_the_council_agenda_and_tell_the_
     assert "Inscription à l'ordre du jour du conseil municipal" in notifications
     assert [str(m["To"]) for m in inbox.messages] == ["mairie@poitiers.fr"] * 2
     assert _subjects(inbox) == [
-        "Poitiers — Pétition : 50 signatures atteintes",
-        "Poitiers — Pétition : 900 signatures atteintes",
+        "Poitiers — Pétition\u00a0: 50 signatures atteintes",
+        "Poitiers — Pétition\u00a0: 900 signatures atteintes",
     ]
     # Signers are not named anywhere public, and no e-mail address is shown.
     assert "habitant3@example.fr" not in page and "Habitant 3" not in page

@@ -41,7 +41,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "AGORA_STAFF_OIDC_CLIENT_SECRET": os.environ.get("AGORA_STAFF_OIDC_CLIENT_SECRET", ""),
         "AGORA_BASE_DOMAIN": base_domain,
         # Flask 3.1 refuses other Host headers with a 400 before any view runs; custom
-        # domains mapped to a commune are added at start-up (see ``_trusted_custom_domains`` in app.py).
+        # domains mapped to a commune are added at start-up (``_trusted_custom_domains``, app.py).
         "TRUSTED_HOSTS": [base_domain, f".{base_domain}"],
         # A random key keeps a newcomer safe; production must set AGORA_SECRET_KEY so that
         # sessions survive restarts and are shared by every worker.

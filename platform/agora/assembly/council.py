@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from agora.assembly import editions, sessions
+from agora.assembly import editions, notices, sessions
 from agora.assembly.bodies import edition_members
 from agora.assembly.models import (
     ActionPlan,
@@ -249,15 +248,8 @@ def record_deliberation(
             session,
             tenant,
             session.execute(edition_members(edition)).scalars(),
-            "council.diverged",
-            _("The council did not adopt the action plan as voted"),
-            _(
-                "Deliberation %(reference)s: %(count)d measure(s) differ from the assembly's "
-                "vote. The council's justifications and the differences are public.",
-                reference=deliberation.reference,
-                count=len(diverging),
-            ),
-            f"/council/{plan.id}",
+            notices.COUNCIL_DIVERGED,
+            {"plan_id": plan.id, "deliberation_id": deliberation.id, "measures": len(diverging)},
         )
     schedule_review(session, tenant, edition, deliberation, actor)
     return deliberation
@@ -305,15 +297,8 @@ def schedule_review(
         session,
         tenant,
         session.execute(edition_members(edition)).scalars(),
-        "review.invited",
-        _("Invitation: public review of the action plan"),
-        _(
-            "A year after the council's answer, the assembly reviews the action plan in "
-            "public on %(day)s at %(time)s. You are invited.",
-            day=format_date(day, "long"),
-            time=format_time(REVIEW_TIME, "short"),
-        ),
-        f"/assemblee/{edition.year}",
+        notices.REVIEW_INVITED,
+        {"year": edition.year, "at": review.starts_at.isoformat()},
     )
     return review
 

@@ -2,55 +2,53 @@
 
 from __future__ import annotations
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 
-from agora.assembly import council
+from agora.assembly import council, notices
 from agora.audit import services as audit
 from agora.db import utcnow
 from agora.extensions import db
 from agora.identity.models import Role
-from agora.identity.services import addresses_of
+from agora.identity.services import holders_of
 from agora.jobs import job
-from agora.shared import mail
+from agora.notifications.services import notify
+from agora.shared.people import person_for_account
 from agora.tenancy.isolation import bound_tenant_id
 from agora.tenancy.models import Tenant
 
 
 @job("assembly.overdue_alerts")
 def alert_overdue() -> int:
-    """E-mail the commune's administrators and agents the measures whose public update is
-    overdue, once per lapse (a new update starts the clock again); the number alerted."""
+    """Notify the commune's administrators and agents (on their page, and by e-mail in their
+    language) of the measures whose public update is overdue, once per lapse (a new update
+    starts the clock again); the number alerted."""
     tenant = db.session.get(Tenant, bound_tenant_id(db.session))
     if tenant is None:
         raise LookupError("the job's commune no longer exists")
     measures = council.overdue_to_alert(db.session, tenant)
-    recipients = addresses_of(db.session, tenant, (Role.COMMUNE_ADMIN, Role.AGENT))
-    if not measures or not recipients:
+    holders = holders_of(db.session, tenant, (Role.COMMUNE_ADMIN, Role.AGENT))
+    if not measures or not holders:
         return 0
-    lines = [
-        _(
-            "- %(title)s (%(owner)s): last public update on %(day)s",
-            title=m.title,
-            owner=m.owner_service or _("no owner service"),
-            day=format_date(m.status_updated_at, "long") if m.status_updated_at else "—",
-        )
-        for m in measures
+    recipients = [
+        person_for_account(db.session, tenant, a.id, a.display_name or _("the commune"))
+        for a in holders
     ]
-    body = "\n".join(
-        [
-            _(
-                "These measures of the action plan have not been updated publicly for more "
-                "than %(days)d days; residents see them marked as overdue:",
-                days=council.OVERDUE_AFTER.days,
-            ),
-            "",
-            *lines,
-        ]
+    notified = notify(
+        db.session,
+        tenant,
+        recipients,
+        notices.MEASURE_OVERDUE,
+        {
+            "days": council.OVERDUE_AFTER.days,
+            "measures": [
+                {
+                    "id": m.id,
+                    "updated_at": m.status_updated_at.isoformat() if m.status_updated_at else None,
+                }
+                for m in measures
+            ],
+        },
     )
-    subject = _("%(count)d measure(s) to update on the follow-up page", count=len(measures))
-    for address in recipients:
-        mail.send(address, f"{tenant.name} — {subject}", body)
     now = utcnow()
     for measure in measures:
         measure.overdue_alerted_at = now
@@ -61,6 +59,6 @@ def alert_overdue() -> int:
         action="measure.overdue_alerted",
         object_type="measure",
         object_id=",".join(str(m.id) for m in measures),
-        details={"measures": len(measures), "recipients": len(recipients)},
+        details={"measures": len(measures), "recipients": notified},
     )
     return len(measures)

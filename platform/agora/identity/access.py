@@ -29,8 +29,28 @@ def _load_person() -> None:
         account = db.session.get(Account, account_id)
         if account is not None and account.erased_at is None:
             g.account = account
+            _remember_language(account)
     # Roles are per commune, but an anonymous visitor has none: the commune is not loaded.
     g.roles = roles_of(db.session, g.account, request_tenant()) if g.account else frozenset()
+
+
+def _language_chosen() -> str | None:
+    """The language this session chose (``?lang=`` now, or earlier), if it chose one."""
+    languages: tuple[str, ...] = current_app.config["AGORA_LANGUAGES"]
+    for chosen in (request.args.get("lang"), session.get("lang")):
+        if chosen in languages:
+            return str(chosen)
+    return None
+
+
+def _remember_language(account: Account) -> None:
+    """A signed-in person who changes the site's language gets their mails in it too."""
+    asked = request.args.get("lang")
+    if asked is None or asked == account.locale:
+        return
+    if asked in current_app.config["AGORA_LANGUAGES"]:
+        account.locale = asked
+        db.session.commit()
 
 
 def offered_only_if(blueprint: Blueprint, check: Callable[[], None]) -> None:
@@ -82,8 +102,12 @@ def _audit_break_glass(action: str) -> None:
 
 
 def sign_in(account: Account, method: str, id_token: str | None = None) -> None:
-    """Open a fresh session for ``account`` on this host (the old one is discarded)."""
+    """Open a fresh session for ``account`` on this host (the old one is discarded but for
+    its language, which becomes the account's: their mails are written in it)."""
+    language = _language_chosen()
     session.clear()
+    if language is not None:
+        session["lang"] = account.locale = language
     session["sid"] = secrets.token_hex(16)
     session["account_id"] = account.id
     session["host"] = request.host

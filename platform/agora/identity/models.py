@@ -50,6 +50,10 @@ class Account(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     #: Set when the person asked for erasure: personal fields are then pseudonymised.
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: The language the person reads the site in (one of ``AGORA_LANGUAGES``): their mails,
+    #: notifications included, are written in it. Set from the language the session chose,
+    #: at sign-in and whenever a signed-in person changes it.
+    locale: Mapped[str] = mapped_column(String(5), default="fr", server_default="fr")
 
 
 class ExternalIdentity(Base):

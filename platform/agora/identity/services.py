@@ -296,6 +296,7 @@ def export_personal_data(
             if account.last_seen_at
             else None,
             "second_factor": account.totp_confirmed,
+            "language": account.locale,
         },
         "sign_in_providers": [
             {

@@ -1,8 +1,11 @@
-"""Creating notifications, listing them, and e-mailing them once their transaction commits."""
+"""Creating notifications, showing them to their reader, and e-mailing them once their
+transaction commits, each in its recipient's language."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import event, select
@@ -11,6 +14,7 @@ from sqlalchemy.orm import Session
 from agora.db import DbSession, utcnow
 from agora.identity.models import Account
 from agora.jobs import enqueue, job
+from agora.notifications.kinds import Link, RenderContext, is_registered, render
 from agora.notifications.models import Notification
 from agora.shared import mail
 from agora.shared.people import Person
@@ -19,28 +23,25 @@ from agora.tenancy.models import Tenant
 
 _PENDING = "agora_notifications_pending"
 
+_TO_PERSON = (Person.tenant_id == Notification.tenant_id) & (Person.id == Notification.person_id)
+
 
 def notify(
     session: DbSession,
     tenant: Tenant,
     people: Iterable[Person],
     kind: str,
-    subject: str,
-    body: str,
-    link: str = "",
+    params: Mapping[str, Any],
 ) -> int:
-    """Notify each person once; they are e-mailed after the transaction commits."""
+    """Notify each person once of ``kind`` (a registered kind) with ``params``, what its
+    renderer needs (JSON: ids, numbers, codes, ISO dates; no text); they are e-mailed after
+    the transaction commits. The number of people notified."""
+    if not is_registered(kind):
+        raise LookupError(f"notification kind {kind!r} has no renderer")
     count = 0
     for person_id in sorted({person.id for person in people}):
         session.add(
-            Notification(
-                tenant_id=tenant.id,
-                person_id=person_id,
-                kind=kind,
-                subject=subject,
-                body=body,
-                link=link,
-            )
+            Notification(tenant_id=tenant.id, person_id=person_id, kind=kind, params=dict(params))
         )
         count += 1
     if count:
@@ -60,34 +61,72 @@ def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-_TO_PERSON = (Person.tenant_id == Notification.tenant_id) & (Person.id == Notification.person_id)
+# --- links ----------------------------------------------------------------------------------
 
 
-def notifications_of(session: DbSession, tenant: Tenant, account: Account) -> list[Notification]:
-    return list(
-        session.execute(
-            select(Notification)
-            .join(Person, _TO_PERSON)
-            .where(Notification.tenant_id == tenant.id, Person.account_id == account.id)
-            .order_by(Notification.created_at.desc())
-        ).scalars()
-    )
-
-
-def is_addressed_to(session: DbSession, notification: Notification, account: Account) -> bool:
-    person = session.get(Person, (notification.tenant_id, notification.person_id))
-    return person is not None and person.account_id == account.id
-
-
-def _commune_address(tenant: Tenant) -> str:
+def commune_address(tenant: Tenant) -> str:
+    """The commune's site, from its configuration (never from a request's Host header)."""
     base = current_app.config["AGORA_BASE_DOMAIN"]
     scheme = "http" if base == "localhost" else "https"
     return f"{scheme}://{tenant.slug}.{base}"
 
 
+def url_of(tenant: Tenant, link: Link | str, *, external: bool) -> str:
+    """The page ``link`` names on the commune's site: a path, or an absolute address."""
+    if isinstance(link, str):  # a path stored by a legacy notification
+        return f"{commune_address(tenant)}{link}" if external else link
+    scheme, host = commune_address(tenant).split("://", 1)
+    adapter = current_app.url_map.bind(host, url_scheme=scheme)
+    url = adapter.build(link.endpoint, dict(link.values), force_external=external)
+    return f"{url}#{link.anchor}" if link.anchor else url
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A notification as its reader sees it."""
+
+    notification: Notification
+    subject: str
+    body: str
+    url: str | None
+
+
+def shown_to(session: DbSession, tenant: Tenant, account: Account, locale: str) -> list[Shown]:
+    """The account's notifications in this commune, newest first, rendered in ``locale``."""
+    rows = session.execute(
+        select(Notification)
+        .join(Person, _TO_PERSON)
+        .where(Notification.tenant_id == tenant.id, Person.account_id == account.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    ).scalars()
+    context = RenderContext(session, tenant, locale)
+    shown = []
+    for notification in rows:
+        rendered = render(context, notification.kind, notification.params)
+        url = url_of(tenant, rendered.link, external=False) if rendered.link else None
+        shown.append(Shown(notification, rendered.subject, rendered.body, url))
+    return shown
+
+
+def is_addressed_to(session: DbSession, notification: Notification, account: Account) -> bool:
+    owner = session.execute(
+        select(Person.account_id).where(
+            Person.tenant_id == notification.tenant_id, Person.id == notification.person_id
+        )
+    ).scalar_one_or_none()
+    return owner is not None and owner == account.id
+
+
+# --- mail -----------------------------------------------------------------------------------
+
+
 @job("notifications.deliver")
 def deliver() -> int:
-    """E-mail the commune's notifications not yet sent to people who have an address.
+    """E-mail the commune's notifications not yet sent to people who have an address, each
+    rendered now in its recipient's language, its link on the commune's host.
 
     At least once: if sending fails midway the job's transaction rolls back, and the mails
     already sent go again with the rest on the next run."""
@@ -97,7 +136,7 @@ def deliver() -> int:
     if tenant is None:
         raise LookupError("the job's commune no longer exists")
     rows = db.session.execute(
-        select(Notification, Account.email)
+        select(Notification, Account.email, Account.locale)
         .join(Person, _TO_PERSON)
         .join(Account, Account.id == Person.account_id)
         .where(
@@ -106,10 +145,16 @@ def deliver() -> int:
             Account.email.is_not(None),
             Account.erased_at.is_(None),
         )
+        .order_by(Notification.id)
     ).all()
-    for notification, email in rows:
+    for notification, email, locale in rows:
         assert email is not None  # filtered in the query
-        link = f"\n\n{_commune_address(tenant)}{notification.link}" if notification.link else ""
-        mail.send(email, f"{tenant.name} — {notification.subject}", notification.body + link)
+        rendered = render(
+            RenderContext(db.session, tenant, locale), notification.kind, notification.params
+        )
+        body = rendered.body
+        if rendered.link:
+            body += f"\n\n{url_of(tenant, rendered.link, external=True)}"
+        mail.send(email, f"{tenant.name} — {rendered.subject}", body)
         notification.emailed_at = utcnow()
     return len(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from agora.db import utcnow
@@ -20,8 +21,9 @@ def index() -> str:
     account = current_account()
     if account is None:  # the policy already requires a signed-in account
         abort(403)
-    rows = services.notifications_of(db.session, current_tenant(), account)
-    return render_template("notifications/index.html", notifications=rows)
+    # In the language the reader is reading the site in, whoever acted and in what language.
+    shown = services.shown_to(db.session, current_tenant(), account, str(get_locale()))
+    return render_template("notifications/index.html", notifications=shown)
 
 
 @bp.post("/notifications/<int:notification_id>/read")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask_babel import format_date, ngettext
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,7 @@ from agora.errors import Conflict, Invalid
 from agora.identity.models import Role
 from agora.identity.services import holders_of
 from agora.notifications.services import notify
+from agora.petitions import notices
 from agora.petitions.models import Petition, PetitionSignature, PetitionStatus
 from agora.plugins.contracts import InterpellationRules, ThresholdLevel
 from agora.shared.people import Person, person_for_account
@@ -286,22 +287,8 @@ def _cross_levels(
         session,
         tenant,
         commune_admins(session, tenant),
-        "petition.level_reached",
-        ngettext(
-            "Petition: %(num)d signature reached",
-            "Petition: %(num)d signatures reached",
-            level.signatures,
-        ),
-        ngettext(
-            "The petition “%(title)s” has %(num)d signature, which obliges the commune to: "
-            "%(effect)s. Record on the petitions' staff page what the commune does.",
-            "The petition “%(title)s” has %(num)d signatures, which obliges the commune to: "
-            "%(effect)s. Record on the petitions' staff page what the commune does.",
-            petition.signature_count,
-            title=petition.title,
-            effect=level.label,
-        ),
-        f"/petitions/{petition.id}",
+        notices.LEVEL_REACHED,
+        {"petition_id": petition.id, "level": level.key, "signatures": petition.signature_count},
     )
 
 
@@ -411,10 +398,8 @@ def record_decision(
         session,
         tenant,
         [*signers, *([author] if author else [])],
-        "petition.decided",
-        _("The commune answered the petition “%(title)s”", title=petition.title),
-        answer,
-        f"/petitions/{petition.id}",
+        notices.DECIDED,
+        {"petition_id": petition.id},
     )
 
 
