@@ -4,6 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+# The sortition engine, its own distribution (agora-sortition): installed in the same pip
+# command as the platform, which depends on it, so that pip takes it from here.
+ENGINE := sortition/
 TRANSLATIONS := platform/agora/translations
 HOST ?= 127.0.0.1
 empty :=
@@ -16,11 +19,11 @@ export AGORA_BASE_DOMAIN ?= localhost
 
 .PHONY: install run demo test lint typecheck pytest translations translations-update bench clean
 
-$(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS)) | $(CHROMIUM)
+$(STAMP): pyproject.toml $(ENGINE)pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS)) | $(CHROMIUM)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]' $(addprefix -e ,$(PLUGINS))
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e '$(ENGINE)[test]' $(addprefix -e ,$(PLUGINS))
 	@touch $(STAMP)
 
 install: $(STAMP) translations
@@ -69,10 +72,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Plugins are installed through import hooks mypy cannot follow: give it their folders.
+# Plugins and the engine are installed through import hooks mypy cannot follow: give it their
+# folders. The engine and its tests are checked on their own, as the distribution stands alone
+# (its tests' conftest would otherwise clash with the platform's).
 typecheck: $(STAMP)
-	MYPYPATH=$(subst $(space),:,$(strip platform $(patsubst %/,%,$(PLUGINS)))) \
+	MYPYPATH=$(subst $(space),:,$(strip platform sortition $(patsubst %/,%,$(PLUGINS)))) \
 	  $(BIN)/mypy platform/agora $(filter-out %.egg-info,$(wildcard plugins/*/agora_*)) tests bench
+	MYPYPATH=sortition:sortition/tests $(BIN)/mypy sortition/agora_sortition sortition/tests
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,8 +1,8 @@
-"""Benchmark of the sortition engine (``agora.sortition``).
+"""Benchmark of the sortition engine (``agora_sortition``, the distribution in sortition/).
 
 Run from the repository root::
 
-    PYTHONPATH=platform .venv/bin/python bench/sortition.py [--quick] [--timeout S]
+    PYTHONPATH=sortition .venv/bin/python bench/sortition.py [--quick] [--timeout S]
 
 Stage 2: synthetic *self-selected* pools of a French commune (volunteering is likelier for older,
 more educated, owner-occupier residents; gender, age band, neighbourhood, socio-professional
@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from agora.sortition import (
+from agora_sortition import (
     InfeasibleQuotas,
     Pool,
     Quota,

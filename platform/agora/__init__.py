@@ -1,8 +1,8 @@
 """Agora: a multi-tenant platform to set up and run citizen assemblies.
 
-This module stays import-light on purpose: the sortition engine (``agora.sortition``) is a
-library that must import without Flask, so the application factory is only loaded when
-``create_app`` is called (``flask --app agora`` finds it here).
+This module stays import-light on purpose: ``agora.sortition`` re-exports the sortition engine
+(its own distribution, ``agora-sortition``) and must import without Flask, so the application
+factory is only loaded when ``create_app`` is called (``flask --app agora`` finds it here).
 """
 
 from __future__ import annotations

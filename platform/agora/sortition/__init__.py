@@ -1,123 +1,26 @@
-"""Agora's sortition engine: stage-1 invitations, LEXIMIN-fair stage-2 selection, transparent
-verifiable lottery, replacements. Pure Python on NumPy and HiGHS; no web framework.
+"""``agora.sortition``: the sortition engine's public API, re-exported from ``agora_sortition``.
 
-Heavy modules (NumPy, HiGHS) load on first use, so that ``python -m agora.sortition verify``
-and the data-model helpers work with the standard library alone.
+The engine is its own distribution, ``agora-sortition`` (folder ``sortition/`` of the
+repository): pure Python on NumPy and HiGHS, installable without the platform. This name stays
+so that ``python -m agora.sortition select|commit|reveal|verify|replace|invite`` and
+``from agora.sortition import select`` keep working where the platform is installed. Only the
+public API (``agora_sortition.__all__``) is here, loaded on first use as the engine does, so
+that ``verify`` still needs neither NumPy nor the solver; submodules such as
+``agora_sortition.audit`` are imported from the engine itself.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
-    InfeasibleQuotas,
-    MalformedInput,
-    NoFittingReplacement,
-    SolverFailure,
-    SortitionError,
-    VerificationFailed,
-)
-from .pool import Pool, Quota, QuotaSet, read_pool, read_quotas, write_pool, write_quotas
-from .version import ENGINE_VERSION
+import agora_sortition as _engine
+from agora_sortition import __all__ as __all__
 
-if TYPE_CHECKING:  # explicit re-exports of the lazily loaded names below
-    from .engine import (
-        ALGORITHMS as ALGORITHMS,
-    )
-    from .engine import (
-        Selection as Selection,
-    )
-    from .engine import (
-        build_lottery as build_lottery,
-    )
-    from .engine import (
-        select as select,
-    )
-    from .feasibility import (
-        check_feasibility as check_feasibility,
-    )
-    from .instance import (
-        Instance as Instance,
-    )
-    from .instance import (
-        compile_instance as compile_instance,
-    )
-    from .invitations import (
-        Invitations as Invitations,
-    )
-    from .invitations import (
-        draw_invitations as draw_invitations,
-    )
-    from .legacy import (
-        legacy_panel as legacy_panel,
-    )
-    from .legacy import (
-        legacy_probabilities as legacy_probabilities,
-    )
-    from .leximin import (
-        Distribution as Distribution,
-    )
-    from .leximin import (
-        find_leximin as find_leximin,
-    )
-    from .leximin import (
-        find_maximin as find_maximin,
-    )
-    from .lottery import (
-        Lottery as Lottery,
-    )
-    from .lottery import (
-        round_lottery as round_lottery,
-    )
-    from .replacement import (
-        Replacement as Replacement,
-    )
-    from .replacement import (
-        replace_member as replace_member,
-    )
-
-_LAZY = {
-    "ALGORITHMS": "engine",
-    "Selection": "engine",
-    "build_lottery": "engine",
-    "select": "engine",
-    "check_feasibility": "feasibility",
-    "Instance": "instance",
-    "compile_instance": "instance",
-    "Invitations": "invitations",
-    "draw_invitations": "invitations",
-    "legacy_panel": "legacy",
-    "legacy_probabilities": "legacy",
-    "Distribution": "leximin",
-    "find_leximin": "leximin",
-    "find_maximin": "leximin",
-    "Lottery": "lottery",
-    "round_lottery": "lottery",
-    "Replacement": "replacement",
-    "replace_member": "replacement",
-}
-
-__all__ = [
-    "ENGINE_VERSION",
-    "InfeasibleQuotas",
-    "MalformedInput",
-    "NoFittingReplacement",
-    "Pool",
-    "Quota",
-    "QuotaSet",
-    "SolverFailure",
-    "SortitionError",
-    "VerificationFailed",
-    "read_pool",
-    "read_quotas",
-    "write_pool",
-    "write_quotas",
-    *_LAZY,
-]
+if TYPE_CHECKING:
+    from agora_sortition import *  # noqa: F403
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    if name in __all__:
+        return getattr(_engine, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,7 @@
-"""``python -m agora.sortition``: see :mod:`agora.sortition.cli`."""
+"""``python -m agora.sortition``: the engine's command line (``python -m agora_sortition``)."""
 
 import sys
 
-from .cli import main
+from agora_sortition.cli import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m agora.sortition"))

@@ -1,4 +1,5 @@
-"""Command line: ``python -m agora.sortition select|commit|reveal|verify|replace|invite``.
+"""Command line: ``python -m agora_sortition select|commit|reveal|verify|replace|invite`` (also
+installed as ``agora-sortition``; ``python -m agora.sortition`` runs it where the platform is).
 
 ``verify`` imports only standard-library modules of this package, so it runs where neither the
 web application nor NumPy nor the solver is installed; a drand beacon's BLS signature is checked
@@ -216,8 +217,9 @@ def _stage2_arguments(parser: argparse.ArgumentParser, *, draw: bool) -> None:
     parser.add_argument("--drand-chain", default="quicknet", help="quicknet (default) or default")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m agora.sortition")
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Run one command; ``prog`` names it in usage lines (default: the script, agora-sortition)."""
+    parser = argparse.ArgumentParser(prog=prog)
     commands = parser.add_subparsers(dest="command", required=True)
 
     select = commands.add_parser("select", help="stage 2: select a panel from the volunteers")

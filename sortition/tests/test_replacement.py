@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from agora.sortition import NoFittingReplacement, replace_member
-from agora.sortition.pool import quota_violations
+from agora_sortition import NoFittingReplacement, replace_member
+from agora_sortition.pool import quota_violations
 
 ROWS = [("f", "qpv"), ("f", "other"), ("m", "other"), ("m", "qpv"), ("f", "qpv"), ("m", "other")]
 BOUNDS = {("g", "f"): (1, 2), ("g", "m"): (1, 2), ("z", "qpv"): (1, 2), ("z", "other"): (1, 2)}

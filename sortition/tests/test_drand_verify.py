@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from agora.sortition import MalformedInput, VerificationFailed, write_pool, write_quotas
-from agora.sortition.audit import reveal, verify
-from agora.sortition.cli import main
-from agora.sortition.randomness import panel_index
+from agora_sortition import MalformedInput, VerificationFailed, write_pool, write_quotas
+from agora_sortition.audit import reveal, verify
+from agora_sortition.cli import main
+from agora_sortition.randomness import panel_index
 
 ROWS = [(g, a) for g in ("f", "m") for a in ("young", "old", "old")] * 3
 BOUNDS = {("g", "f"): (3, 3), ("g", "m"): (3, 3), ("a", "young"): (2, 3), ("a", "old"): (3, 4)}

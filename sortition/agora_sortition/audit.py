@@ -28,7 +28,7 @@ replays the replacements made since (each must be the first reserve who fits, se
 ``replacement``), and raises ``VerificationFailed`` naming the first check that fails.
 
 Standard library only (plus ``py_ecc``, imported lazily, for the BLS signature), so that anyone can
-run ``python -m agora.sortition verify RECORD`` without the web application, NumPy or the solver.
+run ``python -m agora_sortition verify RECORD`` without the web application, NumPy or the solver.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agora.sortition import MalformedInput, draw_invitations
-from agora.sortition import invitations as stage1
-from agora.sortition.invitations import _allocate, _Priorities
+from agora_sortition import MalformedInput, draw_invitations
+from agora_sortition import invitations as stage1
+from agora_sortition.invitations import _allocate, _Priorities
 
 EXCLUDED = {"e3", "e50", "e51", "e199"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from agora.sortition import Pool, Quota, QuotaSet
+from agora_sortition import Pool, Quota, QuotaSet
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "sortition-instances"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agora.sortition import Pool, QuotaSet
-from support.sortition import SHARED, build
+from agora_sortition import Pool, QuotaSet
+from sortition_support import SHARED, build
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agora.sortition import MalformedInput, draw_invitations
+from agora_sortition import MalformedInput, draw_invitations
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 
 
 class SortitionError(Exception):
-    """Base class of every error raised on purpose by ``agora.sortition``."""
+    """Base class of every error raised on purpose by ``agora_sortition``."""
 
     code = "sortition_error"
 

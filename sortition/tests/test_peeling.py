@@ -9,17 +9,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agora.sortition import Pool, QuotaSet, compile_instance, find_leximin, leximin
-from agora.sortition.leximin import (
+from agora_sortition import Pool, QuotaSet, compile_instance, find_leximin, leximin
+from agora_sortition.leximin import (
     PEELED,
     _finish_peeling,
     _longest_step,
     _peel,
     _relaxed_leximin,
 )
-from agora.sortition.panels import Face, round_panel, row_activity
-from agora.sortition.pool import quota_violations
-from support.sortition import build
+from agora_sortition.panels import Face, round_panel, row_activity
+from agora_sortition.pool import quota_violations
+from sortition_support import build
 
 
 def test_longest_step_stops_at_the_first_bound_reached() -> None:

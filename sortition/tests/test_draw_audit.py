@@ -12,20 +12,22 @@ from typing import Any
 
 import pytest
 
-from agora.sortition import VerificationFailed, write_pool, write_quotas
-from agora.sortition.audit import reveal, verify
-from agora.sortition.randomness import panel_index
+from agora_sortition import VerificationFailed, write_pool, write_quotas
+from agora_sortition.audit import reveal, verify
+from agora_sortition.randomness import panel_index
 
-ROOT = Path(__file__).resolve().parents[2]
+ENGINE = Path(__file__).resolve().parents[1]  # the distribution's folder, sortition/
 ROWS = [(g, a) for g in ("f", "m") for a in ("young", "old", "old")] * 3
 BOUNDS = {("g", "f"): (3, 3), ("g", "m"): (3, 3), ("a", "young"): (2, 3), ("a", "old"): (3, 4)}
 DRAND = "647c07b2a1f0a4b0c9f2e3d4c5b6a7980123456789abcdef0123456789abcdef"
 
 
-def _run(*args: str, env_path: str = "platform", **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str, env_path: str = str(ENGINE), **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *args],
-        cwd=ROOT,
+        cwd=ENGINE,
         env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
@@ -47,7 +49,7 @@ def record(tmp_path: Path, files: tuple[Path, Path]) -> dict[str, Any]:
     features, people = files
     result = _run(
         "-m",
-        "agora.sortition",
+        "agora_sortition",
         "select",
         "--features",
         str(features),
@@ -117,7 +119,7 @@ def test_commit_then_reveal_matches_files(
     path = tmp_path / "commitment.json"
     result = _run(
         "-m",
-        "agora.sortition",
+        "agora_sortition",
         "commit",
         "--features",
         str(features),
@@ -144,21 +146,22 @@ def test_commit_then_reveal_matches_files(
 
 
 def test_verify_runs_without_flask_numpy_or_solver(tmp_path: Path, record: dict[str, Any]) -> None:
-    # a sitecustomize that makes the web app and the heavy dependencies unimportable
+    # a sitecustomize that makes the platform, the web app and the heavy dependencies unimportable
     blocker = tmp_path / "blocked"
     blocker.mkdir()
     (blocker / "sitecustomize.py").write_text(
-        "import sys\nfor name in ('flask', 'numpy', 'highspy'):\n    sys.modules[name] = None\n"
+        "import sys\nfor name in ('agora', 'flask', 'sqlalchemy', 'numpy', 'highspy'):\n"
+        "    sys.modules[name] = None\n"
     )
     path = tmp_path / "record.json"
     path.write_text(json.dumps(record))
-    env_path = f"{blocker}:platform"
-    ok = _run("-m", "agora.sortition", "verify", str(path), env_path=env_path)
+    env_path = f"{blocker}:{ENGINE}"
+    ok = _run("-m", "agora_sortition", "verify", str(path), env_path=env_path)
     assert ok.returncode == 0, ok.stderr
     assert "verified" in ok.stdout
     record["panel"][0] = record["reserve"][0]
     path.write_text(json.dumps(record))
-    bad = _run("-m", "agora.sortition", "verify", str(path), env_path=env_path)
+    bad = _run("-m", "agora_sortition", "verify", str(path), env_path=env_path)
     assert bad.returncode == 1
     assert "FAILED" in bad.stderr
 
@@ -167,7 +170,7 @@ def test_cli_reports_errors_as_json(tmp_path: Path, files: tuple[Path, Path]) ->
     features, people = files
     result = _run(
         "-m",
-        "agora.sortition",
+        "agora_sortition",
         "select",
         "--features",
         str(features),

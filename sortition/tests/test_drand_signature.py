@@ -28,10 +28,10 @@ from typing import Any
 
 import pytest
 
-from agora.sortition import MalformedInput, VerificationFailed, write_pool, write_quotas
-from agora.sortition.audit import NOT_CHECKED, reveal, verify
-from agora.sortition.cli import main
-from agora.sortition.randomness import (
+from agora_sortition import MalformedInput, VerificationFailed, write_pool, write_quotas
+from agora_sortition.audit import NOT_CHECKED, reveal, verify
+from agora_sortition.cli import main
+from agora_sortition.randomness import (
     SignatureNotChecked,
     bls_backend,
     drand_message,
@@ -39,7 +39,7 @@ from agora.sortition.randomness import (
     verify_drand_signature,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ENGINE = Path(__file__).resolve().parents[1]  # the distribution's folder, sortition/
 
 QUICKNET_1000: dict[str, Any] = {
     "round": 1000,
@@ -457,7 +457,7 @@ def test_standalone_verify_command_with_and_without_py_ecc(
 ) -> None:
     path = tmp_path / "record.json"
     path.write_text(json.dumps(reveal(commit_to("quicknet", 1000), beacon=QUICKNET_1000)))
-    blocked = ["flask", "numpy", "highspy"]
+    blocked = ["agora", "flask", "sqlalchemy", "numpy", "highspy"]
 
     def run(*extra: str, without: list[str]) -> subprocess.CompletedProcess[str]:
         site = tmp_path / ("site-" + "-".join(without))
@@ -466,9 +466,9 @@ def test_standalone_verify_command_with_and_without_py_ecc(
             f"import sys\nfor name in {without!r}:\n    sys.modules[name] = None\n"
         )
         return subprocess.run(
-            [sys.executable, "-m", "agora.sortition", "verify", str(path), *extra],
-            cwd=ROOT,
-            env={"PYTHONPATH": f"{site}:platform", "PATH": "/usr/bin:/bin"},
+            [sys.executable, "-m", "agora_sortition", "verify", str(path), *extra],
+            cwd=ENGINE,
+            env={"PYTHONPATH": f"{site}:{ENGINE}", "PATH": "/usr/bin:/bin"},
             capture_output=True,
             text=True,
             check=False,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agora.sortition import (
+from agora_sortition import (
     Pool,
     QuotaSet,
     compile_instance,
@@ -22,9 +22,9 @@ from agora.sortition import (
     round_lottery,
     select,
 )
-from agora.sortition.leximin import PEELED, _peel, _relaxed_leximin
-from agora.sortition.pool import quota_violations, shared_households
-from support.sortition import build
+from agora_sortition.leximin import PEELED, _peel, _relaxed_leximin
+from agora_sortition.pool import quota_violations, shared_households
+from sortition_support import build
 
 
 def _lp(cost: np.ndarray, ge: np.ndarray, ge_rhs: np.ndarray) -> tuple[float, np.ndarray]:

@@ -1,4 +1,4 @@
-"""``python -m agora.sortition replace``: a withdrawn member replaced from the record's reserve."""
+"""``python -m agora_sortition replace``: a withdrawn member replaced from the record's reserve."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from agora.sortition import VerificationFailed, write_pool, write_quotas
-from agora.sortition.audit import current_panel, pool_from_record, quotas_from_record, verify
-from agora.sortition.cli import main
-from agora.sortition.pool import quota_violations
+from agora_sortition import VerificationFailed, write_pool, write_quotas
+from agora_sortition.audit import current_panel, pool_from_record, quotas_from_record, verify
+from agora_sortition.cli import main
+from agora_sortition.pool import quota_violations
 
 # three women and six men for a panel of three and three: every woman is always selected
 ROWS = [("f", "young"), ("f", "old"), ("f", "old")] + [("m", "young"), ("m", "old")] * 3

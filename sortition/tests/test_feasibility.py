@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from agora.sortition import InfeasibleQuotas, check_feasibility, compile_instance, select
+from agora_sortition import InfeasibleQuotas, check_feasibility, compile_instance, select
 
 
 def test_infeasible_quotas_name_the_conflict_and_a_relaxation_that_works(

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agora.sortition import MalformedInput, draw_invitations
-from agora.sortition import invitations as stage1
+from agora_sortition import MalformedInput, draw_invitations
+from agora_sortition import invitations as stage1
 
 Quoting = Literal[0, 1, 2, 3]  # csv.QUOTE_MINIMAL, QUOTE_ALL...
 QUARTIERS = ("Nord", "Sud", "Centre-ville historique", "Écluse", "Q")

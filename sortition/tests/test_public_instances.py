@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agora.sortition import Instance, compile_instance, find_leximin, read_pool, read_quotas
+from agora_sortition import Instance, compile_instance, find_leximin, read_pool, read_quotas
 
 
 def _load(folder: Path, k: int, id_column: str | None) -> Instance:

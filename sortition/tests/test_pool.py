@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from agora.sortition import MalformedInput, read_pool, read_quotas, write_pool, write_quotas
+from agora_sortition import MalformedInput, read_pool, read_quotas, write_pool, write_quotas
 
 
 def test_sf_csv_round_trip(tmp_path: Path, make: Callable[..., Any]) -> None:
