@@ -116,3 +116,23 @@ def test_plugins_read_their_own_settings() -> None:
     )
     rule = registry.view(config).decision_rule("action_plan")
     assert (rule.method, str(rule.threshold)) == ("qualified_majority", "3/5")
+
+
+def test_the_quorum_fallback_delay_is_the_communes_rule() -> None:
+    rules = {
+        "default": {"method": "simple_majority"},
+        "charter": {"method": "consent", "reconvene_within_days": 15},
+    }
+    hooks = get_registry().view(_config({"decision_rules": {"rules": rules}}))
+    assert hooks.decision_rule("action_plan").reconvene_within_days == 30  # the plugin's default
+    assert hooks.decision_rule("charter").reconvene_within_days == 15
+
+
+def test_the_decision_rules_offer_the_engines_methods_and_steps() -> None:
+    from agora.voting import METHODS
+    from agora.voting.tiebreak import STEPS
+    from agora_decision_rules import agora_settings_schema
+
+    rule = agora_settings_schema()["properties"]["rules"]["additionalProperties"]
+    assert rule["properties"]["method"]["enum"] == list(METHODS)
+    assert rule["properties"]["tie_break"]["items"]["enum"] == list(STEPS)

@@ -31,7 +31,7 @@ from agora.voting import (
 from agora.voting.judgment import gauge, majority_value
 
 OPTIONS = ("a", "b", "c")
-RULE = DecisionRule("any", "qualified_majority", Fraction(3, 5), Quorum(), ("runoff", "lot"))
+RULE = DecisionRule("any", "qualified_majority", Fraction(3, 5), Quorum(), ("runoff", "lot"), 30)
 CHOICES = st.builds(Choice, st.sampled_from(POSITIONS))
 PAYLOADS: dict[str, st.SearchStrategy[Payload]] = {
     "simple_majority": CHOICES,

@@ -187,13 +187,16 @@ class Quorum:
 
 @dataclass(frozen=True)
 class DecisionRule:
-    """How one kind of decision is taken: method, threshold, quorum and tie-break chain."""
+    """How one kind of decision is taken: method, threshold, quorum and tie-break chain, and
+    the fallback when the quorum is missed: the vote stands as indicative and the body is
+    reconvened within ``reconvene_within_days`` days."""
 
     decision: str
     method: str
     threshold: Fraction | None
     quorum: Quorum
     tie_break: tuple[str, ...]
+    reconvene_within_days: int
 
 
 @dataclass(frozen=True)

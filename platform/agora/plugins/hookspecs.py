@@ -130,15 +130,20 @@ def agora_decision_rule(tenant: TenantConfig, decision: str) -> DecisionRule | N
     """Return how a kind of decision is taken in this commune (one provider).
 
     ``decision`` names the kind of decision, e.g. ``subject_choice`` (day 1),
-    ``action_plan`` or ``charter``. The rule gives the voting method (simple, absolute or
-    qualified majority, consent, majority judgment, approval), the threshold, the quorum and
-    the tie-break chain.
+    ``action_plan`` or ``charter``. The rule gives the voting method (one of
+    ``agora.voting.METHODS``: simple, absolute or qualified majority, consent, majority
+    judgment, approval), the threshold, the quorum, the tie-break chain (steps of
+    ``agora.voting.tiebreak.STEPS``) and the quorum fallback's delay: a decisive ballot that
+    misses its quorum stands as indicative, and the body is reconvened within
+    ``reconvene_within_days`` days (for instance 30).
 
     :param tenant: the commune's configuration.
     :param decision: the kind of decision.
     :returns: the rule, or ``None`` when the plugin has none for that kind.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``reconvene_within_days``: the delay was 30 days in the core.
     """
 
 
