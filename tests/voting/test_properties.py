@@ -31,7 +31,9 @@ from agora.voting import (
 from agora.voting.judgment import gauge, majority_value
 
 OPTIONS = ("a", "b", "c")
-RULE = DecisionRule("any", "qualified_majority", Fraction(3, 5), Quorum(), ("runoff", "lot"), 30)
+RULE = DecisionRule(
+    "any", "qualified_majority", Fraction(3, 5), Quorum(), ("runoff", "lot"), 30, False
+)
 CHOICES = st.builds(Choice, st.sampled_from(POSITIONS))
 PAYLOADS: dict[str, st.SearchStrategy[Payload]] = {
     "simple_majority": CHOICES,

@@ -20,7 +20,7 @@ from agora.voting import (
     tally,
 )
 
-RULE = DecisionRule("subject", "majority_judgment", None, Quorum(), ("runoff", "lot"), 30)
+RULE = DecisionRule("subject", "majority_judgment", None, Quorum(), ("runoff", "lot"), 30, False)
 S21_CHAIN = ("method", "runoff", "lot")
 SEED = "drand mainnet round 4242: 8f2c…"  # any public string revealed in front of the plenary
 

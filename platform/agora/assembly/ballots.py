@@ -308,6 +308,7 @@ def _tally(session: DbSession, ballot: Ballot, rule: DecisionRule) -> Result:
         option_ids,
         [CountedVote(origin, parse_payload(payload)) for origin, payload in votes],
         rule,
+        count_abstentions=rule.count_abstentions,
     )
 
 

@@ -187,7 +187,8 @@ class Quorum:
 
 @dataclass(frozen=True)
 class DecisionRule:
-    """How one kind of decision is taken: method, threshold, quorum and tie-break chain, and
+    """How one kind of decision is taken: method, threshold, quorum and tie-break chain;
+    whether abstentions count among the votes cast of an absolute or qualified majority; and
     the fallback when the quorum is missed: the vote stands as indicative and the body is
     reconvened within ``reconvene_within_days`` days."""
 
@@ -197,6 +198,7 @@ class DecisionRule:
     quorum: Quorum
     tie_break: tuple[str, ...]
     reconvene_within_days: int
+    count_abstentions: bool
 
 
 @dataclass(frozen=True)

@@ -133,8 +133,10 @@ def agora_decision_rule(tenant: TenantConfig, decision: str) -> DecisionRule | N
     ``action_plan`` or ``charter``. The rule gives the voting method (one of
     ``agora.voting.METHODS``: simple, absolute or qualified majority, consent, majority
     judgment, approval), the threshold, the quorum, the tie-break chain (steps of
-    ``agora.voting.tiebreak.STEPS``) and the quorum fallback's delay: a decisive ballot that
-    misses its quorum stands as indicative, and the body is reconvened within
+    ``agora.voting.tiebreak.STEPS``), whether abstentions count among the votes cast of an
+    absolute or qualified majority (``count_abstentions``; French practice leaves them out of
+    the *suffrages exprimés*) and the quorum fallback's delay: a decisive ballot that misses
+    its quorum stands as indicative, and the body is reconvened within
     ``reconvene_within_days`` days (for instance 30).
 
     :param tenant: the commune's configuration.
@@ -143,7 +145,8 @@ def agora_decision_rule(tenant: TenantConfig, decision: str) -> DecisionRule | N
 
     .. versionadded:: 0.1
     .. versionchanged:: 0.2
-       ``reconvene_within_days``: the delay was 30 days in the core.
+       ``reconvene_within_days`` and ``count_abstentions``: the core reconvened within 30
+       days and never counted abstentions.
     """
 
 

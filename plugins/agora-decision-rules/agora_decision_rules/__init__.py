@@ -8,11 +8,13 @@ Example (a panel deciding its recommendations at two thirds)::
     quorum = { min_share_of_members = "1/2" }
     tie_break = ["runoff", "lot"]
     reconvene_within_days = 30
+    count_abstentions = false
 
 A ``default`` entry answers for the kinds of decision not listed. The methods and tie-break
 steps are the decision engine's (:mod:`agora.voting`); without ``tie_break`` the whole chain
-applies, and without ``reconvene_within_days`` a body whose decisive ballot missed its quorum
-is reconvened within 30 days.
+applies, without ``reconvene_within_days`` a body whose decisive ballot missed its quorum is
+reconvened within 30 days, and without ``count_abstentions`` abstentions are left out of the
+votes cast (the *suffrages exprimés*).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def agora_settings_schema() -> dict[str, Any]:
                 "uniqueItems": True,
             },
             "reconvene_within_days": {"type": "integer", "minimum": 1},
+            "count_abstentions": {"type": "boolean"},
         },
         # A qualified majority means nothing without its threshold.
         "if": {"properties": {"method": {"const": "qualified_majority"}}},
@@ -97,4 +100,5 @@ def agora_decision_rule(tenant: TenantConfig, decision: str) -> DecisionRule | N
         ),
         tie_break=tuple(rule.get("tie_break", TIE_BREAKS)),
         reconvene_within_days=rule.get("reconvene_within_days", RECONVENE_WITHIN_DAYS),
+        count_abstentions=rule.get("count_abstentions", False),
     )
