@@ -145,10 +145,11 @@ def test_quorum_not_met_cannot_be_certified_and_the_fallback_is_offered(
     client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
     page = page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
     assert "12 présents, 30 requis" in page
+    assert "se réunir à nouveau dans les 30 jours" in page  # the decision rule's delay
     refused = client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS)
     body = page_text(refused)
     assert refused.status_code == 409
-    assert "quorum non atteint" in body and "réunir de nouveau" in body
+    assert "quorum non atteint" in body and "réunir de nouveau l’instance dans les 30 jours" in body
     assert client.post(f"/admin/ballots/{ballot}/not-decided", headers=POITIERS).status_code == 302
     assert "non décidé" in page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
 

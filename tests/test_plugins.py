@@ -137,3 +137,29 @@ def test_plugins_read_their_own_settings() -> None:
     )
     rule = registry.view(config).decision_rule("action_plan")
     assert (rule.method, str(rule.threshold)) == ("qualified_majority", "3/5")
+
+
+def test_the_quorum_fallback_and_abstentions_are_the_communes_rule() -> None:
+    rules = {
+        "default": {"method": "simple_majority"},
+        "charter": {
+            "method": "absolute_majority",
+            "reconvene_within_days": 15,
+            "count_abstentions": True,
+        },
+    }
+    hooks = get_registry().view(_config({"decision_rules": {"rules": rules}}))
+    default, charter = hooks.decision_rule("action_plan"), hooks.decision_rule("charter")
+    # The plugin's defaults: within 30 days, abstentions left out of the votes cast.
+    assert (default.reconvene_within_days, default.count_abstentions) == (30, False)
+    assert (charter.reconvene_within_days, charter.count_abstentions) == (15, True)
+
+
+def test_the_decision_rules_offer_the_engines_methods_and_steps() -> None:
+    from agora.voting import METHODS
+    from agora.voting.tiebreak import STEPS
+    from agora_decision_rules import agora_settings_schema
+
+    rule = agora_settings_schema()["properties"]["rules"]["additionalProperties"]
+    assert rule["properties"]["method"]["enum"] == list(METHODS)
+    assert rule["properties"]["tie_break"]["items"]["enum"] == list(STEPS)

@@ -34,7 +34,7 @@ from support.fixtures import Database
 from support.server import serve
 
 VOTERS = 300
-RULE = DecisionRule("action_plan", "qualified_majority", Fraction(2, 3), Quorum(), ())
+RULE = DecisionRule("action_plan", "qualified_majority", Fraction(2, 3), Quorum(), (), 30, False)
 
 
 def _prepare(app: Flask, voters: int = VOTERS) -> tuple[int, list[str]]:

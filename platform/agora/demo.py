@@ -21,6 +21,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from agora.assembly import (
     amendments,
@@ -310,7 +311,7 @@ def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: i
     option_ids = [str(o.id) for o in ballots.options_of(session, ballot)]
     _vote(session, tenant, ballot, deciding, first, rule.method, option_ids, people, voters=40)
     ballots.close(session, tenant, ballot, deciding, rule, ACTOR)
-    decisions.certify(session, tenant, edition, ballot, deciding, ACTOR)
+    decisions.certify(session, tenant, edition, ballot, deciding, rule, ACTOR)
     sessions.set_status(session, tenant, first, AssemblySessionStatus.CLOSED, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.SUBJECT_SELECTED, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.DELIBERATING, ACTOR)
@@ -380,7 +381,7 @@ def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: i
     )
     _vote(session, tenant, plan_ballot, deciding, last, plan_rule.method, [], people, voters=45)
     ballots.close(session, tenant, plan_ballot, deciding, plan_rule, ACTOR)
-    plan = decisions.certify(session, tenant, edition, plan_ballot, deciding, ACTOR)
+    plan = decisions.certify(session, tenant, edition, plan_ballot, deciding, plan_rule, ACTOR)
     assert plan is not None, "the demonstration plan is adopted"
     sessions.set_status(session, tenant, last, AssemblySessionStatus.CLOSED, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.PLAN_ADOPTED, ACTOR)
@@ -498,28 +499,34 @@ def _vote(
             voter_code = None
         shape = casting.shape_of(session, tenant.id, ballot.id)
         assert shape is not None  # the ballot was just opened
-        casting.cast(
-            session, shape, _ballot_payload(method, options, pick), person=person, code=voter_code
-        )
+        payload = casting.payload_from_form(method, _ballot_form(method, options, pick))
+        casting.cast(session, shape, payload, person=person, code=voter_code)
 
 
-def _ballot_payload(method: str, options: list[str], pick: random.Random) -> dict[str, object]:
+def _ballot_form(method: str, options: list[str], pick: random.Random) -> MultiDict[str, str]:
+    """The ballot page's form as a voter fills it in: leaning towards the first option."""
     if method == "majority_judgment":
-        return {
-            "grades": {
-                o: min(5, max(0, pick.randint(1, 4) + (2 if i == 0 else 0) - i // 2))
+        return MultiDict(
+            {
+                f"grade-{o}": str(
+                    min(5, max(0, pick.randint(1, 4) + (2 if i == 0 else 0) - i // 2))
+                )
                 for i, o in enumerate(options)
             }
-        }
+        )
     if method == "approval":
-        return {
-            "approvals": [
-                o for i, o in enumerate(options) if pick.random() < (0.8 if i == 0 else 0.35)
+        return MultiDict(
+            [
+                ("approve", o)
+                for i, o in enumerate(options)
+                if pick.random() < (0.8 if i == 0 else 0.35)
             ]
-        }
+        )
     if method == "consent":
-        return {"consent": True}
-    return {"choice": pick.choices(["for", "against", "abstain"], weights=[78, 18, 4])[0]}
+        return MultiDict()  # no objection: consent
+    return MultiDict(
+        {"choice": pick.choices(["for", "against", "abstain"], weights=[78, 18, 4])[0]}
+    )
 
 
 #: (title, text, days since opening, days over which the signatures came in). How many each

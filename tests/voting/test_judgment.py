@@ -12,8 +12,10 @@ from agora.plugins.contracts import ORIGINS, DecisionRule, Quorum
 from agora.voting import Approvals, Gauge, Grades, GradeScale, Vote, tally
 from agora.voting.judgment import gauge, majority_grade, majority_value
 
-SUBJECTS = DecisionRule("subject", "majority_judgment", None, Quorum(), ("runoff", "lot"))
-APPROVAL = DecisionRule("shortlist", "approval", None, Quorum(), ("runoff", "lot"))
+SUBJECTS = DecisionRule(
+    "subject", "majority_judgment", None, Quorum(), ("runoff", "lot"), 30, False
+)
+APPROVAL = DecisionRule("shortlist", "approval", None, Quorum(), ("runoff", "lot"), 30, False)
 TERRIBLE, POOR, FAIR, GOOD, VERY_GOOD, EXCELLENT = range(6)  # the French six-grade scale
 
 

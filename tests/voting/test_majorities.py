@@ -10,8 +10,10 @@ import pytest
 from agora.plugins.contracts import DecisionRule, Quorum
 from agora.voting import Choice, Consent, InvalidVote, Objection, Vote, tally
 
-TWO_THIRDS = DecisionRule("action_plan", "qualified_majority", Fraction(2, 3), Quorum(), ())
-MAJORITY = DecisionRule("default", "simple_majority", None, Quorum(), ("runoff", "lot"))
+TWO_THIRDS = DecisionRule(
+    "action_plan", "qualified_majority", Fraction(2, 3), Quorum(), (), 30, False
+)
+MAJORITY = DecisionRule("default", "simple_majority", None, Quorum(), ("runoff", "lot"), 30, False)
 
 
 def choices(
@@ -54,7 +56,7 @@ def test_a_qualified_majority_is_reached_at_exactly_the_threshold(
 
 @pytest.mark.parametrize("threshold", [None, Fraction(0), Fraction(3, 2)])
 def test_a_qualified_majority_needs_a_usable_threshold(threshold: Fraction | None) -> None:
-    rule = DecisionRule("plan", "qualified_majority", threshold, Quorum(), ())
+    rule = DecisionRule("plan", "qualified_majority", threshold, Quorum(), (), 30, False)
     with pytest.raises(ValueError, match="threshold in \\(0, 1\\]"):
         tally("qualified_majority", (), choices(for_=1), rule)
 
@@ -105,14 +107,14 @@ def test_absolute_majority_is_more_than_half_of_votes_cast(
 
 
 def test_consent_is_adopted_without_objection() -> None:
-    rule = DecisionRule("charter", "consent", None, Quorum(), ())
+    rule = DecisionRule("charter", "consent", None, Quorum(), (), 30, False)
     result = tally("consent", (), [Vote("drawn", Consent())] * 12, rule)
     assert (result.adopted, result.objections) == (True, ())
     assert dict(result.totals.counts) == {"consent": 12, "objection": 0}
 
 
 def test_one_reasoned_objection_blocks_consent_and_is_recorded() -> None:
-    rule = DecisionRule("charter", "consent", None, Quorum(), ())
+    rule = DecisionRule("charter", "consent", None, Quorum(), (), 30, False)
     votes = [
         Vote("drawn", Consent()),
         Vote("agent", Objection("the schedule excludes shift workers")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from fractions import Fraction
@@ -30,7 +31,9 @@ from agora.voting import (
 from agora.voting.judgment import gauge, majority_value
 
 OPTIONS = ("a", "b", "c")
-RULE = DecisionRule("any", "qualified_majority", Fraction(3, 5), Quorum(), ("runoff", "lot"))
+RULE = DecisionRule(
+    "any", "qualified_majority", Fraction(3, 5), Quorum(), ("runoff", "lot"), 30, False
+)
 CHOICES = st.builds(Choice, st.sampled_from(POSITIONS))
 PAYLOADS: dict[str, st.SearchStrategy[Payload]] = {
     "simple_majority": CHOICES,
@@ -165,6 +168,16 @@ def test_a_qualified_majority_is_adopted_iff_support_reaches_the_threshold(
 @given(st.sampled_from(METHODS).flatmap(lambda method: PAYLOADS[method]))
 def test_payloads_survive_their_json_form(payload: Payload) -> None:
     assert parse_payload(payload_to_json(payload)) == payload
+
+
+@settings(deadline=None)
+@given(ballots())
+def test_results_survive_their_json_form(ballot: tuple[str, list[Vote]]) -> None:
+    method, votes = ballot
+    result = count(method, votes)
+    stored = json.loads(json.dumps(result.to_json()))
+    assert Result.from_json(stored) == result
+    assert json.loads(json.dumps(Result.from_json(stored).to_json())) == stored
 
 
 @given(

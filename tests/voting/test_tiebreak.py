@@ -8,9 +8,19 @@ import json
 import pytest
 
 from agora.plugins.contracts import DecisionRule, Quorum
-from agora.voting import Approvals, Choice, Grades, Result, Vote, draw_lot, resolve, tally
+from agora.voting import (
+    Approvals,
+    Choice,
+    Grades,
+    Resolution,
+    Result,
+    Vote,
+    draw_lot,
+    resolve,
+    tally,
+)
 
-RULE = DecisionRule("subject", "majority_judgment", None, Quorum(), ("runoff", "lot"))
+RULE = DecisionRule("subject", "majority_judgment", None, Quorum(), ("runoff", "lot"), 30, False)
 S21_CHAIN = ("method", "runoff", "lot")
 SEED = "drand mainnet round 4242: 8f2c…"  # any public string revealed in front of the plenary
 
@@ -58,6 +68,8 @@ def test_s21_tie_then_runoff_still_tied_then_reproducible_lot() -> None:
     stored = json.loads(json.dumps(final.to_json()))
     assert stored["steps"][2]["lot"]["winner"] == final.winner
     assert stored["steps"][2]["lot"]["digest"] == hashlib.sha256(text.encode()).hexdigest()
+    assert Resolution.from_json(stored) == final
+    assert json.loads(json.dumps(Resolution.from_json(stored).to_json())) == stored
 
 
 def test_the_draw_does_not_depend_on_the_order_of_the_options() -> None:

@@ -41,7 +41,6 @@ from agora.db import PARIS, paris_today
 from agora.errors import Invalid
 from agora.extensions import db
 from agora.identity.acting import acting_person, who
-from agora.identity.services import get_or_create_account
 from agora.plugins.contracts import BodySpec
 from agora.plugins.manager import TenantHooks
 from agora.shared.people import Person
@@ -179,7 +178,7 @@ def add_member(body_id: int) -> Response:
         form.get("names", form.get("name", "")).splitlines(),
         form.get("origin", ""),
         voting_right=form.get("voting") != "no",
-        account_id=get_or_create_account(db.session, email).id if email else None,
+        email=email,
     )
     db.session.commit()
     return redirect(url_for("assembly_admin.body_page", body_id=body.id))
@@ -247,14 +246,7 @@ def session_page(session_id: int) -> str:
         row=row,
         body=get_owned_or_404(Body, row.body_id),
         check_ins=sessions.check_ins(db.session, row),
-        ballots=[
-            b
-            for b in db.session.execute(
-                db.select(Ballot).where(
-                    Ballot.tenant_id == row.tenant_id, Ballot.session_id == row.id
-                )
-            ).scalars()
-        ],
+        ballots=ballots.ballots_of_session(db.session, row),
         subjects=[
             s
             for s in subjects.subjects_of(db.session, edition)
@@ -293,11 +285,8 @@ def session_status(session_id: int) -> Response:
 def check_in(session_id: int) -> Response:
     tenant, row = current_tenant(), get_owned_or_404(AssemblySession, session_id)
     name = request.form.get("name", "").strip()
-    if not name:
-        raise Invalid(_("give the name of the person checking in"))
-    person = bodies.add_person(db.session, tenant, name)
-    _entry, code = sessions.check_in(
-        db.session, tenant, row, person, request.form.get("origin", "volunteer")
+    _entry, code = sessions.check_in_newcomer(
+        db.session, tenant, row, name, request.form.get("origin", "volunteer")
     )
     db.session.commit()
     # The code is shown once, to be handed to the person; only its hash is kept. It travels
@@ -357,27 +346,14 @@ def close_ballot(ballot_id: int) -> Response:
 
 @bp.post("/ballots/<int:ballot_id>/runoff")
 def open_runoff(ballot_id: int) -> Response:
-    tenant = current_tenant()
     ballot, body, edition = _ballot_context(ballot_id)
-    if ballot.result is None or ballot.result["resolution"]["status"] != "runoff_required":
-        raise Invalid(_("this ballot does not call for a run-off"))
-    tied = set(ballot.result["resolution"]["tied"])
-    options = [
-        ballots.NewOption(o.label, o.subject_id, o.proposal_id)
-        for o in ballots.options_of(db.session, ballot)
-        if str(o.id) in tied
-    ]
-    runoff = ballots.open_ballot(
+    runoff = ballots.open_runoff(
         db.session,
-        tenant,
-        _hooks(edition).decision_rule(ballot.decision),
-        get_owned_or_404(AssemblySession, ballot.session_id),
+        current_tenant(),
+        ballot,
         body,
-        f"Second tour — {ballot.question}",
-        options,
+        _hooks(edition).decision_rule(ballot.decision),
         who(),
-        secret=ballot.secret,
-        runoff_of=ballot,
     )
     db.session.commit()
     return redirect(url_for("assembly.ballot_page", ballot_id=runoff.id))
@@ -387,22 +363,13 @@ def open_runoff(ballot_id: int) -> Response:
 def break_tie(ballot_id: int) -> Response:
     """Apply the closed run-off and/or the publicly revealed seed to the tie."""
     ballot, _body, edition = _ballot_context(ballot_id)
-    runoff = (
-        db.session.execute(
-            db.select(Ballot).where(
-                Ballot.tenant_id == ballot.tenant_id, Ballot.runoff_of_id == ballot.id
-            )
-        )
-        .scalars()
-        .first()
-    )
     ballots.resolve_tie(
         db.session,
         current_tenant(),
         ballot,
         _hooks(edition).decision_rule(ballot.decision),
         who(),
-        runoff=runoff,
+        runoff=ballots.runoff_of(db.session, ballot),
         seed=request.form.get("seed", "").strip() or None,
     )
     db.session.commit()
@@ -413,7 +380,8 @@ def break_tie(ballot_id: int) -> Response:
 def certify_ballot(ballot_id: int) -> Response:
     tenant = current_tenant()
     ballot, body, edition = _ballot_context(ballot_id)
-    decisions.certify(db.session, tenant, edition, ballot, body, who())
+    rule = _hooks(edition).decision_rule(ballot.decision)
+    decisions.certify(db.session, tenant, edition, ballot, body, rule, who())
     db.session.commit()
     return redirect(url_for("assembly.ballot_page", ballot_id=ballot.id))
 

@@ -3,12 +3,15 @@ cast through :mod:`agora.assembly.casting`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
+from agora.assembly import sessions
 from agora.assembly.models import (
     AssemblySession,
     AssemblySessionStatus,
@@ -17,6 +20,7 @@ from agora.assembly.models import (
     BallotStatus,
     Body,
     CheckIn,
+    Edition,
     Membership,
     MembershipStatus,
     Vote,
@@ -33,23 +37,99 @@ from agora.voting.ballots import (
 )
 from agora.voting.ballots import Vote as CountedVote
 from agora.voting.methods import Result, tally
+from agora.voting.quorum import QuorumCode
+from agora.voting.tiebreak import Resolution
 
 
-def quorum_fallback() -> str:
-    """What a commune offers when a decisive ballot misses its quorum."""
-    return str(_("reconvene the body within 30 days; the vote stands as indicative"))
+class QuorumShortfall(NamedTuple):
+    """A quorum condition the ballot missed: ``present`` people where ``required`` were."""
+
+    code: QuorumCode
+    present: int
+    required: int
 
 
-def quorum_reason(reason: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class QuorumCount:
+    """The quorum as checked when the ballot closed: attendance and what it missed."""
+
+    met: bool
+    present: int
+    drawn_present: int
+    reasons: tuple[QuorumShortfall, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "met": self.met,
+            "present": self.present,
+            "drawn_present": self.drawn_present,
+            "reasons": [reason._asdict() for reason in self.reasons],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> QuorumCount:
+        return cls(
+            met=data["met"],
+            present=data["present"],
+            drawn_present=data["drawn_present"],
+            reasons=tuple(
+                QuorumShortfall(r["code"], r["present"], r["required"]) for r in data["reasons"]
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class BallotResult:
+    """A closed ballot's result, as stored in ``Ballot.result`` and published: the engine's
+    count, the quorum, and where the tie-break chain stands."""
+
+    tally: Result
+    quorum: QuorumCount
+    resolution: Resolution
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tally": self.tally.to_json(),
+            "quorum": self.quorum.to_json(),
+            "resolution": self.resolution.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BallotResult:
+        return cls(
+            tally=Result.from_json(data["tally"]),
+            quorum=QuorumCount.from_json(data["quorum"]),
+            resolution=Resolution.from_json(data["resolution"]),
+        )
+
+
+def result_of(ballot: Ballot) -> BallotResult | None:
+    """The ballot's result, once it is closed."""
+    return None if ballot.result is None else BallotResult.from_json(ballot.result)
+
+
+def quorum_fallback(rule: DecisionRule) -> str:
+    """What the commune's rule offers when a decisive ballot misses its quorum."""
+    return str(
+        ngettext(
+            "reconvene the body within %(num)d day; the vote stands as indicative",
+            "reconvene the body within %(num)d days; the vote stands as indicative",
+            rule.reconvene_within_days,
+        )
+    )
+
+
+def quorum_reason(reason: QuorumShortfall) -> str:
     """A missed quorum condition, in the reader's language."""
+    values = reason._asdict()
     messages = {
-        "min_present": _("%(present)d present, %(required)d required", **reason),
+        "min_present": _("%(present)d present, %(required)d required", **values),
         "min_drawn_present": _(
-            "%(present)d drawn residents present, %(required)d required", **reason
+            "%(present)d drawn residents present, %(required)d required", **values
         ),
-        "min_share_of_members": _("%(present)d members present, %(required)d required", **reason),
+        "min_share_of_members": _("%(present)d members present, %(required)d required", **values),
     }
-    return str(messages[reason["code"]])
+    return str(messages[reason.code])
 
 
 @dataclass(frozen=True)
@@ -66,6 +146,41 @@ def options_of(session: DbSession, ballot: Ballot) -> list[BallotOption]:
             .where(BallotOption.tenant_id == ballot.tenant_id, BallotOption.ballot_id == ballot.id)
             .order_by(BallotOption.position)
         ).scalars()
+    )
+
+
+def ballots_of(session: DbSession, edition: Edition) -> list[Ballot]:
+    """The edition's ballots, in the order they were opened."""
+    session_ids = [s.id for s in sessions.sessions_of(session, edition)]
+    if not session_ids:
+        return []
+    return list(
+        session.execute(
+            select(Ballot)
+            .where(Ballot.tenant_id == edition.tenant_id, Ballot.session_id.in_(session_ids))
+            .order_by(Ballot.created_at)
+        ).scalars()
+    )
+
+
+def ballots_of_session(session: DbSession, row: AssemblySession) -> list[Ballot]:
+    return list(
+        session.execute(
+            select(Ballot).where(Ballot.tenant_id == row.tenant_id, Ballot.session_id == row.id)
+        ).scalars()
+    )
+
+
+def runoff_of(session: DbSession, ballot: Ballot) -> Ballot | None:
+    """The run-off opened to break ``ballot``'s tie, if any."""
+    return (
+        session.execute(
+            select(Ballot).where(
+                Ballot.tenant_id == ballot.tenant_id, Ballot.runoff_of_id == ballot.id
+            )
+        )
+        .scalars()
+        .first()
     )
 
 
@@ -124,6 +239,41 @@ def open_ballot(
     return ballot
 
 
+def open_runoff(
+    session: DbSession,
+    tenant: Tenant,
+    ballot: Ballot,
+    body: Body,
+    rule: DecisionRule,
+    actor: str,
+) -> Ballot:
+    """The run-off between the options ``ballot``'s tie-break chain found tied, in the same
+    session and body, as secret as the ballot."""
+    result = result_of(ballot)
+    if result is None or result.resolution.status != "runoff_required":
+        raise Invalid(_("this ballot does not call for a run-off"))
+    tied = set(result.resolution.tied)
+    options = [
+        NewOption(o.label, o.subject_id, o.proposal_id)
+        for o in options_of(session, ballot)
+        if str(o.id) in tied
+    ]
+    held_in = session.get(AssemblySession, (ballot.tenant_id, ballot.session_id))
+    assert held_in is not None  # a ballot belongs to a session of the same commune (FK)
+    return open_ballot(
+        session,
+        tenant,
+        rule,
+        held_in,
+        body,
+        f"Second tour — {ballot.question}",
+        options,
+        actor,
+        secret=ballot.secret,
+        runoff_of=ballot,
+    )
+
+
 def _turnout_context(session: DbSession, ballot: Ballot, body: Body) -> tuple[int, int, int | None]:
     """(present, drawn present, voting members) for the quorum."""
     origins = list(
@@ -158,6 +308,7 @@ def _tally(session: DbSession, ballot: Ballot, rule: DecisionRule) -> Result:
         option_ids,
         [CountedVote(origin, parse_payload(payload)) for origin, payload in votes],
         rule,
+        count_abstentions=rule.count_abstentions,
     )
 
 
@@ -174,19 +325,16 @@ def close(
     result = _tally(session, ballot, rule)
     present, drawn, members = _turnout_context(session, ballot, body)
     report = quorum.check(rule.quorum, present, drawn, members)
-    ballot.result = {
-        "tally": result.to_json(),
-        "quorum": {
-            "met": report.met,
-            "present": present,
-            "drawn_present": drawn,
-            "reasons": [
-                {"code": r.code, "present": r.present, "required": r.required}
-                for r in report.reasons
-            ],
-        },
-        "resolution": tiebreak.resolve(result, rule.tie_break).to_json(),
-    }
+    ballot.result = BallotResult(
+        tally=result,
+        quorum=QuorumCount(
+            met=report.met,
+            present=present,
+            drawn_present=drawn,
+            reasons=tuple(QuorumShortfall(r.code, r.present, r.required) for r in report.reasons),
+        ),
+        resolution=tiebreak.resolve(result, rule.tie_break),
+    ).to_json()
     audit.record(
         session,
         tenant,
@@ -210,7 +358,8 @@ def resolve_tie(
     seed: str | None = None,
 ) -> None:
     """Carry the tie-break chain further with a closed run-off and/or a published seed."""
-    if ballot.status != BallotStatus.CLOSED or ballot.result is None:
+    stored = result_of(ballot)
+    if ballot.status != BallotStatus.CLOSED or stored is None:
         raise Conflict(_("only a closed ballot's tie can be broken"))
     runoff_result = None
     if runoff is not None:
@@ -227,7 +376,7 @@ def resolve_tie(
         )
     result = _tally(session, ballot, rule)
     resolution = tiebreak.resolve(result, rule.tie_break, runoff=runoff_result, seed=seed)
-    ballot.result = {**ballot.result, "resolution": resolution.to_json()}
+    ballot.result = replace(stored, resolution=resolution).to_json()
     audit.record(
         session,
         tenant,
@@ -240,11 +389,11 @@ def resolve_tie(
     )
 
 
-def resolution_text(resolution: dict[str, Any], labels: dict[str, str]) -> str:
+def resolution_text(resolution: Resolution, labels: dict[str, str]) -> str:
     """Where the tie-break chain stands, in the reader's language, options by their labels."""
-    tied = " / ".join(f"« {labels.get(option, option)} »" for option in resolution["tied"])
+    tied = " / ".join(f"« {labels.get(option, option)} »" for option in resolution.tied)
     messages = {
-        "decided": _("decided: %(option)s", option=labels.get(resolution["winner"] or "", "")),
+        "decided": _("decided: %(option)s", option=labels.get(resolution.winner or "", "")),
         "runoff_required": _("a run-off is required between %(options)s", options=tied),
         "lot_required": _(
             "a public draw by lot is required between %(options)s: reveal the seed", options=tied
@@ -253,31 +402,37 @@ def resolution_text(resolution: dict[str, Any], labels: dict[str, str]) -> str:
             "the tie between %(options)s remains: refer to the next session", options=tied
         ),
     }
-    return str(messages[resolution["status"]])
+    return str(messages[resolution.status])
 
 
 def certify(
-    session: DbSession, tenant: Tenant, ballot: Ballot, body: Body, actor: str
-) -> str | None:
-    """Certify the decision; returns the winning option id (``None`` for a motion)."""
+    session: DbSession,
+    tenant: Tenant,
+    ballot: Ballot,
+    body: Body,
+    rule: DecisionRule,
+    actor: str,
+) -> BallotResult:
+    """Certify the decision; returns the certified result (its resolution names the winning
+    option; ``None`` for a motion, whose tally says whether it was adopted)."""
     if "decide" not in body.powers:
         raise Forbidden(
             _("the %(body)s has no decision power: it cannot certify a vote", body=body.name)
         )
-    if ballot.status != BallotStatus.CLOSED or ballot.result is None:
+    result = result_of(ballot)
+    if ballot.status != BallotStatus.CLOSED or result is None:
         raise Conflict(_("only a closed ballot can be certified"))
-    report = ballot.result["quorum"]
-    if not report["met"]:
+    if not result.quorum.met:
         raise Conflict(
             _(
                 "quorum not met (%(reasons)s): this ballot cannot be certified. "
                 "Fallback: %(fallback)s",
-                reasons="; ".join(quorum_reason(reason) for reason in report["reasons"]),
-                fallback=quorum_fallback(),
+                reasons="; ".join(quorum_reason(reason) for reason in result.quorum.reasons),
+                fallback=quorum_fallback(rule),
             )
         )
-    resolution = ballot.result["resolution"]
-    if resolution["status"] != "decided":
+    resolution = result.resolution
+    if resolution.status != "decided":
         labels = {str(o.id): o.label for o in options_of(session, ballot)}
         raise Conflict(_("no decision yet: %(detail)s", detail=resolution_text(resolution, labels)))
     ballot.status = BallotStatus.CERTIFIED
@@ -288,20 +443,16 @@ def certify(
         action="ballot.certified",
         object_type="ballot",
         object_id=ballot.id,
-        details={"winner": resolution["winner"], "adopted": ballot.result["tally"]["adopted"]},
+        details={"winner": resolution.winner, "adopted": result.tally.adopted},
         public=True,
     )
-    winner: str | None = resolution["winner"]
-    return winner
+    return result
 
 
 def mark_not_decided(session: DbSession, tenant: Tenant, ballot: Ballot, actor: str) -> None:
     """Record that the ballot decided nothing (quorum missed): it stands as indicative."""
-    if (
-        ballot.status != BallotStatus.CLOSED
-        or ballot.result is None
-        or ballot.result["quorum"]["met"]
-    ):
+    result = result_of(ballot)
+    if ballot.status != BallotStatus.CLOSED or result is None or result.quorum.met:
         raise Conflict(_("only a closed ballot that missed its quorum is recorded as not decided"))
     ballot.status = BallotStatus.NOT_DECIDED
     audit.record(

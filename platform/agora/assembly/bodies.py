@@ -19,6 +19,7 @@ from agora.assembly.models import (
 from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.errors import Conflict, Invalid
+from agora.identity.services import get_or_create_account
 from agora.plugins.contracts import ORIGINS, BodySpec
 from agora.shared.people import Person, person_for_account
 from agora.tenancy.models import Tenant
@@ -74,11 +75,12 @@ def enrol(
     origin: str,
     *,
     voting_right: bool = True,
-    account_id: int | None = None,
+    email: str = "",
 ) -> list[Membership]:
-    """Add the people named (one per entry, blanks ignored) to ``body``. With ``account_id``
-    only one name is allowed: that member signs in with the account, and acts as the same
-    person everywhere in the commune."""
+    """Add the people named (one per entry, blanks ignored) to ``body``. With ``email`` only
+    one name is allowed: that member signs in with the address's account (created if need
+    be), and acts as the same person everywhere in the commune."""
+    account_id = get_or_create_account(session, email).id if email else None
     names = [name.strip() for name in names if name.strip()]
     if not names:
         raise Invalid(_("give the member's name"))

@@ -25,6 +25,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import JSON, BigInteger, Boolean, Select, bindparam, case, insert, null, select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
 
 from agora.assembly.bodies import ACTIVE
 from agora.assembly.models import BallotStatus
@@ -186,6 +187,26 @@ def shape_of(session: DbSession, tenant_id: int, ballot_id: int) -> BallotShape 
     )
     _shapes.put(shape)
     return shape
+
+
+def payload_from_form(method: str, form: MultiDict[str, str]) -> dict[str, object]:
+    """The vote's payload from the ballot page's form fields: ``grade-<option>`` (majority
+    judgment), ``approve`` (approval, repeated), ``objection`` (consent: empty to consent) or
+    ``choice`` (for, against, abstain). :func:`cast` checks it against the ballot."""
+    if method == "majority_judgment":
+        return {
+            "grades": {
+                k.removeprefix("grade-"): int(v)
+                for k, v in form.items()
+                if k.startswith("grade-") and v.isdigit()
+            }
+        }
+    if method == "approval":
+        return {"approvals": form.getlist("approve")}
+    if method == "consent":
+        reason = form.get("objection", "").strip()
+        return {"objection": reason} if reason else {"consent": True}
+    return {"choice": form.get("choice", "")}
 
 
 def cast(

@@ -166,42 +166,74 @@ def record_deliberation(
     act_url: str = "",
     actor: str,
 ) -> CouncilDeliberation:
-    """Record the council's deliberation with an answer per measure, all or nothing."""
+    """Record the council's deliberation with an answer per measure, all or nothing: check
+    it, write it, log it, tell the assembly's members where it departs from their vote, and
+    schedule the public review."""
+    measures = measures_of(session, plan)
+    _check_deliberation(plan, measures, reference, outcome, answers)
+    _apply_answers(measures, answers)
+    deliberation = _write_deliberation(
+        session, tenant, plan, reference, session_date, outcome, votes, act_url
+    )
+    _audit_deliberation(session, tenant, deliberation, actor)
+    edition = session.get(Edition, (tenant.id, plan.edition_id))
+    assert edition is not None  # a plan belongs to an edition of the same commune (FK)
+    diverging = [m for m in measures if m.response != CouncilResponse.ACCEPTED]
+    if diverging:
+        _notify_divergence(session, tenant, edition, plan, deliberation, len(diverging))
+    schedule_review(session, tenant, edition, deliberation, actor)
+    return deliberation
+
+
+def _check_deliberation(
+    plan: ActionPlan,
+    measures: list[Measure],
+    reference: str,
+    outcome: CouncilOutcome,
+    answers: dict[int, MeasureAnswer],
+) -> None:
+    """Refuse a deliberation that does not answer every measure, or departs from the
+    assembly's vote without saying why, or whose outcome contradicts its answers."""
     if plan.status != PlanStatus.TRANSMITTED:
         raise Conflict(_("the plan must be transmitted to the council first"))
     if not reference.strip():
         raise Invalid(_("give the deliberation's number"))
-    measures = measures_of(session, plan)
     missing = [m.title for m in measures if m.id not in answers]
     if missing:
         raise Invalid(_("answer every measure; missing: %(measures)s", measures=", ".join(missing)))
     for measure in measures:
-        answer = answers[measure.id]
-        diverges = answer.response != CouncilResponse.ACCEPTED
-        if diverges and not answer.justification.strip():
-            raise Invalid(
-                _(
-                    "the council's answer to « %(measure)s » differs from the vote: justify it",
-                    measure=measure.title,
-                )
-            )
-        if answer.response == CouncilResponse.MODIFIED and not (
-            (answer.council_text and answer.council_text.strip() != measure.text)
-            or (
-                answer.council_budget_eur is not None
-                and answer.council_budget_eur != measure.budget_eur
-            )
-        ):
-            raise Invalid(
-                _(
-                    "« %(measure)s » is marked modified but neither its text "
-                    "nor its budget changed",
-                    measure=measure.title,
-                )
-            )
+        _check_answer(measure, answers[measure.id])
     all_accepted = all(answers[m.id].response == CouncilResponse.ACCEPTED for m in measures)
     if (outcome == CouncilOutcome.ADOPTED_AS_IS) != all_accepted:
         raise Invalid(_("the outcome does not match the answers given measure by measure"))
+
+
+def _check_answer(measure: Measure, answer: MeasureAnswer) -> None:
+    diverges = answer.response != CouncilResponse.ACCEPTED
+    if diverges and not answer.justification.strip():
+        raise Invalid(
+            _(
+                "the council's answer to « %(measure)s » differs from the vote: justify it",
+                measure=measure.title,
+            )
+        )
+    if answer.response == CouncilResponse.MODIFIED and not (
+        (answer.council_text and answer.council_text.strip() != measure.text)
+        or (
+            answer.council_budget_eur is not None
+            and answer.council_budget_eur != measure.budget_eur
+        )
+    ):
+        raise Invalid(
+            _(
+                "« %(measure)s » is marked modified but neither its text nor its budget changed",
+                measure=measure.title,
+            )
+        )
+
+
+def _apply_answers(measures: list[Measure], answers: dict[int, MeasureAnswer]) -> None:
+    """Each measure takes the council's answer; a rejected one is abandoned, publicly."""
     for measure in measures:
         answer = answers[measure.id]
         measure.response = answer.response
@@ -216,6 +248,18 @@ def record_deliberation(
             measure.status = MeasureStatus.ABANDONED
             measure.status_note = measure.justification
         measure.status_updated_at = utcnow()
+
+
+def _write_deliberation(
+    session: DbSession,
+    tenant: Tenant,
+    plan: ActionPlan,
+    reference: str,
+    session_date: date,
+    outcome: CouncilOutcome,
+    votes: tuple[int, int, int],
+    act_url: str,
+) -> CouncilDeliberation:
     deliberation = CouncilDeliberation(
         tenant_id=tenant.id,
         action_plan_id=plan.id,
@@ -230,6 +274,12 @@ def record_deliberation(
     session.add(deliberation)
     plan.status = PlanStatus.COUNCIL_DECIDED
     session.flush()
+    return deliberation
+
+
+def _audit_deliberation(
+    session: DbSession, tenant: Tenant, deliberation: CouncilDeliberation, actor: str
+) -> None:
     audit.record(
         session,
         tenant,
@@ -237,22 +287,27 @@ def record_deliberation(
         action="council.deliberated",
         object_type="council_deliberation",
         object_id=deliberation.id,
-        details={"outcome": outcome.value, "reference": deliberation.reference},
+        details={"outcome": deliberation.outcome.value, "reference": deliberation.reference},
         public=True,
     )
-    edition = session.get(Edition, (tenant.id, plan.edition_id))
-    assert edition is not None  # a plan belongs to an edition of the same commune (FK)
-    diverging = [m for m in measures if m.response != CouncilResponse.ACCEPTED]
-    if diverging:
-        notify(
-            session,
-            tenant,
-            session.execute(edition_members(edition)).scalars(),
-            notices.COUNCIL_DIVERGED,
-            {"plan_id": plan.id, "deliberation_id": deliberation.id, "measures": len(diverging)},
-        )
-    schedule_review(session, tenant, edition, deliberation, actor)
-    return deliberation
+
+
+def _notify_divergence(
+    session: DbSession,
+    tenant: Tenant,
+    edition: Edition,
+    plan: ActionPlan,
+    deliberation: CouncilDeliberation,
+    diverging: int,
+) -> None:
+    """Tell the edition's members that ``diverging`` measures differ from their vote."""
+    notify(
+        session,
+        tenant,
+        session.execute(edition_members(edition)).scalars(),
+        notices.COUNCIL_DIVERGED,
+        {"plan_id": plan.id, "deliberation_id": deliberation.id, "measures": diverging},
+    )
 
 
 def schedule_review(

@@ -17,14 +17,23 @@ from agora.assembly.models import (
     SubjectStatus,
 )
 from agora.db import DbSession
+from agora.plugins.contracts import DecisionRule
 from agora.tenancy.models import Tenant
 
 
 def certify(
-    session: DbSession, tenant: Tenant, edition: Edition, ballot: Ballot, body: Body, actor: str
+    session: DbSession,
+    tenant: Tenant,
+    edition: Edition,
+    ballot: Ballot,
+    body: Body,
+    rule: DecisionRule,
+    actor: str,
 ) -> ActionPlan | None:
-    """Certify ``ballot`` and apply the decision; returns the plan when one was adopted."""
-    winner = ballots.certify(session, tenant, ballot, body, actor)
+    """Certify ``ballot`` (taken under ``rule``) and apply the decision; returns the plan when
+    one was adopted."""
+    result = ballots.certify(session, tenant, ballot, body, rule, actor)
+    winner = result.resolution.winner
     if ballot.decision == "subject_choice" and winner is not None:
         chosen = next(
             o.subject_id for o in ballots.options_of(session, ballot) if str(o.id) == winner
@@ -33,8 +42,7 @@ def certify(
             if subject.status == SubjectStatus.ADMISSIBLE:
                 selected = subject.id == chosen
                 subject.status = SubjectStatus.SELECTED if selected else SubjectStatus.NOT_SELECTED
-    adopted = ballot.result is not None and ballot.result["tally"]["adopted"]
-    if ballot.decision == "action_plan" and adopted:
+    if ballot.decision == "action_plan" and result.tally.adopted:
         final = [
             p
             for p in proposals.proposals_of(session, edition)

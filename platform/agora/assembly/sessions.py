@@ -10,6 +10,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from agora.assembly.bodies import add_person
 from agora.assembly.models import (
     AssemblySession,
     AssemblySessionStatus,
@@ -138,6 +139,15 @@ def check_in(
     session.add(entry)
     session.flush()
     return entry, code
+
+
+def check_in_newcomer(
+    session: DbSession, tenant: Tenant, row: AssemblySession, name: str, origin: str
+) -> tuple[CheckIn, str]:
+    """Record a person who comes in, by ``name``, as present: :func:`check_in`."""
+    if not name.strip():
+        raise Invalid(_("give the name of the person checking in"))
+    return check_in(session, tenant, row, add_person(session, tenant, name), origin)
 
 
 def check_ins(session: DbSession, row: AssemblySession) -> list[CheckIn]:

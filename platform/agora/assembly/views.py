@@ -26,6 +26,7 @@ from agora.assembly import (
 from agora.assembly.models import (
     ActionPlan,
     Amendment,
+    AssemblySession,
     Ballot,
     BallotOption,
     Body,
@@ -45,8 +46,16 @@ from agora.documents.tables import csv_response
 from agora.errors import Invalid
 from agora.extensions import csrf, db
 from agora.identity.acting import acting_person, current_account, who
+from agora.plugins.contracts import DecisionRule
 from agora.shared.forms import form_date
-from agora.tenancy.context import config_at, current_tenant, current_tenant_id, get_owned_or_404
+from agora.tenancy.context import (
+    config_at,
+    current_tenant,
+    current_tenant_id,
+    get_owned_or_404,
+    hooks_at,
+)
+from agora.voting import fraction_text
 
 bp = Blueprint("assembly", __name__, template_folder="templates")
 _SESSION_LENGTH = timedelta(hours=7)  # a working day of the assembly
@@ -85,25 +94,12 @@ def edition_page(year: int | None = None) -> str:
         subjects=subjects.subjects_of(db.session, edition),
         subject_submitters=config_at(edition.config_version).subject_submitters,
         sessions=sessions.sessions_of(db.session, edition),
-        ballots=_ballots_of(edition),
+        ballots=ballots.ballots_of(db.session, edition),
         proposals=proposals.proposals_of(db.session, edition),
         plan=plan,
         deliberation=council.deliberation_of(db.session, plan) if plan else None,
         measures=measures,
         overdue={m.id for m in measures if council.is_overdue(m)},
-    )
-
-
-def _ballots_of(edition: Edition) -> list[Ballot]:
-    session_ids = [s.id for s in sessions.sessions_of(db.session, edition)]
-    if not session_ids:
-        return []
-    return list(
-        db.session.execute(
-            db.select(Ballot)
-            .where(Ballot.tenant_id == edition.tenant_id, Ballot.session_id.in_(session_ids))
-            .order_by(Ballot.created_at)
-        ).scalars()
     )
 
 
@@ -229,15 +225,27 @@ def ballot_page(ballot_id: int) -> str:
     ballot = get_owned_or_404(Ballot, ballot_id)
     body = _body(ballot.body_id)
     options = ballots.options_of(db.session, ballot)
+    result = ballots.result_of(ballot)
     return render_template(
         "assembly/ballot.html",
         quorum_reason=ballots.quorum_reason,
         resolution_text=ballots.resolution_text,
+        fraction_text=fraction_text,
         ballot=ballot,
+        result=result,
+        # The commune's quorum fallback, shown when the quorum was missed.
+        rule=_rule_of(ballot) if result is not None and not result.quorum.met else None,
         body=body,
         options=options,
         labels={str(o.id): o.label for o in options},
     )
+
+
+def _rule_of(ballot: Ballot) -> DecisionRule:
+    """The rule the ballot was taken under: its edition's configuration's."""
+    held_in = get_owned_or_404(AssemblySession, ballot.session_id)
+    edition = get_owned_or_404(Edition, held_in.edition_id)
+    return hooks_at(edition.config_version).decision_rule(ballot.decision)
 
 
 @bp.get("/ballots/<int:ballot_id>/options/<int:option_id>")
@@ -268,7 +276,7 @@ def cast_vote(ballot_id: int) -> Response:
     casting.cast(
         db.session,
         shape,
-        _payload_from_form(shape.method),
+        casting.payload_from_form(shape.method, request.form),
         person=person,
         code=request.form.get("code"),
         commit=True,
@@ -280,24 +288,6 @@ def cast_vote(ballot_id: int) -> Response:
 @bp.get("/ballots/<int:ballot_id>/recorded")
 def vote_recorded(ballot_id: int) -> str:
     return render_template("assembly/voted.html", ballot=get_owned_or_404(Ballot, ballot_id))
-
-
-def _payload_from_form(method: str) -> dict[str, object]:
-    form = request.form
-    if method == "majority_judgment":
-        return {
-            "grades": {
-                k.removeprefix("grade-"): int(v)
-                for k, v in form.items()
-                if k.startswith("grade-") and v.isdigit()
-            }
-        }
-    if method == "approval":
-        return {"approvals": form.getlist("approve")}
-    if method == "consent":
-        reason = form.get("objection", "").strip()
-        return {"objection": reason} if reason else {"consent": True}
-    return {"choice": form.get("choice", "")}
 
 
 @bp.get("/charter")
@@ -457,10 +447,11 @@ def decisions_csv() -> Response:
     """Open data: every certified or closed decision, one line each."""
     edition = _edition_or_404()
     rows = []
-    for ballot in _ballots_of(edition):
-        if ballot.result is None:
+    for ballot in ballots.ballots_of(db.session, edition):
+        result = ballots.result_of(ballot)
+        if result is None:
             continue
-        tally, resolution = ballot.result["tally"], ballot.result["resolution"]
+        tally, resolution = result.tally, result.resolution
         labels = {str(o.id): o.label for o in ballots.options_of(db.session, ballot)}
         rows.append(
             [
@@ -469,13 +460,11 @@ def decisions_csv() -> Response:
                 ballot.question,
                 ballot.method,
                 ballot.status.value,
-                tally["turnout"],
-                "oui" if ballot.result["quorum"]["met"] else "non",
+                tally.turnout,
+                "oui" if result.quorum.met else "non",
                 labels.get(
-                    resolution["winner"] or "",
-                    "adoptée"
-                    if tally["adopted"]
-                    else ("rejetée" if tally["adopted"] is False else ""),
+                    resolution.winner or "",
+                    "adoptée" if tally.adopted else ("rejetée" if tally.adopted is False else ""),
                 ),
             ]
         )

@@ -10,12 +10,15 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from agora.audit import services as audit
-from agora.db import utcnow
 from agora.extensions import db
 from agora.identity.models import Account
 from agora.identity.policy import PLATFORM_ADMIN, POLICY, all_rules, allowed, rule_for
-from agora.identity.services import actor, roles_of
+from agora.identity.services import (
+    record_break_glass,
+    record_sign_in,
+    record_sign_in_failure,
+    roles_of,
+)
 from agora.tenancy.context import request_tenant
 
 _OFFERED = "agora_offered_only_if"  # app.extensions key: blueprint name → check
@@ -89,14 +92,14 @@ def _audit_break_glass(action: str) -> None:
     tenant = request_tenant()
     if tenant is None:
         return
-    audit.record(
+    record_break_glass(
         db.session,
         tenant,
-        actor=actor(g.account),
-        action="platform_admin.access",
-        object_type="route",
-        object_id=request.endpoint or "",
-        details={"method": request.method, "path": request.path, "action": action},
+        g.account,
+        endpoint=request.endpoint or "",
+        method=request.method,
+        path=request.path,
+        action=action,
     )
     db.session.commit()
 
@@ -114,18 +117,7 @@ def sign_in(account: Account, method: str, id_token: str | None = None) -> None:
     session["method"] = method
     if id_token:
         session["id_token"] = id_token
-    account.last_seen_at = utcnow()
-    tenant = request_tenant()
-    if tenant is not None:
-        audit.record(
-            db.session,
-            tenant,
-            actor=actor(account),
-            action="identity.login",
-            object_type="account",
-            object_id=account.id,
-            details={"method": method},
-        )
+    record_sign_in(db.session, request_tenant(), account, method)
     db.session.commit()
 
 
@@ -133,15 +125,7 @@ def record_failure(reason: str, method: str) -> None:
     """Failed sign-ins go to the commune's audit log (no personal data in it)."""
     tenant = request_tenant()
     if tenant is not None:
-        audit.record(
-            db.session,
-            tenant,
-            actor="anonymous",
-            action="identity.login_failed",
-            object_type="sign_in",
-            object_id=method,
-            details={"reason": reason},
-        )
+        record_sign_in_failure(db.session, tenant, reason, method)
         db.session.commit()
 
 

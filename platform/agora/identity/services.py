@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyotp
 from sqlalchemy import delete, select
@@ -160,6 +160,45 @@ def grant_role(
     return grant
 
 
+def grant_role_by_email(
+    session: DbSession, tenant: Tenant, email: str, role: Role, granted_by: str
+) -> RoleGrant:
+    """Grant ``role`` to the account of ``email``, created if it does not exist yet."""
+    return grant_role(session, tenant, get_or_create_account(session, email), role, granted_by)
+
+
+def revoke_grant(session: DbSession, tenant: Tenant, grant: RoleGrant, revoked_by: str) -> None:
+    """End ``grant`` now, recorded in the audit log."""
+    grant.revoked_at = utcnow()
+    audit.record(
+        session,
+        tenant,
+        actor=revoked_by,
+        action="identity.role_revoked",
+        object_type="role_grant",
+        object_id=grant.id,
+        details={"account": grant.account_id, "role": grant.role.value},
+    )
+
+
+class Member(NamedTuple):
+    """An active role grant in a commune, with the account holding it."""
+
+    grant: RoleGrant
+    account: Account
+
+
+def members_of(session: DbSession, tenant: Tenant) -> list[Member]:
+    """The commune's active grants, by role then e-mail address."""
+    rows = session.execute(
+        select(RoleGrant, Account)
+        .join(Account, Account.id == RoleGrant.account_id)
+        .where(RoleGrant.tenant_id == tenant.id, RoleGrant.revoked_at.is_(None))
+        .order_by(RoleGrant.role, Account.email)
+    ).all()
+    return [Member(grant, account) for grant, account in rows]
+
+
 def communes_of_staff(session: DbSession, account: Account) -> list[Tenant]:
     if account.is_platform_admin:
         return list(session.execute(select(Tenant).order_by(Tenant.name)).scalars())
@@ -170,6 +209,73 @@ def communes_of_staff(session: DbSession, account: Account) -> list[Tenant]:
             .where(StaffAssignment.account_id == account.id)
             .order_by(Tenant.name)
         ).scalars()
+    )
+
+
+# --- signing in, in the commune's audit log ---------------------------------------------
+
+
+def record_sign_in(
+    session: DbSession, tenant: Tenant | None, account: Account, method: str
+) -> None:
+    """``account`` signed in by ``method``: seen now, and said in the commune's audit log."""
+    account.last_seen_at = utcnow()
+    if tenant is not None:
+        audit.record(
+            session,
+            tenant,
+            actor=actor(account),
+            action="identity.login",
+            object_type="account",
+            object_id=account.id,
+            details={"method": method},
+        )
+
+
+def record_sign_in_failure(session: DbSession, tenant: Tenant, reason: str, via: str) -> None:
+    """A refused sign-in through ``via`` (magic link, hand-off, OpenID…), in the commune's
+    audit log; it holds no personal data."""
+    audit.record(
+        session,
+        tenant,
+        actor="anonymous",
+        action="identity.login_failed",
+        object_type="sign_in",
+        object_id=via,
+        details={"reason": reason},
+    )
+
+
+def record_sign_out(session: DbSession, tenant: Tenant, account: Account) -> None:
+    audit.record(
+        session,
+        tenant,
+        actor=actor(account),
+        action="identity.logout",
+        object_type="account",
+        object_id=account.id,
+    )
+
+
+def record_break_glass(
+    session: DbSession,
+    tenant: Tenant,
+    account: Account | None,
+    *,
+    endpoint: str,
+    method: str,
+    path: str,
+    action: str,
+) -> None:
+    """A platform admin used their break-glass access in the commune: said in its log."""
+    audit.record(
+        session,
+        tenant,
+        actor=actor(account),
+        action="platform_admin.access",
+        object_type="route",
+        object_id=endpoint,
+        details={"method": method, "path": path, "action": action},
     )
 
 
@@ -213,6 +319,40 @@ def issue_token(
     )
     session.flush()
     return token
+
+
+def issue_magic_link(
+    session: DbSession, email: str, *, tenant: Tenant | None, host: str
+) -> str | None:
+    """A sign-in link's token for ``email`` on ``host``, or ``None`` when none is sent.
+
+    On a commune's site anyone may join as a resident (the account is created); the console
+    (no ``tenant``) only lets in people who use a second factor, staff and platform admins.
+    """
+    account = get_or_create_account(session, email) if tenant else account_by_email(session, email)
+    if account is None or (tenant is None and not needs_second_factor(session, account)):
+        return None
+    return issue_token(
+        session,
+        purpose=TokenPurpose.MAGIC_LINK,
+        account=account,
+        host=host,
+        method="magic_link",
+        ttl=MAGIC_LINK_TTL,
+    )
+
+
+def redeem_magic_link(
+    session: DbSession, token: str, *, tenant: Tenant | None, host: str
+) -> Account:
+    """The account a sign-in link opens (used up now); on a commune's site a newcomer becomes
+    a resident. Raise :class:`TokenRefused`."""
+    row = consume_token(session, token, purpose=TokenPurpose.MAGIC_LINK, host=host)
+    account = session.get(Account, row.account_id)
+    assert account is not None
+    if tenant is not None and not active_grants(session, account, tenant):
+        grant_role(session, tenant, account, Role.RESIDENT, granted_by="self:magic_link")
+    return account
 
 
 def check_token(session: DbSession, token: str, *, purpose: TokenPurpose, host: str) -> LoginToken:
@@ -319,7 +459,8 @@ def export_personal_data(
 
 
 def erase_account(session: DbSession, account: Account, tenant: Tenant | None) -> None:
-    """Pseudonymise the person's fields; keep ids so aggregates and the audit chain hold."""
+    """Pseudonymise the person's fields; keep ids so aggregates and the audit chain hold.
+    The erasure is recorded in the audit log of the commune where it was asked for."""
     account.email = None
     account.display_name = ""
     account.totp_secret = None
@@ -332,6 +473,15 @@ def erase_account(session: DbSession, account: Account, tenant: Tenant | None) -
         for grant in active_grants(session, account, tenant):
             grant.revoked_at = utcnow()
     session.flush()
+    if tenant is not None:
+        audit.record(
+            session,
+            tenant,
+            actor=actor(account),
+            action="identity.erased",
+            object_type="account",
+            object_id=account.id,
+        )
 
 
 def revoke_stale_resident_grants(session: DbSession, tenant: Tenant, months: int) -> int:

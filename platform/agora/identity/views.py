@@ -6,34 +6,40 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import session as cookie
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from agora.audit import services as audit
-from agora.db import utcnow
 from agora.extensions import db, limiter
 from agora.identity import federation, handoff, oidc
 from agora.identity.access import record_failure, safe_next, sign_in
 from agora.identity.acting import current_account
 from agora.identity.models import Account, Role, RoleGrant, TokenPurpose
 from agora.identity.services import (
-    MAGIC_LINK_TTL,
     TokenRefused,
-    account_by_email,
-    active_grants,
     actor,
     check_token,
-    consume_token,
     erase_account,
     export_personal_data,
-    get_or_create_account,
-    grant_role,
-    issue_token,
+    grant_role_by_email,
+    issue_magic_link,
+    members_of,
     needs_second_factor,
+    record_sign_in_failure,
+    record_sign_out,
+    redeem_magic_link,
+    revoke_grant,
     totp_provisioning,
     verify_totp,
 )
@@ -76,18 +82,8 @@ def send_magic_link() -> str:
         abort(422, description=_("Please enter a valid e-mail address."))
     tenant = request_tenant()
     # On a commune's site anyone may join as a resident; the console only lets staff in.
-    account = (
-        get_or_create_account(db.session, email) if tenant else account_by_email(db.session, email)
-    )
-    if account is not None and (tenant is not None or needs_second_factor(db.session, account)):
-        token = issue_token(
-            db.session,
-            purpose=TokenPurpose.MAGIC_LINK,
-            account=account,
-            host=request.host,
-            method="magic_link",
-            ttl=MAGIC_LINK_TTL,
-        )
+    token = issue_magic_link(db.session, email, tenant=tenant, host=request.host)
+    if token is not None:
         db.session.commit()
         query = urlencode({"next": request.form.get("next", "")})
         link = f"{request.host_url}login/magic/{token}?{query}"
@@ -118,22 +114,18 @@ def confirm_magic_link(token: str) -> str:
 @limiter.limit("10 per minute")
 def use_magic_link(token: str) -> Response:
     try:
-        row = consume_token(db.session, token, purpose=TokenPurpose.MAGIC_LINK, host=request.host)
+        account = redeem_magic_link(db.session, token, tenant=request_tenant(), host=request.host)
     except TokenRefused as refused:
         db.session.rollback()
         record_failure(refused.reason, "magic_link")
         abort(410, description=_refusal(refused.reason))
-    account = db.session.get(Account, row.account_id)
-    assert account is not None
-    tenant = request_tenant()
-    if tenant is not None and not active_grants(db.session, account, tenant):
-        grant_role(db.session, tenant, account, Role.RESIDENT, granted_by="self:magic_link")
     if needs_second_factor(db.session, account):
         db.session.commit()
         cookie.clear()
         cookie["pending_account_id"] = account.id
         cookie["pending_host"] = request.host
-        return redirect(f"/login/second-factor?{urlencode({'next': request.form.get('next', '')})}")
+        query = urlencode({"next": request.form.get("next", "")})
+        return redirect(f"{url_for('identity.second_factor')}?{query}")
     sign_in(account, "magic_link")
     return redirect(safe_next(request.form.get("next")))
 
@@ -212,7 +204,7 @@ def oidc_start(kind: str) -> Response:
         abort(404)
     return redirect(
         _auth_url(
-            f"/oidc/{kind}/begin",
+            url_for("identity.oidc_begin", kind=kind),
             commune=tenant.slug if tenant else "",
             next=request.args.get("next", "/"),
         )
@@ -227,7 +219,9 @@ def oidc_begin(kind: str) -> Response:
     if config is None or (slug and tenant is None):
         abort(404)
     try:
-        pending = oidc.authorization(config, _auth_url("/oidc/callback").rstrip("?"))
+        pending = oidc.authorization(
+            config, _auth_url(url_for("identity.oidc_callback")).rstrip("?")
+        )
     except oidc.SignInRefused as refused:
         abort(502, description=str(refused))
     cookie["oidc"] = {
@@ -243,15 +237,7 @@ def oidc_begin(kind: str) -> Response:
 def _refuse_sign_in(tenant: Tenant | None, reason: str) -> Any:
     if tenant is not None:
         with tenant_scope(db.session, tenant.id):
-            audit.record(
-                db.session,
-                tenant,
-                actor="anonymous",
-                action="identity.login_failed",
-                object_type="sign_in",
-                object_id="oidc",
-                details={"reason": reason},
-            )
+            record_sign_in_failure(db.session, tenant, reason, "oidc")
         db.session.commit()
     abort(401, description=_("Sign-in refused: %(reason)s.", reason=reason))
 
@@ -272,7 +258,7 @@ def oidc_callback() -> Response:
     try:
         identity = oidc.complete(
             config,
-            _auth_url("/oidc/callback").rstrip("?"),
+            _auth_url(url_for("identity.oidc_callback")).rstrip("?"),
             request.args.get("code", ""),
             pending["nonce"],
         )
@@ -297,14 +283,7 @@ def logout() -> Response:
     account, tenant = current_account(), request_tenant()
     cookie.clear()
     if account is not None and tenant is not None:
-        audit.record(
-            db.session,
-            tenant,
-            actor=actor(account),
-            action="identity.logout",
-            object_type="account",
-            object_id=account.id,
-        )
+        record_sign_out(db.session, tenant, account)
         db.session.commit()
     if id_token and method in {"franceconnect", "proconnect", oidc.STAFF}:
         token = _logout_serializer().dumps(
@@ -315,8 +294,8 @@ def logout() -> Response:
                 "back": request.host_url,
             }
         )
-        return redirect(_auth_url("/oidc/logout", token=token))
-    return redirect("/")
+        return redirect(_auth_url(url_for("identity.oidc_logout"), token=token))
+    return redirect(url_for("home"))
 
 
 @bp.get("/oidc/logout")
@@ -333,7 +312,10 @@ def oidc_logout() -> Response:
     cookie["oidc_logout"] = {"state": state, "back": data["back"]}
     return redirect(
         oidc.end_session_url(
-            config, data["id_token"], state, _auth_url("/oidc/logged-out").rstrip("?")
+            config,
+            data["id_token"],
+            state,
+            _auth_url(url_for("identity.oidc_logged_out")).rstrip("?"),
         )
     )
 
@@ -372,20 +354,10 @@ def my_data_json() -> Response:
 def erase_me() -> Response:
     if request.form.get("confirm") != "yes":
         abort(422, description=_("Tick the box to confirm the erasure."))
-    account, tenant = _me(), request_tenant()
-    erase_account(db.session, account, tenant)
-    if tenant is not None:
-        audit.record(
-            db.session,
-            tenant,
-            actor=actor(account),
-            action="identity.erased",
-            object_type="account",
-            object_id=account.id,
-        )
+    erase_account(db.session, _me(), request_tenant())
     db.session.commit()
     cookie.clear()
-    return redirect("/")
+    return redirect(url_for("home"))
 
 
 # --- members of the commune -----------------------------------------------------------------
@@ -395,14 +367,10 @@ def erase_me() -> Response:
 def members() -> str:
     tenant = request_tenant()
     assert tenant is not None
-    rows = db.session.execute(
-        select(RoleGrant, Account)
-        .join(Account, Account.id == RoleGrant.account_id)
-        .where(RoleGrant.tenant_id == tenant.id, RoleGrant.revoked_at.is_(None))
-        .order_by(RoleGrant.role, Account.email)
-    ).all()
     return render_template(
-        "identity/members.html", rows=rows, roles=[r for r in Role if r != Role.CONSULTANCY_STAFF]
+        "identity/members.html",
+        rows=members_of(db.session, tenant),
+        roles=[r for r in Role if r != Role.CONSULTANCY_STAFF],
     )
 
 
@@ -417,26 +385,17 @@ def grant_member_role() -> Response:
         abort(422, description=_("Unknown role."))
     if "@" not in email or role == Role.CONSULTANCY_STAFF:
         abort(422, description=_("Please enter a valid e-mail address and role."))
-    account = get_or_create_account(db.session, email)
-    grant_role(db.session, tenant, account, role, granted_by=actor(current_account()))
+    grant_role_by_email(db.session, tenant, email, role, granted_by=actor(current_account()))
     db.session.commit()
-    return redirect("/admin/members")
+    return redirect(url_for("identity.members"))
 
 
 @bp.post("/admin/members/<int:grant_id>/revoke")
 def revoke_role(grant_id: int) -> Response:
     tenant = request_tenant()
     assert tenant is not None
-    grant = get_owned_or_404(RoleGrant, grant_id)
-    grant.revoked_at = utcnow()
-    audit.record(
-        db.session,
-        tenant,
-        actor=actor(current_account()),
-        action="identity.role_revoked",
-        object_type="role_grant",
-        object_id=grant.id,
-        details={"account": grant.account_id, "role": grant.role.value},
+    revoke_grant(
+        db.session, tenant, get_owned_or_404(RoleGrant, grant_id), actor(current_account())
     )
     db.session.commit()
-    return redirect("/admin/members")
+    return redirect(url_for("identity.members"))

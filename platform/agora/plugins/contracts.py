@@ -225,13 +225,18 @@ class Quorum:
 
 @dataclass(frozen=True)
 class DecisionRule:
-    """How one kind of decision is taken: method, threshold, quorum and tie-break chain."""
+    """How one kind of decision is taken: method, threshold, quorum and tie-break chain;
+    whether abstentions count among the votes cast of an absolute or qualified majority; and
+    the fallback when the quorum is missed: the vote stands as indicative and the body is
+    reconvened within ``reconvene_within_days`` days."""
 
     decision: str
     method: str
     threshold: Fraction | None
     quorum: Quorum
     tie_break: tuple[str, ...]
+    reconvene_within_days: int
+    count_abstentions: bool
 
 
 @dataclass(frozen=True)

@@ -130,15 +130,23 @@ def agora_decision_rule(tenant: CommuneSettings, decision: str) -> DecisionRule 
     """Return how a kind of decision is taken in this commune (one provider).
 
     ``decision`` names the kind of decision, e.g. ``subject_choice`` (day 1),
-    ``action_plan`` or ``charter``. The rule gives the voting method (simple, absolute or
-    qualified majority, consent, majority judgment, approval), the threshold, the quorum and
-    the tie-break chain.
+    ``action_plan`` or ``charter``. The rule gives the voting method (one of
+    ``agora.voting.METHODS``: simple, absolute or qualified majority, consent, majority
+    judgment, approval), the threshold, the quorum, the tie-break chain (steps of
+    ``agora.voting.tiebreak.STEPS``), whether abstentions count among the votes cast of an
+    absolute or qualified majority (``count_abstentions``; French practice leaves them out of
+    the *suffrages exprimés*) and the quorum fallback's delay: a decisive ballot that misses
+    its quorum stands as indicative, and the body is reconvened within
+    ``reconvene_within_days`` days (for instance 30).
 
     :param tenant: the commune's configuration.
     :param decision: the kind of decision.
     :returns: the rule, or ``None`` when the plugin has none for that kind.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``reconvene_within_days`` and ``count_abstentions``: the core reconvened within 30
+       days and never counted abstentions.
     """
 
 

@@ -1,7 +1,8 @@
 """The decision engine: counting ballots, quorum and tie-breaks, in plain Python.
 
 No Flask, no database: the web layer turns its rows into :class:`Vote` values, calls
-:func:`tally`, :func:`check_quorum` and :func:`resolve`, and stores their ``to_json()``.
+:func:`tally`, :func:`check_quorum` and :func:`resolve`, stores their ``to_json()`` and
+reads results back with ``Result.from_json`` and ``Resolution.from_json``.
 The rules are stated in each module's docstring.
 """
 
@@ -28,7 +29,14 @@ from agora.voting.ballots import (
     validate_vote,
 )
 from agora.voting.judgment import Gauge
-from agora.voting.methods import BREAKDOWN_GROUPS, Result, Tally, origin_group, tally
+from agora.voting.methods import (
+    BREAKDOWN_GROUPS,
+    Result,
+    Tally,
+    fraction_text,
+    origin_group,
+    tally,
+)
 from agora.voting.quorum import QuorumReport, Shortfall
 from agora.voting.quorum import check as check_quorum
 from agora.voting.tiebreak import LotDraw, Resolution, StepRecord, draw_lot, resolve
@@ -60,6 +68,7 @@ __all__ = [
     "Vote",
     "check_quorum",
     "draw_lot",
+    "fraction_text",
     "origin_group",
     "parse_payload",
     "payload_to_json",

@@ -78,6 +78,15 @@ class Tally:
             "distributions": {option: list(d) for option, d in self.distributions.items()},
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Tally:
+        """Read back the form of :meth:`to_json`."""
+        return cls(
+            int(data["turnout"]),
+            dict(data["counts"]),
+            {option: tuple(d) for option, d in data["distributions"].items()},
+        )
+
 
 @dataclass(frozen=True)
 class Result:
@@ -129,8 +138,8 @@ class Result:
             "totals": self.totals.to_json(),
             "breakdown_by_origin": {g: t.to_json() for g, t in self.breakdown_by_origin.items()},
             "adopted": self.adopted,
-            "support": _fraction_text(self.support),
-            "required": _fraction_text(self.required),
+            "support": fraction_text(self.support),
+            "required": fraction_text(self.required),
             "objections": list(self.objections),
             "ranking": [list(tier) for tier in self.ranking],
             "gauges": {option: asdict(g) for option, g in self.gauges.items()},
@@ -138,6 +147,24 @@ class Result:
             "tied": list(self.tied),
             "winner": self.winner,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Result:
+        """Read back the form of :meth:`to_json` (its derived fields are recomputed)."""
+        return cls(
+            method=data["method"],
+            options=tuple(data["options"]),
+            totals=Tally.from_json(data["totals"]),
+            breakdown_by_origin={
+                group: Tally.from_json(part) for group, part in data["breakdown_by_origin"].items()
+            },
+            adopted=data["adopted"],
+            support=_fraction(data["support"]),
+            required=_fraction(data["required"]),
+            objections=tuple(data["objections"]),
+            ranking=tuple(tuple(tier) for tier in data["ranking"]),
+            gauges={option: Gauge(**g) for option, g in data["gauges"].items()},
+        )
 
 
 def tally(
@@ -256,5 +283,10 @@ def _rank(
     return tuple(tuple(tier) for tier in tiers)
 
 
-def _fraction_text(value: Fraction | None) -> str | None:
+def fraction_text(value: Fraction | None) -> str | None:
+    """A share as published: ``"2/3"``, ``"1/1"``, ``"0/1"`` (``None`` stays ``None``)."""
     return None if value is None else f"{value.numerator}/{value.denominator}"
+
+
+def _fraction(text: str | None) -> Fraction | None:
+    return None if text is None else Fraction(text)

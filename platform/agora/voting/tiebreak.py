@@ -19,7 +19,7 @@ Every step applied is recorded for the audit trail and the public result page.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -49,6 +49,13 @@ class LotDraw:
     def winner(self) -> str:
         return self.candidates[self.index]
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LotDraw:
+        """Read back a draw as recorded in a step (its ``winner`` is recomputed)."""
+        return cls(
+            data["seed"], tuple(data["candidates"]), data["text"], data["digest"], data["index"]
+        )
+
 
 def draw_lot(seed: str, options: Iterable[str]) -> LotDraw:
     """Draw one of ``options`` by lot from the public ``seed``."""
@@ -76,6 +83,19 @@ class StepRecord:
     def to_json(self) -> dict[str, Any]:
         lot = None if self.lot is None else asdict(self.lot) | {"winner": self.lot.winner}
         return asdict(self) | {"tied": list(self.tied), "lot": lot}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StepRecord:
+        """Read back the form of :meth:`to_json`."""
+        lot = data["lot"]
+        return cls(
+            step=data["step"],
+            tied=tuple(data["tied"]),
+            outcome=data["outcome"],
+            winner=data["winner"],
+            message=data["message"],
+            lot=None if lot is None else LotDraw.from_json(lot),
+        )
 
 
 @dataclass(frozen=True)
@@ -109,6 +129,16 @@ class Resolution:
             "steps": [step.to_json() for step in self.steps],
             "message": self.message,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Resolution:
+        """Read back the form of :meth:`to_json` (its ``message`` is recomputed)."""
+        return cls(
+            status=data["status"],
+            winner=data["winner"],
+            tied=tuple(data["tied"]),
+            steps=tuple(StepRecord.from_json(step) for step in data["steps"]),
+        )
 
 
 def resolve(

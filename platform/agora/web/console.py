@@ -3,7 +3,7 @@ the installed plugins."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template
+from flask import Blueprint, abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from agora.extensions import db
@@ -37,5 +37,7 @@ def open_commune(slug: str) -> Response:
     if account is None or tenant is None or tenant not in communes_of_staff(db.session, account):
         abort(404)
     return redirect(
-        handoff.url_for_commune(account, tenant, method="console", next_path="/admin/members")
+        handoff.url_for_commune(
+            account, tenant, method="console", next_path=url_for("identity.members")
+        )
     )

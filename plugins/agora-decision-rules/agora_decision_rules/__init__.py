@@ -7,8 +7,14 @@ Example (a panel deciding its recommendations at two thirds)::
     threshold = "2/3"
     quorum = { min_share_of_members = "1/2" }
     tie_break = ["runoff", "lot"]
+    reconvene_within_days = 30
+    count_abstentions = false
 
-A ``default`` entry answers for the kinds of decision not listed.
+A ``default`` entry answers for the kinds of decision not listed. The methods and tie-break
+steps are the decision engine's (:mod:`agora.voting`); without ``tie_break`` the whole chain
+applies, without ``reconvene_within_days`` a body whose decisive ballot missed its quorum is
+reconvened within 30 days, and without ``count_abstentions`` abstentions are left out of the
+votes cast (the *suffrages exprimés*).
 """
 
 from __future__ import annotations
@@ -18,17 +24,12 @@ from typing import Any
 
 from agora.plugins import hookimpl
 from agora.plugins.contracts import CommuneSettings, DecisionRule, Quorum
+from agora.voting import METHODS
+from agora.voting.tiebreak import STEPS as TIE_BREAKS
 
 NAME = "decision_rules"
-METHODS = (
-    "simple_majority",
-    "absolute_majority",
-    "qualified_majority",
-    "consent",
-    "majority_judgment",
-    "approval",
-)
-TIE_BREAKS = ("method", "runoff", "lot")
+#: When a decisive ballot misses its quorum, the body meets again within this many days.
+RECONVENE_WITHIN_DAYS = 30
 _FRACTION = {"type": "string", "pattern": r"^[0-9]+/[1-9][0-9]*$"}
 
 
@@ -55,6 +56,8 @@ def agora_settings_schema() -> dict[str, Any]:
                 "items": {"enum": list(TIE_BREAKS)},
                 "uniqueItems": True,
             },
+            "reconvene_within_days": {"type": "integer", "minimum": 1},
+            "count_abstentions": {"type": "boolean"},
         },
         # A qualified majority means nothing without its threshold.
         "if": {"properties": {"method": {"const": "qualified_majority"}}},
@@ -93,4 +96,6 @@ def agora_decision_rule(tenant: CommuneSettings, decision: str) -> DecisionRule 
             min_share_of_members=Fraction(quorum.get("min_share_of_members", "0/1")),
         ),
         tie_break=tuple(rule.get("tie_break", TIE_BREAKS)),
+        reconvene_within_days=rule.get("reconvene_within_days", RECONVENE_WITHIN_DAYS),
+        count_abstentions=rule.get("count_abstentions", False),
     )
