@@ -47,7 +47,6 @@ def _prepare_agora(
     """Onboard Poitiers, open a session, check ``voters`` people in, open one ballot a round."""
     from agora import create_app
     from agora.assembly import ballots, editions, sessions
-    from agora.assembly.bodies import add_person
     from agora.assembly.models import AssemblySessionStatus
     from agora.extensions import db
     from agora.onboarding.services import apply_config
@@ -73,9 +72,7 @@ def _prepare_agora(
             )
             sessions.set_status(db.session, tenant, row, AssemblySessionStatus.OPEN, "bench")
             codes = [
-                sessions.check_in(
-                    db.session, tenant, row, add_person(db.session, tenant, f"V{i}"), "drawn"
-                )[1]
+                sessions.check_in_walk_in(db.session, tenant, row, f"V{i}", "bench")[1]
                 for i in range(voters)
             ]
             ballot_ids = [

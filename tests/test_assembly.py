@@ -20,7 +20,7 @@ from agora.assembly.models import AssemblySessionStatus, Body, Vote
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
-from support.assembly import Edition, build_edition
+from support.assembly import Edition, build_edition, roster_of
 from support.fixtures import SignIn
 from support.pages import page_text
 
@@ -35,18 +35,29 @@ def edition(app: Flask, onboarded: Path, client: FlaskClient, sign_in: SignIn) -
     return build_edition(app)
 
 
-def _check_in(client: FlaskClient, session_id: int, name: str, origin: str) -> str:
-    response = client.post(
-        f"/admin/sessions/{session_id}/check-ins",
-        data={"name": name, "origin": origin},
-        headers=POITIERS,
-    )
-    assert response.status_code == 302
+def _issued_code(client: FlaskClient, response: Any) -> str:
+    assert response.status_code == 302, page_text(response)
     assert "code" not in response.headers["Location"]  # never in a URL (logs, history)
     page = client.get(response.headers["Location"], headers=POITIERS).get_data(as_text=True)
     code = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', page)
     assert code, page
     return code.group(1)
+
+
+def _walk_in(client: FlaskClient, session_id: int, name: str) -> str:
+    """Check in a person who walks in (a volunteer); return the code shown once."""
+    response = client.post(
+        f"/admin/sessions/{session_id}/check-ins", data={"name": name}, headers=POITIERS
+    )
+    return _issued_code(client, response)
+
+
+def _check_in_member(client: FlaskClient, session_id: int, person_id: int) -> str:
+    """Check in a person of the roster; return the code shown once."""
+    response = client.post(
+        f"/admin/sessions/{session_id}/roster/{person_id}/check-in", headers=POITIERS
+    )
+    return _issued_code(client, response)
 
 
 def _open_ballot(
@@ -86,19 +97,21 @@ def _votes(app: Flask, ballot_id: int) -> int:
             ).scalar_one()
 
 
-def _attendees(client: FlaskClient, edition: Edition, count: int, drawn: int) -> list[str]:
+def _attendees(
+    app: Flask, client: FlaskClient, edition: Edition, count: int, drawn: int
+) -> list[str]:
+    """``drawn`` drawn members of the roster, then walk-ins up to ``count`` people."""
+    on_roster = [p.person_id for p in roster_of(app, edition) if p.origin == "drawn"]
     return [
-        _check_in(
-            client, edition.session_id, f"Habitant {i}", "drawn" if i < drawn else "volunteer"
-        )
-        for i in range(count)
-    ]
+        _check_in_member(client, edition.session_id, person_id)
+        for person_id in on_roster[:drawn]
+    ] + [_walk_in(client, edition.session_id, f"Habitant {i}") for i in range(count - drawn)]
 
 
 def test_tie_goes_to_runoff_then_to_a_public_draw(
     app: Flask, client: FlaskClient, edition: Edition
 ) -> None:
-    codes = _attendees(client, edition, 32, drawn=12)
+    codes = _attendees(app, client, edition, 32, drawn=12)
     ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
     a, b = _options(client, ballot)
     # Mirror votes: identical grade distributions, a true majority-judgment tie.
@@ -135,9 +148,9 @@ def test_tie_goes_to_runoff_then_to_a_public_draw(
 
 
 def test_quorum_not_met_cannot_be_certified_and_the_fallback_is_offered(
-    client: FlaskClient, edition: Edition
+    app: Flask, client: FlaskClient, edition: Edition
 ) -> None:
-    codes = _attendees(client, edition, 12, drawn=5)
+    codes = _attendees(app, client, edition, 12, drawn=5)
     ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
     a, b = _options(client, ballot)
     for code in codes:
@@ -157,7 +170,7 @@ def test_quorum_not_met_cannot_be_certified_and_the_fallback_is_offered(
 def test_a_vote_after_closing_is_refused_and_nothing_is_stored(
     app: Flask, client: FlaskClient, edition: Edition
 ) -> None:
-    codes = _attendees(client, edition, 3, drawn=3)
+    codes = _attendees(app, client, edition, 3, drawn=3)
     ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
     a, b = _options(client, ballot)
     _grade(client, ballot, codes[0], {a: 3, b: 2})
@@ -170,7 +183,7 @@ def test_a_vote_after_closing_is_refused_and_nothing_is_stored(
 def test_a_second_vote_by_the_same_person_is_refused(
     app: Flask, client: FlaskClient, edition: Edition
 ) -> None:
-    (code,) = _attendees(client, edition, 1, drawn=1)
+    (code,) = _attendees(app, client, edition, 1, drawn=1)
     ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
     a, b = _options(client, ballot)
     assert _grade(client, ballot, code, {a: 5, b: 0}).status_code == 303
@@ -192,7 +205,7 @@ def test_a_volunteer_cannot_vote_in_a_closed_committee(
 ) -> None:
     ballot = _open_ballot(client, edition.committee_session_id, "charter")
     # Sarah is checked in at the open plenary, with a code, but is no committee member.
-    code = _check_in(client, edition.session_id, "Sarah", "volunteer")
+    code = _walk_in(client, edition.session_id, "Sarah")
     sign_in(client, "poitiers.localhost", "sarah@example.fr", role="resident", commune="poitiers")
     refused = client.post(
         f"/ballots/{ballot}/vote", data={"code": code, "objection": ""}, headers=POITIERS
@@ -207,7 +220,7 @@ def test_a_code_holder_votes_with_neither_cookie_nor_token(
 ) -> None:
     """In a session open to all present the voting code is the credential: the ballot page
     sets no cookie and carries no CSRF token, and the vote counts with CSRF checks on."""
-    (code,) = _attendees(client, edition, 1, drawn=1)
+    (code,) = _attendees(app, client, edition, 1, drawn=1)
     ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
     a, b = _options(client, ballot)
     app.config["WTF_CSRF_ENABLED"] = True

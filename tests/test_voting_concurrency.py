@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 
 from agora import create_app
 from agora.assembly import ballots, casting, sessions
-from agora.assembly.bodies import add_person
 from agora.assembly.models import AssemblySession, Ballot, BallotVoter, Body, Vote
 from agora.errors import Conflict
 from agora.extensions import db
@@ -48,9 +47,7 @@ def _prepare(app: Flask, voters: int = VOTERS) -> tuple[int, list[str]]:
             body = db.session.get(Body, (tenant.id, edition.ids["plenary"]))
             assert row is not None and body is not None
             codes = [
-                sessions.check_in(
-                    db.session, tenant, row, add_person(db.session, tenant, f"P{i}"), "drawn"
-                )[1]
+                sessions.check_in_walk_in(db.session, tenant, row, f"P{i}", "test")[1]
                 for i in range(voters)
             ]
             ballot = ballots.open_ballot(db.session, tenant, RULE, row, body, "Plan ?", [], "test")

@@ -186,9 +186,11 @@ class _People:
     random: random.Random
     tenant: Tenant
 
+    def name(self) -> str:
+        return f"{self.random.choice(FIRST_NAMES)} {self.random.choice(LAST_NAMES)}"
+
     def new(self, session: DbSession) -> Person:
-        name = f"{self.random.choice(FIRST_NAMES)} {self.random.choice(LAST_NAMES)}"
-        return bodies.add_person(session, self.tenant, name)
+        return bodies.add_person(session, self.tenant, self.name())
 
 
 def _hooks(session: DbSession, tenant: Tenant) -> TenantHooks:
@@ -477,7 +479,9 @@ def _vote(
     voters: int,
 ) -> None:
     """People check in and vote (in an open body ``voters`` of them; in a closed body four
-    members out of five); preferences lean towards the first option."""
+    members out of five); preferences lean towards the first option. Members are checked in
+    from the session's roster; in an open body, volunteers walk in (as do people of an origin
+    the roster has run out of)."""
     pick = people.random
     members = [(m, p) for m, p in bodies.members_of(session, body) if m.voting_right]
     if body.openness != "open_to_public":
@@ -488,14 +492,25 @@ def _vote(
         + ["elected_majority"] * 2
         + ["elected_opposition", "agent", "agent"]
     )
+    waiting: dict[str, list[int]] = {}
+    for entry in sessions.roster(session, row):
+        if entry.check_in is None and entry.membership.voting_right:
+            waiting.setdefault(entry.membership.origin, []).append(entry.person.id)
     for index in range(voters):
         if body.openness == "open_to_public":
             origin = mix[index % len(mix)]
-            _, code = sessions.check_in(session, tenant, row, people.new(session), origin)
+            name = people.name()  # drawn for everyone: the demonstration's votes stay the same
+            if origin != "volunteer" and waiting.get(origin):
+                _, code = sessions.check_in_from_roster(
+                    session, tenant, row, waiting[origin].pop(0), ACTOR
+                )
+            else:
+                _, code = sessions.check_in_walk_in(session, tenant, row, name, ACTOR)
+            assert code is not None  # no voting card is printed in the demonstration
             person, voter_code = None, code
         else:
-            membership, person = members[index]
-            sessions.check_in(session, tenant, row, person, membership.origin)
+            _membership, person = members[index]
+            sessions.check_in_from_roster(session, tenant, row, person.id, ACTOR)
             voter_code = None
         shape = casting.shape_of(session, tenant.id, ballot.id)
         assert shape is not None  # the ballot was just opened

@@ -19,6 +19,7 @@ from agora.assembly.models import (
     Proposal,
     Subject,
     Vote,
+    VotingCard,
 )
 from agora.audit.models import AuditEvent
 from agora.identity.models import (
@@ -70,4 +71,5 @@ __all__ = [
     "TenantConfigVersion",
     "TenantDomain",
     "Vote",
+    "VotingCard",
 ]

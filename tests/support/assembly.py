@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from agora.assembly import bodies, editions, sessions, subjects
-from agora.assembly.models import AssemblySessionStatus, EditionStatus
+from agora.assembly.models import AssemblySession, AssemblySessionStatus, EditionStatus
 from agora.demo import _origins
 from agora.extensions import db
 from agora.plugins.manager import get_registry
@@ -89,3 +89,24 @@ def build_edition(app: Flask, slug: str = "poitiers") -> Edition:
             )
         db.session.commit()
     return edition
+
+
+@dataclass(frozen=True)
+class OnRoster:
+    person_id: int
+    name: str
+    origin: str
+
+
+def roster_of(app: Flask, edition: Edition, session_id: int | None = None) -> list[OnRoster]:
+    """The roster of a session (the open plenary's by default), in its order."""
+    with app.app_context():
+        with tenant_scope(db.session, edition.tenant_id):
+            row = db.session.get(
+                AssemblySession, (edition.tenant_id, session_id or edition.session_id)
+            )
+            assert row is not None
+            return [
+                OnRoster(e.person.id, e.person.display_name, e.membership.origin)
+                for e in sessions.roster(db.session, row)
+            ]

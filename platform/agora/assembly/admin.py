@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask import session as cookie
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -38,9 +39,11 @@ from agora.assembly.models import (
     SubjectStatus,
 )
 from agora.db import PARIS, paris_today
+from agora.documents import pdf
 from agora.errors import Invalid
 from agora.extensions import db
 from agora.identity.acting import acting_person, who
+from agora.notifications.services import commune_address
 from agora.plugins.contracts import BodySpec
 from agora.plugins.manager import TenantHooks
 from agora.shared.people import Person
@@ -257,7 +260,6 @@ def session_page(session_id: int) -> str:
             for p in proposals.proposals_of(db.session, edition)
             if p.status != ProposalStatus.REJECTED
         ],
-        issued=cookie.pop("issued_code", None),
     )
 
 
@@ -266,7 +268,7 @@ def check_in_page(session_id: int, check_in_id: int) -> Response:
     entry = get_owned_or_404(CheckIn, check_in_id)
     if entry.session_id != session_id:
         abort(404)
-    return redirect(url_for("assembly_admin.session_page", session_id=session_id))
+    return redirect(url_for("assembly_admin.roster", session_id=session_id))
 
 
 @bp.post("/sessions/<int:session_id>/status")
@@ -281,18 +283,117 @@ def session_status(session_id: int) -> Response:
     return redirect(url_for("assembly_admin.session_page", session_id=row.id))
 
 
-@bp.post("/sessions/<int:session_id>/check-ins")
-def check_in(session_id: int) -> Response:
-    tenant, row = current_tenant(), get_owned_or_404(AssemblySession, session_id)
-    name = request.form.get("name", "").strip()
-    _entry, code = sessions.check_in_newcomer(
-        db.session, tenant, row, name, request.form.get("origin", "volunteer")
+#: People listed on a page of the roster.
+ROSTER_PAGE_SIZE = 50
+
+
+@bp.get("/sessions/<int:session_id>/roster")
+def roster(session_id: int) -> str:
+    """The session's roster, searchable by name (``?q=``) and paged (``?page=``), each person
+    with a button to check them in; and the forms for walk-ins and voting cards."""
+    row = get_owned_or_404(AssemblySession, session_id)
+    query = request.args.get("q", "").strip()
+    everyone = sessions.roster(db.session, row)
+    found = sessions.search(everyone, query)
+    pages = max(1, -(-len(found) // ROSTER_PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    start = (page - 1) * ROSTER_PAGE_SIZE
+    return render_template(
+        "assembly/roster.html",
+        row=row,
+        body=get_owned_or_404(Body, row.body_id),
+        open_to_all=sessions.open_to_all(db.session, row),
+        entries=found[start : start + ROSTER_PAGE_SIZE],
+        found=len(found),
+        total=len(everyone),
+        present=sum(1 for e in everyone if e.check_in is not None),
+        carded=sum(1 for e in everyone if e.has_card),
+        query=query,
+        page=page,
+        pages=pages,
+        issued=cookie.pop("issued_code", None),
     )
+
+
+def _back_to_roster(row: AssemblySession) -> Response:
+    """To the roster page the desk was on (its search and page), never to another site."""
+    page = request.form.get("page", "")
+    return redirect(
+        url_for(
+            "assembly_admin.roster",
+            session_id=row.id,
+            q=request.form.get("q") or None,
+            page=int(page) if page.isdigit() else None,
+        )
+    )
+
+
+@bp.post("/sessions/<int:session_id>/roster/<int:person_id>/check-in")
+def check_in_member(session_id: int, person_id: int) -> Response:
+    """Check in a person of the roster, with the origin of their membership."""
+    tenant, row = current_tenant(), get_owned_or_404(AssemblySession, session_id)
+    entry, code = sessions.check_in_from_roster(db.session, tenant, row, person_id, who())
+    person = get_owned_or_404(Person, entry.person_id)
     db.session.commit()
     # The code is shown once, to be handed to the person; only its hash is kept. It travels
-    # in the desk's signed session cookie, never in a URL (logs, history).
+    # in the desk's signed session cookie, never in a URL (logs, history). A person whose
+    # voting card was printed is handed the card: no code is shown.
+    cookie["issued_code"] = {"code": code, "name": person.display_name}
+    return _back_to_roster(row)
+
+
+@bp.post("/sessions/<int:session_id>/check-ins")
+def check_in(session_id: int) -> Response:
+    """Check in a person who walks in, as a volunteer (sessions open to all present)."""
+    tenant, row = current_tenant(), get_owned_or_404(AssemblySession, session_id)
+    name = request.form.get("name", "").strip()
+    _entry, code = sessions.check_in_walk_in(
+        db.session, tenant, row, name, who(), origin=request.form.get("origin", "volunteer")
+    )
+    db.session.commit()
     cookie["issued_code"] = {"code": code, "name": name}
-    return redirect(url_for("assembly_admin.session_page", session_id=row.id))
+    return _back_to_roster(row)
+
+
+@bp.post("/sessions/<int:session_id>/voting-cards.pdf")
+def voting_cards(session_id: int) -> Response:
+    """Print a voting card for everyone on the roster: new codes, the old cards void."""
+    tenant, row = current_tenant(), get_owned_or_404(AssemblySession, session_id)
+    body = get_owned_or_404(Body, row.body_id)
+    issued = sessions.print_cards(db.session, tenant, row, who())
+    db.session.commit()
+    address = commune_address(tenant) + url_for("assembly.presence_page", session_id=row.id)
+    starts_at = row.starts_at if row.starts_at.tzinfo else row.starts_at.replace(tzinfo=UTC)
+    when = str(format_datetime(starts_at, "d MMMM y, HH:mm"))
+    heading = f"{tenant.name} — {row.title}"
+    details = f"{body.name} — {when}" + (f" — {row.venue}" if row.venue else "")
+    content = pdf.voting_cards(
+        _("Voting cards — %(session)s", session=row.title),
+        [
+            pdf.VotingCard(
+                heading=heading,
+                details=details,
+                name=card.name,
+                code_label=_("Voting code"),
+                code=card.code,
+                # The code travels in the fragment, which browsers never send to the server.
+                url=f"{address}#code={card.code}",
+                instructions=_(
+                    "Scan the QR code to confirm you are present, then vote with this code. "
+                    "Keep this card for the whole session."
+                ),
+            )
+            for card in issued
+        ],
+    )
+    return Response(
+        content,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="cartes-de-vote-{row.id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.post("/sessions/<int:session_id>/ballots")

@@ -275,14 +275,15 @@ def open_runoff(
 
 
 def _turnout_context(session: DbSession, ballot: Ballot, body: Body) -> tuple[int, int, int | None]:
-    """(present, drawn present, voting members) for the quorum."""
-    origins = list(
-        session.execute(
-            select(CheckIn.origin).where(
-                CheckIn.tenant_id == ballot.tenant_id, CheckIn.session_id == ballot.session_id
-            )
-        ).scalars()
-    )
+    """(present, drawn present, voting members) for the quorum. Drawn residents present are
+    those checked in from the roster as drawn members: a walk-in, who has no membership, never
+    counts as drawn, whatever was declared."""
+    present = session.execute(
+        select(CheckIn.origin, CheckIn.membership_id).where(
+            CheckIn.tenant_id == ballot.tenant_id, CheckIn.session_id == ballot.session_id
+        )
+    ).all()
+    drawn = sum(1 for origin, membership in present if origin == "drawn" and membership)
     members = None
     if body.openness != "open_to_public":
         members = session.execute(
@@ -293,7 +294,7 @@ def _turnout_context(session: DbSession, ballot: Ballot, body: Body) -> tuple[in
                 Membership.status == MembershipStatus.ACTIVE,
             )
         ).scalar_one()
-    return len(origins), origins.count("drawn"), members
+    return len(present), drawn, members
 
 
 def _tally(session: DbSession, ballot: Ballot, rule: DecisionRule) -> Result:

@@ -178,22 +178,52 @@ class AssemblySession(TenantEntity, Base):
 
 
 class CheckIn(TenantEntity, Base):
-    """Someone present at a session: in an open session, everyone checked in may vote."""
+    """Someone present at a session: in an open session, everyone checked in may vote.
+
+    A person on the session's roster is checked in with the membership they are on it by,
+    whose origin is copied here; a walk-in has no membership and is always a volunteer. The
+    quorum counts drawn residents present from check-ins with a membership only.
+    """
 
     __tablename__ = "check_in"
     __table_args__ = (
         tenant_fk("session_id", "assembly_session", ondelete="CASCADE"),
         tenant_fk("person_id", "person"),
+        tenant_fk("membership_id", "membership"),
         UniqueConstraint("tenant_id", "session_id", "person_id"),
         UniqueConstraint("tenant_id", "session_id", "voting_code_hash"),
     )
 
     session_id: Mapped[int] = mapped_column(BigInteger)
     person_id: Mapped[int] = mapped_column(BigInteger)
+    #: The roster entry the person was checked in from; ``None`` for a walk-in volunteer.
+    membership_id: Mapped[int | None] = mapped_column(BigInteger)
     origin: Mapped[str] = mapped_column(String(40))
     #: SHA-256 of the voting code handed to the person (the code itself is never stored).
     voting_code_hash: Mapped[str] = mapped_column(String(64))
     checked_in_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class VotingCard(TenantEntity, Base):
+    """A printed voting card of a person on a session's roster: only its code's hash is kept.
+
+    Printing the cards again gives everyone a new code (``code_hash`` replaced), so a card
+    printed before no longer works. Checking in with the card makes its code the check-in's.
+    """
+
+    __tablename__ = "voting_card"
+    __table_args__ = (
+        tenant_fk("session_id", "assembly_session", ondelete="CASCADE"),
+        tenant_fk("person_id", "person"),
+        UniqueConstraint("tenant_id", "session_id", "person_id"),
+        UniqueConstraint("tenant_id", "session_id", "code_hash"),
+    )
+
+    session_id: Mapped[int] = mapped_column(BigInteger)
+    person_id: Mapped[int] = mapped_column(BigInteger)
+    #: SHA-256 of the code printed on the card.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    printed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ProposalStatus(enum.StrEnum):

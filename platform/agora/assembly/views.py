@@ -29,6 +29,7 @@ from agora.assembly.models import (
     AssemblySession,
     Ballot,
     BallotOption,
+    BallotStatus,
     Body,
     CharterVersion,
     CouncilDeliberation,
@@ -283,6 +284,37 @@ def cast_vote(ballot_id: int) -> Response:
     )
     # Post/redirect/get: reloading the confirmation page cannot send the vote again.
     return redirect(url_for("assembly.vote_recorded", ballot_id=ballot_id), code=303)
+
+
+@bp.get("/sessions/<int:session_id>/presence")
+def presence_page(session_id: int) -> str:
+    """Where a voting card's QR code leads: the holder confirms they are present. The code is
+    in the address's fragment (``#code=…``), which the browser never sends: a small script
+    copies it into the form, which works without it too (the code is printed on the card)."""
+    row = get_owned_or_404(AssemblySession, session_id)
+    return render_template("assembly/presence.html", row=row, body=_body(row.body_id))
+
+
+# Like the vote, the code is the credential: no CSRF token, no cookie (see cast_vote).
+@bp.post("/sessions/<int:session_id>/presence")
+@csrf.exempt  # type: ignore[untyped-decorator]  # Flask-WTF has no annotations
+def confirm_presence(session_id: int) -> Response | str:
+    """Check the card's holder in (with their roster origin), then on to the open ballot with
+    the code filled in — again in the fragment, so that it reaches no server log."""
+    row = get_owned_or_404(AssemblySession, session_id)
+    code = request.form.get("code", "")
+    sessions.check_in_with_card(db.session, current_tenant(), row, code, who())
+    db.session.commit()
+    still_open = [
+        b for b in ballots.ballots_of_session(db.session, row) if b.status == BallotStatus.OPEN
+    ]
+    if still_open:
+        latest = max(still_open, key=lambda b: b.created_at)
+        address = url_for("assembly.ballot_page", ballot_id=latest.id)
+        return redirect(f"{address}#code={sessions.normalised_code(code)}", code=303)
+    return render_template(
+        "assembly/presence.html", row=row, body=_body(row.body_id), confirmed=True
+    )
 
 
 @bp.get("/ballots/<int:ballot_id>/recorded")

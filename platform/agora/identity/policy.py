@@ -47,6 +47,9 @@ POLICY: dict[str, frozenset[str]] = {
     # In an open session the voting code handed at check-in is the right to vote; in a
     # closed body, membership with a voting right (both checked by the ballot service).
     "vote.cast": frozenset({ANYONE}),
+    # The holder of a voting card confirms their presence with its code (checked by the
+    # session service against the cards' hashes); staff check people in at the desk.
+    "presence.confirm": frozenset({ANYONE}),
     "ballot.certify": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
     "council.record": frozenset({COMMUNE_ADMIN}),
     "measure.update": frozenset({COMMUNE_ADMIN, AGENT, ELECTED}),
@@ -124,6 +127,8 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "assembly.option_page": RouteRule("public.read", "tenant"),
     "assembly.cast_vote": RouteRule("vote.cast", "tenant"),
     "assembly.vote_recorded": RouteRule("public.read", "tenant"),
+    "assembly.presence_page": RouteRule("public.read", "tenant"),
+    "assembly.confirm_presence": RouteRule("presence.confirm", "tenant"),
     "assembly.charter_page": RouteRule("public.read", "tenant"),
     "assembly.charter_version": RouteRule("public.read", "tenant"),
     "assembly.charter_pdf": RouteRule("public.read", "tenant"),
@@ -150,6 +155,9 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "assembly_admin.check_in_page": RouteRule("assembly.manage", "tenant"),
     "assembly_admin.session_status": RouteRule("assembly.manage", "tenant"),
     "assembly_admin.check_in": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.roster": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.check_in_member": RouteRule("assembly.manage", "tenant"),
+    "assembly_admin.voting_cards": RouteRule("assembly.manage", "tenant"),
     "assembly_admin.open_ballot": RouteRule("assembly.manage", "tenant"),
     "assembly_admin.close_ballot": RouteRule("assembly.manage", "tenant"),
     "assembly_admin.open_runoff": RouteRule("assembly.manage", "tenant"),
