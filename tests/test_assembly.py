@@ -103,8 +103,7 @@ def _attendees(
     """``drawn`` drawn members of the roster, then walk-ins up to ``count`` people."""
     on_roster = [p.person_id for p in roster_of(app, edition) if p.origin == "drawn"]
     return [
-        _check_in_member(client, edition.session_id, person_id)
-        for person_id in on_roster[:drawn]
+        _check_in_member(client, edition.session_id, person_id) for person_id in on_roster[:drawn]
     ] + [_walk_in(client, edition.session_id, f"Habitant {i}") for i in range(count - drawn)]
 
 

@@ -306,7 +306,7 @@ def roster(session_id: int) -> str:
         entries=found[start : start + ROSTER_PAGE_SIZE],
         found=len(found),
         total=len(everyone),
-        present=sum(1 for e in everyone if e.check_in is not None),
+        present=len(sessions.check_ins(db.session, row)),
         carded=sum(1 for e in everyone if e.has_card),
         query=query,
         page=page,
