@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 
+from agora.assembly.models import CheckIn, VotingCard
 from agora.db import GLOBAL_TABLES_WITH_TENANT_REF, TENANT_TABLES
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
@@ -72,7 +73,7 @@ def _row(app: Flask, table: str, column: str, row_id: int) -> int:
 def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
     first = {table: values[0] for table, values in ids.items() if values}
     note, option = first["feasibility_note"], first["ballot_option"]
-    member, check_in = first["membership"], first["check_in"]
+    member, check_in, card = first["membership"], first["check_in"], first["voting_card"]
     ballot, amendment, milestone = first["ballot"], first["amendment"], first["milestone"]
     signature = first["petition_signature"]
     return [
@@ -112,6 +113,32 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
             "check_in",
             "GET",
             f"/admin/sessions/{_row(app, 'check_in', 'session_id', check_in)}/check-ins/{check_in}",
+        ),
+        Probe(
+            "assembly_session",
+            "GET",
+            f"/admin/sessions/{first['assembly_session']}/roster",
+            "/admin/sessions/9/roster",
+        ),
+        Probe(
+            "assembly_session",
+            "GET",
+            f"/sessions/{first['assembly_session']}/presence",
+            "/sessions/9/presence",
+        ),
+        Probe(
+            "voting_card",
+            "POST",
+            f"/admin/sessions/{_row(app, 'voting_card', 'session_id', card)}/voting-cards.pdf",
+            "/admin/sessions/9/voting-cards.pdf",
+            counted="voting_card",
+        ),
+        Probe(
+            "check_in",
+            "POST",
+            f"/admin/sessions/{_row(app, 'check_in', 'session_id', check_in)}"
+            f"/roster/{_row(app, 'check_in', 'person_id', check_in)}/check-in",
+            counted="check_in",
         ),
         Probe("proposal", "GET", f"/proposals/{first['proposal']}", "/proposals/9"),
         Probe(
@@ -171,6 +198,7 @@ def test_no_commune_reaches_another_communes_rows(
     looks exactly like a missing row, and writes change nothing."""
     _grow_grenoble(runner, onboarded)
     assert runner.invoke(args=["demo", "load", "grenoble"]).exit_code == 0
+    _print_a_voting_card(app)
     assert (
         runner.invoke(
             args=[
@@ -227,6 +255,23 @@ def test_no_commune_reaches_another_communes_rows(
                     f"{probe.table}: {probe.path} gave {grenoble.status_code} to Grenoble itself"
                 )
     assert not failures, "\n".join(failures)
+
+
+def _print_a_voting_card(app: Flask) -> None:
+    """The demonstration's sessions are closed: a card printed for one of them before."""
+    with app.app_context():
+        grenoble = db.session.execute(select(Tenant).where(Tenant.slug == "grenoble")).scalar_one()
+        with tenant_scope(db.session, grenoble.id):
+            check_in = db.session.execute(select(CheckIn).limit(1)).scalar_one()
+            db.session.add(
+                VotingCard(
+                    tenant_id=grenoble.id,
+                    session_id=check_in.session_id,
+                    person_id=check_in.person_id,
+                    code_hash="0" * 64,
+                )
+            )
+        db.session.commit()
 
 
 def _page(response: Any) -> str:

@@ -100,13 +100,10 @@ class OnRoster:
 
 def roster_of(app: Flask, edition: Edition, session_id: int | None = None) -> list[OnRoster]:
     """The roster of a session (the open plenary's by default), in its order."""
-    with app.app_context():
-        with tenant_scope(db.session, edition.tenant_id):
-            row = db.session.get(
-                AssemblySession, (edition.tenant_id, session_id or edition.session_id)
-            )
-            assert row is not None
-            return [
-                OnRoster(e.person.id, e.person.display_name, e.membership.origin)
-                for e in sessions.roster(db.session, row)
-            ]
+    with app.app_context(), tenant_scope(db.session, edition.tenant_id):
+        row = db.session.get(AssemblySession, (edition.tenant_id, session_id or edition.session_id))
+        assert row is not None
+        return [
+            OnRoster(e.person.id, e.person.display_name, e.membership.origin)
+            for e in sessions.roster(db.session, row)
+        ]
