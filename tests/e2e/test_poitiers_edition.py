@@ -74,6 +74,13 @@ JUSTIFICATION = "Budget 2026 contraint : expérimentation sur dix écoles avant 
 #: Who comes to a session of the plenary, by origin (everyone present votes in Poitiers).
 ATTENDANCE = ["drawn"] * 25 + ["volunteer"] * 10 + ["elected_majority"] * 2
 ATTENDANCE += ["elected_opposition", "agent", "agent"]
+#: Whom staff check in from the roster, by origin: the n-th member of that origin.
+ROSTER = {
+    "drawn": "Habitant tiré au sort {}",
+    "elected_majority": "Élu de la majorité {}",
+    "elected_opposition": "Élue de l'opposition {}",
+    "agent": "Agent {}",
+}
 #: Majority judgment on the four admissible subjects: grade index per voter (0 = À rejeter,
 #: 5 = Excellent), the first subject clearly ahead.
 GRADES = ("À rejeter", "Passable", "Assez bien", "Bien", "Très bien", "Excellent")
@@ -427,19 +434,31 @@ def _session_with_ballot(
     _submit(staff, "Planifier la séance")
     staff.get_by_role("link", name=title).click()
     _submit(staff, "Ouvrir la séance")
+    staff.get_by_role("link", name="Accueil depuis la liste d'émargement et cartes de vote").click()
+    _heading(staff, f"Accueil — {title}")
     codes = []
+    taken: dict[str, int] = {}
     for index, origin in enumerate(attendance):
-        name = f"Participant {number}-{index + 1}"
-        staff.get_by_label("Nom").fill(name)
-        staff.get_by_label("Origine").select_option(origin)
-        _submit(staff, "Enregistrer l'arrivée")
+        if origin == "volunteer":
+            # Not on the roster: a walk-in, checked in as a volunteer.
+            name = f"Participant {number}-{index + 1}"
+            staff.get_by_label("Nom", exact=True).fill(name)
+            _submit(staff, "Enregistrer comme volontaire")
+        else:
+            # On the roster (the bodies' members): found by name, their origin is theirs.
+            taken[origin] = taken.get(origin, 0) + 1
+            name = ROSTER[origin].format(taken[origin])
+            staff.get_by_label("Rechercher par nom").fill(name)
+            _submit(staff, "Rechercher")
+            _submit(staff, f"Enregistrer l'arrivée de {name}")
         notice = staff.get_by_role("status")
         expect(notice).to_contain_text(f"L'arrivée de {name} est enregistrée.")
         codes.append(notice.locator(".code").inner_text())
         if index == 0:
-            edition.audit.check(staff, "staff: session check-in")
+            edition.audit.check(staff, "staff: check-in from the roster")
     assert len(set(codes)) == len(attendance)
     expect(staff.get_by_text(f"{len(attendance)} personnes enregistrées")).to_be_visible()
+    staff.get_by_role("link", name="Retour à la séance").click()
     staff.get_by_label("Question").fill(question)
     staff.get_by_label("Type de décision").select_option(decision)
     for subject in subjects:
