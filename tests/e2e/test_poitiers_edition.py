@@ -31,6 +31,7 @@ from email.message import Message
 import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from pypdf import PdfReader
 
 from e2e.accessibility import Audit
 from support.smtp import Inbox
@@ -519,9 +520,10 @@ def plan_adopted_at_two_thirds(edition: Edition, staff: Page, voters: Page) -> N
             edition.audit.check(voters, "public: ballot, motion form")
         _submit(voters, "Voter")
         _heading(voters, "Vote enregistré")
+    _card_holder_checks_in_and_abstains(edition, staff, voters, ballot_url)
     staff.goto(ballot_url)
     _submit(staff, "Clore et dépouiller")
-    expect(staff.get_by_text("30 votes.")).to_be_visible()
+    expect(staff.get_by_text("31 votes.")).to_be_visible()
     expect(
         staff.get_by_text(re.compile(r"Adopté — soutien : 21/29, seuil requis : 2/3"))
     ).to_be_visible()
@@ -534,6 +536,45 @@ def plan_adopted_at_two_thirds(edition: Edition, staff: Page, voters: Page) -> N
     edition.audit.check(staff, "staff: council, plan to transmit")
     _submit(staff, "Transmettre au conseil")
     _advance(edition, staff, "transmise au conseil")
+
+
+def _card_holder_checks_in_and_abstains(
+    edition: Edition, staff: Page, voters: Page, ballot_url: str
+) -> None:
+    """Staff print the session's voting cards; a drawn member not yet checked in scans their
+    card: the QR code's address (its code in the fragment) opens the presence page with the
+    code filled in, confirming leads to the ballot with the code filled in again."""
+    _dashboard(edition, staff)
+    staff.get_by_role("link", name="Journée 4 — plan d'action").click()
+    staff.get_by_role("link", name="Accueil depuis la liste d'émargement et cartes de vote").click()
+    with staff.expect_download() as download:
+        staff.get_by_role("button", name="Imprimer les cartes de vote", exact=True).click()
+    reader = PdfReader(str(download.value.path()))
+    # Card by card, in the same order: the QR codes' addresses and the holders' names.
+    addresses = [
+        annotation.get_object()["/A"]["/URI"]
+        for page in reader.pages
+        for annotation in page.get("/Annots", [])
+    ]
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+    codes = re.findall(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", text)
+    assert len(addresses) == len(codes) == len(set(codes))
+    name = "Habitant tiré au sort 99"
+    url = addresses[text.count("Code de vote", 0, text.index(name))]
+    path_and_code = url.split("://", 1)[1].split("/", 1)[1]  # the commune's host, here on a port
+    voters.context.clear_cookies()
+    voters.goto(f"{edition.poitiers}/{path_and_code}")
+    _heading(voters, "Confirmer votre présence")
+    code = path_and_code.split("#code=", 1)[1]
+    expect(voters.get_by_label("Votre code de vote (imprimé sur votre carte)")).to_have_value(code)
+    assert "#code" not in voters.url  # taken out of the address bar
+    edition.audit.check(voters, "public: presence confirmation")
+    _submit(voters, "Je suis présent·e")
+    assert voters.url.split("#")[0] == ballot_url
+    expect(voters.get_by_label("Votre code de vote (remis à l'accueil)")).to_have_value(code)
+    voters.get_by_label("Abstention", exact=True).check()
+    _submit(voters, "Voter")
+    _heading(voters, "Vote enregistré")
 
 
 def council_adopts_with_one_amendment(edition: Edition, mayor: Page) -> str:
