@@ -5,16 +5,17 @@ cards are printed for a session's roster.
 was checked in by, whose origin the check-in copies; a walk-in has none and is a volunteer.
 The quorum counts drawn residents present from check-ins with a membership only.
 
-Existing check-ins whose person is an active member of the session's body with the same
-origin are linked to that membership (the demo's closed-body check-ins); the others were
+Existing check-ins whose person is on the session's roster (an active member of its body
+or, in a session open to everyone present, of a body of its edition) with the same origin
+are linked to that membership (the demo's closed-body check-ins); the others were
 typed at the desk with a declared origin and stay without one, so a declared « drawn »
 no longer counts as a drawn resident present in a ballot closed from now on.
 
 ``voting_card`` keeps, per session and person, the hash of the code printed on their card
 (never the code); printing again replaces it.
 
-On PostgreSQL the link is written by the owner with ``check_in``'s forced row-level security
-lifted for this transaction only (no commune is bound during a migration).
+On PostgreSQL the link is written by the owner with the forced row-level security of the
+tables it reads lifted for this transaction only (no commune is bound during a migration).
 
 Revision ID: 0012
 Revises: 0011
@@ -34,14 +35,20 @@ depends_on = None
 
 LINK_EXISTING = """
 UPDATE check_in SET membership_id = (
-    SELECT m.id FROM membership m JOIN assembly_session s
-      ON s.tenant_id = m.tenant_id AND s.body_id = m.body_id
+    SELECT m.id FROM membership m
+    JOIN body b ON b.tenant_id = m.tenant_id AND b.id = m.body_id
+    JOIN assembly_session s ON s.tenant_id = m.tenant_id AND s.edition_id = b.edition_id
+    JOIN body own ON own.tenant_id = s.tenant_id AND own.id = s.body_id
     WHERE m.tenant_id = check_in.tenant_id AND s.id = check_in.session_id
       AND m.person_id = check_in.person_id AND m.origin = check_in.origin
       AND m.status IN ('accepted', 'active')
-    ORDER BY m.id LIMIT 1
+      AND (b.id = own.id OR own.openness = 'open_to_public')
+    ORDER BY CASE WHEN b.id = own.id THEN 0 ELSE 1 END, m.id LIMIT 1
 )
 """
+
+
+READ_FOR_THE_LINK = ('check_in', 'membership', 'body', 'assembly_session')
 
 
 def upgrade():
@@ -66,14 +73,12 @@ def upgrade():
         batch.create_foreign_key(batch.f('fk_check_in_tenant_id_membership_id_membership'), 'membership', ['tenant_id', 'membership_id'], ['tenant_id', 'id'])
     postgresql = op.get_bind().dialect.name == 'postgresql'
     if postgresql:
-        op.execute('ALTER TABLE check_in NO FORCE ROW LEVEL SECURITY')
-        op.execute('ALTER TABLE membership NO FORCE ROW LEVEL SECURITY')
-        op.execute('ALTER TABLE assembly_session NO FORCE ROW LEVEL SECURITY')
+        for table in READ_FOR_THE_LINK:
+            op.execute(f'ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY')
     op.execute(LINK_EXISTING)
     if postgresql:
-        op.execute('ALTER TABLE check_in FORCE ROW LEVEL SECURITY')
-        op.execute('ALTER TABLE membership FORCE ROW LEVEL SECURITY')
-        op.execute('ALTER TABLE assembly_session FORCE ROW LEVEL SECURITY')
+        for table in READ_FOR_THE_LINK:
+            op.execute(f'ALTER TABLE {table} FORCE ROW LEVEL SECURITY')
 
 
 def downgrade():
