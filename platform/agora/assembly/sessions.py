@@ -18,6 +18,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from agora.assembly.bodies import ACTIVE, add_person
 from agora.assembly.models import (
@@ -259,7 +260,12 @@ def _check_in(
         voting_code_hash=code_hash,
     )
     session.add(entry)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # the database's unique keys, behind the check above
+        # Two desks (or a double tap on a card's page) at once; no savepoint: a refusal rolls
+        # the whole request back.
+        raise Conflict(_("%(person)s is already checked in", person=person.display_name)) from error
     audit.record(
         session,
         tenant,
@@ -367,6 +373,8 @@ def print_cards(
     Printing again gives everyone a new code: the cards printed before stop working, for
     self check-in and — where a person was checked in with their old card — for voting too.
     """
+    # One printing at a time: a second one waits, then replaces this one's codes.
+    session.refresh(row, with_for_update=True)
     if row.status == AssemblySessionStatus.CLOSED:
         raise Conflict(_("this session is closed: its voting cards can no longer be printed"))
     cards = {
