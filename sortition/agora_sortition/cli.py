@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MalformedInput, SortitionError, VerificationFailed
-from .messages import language, number, render, report
+from .messages import check_name, language, number, render, report
 from .pool import Pool, QuotaSet, read_pool, read_quotas
 from .rounding import AUTO, SIZES, TOLERANCE
 
@@ -117,14 +117,14 @@ def _lottery_lines(lottery: Any, lang: str) -> list[str]:
 
 
 def _select(args: argparse.Namespace) -> int:
-    from .engine import select
-
     _check_output(args.json, args.record)
     if args.record and args.algorithm == "legacy":
         raise MalformedInput(
             "--record needs a lottery: use leximin or maximin", key="lottery_needs_solver"
         )
-    pool, quotas = _inputs(args)
+    pool, quotas = _inputs(args)  # before loading the solver: a bad file is said at once
+    from .engine import select
+
     selection = select(
         pool,
         quotas,
@@ -176,11 +176,11 @@ def _select(args: argparse.Namespace) -> int:
 
 
 def _commit(args: argparse.Namespace) -> int:
+    _check_output(args.record)
+    pool, quotas = _inputs(args)
     from .engine import build_lottery
     from .instance import compile_instance
 
-    _check_output(args.record)
-    pool, quotas = _inputs(args)
     instance = compile_instance(pool, quotas, args.panel_size, households=bool(args.households))
     _, lottery = build_lottery(instance, args.algorithm, args.lottery_size, seed=args.seed or 0)
     record = _record(args, pool, quotas, lottery, None)
@@ -246,7 +246,10 @@ def _verify(args: argparse.Namespace) -> int:
         return 1
     print(report("published_matches" if args.commitment else "published_unknown", lang))
     for check in passed:
-        print(check if check.startswith(NOT_CHECKED) else report("ok", lang, check=check))
+        if check.startswith(NOT_CHECKED):
+            print(check)
+        else:
+            print(report("ok", lang, check=check_name(check, lang)))
     if not record.get("reveal"):
         print(report("verified_commitment_only", lang))
     elif any(check.startswith(NOT_CHECKED) for check in passed):
@@ -308,11 +311,14 @@ def _excluded(path: str) -> frozenset[str]:
 
 
 def _invite(args: argparse.Namespace) -> int:
-    from .invitations import draw_invitations, write_invitations
+    from .tables import sniff
 
     _check_output(args.out, args.json)
     fixed = _fixed(args.fixed) if args.fixed else None
     exclude = _excluded(args.exclude) if args.exclude else frozenset()
+    sniff(args.register)  # a file that is not text is said before NumPy loads
+    from .invitations import draw_invitations, write_invitations
+
     invitations = draw_invitations(
         args.register,
         args.count,

@@ -61,6 +61,8 @@ PROBLEMS_FR: dict[str, str] = {
     "précédentes sont en UTF-8 : le fichier mélange deux encodages",
     "broken_quoting": "guillemets mal fermés ou mal placés ({reason}) : un guillemet ouvre une "
     "cellule sans la refermer, ou apparaît au milieu d'une cellule",
+    "cell_too_long": "une cellule de plus de {limit} caractères : sans doute un guillemet "
+    "ouvert et jamais refermé",
     "bad_quotas_header": "l'en-tête doit contenir critere,valeur,min,max (ou "
     "feature,value,min,max) ; il contient {found} (séparateur détecté : {delimiter})",
     "missing_columns": "colonne(s) absente(s) : {missing} ; l'en-tête contient {found} "
@@ -164,10 +166,39 @@ def render(error: SortitionError, lang: str | None = None) -> str:
     if error.code == "verification_failed":
         detail = VERIFY_FR.get(error.key)
         text = detail.format(**params) if detail else str(params.get("detail", ""))
-        return f"vérification échouée [{params.get('check')}] : {text}"
+        return f"vérification échouée [{check_name(str(params.get('check')), lang)}] : {text}"
     if error.code == "solver_failure":
         return f"le solveur a échoué sur {params.get('what')} : {params.get('status')}"
     return error.message
+
+
+# The checks ``audit.verify`` lists, in French (others, such as NOT CHECKED lines, as they are).
+CHECKS_FR: dict[str, str] = {
+    "format": "format",
+    "commitment": "engagement",
+    "published commitment": "engagement publié",
+    "commitment, the one published": "engagement, celui qui a été publié",
+    "pool": "volontaires",
+    "quotas": "quotas",
+    "pool and quotas": "volontaires et quotas",
+    "lottery": "loterie",
+    "lottery panels meet the quotas": "les panels de la loterie respectent les quotas",
+    "probabilities": "probabilités",
+    "reveal": "révélation",
+    "panel": "panel",
+    "reserve": "réserve",
+    "random value": "valeur aléatoire",
+    "panel and reserve follow the random value": "le panel et la réserve suivent la valeur "
+    "aléatoire",
+    "replacements": "remplacements",
+    "replacements are the first reserves who fit": "chaque remplaçant est le premier de la "
+    "réserve qui convient",
+}
+
+
+def check_name(check: str, lang: str) -> str:
+    """A check of ``audit.verify`` in ``lang``."""
+    return CHECKS_FR.get(check, check) if lang == "fr" else check
 
 
 # Keyed details of ``VerificationFailed`` in French.

@@ -19,6 +19,7 @@ functions ``sniff`` and ``read_table``, the platform's registers:
   and the probable cause, under a stable ``key``: ``empty_file``, ``utf16_without_bom``,
   ``spreadsheet`` (an .xlsx/.ods/.xls workbook), ``binary``, ``undecodable``,
   ``mixed_encoding``, ``broken_quoting`` (a quote left open, or text after a closing quote),
+  ``cell_too_long`` (over ``csv.field_size_limit()``: a quote never closed, most likely),
   ``file_not_found``, ``file_unreadable``.
 
 Standard library only: ``verify`` reads the people and quota files with it.
@@ -167,9 +168,10 @@ def detect_encoding(head: bytes, *, complete: bool, name: str | None = None) -> 
                 "the file seems to be UTF-16 without a byte-order mark: save it as UTF-8",
                 name,
             )
+    # NUL never is in text; other control bytes may be, a few (a register's own separators)
     control = _CONTROL.search(head)
-    if control:
-        at = control.start()
+    if control and (zeros or len(_CONTROL.findall(head)) > len(head) // 10):
+        at = head.index(0) if zeros else control.start()
         raise _unreadable(
             "binary",
             f"binary data (byte 0x{head[at]:02x} at offset {at}): not a CSV text file",
@@ -255,6 +257,8 @@ def decoded_lines(raw: BinaryIO, table: TableFormat, name: str | None = None) ->
             raise _unreadable(
                 "undecodable", "bytes that are not UTF-16", name, byte="UTF-16"
             ) from None
+        finally:
+            wide.detach()  # the caller closes ``raw``
         return
     utf8 = table.encoding in ("utf-8", "utf-8-sig")
     seen_utf8 = False
@@ -326,7 +330,11 @@ class Table:
             delimiter=self.format.delimiter,
             strict=True,
         )
-        first = self._next()
+        try:
+            first = self._next()
+        except BaseException:
+            self.close()
+            raise
         if first is None:
             self.close()
             raise _unreadable(
@@ -345,6 +353,16 @@ class Table:
             cells = next(self._reader, None)
         except csv.Error as error:
             reason = str(error)
+            if "field limit" in reason:
+                limit = csv.field_size_limit()
+                raise _unreadable(
+                    "cell_too_long",
+                    f"a cell longer than {limit} characters ({reason}): most likely a quote "
+                    "opened and never closed",
+                    self.name,
+                    line=start,
+                    limit=limit,
+                ) from None
             raise _unreadable(
                 "broken_quoting",
                 f"broken quoting ({reason}): a quote opens a cell without closing it, or stands "
