@@ -6,9 +6,21 @@ web application nor NumPy nor the solver is installed; a drand beacon's BLS sign
 with ``py_ecc`` (a dependency of the project). Where it is missing, or a record on the chained
 ``default`` chain holds no ``previous_signature`` (revealed before signatures were checked;
 ``--drand-beacon`` gives the round's beacon instead), ``verify`` prints ``NOT CHECKED`` for the
-signature and still exits 0, unless ``--require-signature``. Errors print
-as JSON on stderr (``{"code", "message", "params"}``) with exit status 2; a failed verification
-exits with 1.
+signature and still exits 0, unless ``--require-signature``. ``verify`` prints the record's
+commitment first; ``--commitment SHA``, the value published before the draw, refuses (exit 1) a
+record whose commitment differs, such as one rebuilt whole with another lottery.
+
+Messages are for people: in French, or English with ``--lang en`` (before or after the command;
+default: ``AGORA_LANG``, else French; see ``messages``). ``select`` ends with a summary (panel
+size, exact minimum probability and the lottery's, the rounding's largest change against its
+tolerance, time); ``commit`` prints the commitment alone on stdout (the value to publish) and its
+report on stderr. Input files are read by ``tables`` (encoding and separator sniffed); a file
+that cannot be read, or an output folder that does not exist, is said with the file, the line
+and the probable cause, never a traceback. Errors go to stderr with exit status 2, as a sentence,
+or with ``--json-errors`` as one JSON line ``{"code", "key", "message", "params"}`` (English
+``message``) for tools; a failed verification exits with 1. ``--json`` output files keep their
+format (``select``'s ``lottery`` gains ``exact_min_probability``, ``tolerance`` and
+``within_tolerance``).
 """
 
 from __future__ import annotations

@@ -49,6 +49,12 @@ depend on its operator takes its seed from a public random value fixed in advanc
 these priorities, "agora-invitations/2", hashes bytes instead of code points: a seed draws other
 households than under version 1.)
 
+Encodings and separators: the register's are those ``tables.sniff`` finds (UTF-8 with or
+without BOM, UTF-16 with BOM, Windows-1252; ``,``, ``;`` or tab). The bytes read directly are
+split on the separator's byte as on the comma; a Windows-1252 chunk holding bytes beyond ASCII is
+read by ``csv.reader``, as is all of a UTF-16 file. Cells are hashed as UTF-8 whatever the file's
+encoding, so a register and its UTF-8, comma-separated copy draw the same people.
+
 Time O(rows), memory O(N + strata + exclusions + CHUNK); the seed makes the draw reproducible.
 """
 
@@ -918,8 +924,11 @@ class _Scan:
             i = int(np.argmax(short))
             raise MalformedInput(
                 f"a row has {cells[i]} cells, the header {self.width}",
+                key="short_row",
                 file=self.name,
                 line=first + i + 2,
+                found=int(cells[i]),
+                expected=self.width,
             )
 
         def span(c: int) -> tuple[Int64s, Int64s]:
@@ -1022,8 +1031,11 @@ class _Scan:
             if len(row) <= self.used:
                 raise MalformedInput(
                     f"a row has {len(row)} cells, the header {self.width}",
+                    key="short_row",
                     file=self.name,
                     line=first + i + 2,
+                    found=len(row),
+                    expected=self.width,
                 )
 
 

@@ -105,6 +105,56 @@ _REASONS_FR: tuple[tuple[str, str], ...] = (
         "la contrainte « un par foyer » demande une colonne de foyer",
     ),
     (r"'(.*)' is not on the panel", r"« \1 » n'est pas membre du panel"),
+    (
+        r"the record has no revealed panel yet: reveal it first",
+        "le relevé n'a pas encore de panel révélé : révélez-le d'abord (reveal)",
+    ),
+    (
+        r"a random value or a drand beacon is needed",
+        "il faut une valeur aléatoire (--random-value) ou une balise drand (--drand-beacon)",
+    ),
+    (
+        r"a drand beacon was given, but the commitment names no drand round",
+        "une balise drand est donnée, mais l'engagement ne nomme aucune ronde drand",
+    ),
+    (
+        r"the commitment names no beacon or another round: (.*)",
+        r"l'engagement ne nomme pas de balise drand, ou une autre ronde : \1",
+    ),
+    # details of failed verifications
+    (
+        r"the commitment does not hash to commitment_sha256",
+        "l'engagement n'a pas pour empreinte commitment_sha256",
+    ),
+    (
+        r"the (pool|quotas|lottery) (?:does|do) not hash to the committed (\w+)",
+        r"l'empreinte de « \1 » n'est pas celle de l'engagement (\2)",
+    ),
+    (
+        r"the given people file does not match the committed pool",
+        "le fichier de volontaires donné n'est pas celui de l'engagement",
+    ),
+    (
+        r"the given quota file does not match the committed quotas",
+        "le fichier de quotas donné n'est pas celui de l'engagement",
+    ),
+    (r"panel (\d+) breaks quotas: (.*)", r"le panel \1 ne respecte pas les quotas : \2"),
+    (
+        r"the random value gives panel (\d+), not (\d+)",
+        r"la valeur aléatoire désigne le panel \1, pas le \2",
+    ),
+    (
+        r"the selected panel is not panel (\d+) of the lottery",
+        r"le panel retenu n'est pas le panel \1 de la loterie",
+    ),
+    (
+        r"the reserve list is not in the order given by the random value",
+        "la liste de réserve n'est pas dans l'ordre que donne la valeur aléatoire",
+    ),
+    (
+        r"the lottery moves a probability by (\S+), more than recorded",
+        r"la loterie déplace une probabilité de \1, plus que ce qui est enregistré",
+    ),
 )
 
 
@@ -165,7 +215,7 @@ def render(error: SortitionError, lang: str | None = None) -> str:
         )
     if error.code == "verification_failed":
         detail = VERIFY_FR.get(error.key)
-        text = detail.format(**params) if detail else str(params.get("detail", ""))
+        text = detail.format(**params) if detail else _french_reason(str(params.get("detail")))
         return f"vérification échouée [{check_name(str(params.get('check')), lang)}] : {text}"
     if error.code == "solver_failure":
         return f"le solveur a échoué sur {params.get('what')} : {params.get('status')}"
