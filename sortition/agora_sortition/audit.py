@@ -416,6 +416,12 @@ def verify(
         "probabilities",
         f"the lottery moves a probability by {deviation:.6g}, more than recorded",
     )
+    recorded_exact = rounding.get("exact_min_probability")
+    _check(
+        recorded_exact is None or abs(recorded_exact - min(exact.values())) <= ROUNDING_SLACK,
+        "probabilities",
+        "the recorded exact minimum is not the smallest of the probabilities",
+    )
     _check(
         abs(sum(exact.values()) - k) <= 1e-6,
         "probabilities",

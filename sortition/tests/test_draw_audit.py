@@ -93,6 +93,7 @@ def test_record_verifies(record: dict[str, Any]) -> None:
         lambda r: r["reserve"].reverse(),
         lambda r: r["commitment"].__setitem__("panel_size", 5),
         lambda r: r["quotas"][0].__setitem__(2, 0),
+        lambda r: r["rounding"].__setitem__("exact_min_probability", 0.5),
     ],
     ids=[
         "pool id",
@@ -103,6 +104,7 @@ def test_record_verifies(record: dict[str, Any]) -> None:
         "reserve",
         "commitment",
         "quota",
+        "exact minimum reported",
     ],
 )
 def test_any_tamper_fails(record: dict[str, Any], tamper: Callable[[dict[str, Any]], None]) -> None:

@@ -209,10 +209,11 @@ def test_invite_reads_semicolons_and_cp1252_and_draws_as_from_utf8(
     text = "Identifiant;Quartier;Adresse\n" + "\n".join(rows) + "\n"
     excel(tmp_path / "registre.csv", text)
     (tmp_path / "utf8.csv").write_text(text.replace(";", ","), encoding="utf-8")
+    (tmp_path / "utf16.csv").write_text(text.replace(";", "\t"), encoding="utf-16")  # BOM
     (tmp_path / "exclus.txt").write_bytes("p1\r\np2\r\n".encode("cp1252"))
     (tmp_path / "fixe.csv").write_bytes("strate;nombre\r\nÉcluse;5\r\nNord;3\r\n".encode("cp1252"))
     drawn = {}
-    for register in ("registre.csv", "utf8.csv"):
+    for register in ("registre.csv", "utf8.csv", "utf16.csv"):
         out = tmp_path / f"out-{register}"
         args = ["invite", "--register", str(tmp_path / register), "--count", "0", "--seed", "7"]
         args += ["--stratify", "quartier", "--households", "adresse"]
@@ -221,5 +222,5 @@ def test_invite_reads_semicolons_and_cp1252_and_draws_as_from_utf8(
         assert main(args) == 0
         assert capsys.readouterr().out.startswith("8 invitations tirées (2 strates)")
         drawn[register] = out.read_text(encoding="utf-8")
-    assert drawn["registre.csv"] == drawn["utf8.csv"]
+    assert drawn["registre.csv"] == drawn["utf8.csv"] == drawn["utf16.csv"]
     assert "Écluse" in drawn["registre.csv"]
