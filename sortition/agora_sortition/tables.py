@@ -221,9 +221,11 @@ def sniff_bytes(head: bytes, *, complete: bool, name: str | None = None) -> Tabl
     return TableFormat(encoding, detect_delimiter(first), presumed)
 
 
-def sniff(path: str | os.PathLike[str], *, sample: int = SAMPLE) -> TableFormat:
-    """The encoding and separator of the file at ``path``, from its first ``sample`` bytes."""
+def sniff(path: str | os.PathLike[str], *, sample: int | None = None) -> TableFormat:
+    """The encoding and separator of the file at ``path``, from its first ``sample`` bytes
+    (default ``SAMPLE``)."""
     name = os.fspath(path)
+    sample = sample or SAMPLE
     with open_bytes(name) as raw:
         head = raw.read(sample + 1)
     return sniff_bytes(head[:sample], complete=len(head) <= sample, name=name)

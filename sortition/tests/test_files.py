@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from agora_sortition import MalformedInput, read_pool, read_quotas, read_table, sniff
+from agora_sortition import (
+    MalformedInput,
+    draw_invitations,
+    read_pool,
+    read_quotas,
+    read_table,
+    sniff,
+)
 from agora_sortition.cli import main
 from agora_sortition.messages import render
 from agora_sortition.tables import TableFormat, find_column, normalise, value_matcher
@@ -224,3 +231,34 @@ def test_invite_reads_semicolons_and_cp1252_and_draws_as_from_utf8(
         drawn[register] = out.read_text(encoding="utf-8")
     assert drawn["registre.csv"] == drawn["utf8.csv"] == drawn["utf16.csv"]
     assert "Écluse" in drawn["registre.csv"]
+
+
+def test_invite_turns_to_cp1252_past_the_sample_and_refuses_a_mixed_register(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("agora_sortition.tables.SAMPLE", 256)
+    rows = [f"p{i};{'Nord' if i % 2 else 'Sud'};{i % 70}" for i in range(400)]
+    rows[300] = "é300;Écluse;3"  # beyond the sample
+    text = "id;quartier;adresse\n" + "\n".join(rows) + "\n"
+    late = tmp_path / "late.csv"
+    late.write_bytes(text.encode("cp1252"))
+    (tmp_path / "utf8.csv").write_text(text, encoding="utf-8")
+    for options in ({}, {"stratify": "Quartier", "household_columns": ["adresse"]}):
+        drawn = draw_invitations(late, 50, seed=2, **options)
+        assert drawn == draw_invitations(tmp_path / "utf8.csv", 50, seed=2, **options)
+    assert draw_invitations(late, 400, seed=1, stratify="quartier").strata["Écluse"] == (1, 1)
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(text.replace("p1;", "é1;").encode().replace("Écluse".encode(), b"\xc9cluse"))
+    with pytest.raises(MalformedInput) as caught:
+        draw_invitations(mixed, 5, seed=1, stratify="quartier")
+    assert (caught.value.key, caught.value.params["line"]) == ("mixed_encoding", 302)
+
+
+def test_an_oversized_pool_is_said_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    excel(tmp_path / "criteres.csv", QUOTAS)
+    excel(tmp_path / "registre.csv", PEOPLE * 40)
+    monkeypatch.setattr("agora_sortition.pool.MAX_POOL_BYTES", 2**20 // 1024)
+    with pytest.raises(MalformedInput) as caught:
+        read_pool(tmp_path / "registre.csv", read_quotas(tmp_path / "criteres.csv"))
+    assert caught.value.key == "oversized_pool"
+    assert "est-ce le registre entier ?" in render(caught.value, "fr")
