@@ -244,8 +244,8 @@ def test_invite_turns_to_cp1252_past_the_sample_and_refuses_a_mixed_register(
     late = tmp_path / "late.csv"
     late.write_bytes(text.encode("cp1252"))
     (tmp_path / "utf8.csv").write_text(text, encoding="utf-8")
-    options: dict[str, Any]
-    for options in ({}, {"stratify": "Quartier", "household_columns": ["adresse"]}):
+    choices: list[dict[str, Any]] = [{}, {"stratify": "Quartier", "household_columns": ["adresse"]}]
+    for options in choices:
         drawn = draw_invitations(late, 50, seed=2, **options)
         assert drawn == draw_invitations(tmp_path / "utf8.csv", 50, seed=2, **options)
     assert draw_invitations(late, 400, seed=1, stratify="quartier").strata["Écluse"] == (1, 1)
