@@ -24,7 +24,7 @@ import numpy as np
 
 from .instance import FloatArray, IntArray
 from .leximin import Distribution
-from .rounding import AUTO, SIZES, TOLERANCE
+from .rounding import AUTO, MAX_SEATS, SIZES, TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -81,11 +81,15 @@ def round_lottery(
 ) -> Lottery:
     """Round ``distribution`` to ``size`` equally likely panels of people; with ``size=AUTO``,
     to the first size of ``SIZES`` moving no probability by more than ``tolerance`` (else the
-    size moving them least). The lottery records ``tolerance`` (see ``within_tolerance``)."""
+    size moving them least, of those within ``MAX_SEATS``). The lottery records ``tolerance``
+    (see ``within_tolerance``)."""
     if size != AUTO:
         return replace(_round(distribution, size, seed), tolerance=tolerance)
     best: Lottery | None = None
+    seats = int(distribution.instance.k)
     for candidate in SIZES:
+        if best is not None and candidate * seats > MAX_SEATS:
+            break
         lottery = _round(distribution, candidate, seed)
         if best is None or lottery.max_deviation < best.max_deviation:
             best = lottery

@@ -88,6 +88,8 @@ def test_the_lottery_size_is_chosen_within_the_tolerance(
     strict = round_lottery(distribution, AUTO, tolerance=1e-12)
     assert strict.tolerance == 1e-12 and not strict.within_tolerance  # said, not hidden
     assert strict.size == min((7, 1000), key=lambda m: round_lottery(distribution, m).max_deviation)
+    monkeypatch.setattr(lottery, "MAX_SEATS", 7 * 999)  # 1000 panels of 7 would be too long
+    assert round_lottery(distribution, AUTO).size == 7
 
 
 def test_verify_refuses_a_record_rebuilt_whole(
