@@ -30,12 +30,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import MalformedInput, SortitionError, VerificationFailed
 from .messages import check_name, language, number, render, report
 from .pool import Pool, QuotaSet, read_pool, read_quotas
 from .rounding import AUTO, SIZES, TOLERANCE
+
+if TYPE_CHECKING:
+    from .lottery import Lottery
 
 
 def _columns(text: str | None) -> tuple[str, ...]:
@@ -92,7 +95,11 @@ def _inputs(args: argparse.Namespace) -> tuple[Pool, QuotaSet]:
 
 
 def _record(
-    args: argparse.Namespace, pool: Pool, quotas: QuotaSet, lottery: Any, random_value: str | None
+    args: argparse.Namespace,
+    pool: Pool,
+    quotas: QuotaSet,
+    lottery: Lottery,
+    random_value: str | None,
 ) -> dict[str, Any]:
     """The audit record of ``lottery`` (already computed: the problem is solved once)."""
     from .audit import commit, reveal
@@ -113,7 +120,10 @@ def _record(
     return reveal(record, random_value) if random_value else record
 
 
-def _lottery_lines(lottery: Any, lang: str) -> list[str]:
+def _lottery_lines(lottery: Lottery, lang: str, *, chosen: bool) -> list[str]:
+    """The exact and the rounded minimum, and the rounding against its tolerance (``chosen``:
+    the size was chosen for it, not given)."""
+    missed = "beyond" if chosen else "beyond_given"
     return [
         report("minimum_exact", lang, exact=number(lottery.exact_min_probability, lang)),
         report(
@@ -123,7 +133,7 @@ def _lottery_lines(lottery: Any, lang: str) -> list[str]:
             rounded=number(lottery.min_probability, lang),
             deviation=number(lottery.max_deviation, lang),
             tolerance=number(lottery.tolerance, lang),
-            verdict=report("within" if lottery.within_tolerance else "beyond", lang),
+            verdict=report("within" if lottery.within_tolerance else missed, lang),
         ),
     ]
 
@@ -174,7 +184,7 @@ def _select(args: argparse.Namespace) -> int:
         )
     ]
     if lottery is not None:
-        lines += _lottery_lines(lottery, lang)
+        lines += _lottery_lines(lottery, lang, chosen=args.lottery_size == AUTO)
         lines.append(
             report("panel_index", lang, index=selection.panel_index, value=selection.random_value)
         )
@@ -197,7 +207,7 @@ def _commit(args: argparse.Namespace) -> int:
     _, lottery = build_lottery(instance, args.algorithm, args.lottery_size, seed=args.seed or 0)
     record = _record(args, pool, quotas, lottery, None)
     _write_json(args.record, record)
-    for line in _lottery_lines(lottery, args.lang):
+    for line in _lottery_lines(lottery, args.lang, chosen=args.lottery_size == AUTO):
         print(line, file=sys.stderr)
     print(report("committed", args.lang, record=args.record), file=sys.stderr)
     print(record["commitment_sha256"])  # alone on stdout: the value to publish

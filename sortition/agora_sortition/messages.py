@@ -279,8 +279,12 @@ REPORTS: dict[str, tuple[str, str]] = {
     ),
     "within": ("met", "respectée"),
     "beyond": (
-        "NOT met, even at the largest lottery",
-        "NON respectée, même à la plus grande loterie",
+        "NOT met, even by the largest lottery tried",
+        "NON respectée, même par la plus grande loterie essayée",
+    ),
+    "beyond_given": (
+        "NOT met at this --lottery-size; without it the size is chosen to meet it",
+        "NON respectée avec ce --lottery-size ; sans lui, la taille est choisie pour la respecter",
     ),
     "legacy_minimum": (
         "Minimum selection probability: {estimate} (estimated over {runs} runs of the legacy "

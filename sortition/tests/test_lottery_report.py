@@ -68,7 +68,10 @@ def test_select_reports_both_minima_and_a_recorded_draw_solves_once(
         said[1] == f"Probabilité minimale d'être tiré : {exact} (exacte, calculée par l'optimiseur)"
     )
     assert f"loterie de 50 panels équiprobables : minimum {low} ;" in said[2]
-    assert "(tolérance 0,0010 : " in said[2]
+    verdict = (
+        "respectée)" if rounded["within_tolerance"] else "NON respectée avec ce --lottery-size"
+    )
+    assert f"(tolérance 0,0010 : {verdict}" in said[2]
     assert kept["panel"] == data["panel"]
     assert kept["rounding"]["exact_min_probability"] == rounded["exact_min_probability"]
     assert kept["rounding"]["tolerance"] == TOLERANCE
