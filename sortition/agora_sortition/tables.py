@@ -217,8 +217,8 @@ def sniff_bytes(head: bytes, *, complete: bool, name: str | None = None) -> Tabl
         text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
     else:
         text = head.decode("utf-8-sig" if encoding != "cp1252" else encoding, errors="replace")
-    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
-    return TableFormat(encoding, detect_delimiter(first), presumed)
+    lines = (line for line in re.split(r"\r\n|\r|\n", text, maxsplit=64) if line.strip())
+    return TableFormat(encoding, detect_delimiter(next(lines, "")), presumed)
 
 
 def sniff(path: str | os.PathLike[str], *, sample: int | None = None) -> TableFormat:
@@ -334,6 +334,8 @@ class Table:
         )
         try:
             first = self._next()
+            while first is not None and not any(cell.strip() for cell in first[1]):
+                first = self._next()  # blank lines before the header
         except BaseException:
             self.close()
             raise

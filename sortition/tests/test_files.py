@@ -98,10 +98,10 @@ def test_matching_helpers() -> None:
 
 
 def test_read_table_gives_lines_and_skips_blank_records(tmp_path: Path) -> None:
-    path = excel(tmp_path / "t.csv", 'a;b\n1;"x\ny"\n\n2;z\n')
+    path = excel(tmp_path / "t.csv", '\n a ;b\n1;"x\ny"\n\n2;z\n')
     with read_table(path) as table:
         assert table.header == ["a", "b"]
-        assert list(table) == [(3, ["1", "x\r\ny"]), (5, ["2", "z"])]
+        assert list(table) == [(4, ["1", "x\r\ny"]), (6, ["2", "z"])]
 
 
 def test_utf8_presumed_turns_to_cp1252_past_the_sample(tmp_path: Path) -> None:
