@@ -177,10 +177,19 @@ def _where(params: Mapping[str, Any], lang: str) -> str:
 
 
 def render(error: SortitionError, lang: str | None = None) -> str:
-    """The error as a sentence for a person, in ``lang`` (see ``language``)."""
+    """The error as a sentence for a person, in ``lang`` (see ``language``); the English
+    message when the French one lacks a parameter (a message is never lost to a typo)."""
     lang = language(lang)
     if lang == "en":
         return error.message
+    try:
+        return _french(error)
+    except (KeyError, IndexError, ValueError):
+        return error.message
+
+
+def _french(error: SortitionError) -> str:
+    lang = "fr"
     params = dict(error.params)
     if isinstance(error, MalformedInput):
         template = PROBLEMS_FR.get(error.key)
