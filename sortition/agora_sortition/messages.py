@@ -255,9 +255,30 @@ CHECKS_FR: dict[str, str] = {
 }
 
 
+_CHECKS_FR: tuple[tuple[str, str], ...] = (
+    (
+        r"random value is the randomness of drand (\S+) round (\d+), SHA-256 of its signature",
+        r"la valeur aléatoire est l'aléa de drand \1, ronde \2 (SHA-256 de sa signature)",
+    ),
+    (
+        r"the BLS signature of drand (\S+) round (\d+) verifies against the League of Entropy "
+        r"public key of (\S+) \((.*)\)",
+        r"la signature BLS de drand \1, ronde \2, est valide pour la clé publique de la League "
+        r"of Entropy de \3 (\4)",
+    ),
+)
+
+
 def check_name(check: str, lang: str) -> str:
     """A check of ``audit.verify`` in ``lang``."""
-    return CHECKS_FR.get(check, check) if lang == "fr" else check
+    if lang != "fr":
+        return check
+    if check in CHECKS_FR:
+        return CHECKS_FR[check]
+    for pattern, replacement in _CHECKS_FR:
+        if re.fullmatch(pattern, check):
+            return re.sub(pattern, replacement, check)
+    return check
 
 
 # Keyed details of ``VerificationFailed`` in French.
