@@ -605,6 +605,20 @@ class _Lines:
         return True
 
 
+class _UntilError:
+    """The rows of a ``csv.reader`` up to its first error, which is kept in ``error``."""
+
+    def __init__(self, reader: Iterator[list[str]]) -> None:
+        self.reader = reader
+        self.error: csv.Error | None = None
+
+    def __iter__(self) -> Iterator[list[str]]:
+        try:
+            yield from self.reader
+        except csv.Error as error:
+            self.error = error
+
+
 class _Layout(NamedTuple):
     """A chunk's records: its bytes, its separators outside quotes (the line ends, and the
     commas when asked), which of them end lines, and where each line starts and ends (without
@@ -986,6 +1000,10 @@ class _Scan:
         stratum_of = itemgetter(self.stratum) if self.stratum is not None else None
         id_of = itemgetter(self.id) if self.id is not None else None
         home_of = [itemgetter(c) for c in self.home]
+        # A quoting error is raised once the rows before it are fed: a short row above it
+        # is then the error reported, as the direct reading of the bytes reports it.
+        rows = _UntilError(reader)
+        reader = iter(rows)
         while batch := list(islice(reader, BATCH)):
             n = len(batch)
             try:
@@ -1024,6 +1042,8 @@ class _Scan:
 
             sample.add(first, number, priority, eligible, take)
             first += n
+        if rows.error is not None:
+            raise rows.error
         return first
 
     def _short_row(self, batch: list[list[str]], first: int) -> None:
