@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from jinja2 import BaseLoader, ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import (
     BadRequest,
     Conflict,
@@ -19,7 +20,7 @@ from werkzeug.exceptions import (
 
 from agora.errors import DomainError
 from agora.extensions import db
-from agora.web import console, filters, public
+from agora.web import console, filters, public, theme
 
 _STATUS_EXCEPTIONS: dict[int, type[HTTPException]] = {
     403: Forbidden,
@@ -111,8 +112,25 @@ def _home() -> str:
     return public.home() if g.get("tenant_id") is not None else console.index()
 
 
+def _design_system_loader(app: Flask) -> BaseLoader:
+    """The app's templates, then GOV.UK Frontend's Jinja macros and WTForms widgets under
+    their package names (``{% from "govuk_frontend_jinja/components/tag/macro.html" … %}``)."""
+    loaders: list[BaseLoader] = [] if app.jinja_loader is None else [app.jinja_loader]
+    loaders.append(
+        PrefixLoader(
+            {
+                "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+            }
+        )
+    )
+    return ChoiceLoader(loaders)
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_loader = _design_system_loader(app)
     filters.init_app(app)
+    app.context_processor(lambda: {"theme": theme.request_theme()})
     app.register_blueprint(public.bp)
     app.register_blueprint(console.bp)
     app.add_url_rule("/", "home", _home)
