@@ -124,3 +124,26 @@ def test_the_frame_uses_the_design_system(app: Flask, client: FlaskClient, onboa
     css = (Path(app.static_folder) / "agora.css").read_text(encoding="utf-8")
     assert "GDS Transport" not in css
     assert "--govuk-brand-colour" in css
+
+
+def test_an_error_keeps_the_commune_s_frame_and_the_way_back(
+    client: FlaskClient, onboarded: Path
+) -> None:
+    missing = client.get("/petitions/999999", headers=POITIERS)
+    page = missing.get_data(as_text=True)
+    assert missing.status_code == 404
+    assert '<p class="agora-header__brand"><a href="/">Poitiers</a></p>' in page
+    assert "Page introuvable" in page
+    assert '<a class="govuk-link" href="/petitions">Revenir à cette rubrique</a>' in page
+    came_from = client.get(
+        "/petitions/999999",
+        headers={**POITIERS, "Referer": "http://poitiers.localhost/journal?page=2"},
+    ).get_data(as_text=True)
+    assert '<a class="govuk-link" href="/journal?page=2">Revenir à la page précédente</a>' in (
+        came_from
+    )
+    # Another site's address is never offered as the way back.
+    elsewhere = client.get(
+        "/petitions/999999", headers={**POITIERS, "Referer": "https://example.org/x"}
+    ).get_data(as_text=True)
+    assert "example.org" not in elsewhere

@@ -38,6 +38,7 @@ from wtforms import (
     DateField,
     Field,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -131,6 +132,10 @@ def _normalise(value: Any) -> Any:
     return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
 
 
+def _choices(choices: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in choices]
+
+
 def text_field(
     label: str,
     *,
@@ -209,7 +214,7 @@ def radio_field(
     """Radios under a legend. There is no default: a person picks (no destructive default)."""
     return RadioField(
         label,
-        choices=list(choices),
+        choices=_choices(choices),
         validators=[_required(required)],
         description=hint,
         widget=Radios(),
@@ -227,7 +232,7 @@ def select_field(
 ) -> SelectField:
     return SelectField(
         label,
-        choices=list(choices),
+        choices=_choices(choices),
         validators=[_required(required)],
         description=hint,
         widget=Select(),
@@ -245,7 +250,7 @@ def checkboxes_field(
 ) -> SelectMultipleField:
     return SelectMultipleField(
         label,
-        choices=list(choices),
+        choices=_choices(choices),
         validators=[_required(required)],
         description=hint,
         widget=Checkboxes(),
