@@ -65,6 +65,9 @@ def _french_errors(widget: type[Any]) -> type[Any]:
     class Widget(widget):  # type: ignore[misc]
         def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
             params: dict[str, Any] = super().map_gov_params(field, **kwargs)
+            hint = params.get("hint")
+            if isinstance(hint, dict) and not hint.get("text") and not hint.get("html"):
+                del params["hint"]  # no empty hint for screen readers to announce
             if field.errors:
                 params["errorMessage"] = {
                     "text": field.errors[0],
@@ -120,10 +123,11 @@ def _too_long(maximum: int) -> Length:
     )
 
 
-def _required(required: bool | str) -> InputRequired | Optional:
+def _required(required: Any) -> InputRequired | Optional:
     if not required:
         return Optional()
-    message = required if isinstance(required, str) else _l("This field is required.")
+    # ``required`` is True or the message itself (a string, or a lazy one).
+    message = _l("This field is required.") if required is True else required
     return InputRequired(message=message)
 
 
