@@ -17,7 +17,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 export AGORA_BASE_DOMAIN ?= localhost
 
-.PHONY: install run demo test lint typecheck pytest translations translations-update bench clean
+.PHONY: install run demo test lint typecheck pytest translations translations-update bench clean css
 
 $(STAMP): pyproject.toml $(ENGINE)pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS)) | $(CHROMIUM)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is required")'
@@ -87,6 +87,21 @@ bench: install
 	$(BIN)/python bench/sortition.py
 	$(BIN)/python bench/tenancy.py
 	$(BIN)/python bench/voting.py
+
+## make css: rebuild platform/agora/web/static/agora.css (committed) from frontend/agora.scss
+## Needs node and npm, for this target only: installing, running and testing Agora never do.
+## GOV.UK Frontend (MIT) and the Sass compiler come at the versions pinned in
+## frontend/package.json; the version must match the Jinja macros' (govuk-frontend-jinja's
+## README lists which GOV.UK Frontend release each of its versions ports).
+STATIC := platform/agora/web/static
+css:
+	cd frontend && npm install --no-audit --no-fund --ignore-scripts --no-package-lock
+	cd frontend && npx sass --no-source-map --style=compressed --quiet-deps agora.scss ../$(STATIC)/agora.css
+	mkdir -p $(STATIC)/govuk
+	{ echo '/* GOV.UK Frontend $(shell node -p "require('./frontend/node_modules/govuk-frontend/package.json').version" 2>/dev/null), MIT licence, (c) Crown copyright */'; \
+	  sed 's,//# sourceMappingURL=.*,,' frontend/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js; } \
+	  > $(STATIC)/govuk/govuk-frontend.min.js
+	cp frontend/agora.js $(STATIC)/agora.js
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -91,6 +92,15 @@ def _prepare_agora(
         db.session.commit()
         db.engine.dispose()
     return ballot_ids, codes
+
+
+def _free_port() -> int:
+    # Fixed ports collide with any other server on the machine (a second run, a demo): the
+    # bench would then measure that server instead of its own.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -282,13 +292,14 @@ def main(argv: list[str] | None = None) -> float:
             "AGORA_BASE_DOMAIN": "localhost",
             "AGORA_SECRET_KEY": "bench",
         }
-        agora_server = _gunicorn("agora.wsgi:app", 8731, env)
+        agora_port, floor_port = _free_port(), _free_port()
+        agora_server = _gunicorn("agora.wsgi:app", agora_port, env)
         processes.append(agora_server)
         floor_env = {
             "BENCH_DATABASE_URL": super_url.render_as_string(hide_password=False),
             "PYTHONPATH": str(ROOT / "bench"),
         }
-        floor_server = _gunicorn("minimal_vote_app:app", 8732, floor_env)
+        floor_server = _gunicorn("minimal_vote_app:app", floor_port, floor_env)
         processes.append(floor_server)
         floor_jobs = [("/vote", {"choice": "for"}, False) for _ in codes]
         # Rounds alternate the two endpoints, so that whatever else the machine does weighs
@@ -298,8 +309,8 @@ def main(argv: list[str] | None = None) -> float:
                 (f"/ballots/{ballot_id}/vote", {"code": code, "choice": "for"}, True)
                 for code in codes
             ]
-            agora = _figures(*_load(8731, agora_jobs, args.threads, CpuMeter(agora_server)))
-            floor = _figures(*_load(8732, floor_jobs, args.threads, CpuMeter(floor_server)))
+            agora = _figures(*_load(agora_port, agora_jobs, args.threads, CpuMeter(agora_server)))
+            floor = _figures(*_load(floor_port, floor_jobs, args.threads, CpuMeter(floor_server)))
             rounds.append((agora, floor))
     finally:
         for process in processes:

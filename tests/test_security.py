@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from support.fixtures import SignIn
-from test_permissions import HOSTS, _urls
+from support.routes import HOSTS, route_samples
 
 FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S | re.I)
 
@@ -28,7 +28,7 @@ def test_every_post_form_carries_a_csrf_token(
             commune="poitiers",
             platform_admin=True,
         )
-        for endpoint, method, path in _urls(app, grant_id=1):
+        for endpoint, method, path in route_samples(app, grant_id=1):
             if method != "GET" or endpoint == "static":
                 continue
             response = client.get(path, headers={"Host": host})

@@ -19,7 +19,10 @@ from agora_sortition import Pool, Quota, QuotaSet, write_pool, write_quotas
 
 ROOT = Path(__file__).resolve().parents[1]
 # The engine's submodules the platform may import; the rest are its own business.
-PUBLIC_SUBMODULES = {"audit", "cli", "invitations", "pool", "randomness"}
+PUBLIC_SUBMODULES = {
+    *("audit", "cli", "invitations", "pool", "randomness"),
+    *("tables", "messages", "rounding"),  # the file reader, French/English, lottery sizes
+}
 
 
 def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -70,11 +73,11 @@ def test_python_m_agora_sortition_still_selects_and_verifies(tmp_path: Path) -> 
     assert select.returncode == 0, select.stderr
     verified = _run("-m", "agora.sortition", "verify", str(record))
     assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.rstrip().endswith("verified")
+    assert verified.stdout.rstrip().endswith("vérifié")  # French unless --lang en
     data: dict[str, Any] = json.loads(record.read_text())
     data["panel"][0] = data["reserve"][0]
     record.write_text(json.dumps(data))
-    tampered = _run("-m", "agora.sortition", "verify", str(record))
+    tampered = _run("-m", "agora.sortition", "verify", str(record), "--lang", "en")
     assert tampered.returncode == 1
     assert "FAILED" in tampered.stderr
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     InfeasibleQuotas,
+    LegacyMethodStuck,
     MalformedInput,
     NoFittingReplacement,
     SolverFailure,
@@ -21,6 +22,7 @@ from .errors import (
     VerificationFailed,
 )
 from .pool import Pool, Quota, QuotaSet, read_pool, read_quotas, write_pool, write_quotas
+from .tables import Table, TableFormat, read_table, sniff
 from .version import ENGINE_VERSION
 
 if TYPE_CHECKING:  # explicit re-exports of the lazily loaded names below
@@ -101,8 +103,9 @@ _LAZY = {
 }
 
 # The public API: what the platform, its tests and the benchmark may use from the package root
-# (the documented submodules ``audit``, ``randomness``, ``invitations``, ``cli`` and ``pool`` are
-# public too; modules and names starting with "_" are not).
+# (the documented submodules ``audit``, ``randomness``, ``invitations``, ``cli``, ``pool``,
+# ``tables`` (the file reader: ``sniff``, ``read_table``), ``messages`` (French/English) and
+# ``rounding`` are public too; modules and names starting with "_" are not).
 __all__ = [
     "ALGORITHMS",
     "ENGINE_VERSION",
@@ -110,6 +113,7 @@ __all__ = [
     "InfeasibleQuotas",
     "Instance",
     "Invitations",
+    "LegacyMethodStuck",
     "Lottery",
     "MalformedInput",
     "NoFittingReplacement",
@@ -120,6 +124,8 @@ __all__ = [
     "Selection",
     "SolverFailure",
     "SortitionError",
+    "Table",
+    "TableFormat",
     "VerificationFailed",
     "build_lottery",
     "check_feasibility",
@@ -131,9 +137,11 @@ __all__ = [
     "legacy_probabilities",
     "read_pool",
     "read_quotas",
+    "read_table",
     "replace_member",
     "round_lottery",
     "select",
+    "sniff",
     "write_pool",
     "write_quotas",
 ]

@@ -8,7 +8,8 @@ A record is one JSON document::
      "quotas": [[feature, value, min, max], ...],
      "lottery": [[ids of panel 0], ...],            # M equally likely panels
      "probabilities": {id: exact probability},     # from the optimiser
-     "rounding": {"max_deviation": x, "min_probability": y},
+     "rounding": {"max_deviation": x, "min_probability": y,   # under the lottery
+                  "exact_min_probability": z, "tolerance": t},  # the optimiser's; M's target
      "reveal": {"random_value": "...", "panel_index": R, "drand": beacon?} | null,
      "panel": [ids] | null, "reserve": [ids] | null,
      "replacements": [{"withdrawn", "replacement", "fitting", "drift", "breaches"}, ...]}
@@ -114,6 +115,7 @@ def commit(
     max_deviation: float,
     random_source: str,
     drand: tuple[str, int] | None = None,
+    tolerance: float | None = None,
 ) -> dict[str, Any]:
     """A record committing to everything before the random value is known (no reveal yet).
 
@@ -148,7 +150,12 @@ def commit(
         "quotas": quota_data,
         "lottery": lottery_data,
         "probabilities": {p: float(probabilities[p]) for p in sorted(probabilities)},
-        "rounding": {"max_deviation": max_deviation, "min_probability": min(rounded.values())},
+        "rounding": {
+            "max_deviation": max_deviation,
+            "min_probability": min(rounded.values()),
+            "exact_min_probability": min(map(float, probabilities.values())),
+        }
+        | ({"tolerance": tolerance} if tolerance is not None else {}),
         "reveal": None,
         "panel": None,
         "reserve": None,
@@ -303,8 +310,13 @@ def verify(
     quotas: QuotaSet | None = None,
     require_signature: bool = False,
     drand_beacon: Mapping[str, Any] | None = None,
+    commitment: str | None = None,
 ) -> list[str]:
     """Check a record from scratch; returns the checks passed, raises ``VerificationFailed``.
+
+    ``commitment``, the SHA-256 published before the draw, must be the record's: a record
+    rebuilt whole (another lottery, its own commitment) is consistent in itself, and only the
+    published value tells it from the one announced.
 
     ``pool``/``quotas``, when given (e.g. the commune's own files), must hash to the committed
     values too. A record without reveal is verified up to the commitment. A drand beacon's BLS
@@ -320,41 +332,53 @@ def verify(
         passed.append(check)
 
     _check(record.get("format") == FORMAT, "format", f"expected {FORMAT!r}")
-    commitment = record["commitment"]
-    if drand_beacon is not None and commitment.get("drand") is None:
+    if commitment is not None:
+        published = commitment.strip().lower()
+        recorded = record.get("commitment_sha256")
+        if recorded != published:
+            raise VerificationFailed(
+                "published commitment",
+                f"the record's commitment {recorded} is not the one published, {published}: this "
+                "record is not the announced draw's (it was rebuilt, or it is another file)",
+                key="commitment_mismatch",
+                recorded=recorded,
+                published=published,
+            )
+    committed = record["commitment"]
+    if drand_beacon is not None and committed.get("drand") is None:
         raise MalformedInput("a drand beacon was given, but the commitment names no drand round")
     _check(
-        sha256(commitment) == record["commitment_sha256"],
+        sha256(committed) == record["commitment_sha256"],
         "commitment",
         "the commitment does not hash to commitment_sha256",
     )
-    ok("commitment")
+    ok("commitment" if commitment is None else "commitment, the one published")
     _check(
-        sha256(record["pool"]) == commitment["pool_sha256"],
+        sha256(record["pool"]) == committed["pool_sha256"],
         "pool",
         "the pool does not hash to the committed pool_sha256",
     )
     _check(
-        sha256(record["quotas"]) == commitment["quotas_sha256"],
+        sha256(record["quotas"]) == committed["quotas_sha256"],
         "quotas",
         "the quotas do not hash to the committed quotas_sha256",
     )
     record_pool, households = pool_from_record(record["pool"])
     record_quotas = quotas_from_record(record["quotas"])
     _check(
-        len(record_pool) == commitment["pool_size"] and households == commitment["households"],
+        len(record_pool) == committed["pool_size"] and households == committed["households"],
         "pool",
         "pool size or household flag differs from the commitment",
     )
     if pool is not None:
         _check(
-            sha256(pool_record(pool, households=households)) == commitment["pool_sha256"],
+            sha256(pool_record(pool, households=households)) == committed["pool_sha256"],
             "pool",
             "the given people file does not match the committed pool",
         )
     if quotas is not None:
         _check(
-            sha256(quotas_record(quotas)) == commitment["quotas_sha256"],
+            sha256(quotas_record(quotas)) == committed["quotas_sha256"],
             "quotas",
             "the given quota file does not match the committed quotas",
         )
@@ -362,13 +386,13 @@ def verify(
 
     lottery = record["lottery"]
     _check(
-        sha256(lottery) == commitment["lottery_sha256"]
-        and len(lottery) == commitment["lottery_size"],
+        sha256(lottery) == committed["lottery_sha256"]
+        and len(lottery) == committed["lottery_size"],
         "lottery",
         "the lottery does not hash to the committed lottery_sha256",
     )
     known = set(record_pool.ids)
-    k = commitment["panel_size"]
+    k = committed["panel_size"]
     for number, panel in enumerate(lottery):
         _check(
             len(panel) == k and len(set(panel)) == k and set(panel) <= known,
@@ -392,6 +416,12 @@ def verify(
         "probabilities",
         f"the lottery moves a probability by {deviation:.6g}, more than recorded",
     )
+    recorded_exact = rounding.get("exact_min_probability")
+    _check(
+        recorded_exact is None or abs(recorded_exact - min(exact.values())) <= ROUNDING_SLACK,
+        "probabilities",
+        "the recorded exact minimum is not the smallest of the probabilities",
+    )
     _check(
         abs(sum(exact.values()) - k) <= 1e-6,
         "probabilities",
@@ -403,7 +433,7 @@ def verify(
         _check(record.get("panel") is None, "reveal", "a panel without a revealed random value")
         return passed
     value = record["reveal"]["random_value"]
-    named = commitment.get("drand")
+    named = committed.get("drand")
     if named is not None:
         beacon = record["reveal"].get("drand") or {}
         _check(

@@ -2,6 +2,8 @@
 
 Every error carries a stable ``code`` and a ``params`` mapping of JSON-compatible values, so
 that a user interface can render a translated message; ``str(error)`` is the English message.
+``key`` names the message more precisely than ``code`` (e.g. ``malformed_input`` raised with the
+key ``utf16_without_bom``); ``agora_sortition.messages.render`` gives it in French or English.
 The engine never returns a partial result: it raises one of these instead.
 """
 
@@ -16,14 +18,20 @@ class SortitionError(Exception):
 
     code = "sortition_error"
 
-    def __init__(self, message: str, **params: Any) -> None:
+    def __init__(self, message: str, *, key: str | None = None, **params: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.key = key or self.code
         self.params: Mapping[str, Any] = params
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible form: ``{"code", "message", "params"}``."""
-        return {"code": self.code, "message": self.message, "params": dict(self.params)}
+        """JSON-compatible form: ``{"code", "key", "message", "params"}``."""
+        return {
+            "code": self.code,
+            "key": self.key,
+            "message": self.message,
+            "params": dict(self.params),
+        }
 
 
 class MalformedInput(SortitionError):
@@ -35,6 +43,7 @@ class MalformedInput(SortitionError):
         self,
         problem: str,
         *,
+        key: str | None = None,
         file: str | None = None,
         line: int | None = None,
         column: str | None = None,
@@ -51,6 +60,7 @@ class MalformedInput(SortitionError):
         )
         super().__init__(
             f"{where}: {problem}" if where else problem,
+            key=key,
             problem=problem,
             file=file,
             line=line,
@@ -76,6 +86,8 @@ class InfeasibleQuotas(SortitionError):
         relaxation: list[dict[str, Any]],
         *,
         reason: str | None = None,
+        key: str | None = None,
+        **params: Any,
     ) -> None:
         named = "; ".join(
             f"{c['feature']}={c['value']} {c['bound']} {c['limit']}" for c in conflicts
@@ -92,7 +104,16 @@ class InfeasibleQuotas(SortitionError):
             message += f"; conflicting quotas: {named}"
         if relaxed:
             message += f"; smallest relaxation: {relaxed}"
-        super().__init__(message, conflicts=conflicts, relaxation=relaxation, reason=reason)
+        super().__init__(
+            message,
+            key=key,
+            conflicts=conflicts,
+            relaxation=relaxation,
+            reason=reason,
+            named=named,
+            relaxed=relaxed,
+            **params,
+        )
         self.conflicts = conflicts
         self.relaxation = relaxation
 
@@ -116,6 +137,7 @@ class NoFittingReplacement(SortitionError):
             withdrawn=withdrawn,
             breaking=breaking,
             closest=closest,
+            named=named,
         )
 
 
@@ -124,8 +146,14 @@ class VerificationFailed(SortitionError):
 
     code = "verification_failed"
 
-    def __init__(self, check: str, detail: str) -> None:
-        super().__init__(f"verification failed [{check}]: {detail}", check=check, detail=detail)
+    def __init__(self, check: str, detail: str, *, key: str | None = None, **params: Any) -> None:
+        super().__init__(
+            f"verification failed [{check}]: {detail}",
+            key=key,
+            check=check,
+            detail=detail,
+            **params,
+        )
 
 
 class SolverFailure(SortitionError):
@@ -135,3 +163,18 @@ class SolverFailure(SortitionError):
 
     def __init__(self, what: str, status: str) -> None:
         super().__init__(f"solver failed on {what}: {status}", what=what, status=status)
+
+
+class LegacyMethodStuck(SortitionError):
+    """The legacy greedy method got stuck on every attempt, although the quotas are feasible
+    (a panel meeting them exists: ``leximin`` or ``maximin`` find it)."""
+
+    code = "legacy_method_stuck"
+
+    def __init__(self, attempts: int) -> None:
+        super().__init__(
+            f"the legacy greedy method got stuck {attempts} times in a row: the quotas are "
+            "feasible (a panel meeting them exists), but this method picks people one at a time "
+            "and, on tight quotas, nearly always ends in a dead end; use leximin or maximin",
+            attempts=attempts,
+        )

@@ -49,6 +49,12 @@ depend on its operator takes its seed from a public random value fixed in advanc
 these priorities, "agora-invitations/2", hashes bytes instead of code points: a seed draws other
 households than under version 1.)
 
+Encodings and separators: the register's are those ``tables.sniff`` finds (UTF-8 with or
+without BOM, UTF-16 with BOM, Windows-1252; ``,``, ``;`` or tab). The bytes read directly are
+split on the separator's byte as on the comma; a Windows-1252 chunk holding bytes beyond ASCII is
+read by ``csv.reader``, as is all of a UTF-16 file. Cells are hashed as UTF-8 whatever the file's
+encoding, so a register and its UTF-8, comma-separated copy draw the same people.
+
 Time O(rows), memory O(N + strata + exclusions + CHUNK); the seed makes the draw reproducible.
 """
 
@@ -56,6 +62,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import math
@@ -73,6 +80,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import MalformedInput
+from .tables import TableFormat, find_column, read_table, sniff
 
 Int64s = npt.NDArray[np.int64]
 UInt64s = npt.NDArray[np.uint64]
@@ -89,10 +97,15 @@ _SEPARATOR = "\x1f"
 FLOOR = 32  # units every stratum keeps in a proportional draw, beyond its share of the 2N
 _UTF8 = frozenset({"utf-8", "utf-8-sig"})
 _ASCII = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})  # ASCII bytes mean ASCII
-# a line that is one record: cells unquoted, or quoted without line ends (quotes doubled)
-_RECORD = re.compile(
-    rb'(?:"(?:[^"\r\n]|"")*"|[^",\r\n]*)(?:,(?:"(?:[^"\r\n]|"")*"|[^",\r\n]*))*\r?\n'
-)
+
+
+@functools.cache
+def _record(sep: str) -> re.Pattern[bytes]:
+    """A line that is one record: cells unquoted, or quoted without line ends (quotes doubled)."""
+    cell = rb'(?:"(?:[^"\r\n]|"")*"|[^"%s\r\n]*)' % re.escape(sep.encode())
+    return re.compile(cell + rb"(?:" + re.escape(sep.encode()) + cell + rb")*\r?\n")
+
+
 _ALONE = -1  # a chunk to read with csv.reader, on its own
 _MASKS = np.array([(1 << 8 * i) - 1 for i in range(8)] + [2**64 - 1], np.uint64)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -404,14 +417,14 @@ def _packed(rows: list[list[str]]) -> list[Row]:
     return [r if _SEPARATOR in "".join(r) else p for p, r in zip(packed, rows, strict=True)]
 
 
-def _unpack(row: Row) -> tuple[str, ...]:
-    if isinstance(row, bytes):  # a line: csv would split one without quotes on commas
+def _unpack(row: Row, sep: str = ",") -> tuple[str, ...]:
+    if isinstance(row, bytes):  # a line: csv would split one without quotes on separators
         if not row:
             return ()
         text = row.decode()
         if '"' in text:
-            return tuple(next(csv.reader(io.StringIO(text, newline=""))))
-        return tuple(text.split(","))
+            return tuple(next(csv.reader(io.StringIO(text, newline=""), delimiter=sep)))
+        return tuple(text.split(sep))
     return tuple(row.split(_SEPARATOR) if isinstance(row, str) else row)
 
 
@@ -512,18 +525,18 @@ class _Pieces:
 
 
 def _layouts(
-    raw: BinaryIO, start: int, utf8: bool, *, commas: bool
+    raw: BinaryIO, start: int, utf8: bool, *, commas: bool, sep: int = 44
 ) -> Iterator[tuple[int, bytes | None, _Layout | int | None]]:
     """The file from byte ``start`` in chunks of whole records: each chunk's position, bytes
     and layout (or what ``_layout`` says instead)."""
     pieces = _Pieces(raw, start)
     for position, chunk in pieces:
-        layout = None if chunk is None else _layout(chunk, utf8, commas=commas)
+        layout = None if chunk is None else _layout(chunk, utf8, commas=commas, sep=sep)
         if isinstance(layout, _Cut):  # a quoted line end straddles the chunk's end
             assert chunk is not None
             pieces.back(chunk[layout:])
             chunk = chunk[:layout]
-            layout = _layout(chunk, utf8, commas=commas)
+            layout = _layout(chunk, utf8, commas=commas, sep=sep)
         yield position, chunk, layout
 
 
@@ -535,9 +548,9 @@ class _Lines:
     """The rows after the header, as csv.reader would give them, from byte ``position``:
     a chunk whose layout is known yields its lines (bytes) and skips them without parsing."""
 
-    def __init__(self, raw: BinaryIO, position: int, encoding: str, utf8: bool) -> None:
-        self.raw, self.encoding, self.utf8 = raw, encoding, utf8
-        self.layouts = _layouts(raw, position, utf8, commas=False)
+    def __init__(self, raw: BinaryIO, position: int, encoding: str, utf8: bool, sep: str) -> None:
+        self.raw, self.encoding, self.utf8, self.sep = raw, encoding, utf8, sep
+        self.layouts = _layouts(raw, position, utf8, commas=False, sep=ord(sep))
         self.chunk = b""
         self.starts = self.ends = np.zeros(0, np.int64)
         self.parsed: list[list[str]] | None = None  # a chunk read by csv.reader
@@ -581,13 +594,29 @@ class _Lines:
             self.size = len(self.starts)
         elif layout == _ALONE:
             assert chunk is not None
-            self.parsed = list(csv.reader(io.StringIO(chunk.decode(self.encoding), newline="")))
+            text = io.StringIO(chunk.decode(self.encoding), newline="")
+            self.parsed = list(csv.reader(text, delimiter=self.sep, strict=True))
             self.size = len(self.parsed)
         else:
             self.raw.seek(position)
-            self.reader = csv.reader(io.TextIOWrapper(self.raw, self.encoding, newline=""))
+            wrapper = io.TextIOWrapper(self.raw, self.encoding, newline="")
+            self.reader = csv.reader(wrapper, delimiter=self.sep, strict=True)
             self.size = 0
         return True
+
+
+class _UntilError:
+    """The rows of a ``csv.reader`` up to its first error, which is kept in ``error``."""
+
+    def __init__(self, reader: Iterator[list[str]]) -> None:
+        self.reader = reader
+        self.error: csv.Error | None = None
+
+    def __iter__(self) -> Iterator[list[str]]:
+        try:
+            yield from self.reader
+        except csv.Error as error:
+            self.error = error
 
 
 class _Layout(NamedTuple):
@@ -603,16 +632,17 @@ class _Layout(NamedTuple):
     quoted: bool
 
 
-def _layout(chunk: bytes, utf8: bool, *, commas: bool) -> _Layout | int | None:
+def _layout(chunk: bytes, utf8: bool, *, commas: bool, sep: int = 44) -> _Layout | int | None:
     """The chunk's layout; or ``_ALONE`` when its records are whole but csv.reader must read
     them (doubled quotes, a carriage return that does not end a line, a line longer than csv
     allows, bytes that are neither ASCII nor, in a UTF-8 file, UTF-8); or a ``_Cut`` when a
     quoted cell goes on past the chunk's end; or None when quotes do not surround cells, or a
-    quoted cell holds the chunk's every line end (csv.reader must read the rest of the file)."""
+    quoted cell holds the chunk's every line end (csv.reader must read the rest of the file).
+    ``sep`` is the separator's byte (44, the comma; or 59, 9: semicolon, tab)."""
     buf = np.frombuffer(chunk, np.uint8)
     separators = buf == 10
     if commas:
-        separators |= buf == 44
+        separators |= buf == sep
     quoted = b'"' in chunk
     if quoted:  # cells "...": quotes open just after a separator, close just before one
         quotes = np.flatnonzero(buf == 34)
@@ -623,9 +653,9 @@ def _layout(chunk: bytes, utf8: bool, *, commas: bool) -> _Layout | int | None:
         opening, closing = quotes[0::2], quotes[1::2]
         doubled = closing[:-1] + 1 == opening[1:]  # "" within a quoted cell
         left, right = buf[opening - 1], buf[closing + 1]
-        opens = (left == 44) | (left == 10)
+        opens = (left == sep) | (left == 10)
         opens[1:] |= doubled
-        closes = (right == 44) | (right == 10) | (right == 13)
+        closes = (right == sep) | (right == 10) | (right == 13)
         closes[:-1] |= doubled
         if not (opens.all() and closes.all()):
             return None
@@ -652,15 +682,17 @@ def _layout(chunk: bytes, utf8: bool, *, commas: bool) -> _Layout | int | None:
     return _Layout(buf, cuts, at_end, starts, ends, quoted)
 
 
-def _first_line(path: str | os.PathLike[str], encoding: str, header: Sequence[str]) -> int | None:
+def _first_line(
+    path: str | os.PathLike[str], encoding: str, header: Sequence[str], sep: str
+) -> int | None:
     """The byte length of the file's first line when it alone is the header ``csv`` read."""
     if codecs.lookup(encoding).name not in _UTF8 | _ASCII:
         return None
     with open(path, "rb") as raw:
         line = raw.readline(1 << 20)  # a longer header is read by csv.reader
-    if not _RECORD.fullmatch(line):
+    if not _record(sep).fullmatch(line):
         return None
-    cells = next(csv.reader([line.decode(encoding)]), [])
+    cells = next(csv.reader([line.decode(encoding)], delimiter=sep), [])
     return len(line) if cells == list(header) else None
 
 
@@ -674,43 +706,116 @@ def draw_invitations(
     household_columns: Sequence[str] = (),
     id_column: str | None = None,
     exclude: Collection[str] = frozenset(),
-    encoding: str = "utf-8-sig",
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> Invitations:
-    """Draw ``count`` rows (or, with ``fixed``, the given number per stratum) from a CSV."""
+    """Draw ``count`` rows (or, with ``fixed``, the given number per stratum) from a CSV.
+
+    ``encoding`` and ``delimiter`` are those ``tables.sniff`` finds unless given (UTF-8 with or
+    without BOM, UTF-16 with BOM, Windows-1252; ``,``, ``;`` or tab); UTF-8 presumed on an ASCII
+    sample turns to Windows-1252 when a later line is not UTF-8 (the draw is then made again:
+    ASCII reads the same in both). Column names match the header's up to case and accents where
+    that is unambiguous (``tables.find_column``). A file that cannot be read is refused with
+    ``MalformedInput`` naming its line and the probable cause. Cells are hashed as UTF-8 bytes
+    whatever the file's encoding: a register and its UTF-8 copy draw the same people.
+    """
     name = os.fspath(path)
     if count < 0 or (fixed is not None and any(v < 0 for v in fixed.values())):
-        raise MalformedInput("the number of invitations must not be negative")
+        raise MalformedInput(
+            "the number of invitations must not be negative", key="negative_invitations"
+        )
     if fixed is not None and stratify is None:
-        raise MalformedInput("a fixed allocation needs a stratification column")
+        raise MalformedInput(
+            "a fixed allocation needs a stratification column", key="fixed_needs_stratum"
+        )
     if exclude and id_column is None:
-        raise MalformedInput("an exclusion list needs the id column")
+        raise MalformedInput("an exclusion list needs the id column", key="exclude_needs_id")
+    sniffed = sniff(name) if encoding is None or delimiter is None else None
+    table = TableFormat(
+        encoding or (sniffed.encoding if sniffed else "utf-8-sig"),
+        delimiter or (sniffed.delimiter if sniffed else ","),
+        encoding is None and sniffed is not None and sniffed.presumed,
+    )
+    draw = functools.partial(
+        _draw, name, count, seed, stratify, fixed, household_columns, id_column, exclude
+    )
+    try:
+        return draw(table.encoding, table.delimiter)
+    except (UnicodeDecodeError, csv.Error) as error:
+        if not (table.presumed and isinstance(error, UnicodeDecodeError)):
+            raise _diagnosis(name, table, error) from None
+    table = TableFormat("cp1252", table.delimiter)
+    try:
+        return draw(table.encoding, table.delimiter)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise _diagnosis(name, table, error) from None
 
-    with open(path, newline="", encoding=encoding) as handle:
-        reader = csv.reader(handle)
+
+def _diagnosis(name: str, table: TableFormat, error: Exception) -> MalformedInput:
+    """The error ``tables.read_table`` finds in the file (with its line and cause)."""
+    try:
+        with read_table(name, table) as rows:
+            for _ in rows:
+                pass
+    except MalformedInput as found:
+        return found
+    reason = str(error)
+    return MalformedInput(
+        f"cannot read the file: {reason}", key="file_unreadable", file=name, reason=reason
+    )
+
+
+def _draw(
+    name: str,
+    count: int,
+    seed: int,
+    stratify: str | None,
+    fixed: Mapping[str, int] | None,
+    household_columns: Sequence[str],
+    id_column: str | None,
+    exclude: Collection[str],
+    encoding: str,
+    sep: str,
+) -> Invitations:
+    unpack = functools.partial(_unpack, sep=sep)
+    with open(name, newline="", encoding=encoding) as handle:
+        reader = csv.reader(handle, delimiter=sep, strict=True)
         cells = next(reader, [])
         header = tuple(h.strip() for h in cells)
         wanted = [c for c in (stratify, id_column, *household_columns) if c]
-        missing = [c for c in wanted if c not in header]
+        found = {c: find_column(header, c, file=name) for c in wanted}
+        missing = [c for c, at in found.items() if at is None]
         if missing:
             raise MalformedInput(
-                f"missing column(s) {', '.join(missing)}", file=name, line=1, column=missing[0]
+                f"missing column(s) {', '.join(missing)}",
+                key="missing_columns",
+                file=name,
+                line=1,
+                column=missing[0],
+                missing=", ".join(missing),
+                found=sep.join(header),
+                delimiter=repr(sep),
             )
-        offset = _first_line(path, encoding, cells)
+        real = {c: header[at] for c, at in found.items() if at is not None}
+        stratify = real.get(stratify or "", stratify)
+        id_column = real.get(id_column or "", id_column)
+        household_columns = [real[c] for c in household_columns]
+        offset = _first_line(name, encoding, cells, sep)
         if stratify is None and not household_columns and not exclude:
             rng = random.Random(seed)  # noqa: S311 - seeded for reproducibility, not secrecy
             if offset is None:
                 drawn = _reservoir(reader, count, rng, _skipper(reader))
             else:
-                with open(path, "rb") as raw:
+                with open(name, "rb") as raw:
                     codec = codecs.lookup(encoding).name
                     body = "utf-8" if codec == "utf-8-sig" else encoding
-                    lines = _Lines(raw, offset, body, codec in _UTF8)
+                    lines = _Lines(raw, offset, body, codec in _UTF8, sep)
                     drawn = _reservoir(lines, count, rng, lines.skip)
             rng.shuffle(drawn)  # report in a random order, not file order
-            invited = list(map(_unpack, drawn))
+            invited = list(map(unpack, drawn))
             _check_width(invited, header, name)
             return Invitations(header, tuple(invited), {"": (len(drawn), -1)})
-    scan = _Scan(name, header, seed, stratify, household_columns, id_column, exclude, encoding)
+    scan = _Scan(name, header, seed, stratify, household_columns, id_column, exclude, encoding, sep)
     if fixed is not None:
         sample = scan.run(offset, fixed)
         alloc = dict(fixed)
@@ -725,7 +830,7 @@ def draw_invitations(
     }
     if short:  # second pass restricted to the strata the first pass kept too few of
         chosen.update(scan.run(offset, short).drawn())
-    invited = [_unpack(row) for s in sorted(alloc) for row in chosen.get(s, [])[: alloc[s]]]
+    invited = [unpack(row) for s in sorted(alloc) for row in chosen.get(s, [])[: alloc[s]]]
     _check_width(invited, header, name)
     strata = {s: (min(n, len(chosen.get(s, ()))), sizes.get(s, 0)) for s, n in alloc.items()}
     return Invitations(header, tuple(invited), strata)
@@ -746,9 +851,11 @@ class _Scan:
         id_column: str | None,
         exclude: Collection[str],
         encoding: str,
+        sep: str = ",",
     ) -> None:
         self.name = name
         self.encoding = encoding
+        self.sep = sep
         codec = codecs.lookup(encoding).name
         self.utf8 = codec in _UTF8
         self.body_encoding = "utf-8" if codec == "utf-8-sig" else encoding  # no BOM past 0
@@ -781,7 +888,7 @@ class _Scan:
         )
         if offset is None:
             with open(self.name, newline="", encoding=self.encoding) as handle:
-                reader = csv.reader(handle)
+                reader = csv.reader(handle, delimiter=self.sep, strict=True)
                 next(reader, None)
                 self._rows(reader, sample, 0)
             return sample
@@ -790,7 +897,7 @@ class _Scan:
             if position is not None:  # the rest is not simple: csv.reader from that record
                 raw.seek(position)
                 text = io.TextIOWrapper(raw, encoding=self.body_encoding, newline="")
-                self._rows(csv.reader(text), sample, first)
+                self._rows(csv.reader(text, delimiter=self.sep, strict=True), sample, first)
         return sample
 
     # ---- bytes read directly
@@ -799,14 +906,15 @@ class _Scan:
         """Feed the chunks; the rows fed and, when csv.reader must read the rest, where."""
         first = 0
         codes = _Codes()
-        for position, chunk, layout in _layouts(raw, start, self.utf8, commas=True):
+        chunks = _layouts(raw, start, self.utf8, commas=True, sep=ord(self.sep))
+        for position, chunk, layout in chunks:
             rows = None if chunk is None else self._chunk(chunk, layout, first, sample, codes)
             if rows is None:
                 return first, position
             if rows == _ALONE:
                 assert chunk is not None
                 text = io.StringIO(chunk.decode(self.body_encoding), newline="")
-                first = self._rows(csv.reader(text), sample, first)
+                first = self._rows(csv.reader(text, delimiter=self.sep, strict=True), sample, first)
             else:
                 first += rows
         return first, None
@@ -830,8 +938,11 @@ class _Scan:
             i = int(np.argmax(short))
             raise MalformedInput(
                 f"a row has {cells[i]} cells, the header {self.width}",
+                key="short_row",
                 file=self.name,
                 line=first + i + 2,
+                found=int(cells[i]),
+                expected=self.width,
             )
 
         def span(c: int) -> tuple[Int64s, Int64s]:
@@ -889,6 +1000,10 @@ class _Scan:
         stratum_of = itemgetter(self.stratum) if self.stratum is not None else None
         id_of = itemgetter(self.id) if self.id is not None else None
         home_of = [itemgetter(c) for c in self.home]
+        # A quoting error is raised once the rows before it are fed: a short row above it
+        # is then the error reported, as the direct reading of the bytes reports it.
+        rows = _UntilError(reader)
+        reader = iter(rows)
         while batch := list(islice(reader, BATCH)):
             n = len(batch)
             try:
@@ -927,6 +1042,8 @@ class _Scan:
 
             sample.add(first, number, priority, eligible, take)
             first += n
+        if rows.error is not None:
+            raise rows.error
         return first
 
     def _short_row(self, batch: list[list[str]], first: int) -> None:
@@ -934,8 +1051,11 @@ class _Scan:
             if len(row) <= self.used:
                 raise MalformedInput(
                     f"a row has {len(row)} cells, the header {self.width}",
+                    key="short_row",
                     file=self.name,
                     line=first + i + 2,
+                    found=len(row),
+                    expected=self.width,
                 )
 
 

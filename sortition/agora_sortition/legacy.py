@@ -4,15 +4,17 @@ Each step takes the feature value whose unmet minimum is largest relative to the
 still available in it, ``(min - selected) / remaining``, and selects one of those volunteers
 uniformly at random; once a value reaches its maximum, everyone else with that value is removed,
 and with the household constraint so are the housemates of each selected person. A run that gets
-stuck or ends outside the quotas is retried from scratch. Its selection probabilities have no
-closed form: ``legacy_probabilities`` estimates them by Monte Carlo.
+stuck or ends outside the quotas is retried from scratch, ``MAX_ATTEMPTS`` times at most: then
+``LegacyMethodStuck`` says so (on quotas found feasible: the method, not the quotas, fails).
+Its selection probabilities have no closed form: ``legacy_probabilities`` estimates them by
+Monte Carlo.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .errors import InfeasibleQuotas
+from .errors import LegacyMethodStuck
 from .instance import FloatArray, Instance, IntArray
 
 MAX_ATTEMPTS = 100
@@ -74,7 +76,8 @@ def legacy_panel(instance: Instance, rng: np.random.Generator) -> IntArray:
             return _attempt(instance, rng, person_quotas)
         except _Stuck:
             continue
-    raise InfeasibleQuotas([], [], reason=f"the legacy method failed {MAX_ATTEMPTS} times in a row")
+    # the callers check feasibility first: a panel exists, the greedy method misses it
+    raise LegacyMethodStuck(MAX_ATTEMPTS)
 
 
 def legacy_probabilities(instance: Instance, runs: int, seed: int) -> FloatArray:

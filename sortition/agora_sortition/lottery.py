@@ -11,16 +11,20 @@ Rounding moves each person's probability a little; we keep that loss small and r
    that two people of the same type are drawn in numbers differing by at most one.
 
 The report gives the largest change of any person's probability and the new minimum.
+How many panels: ``size=AUTO`` takes the first M of ``SIZES`` moving no probability by more than
+``TOLERANCE`` (see ``rounding``), else the M moving them least (the report then says the
+tolerance is not met).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .instance import FloatArray, IntArray
 from .leximin import Distribution
+from .rounding import AUTO, MAX_SEATS, SIZES, TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Lottery:
     panels: tuple[tuple[str, ...], ...]
     exact: dict[str, float]  # the optimiser's probabilities
     rounded: dict[str, float]  # probabilities under the uniform lottery over ``panels``
+    tolerance: float = 0.0  # the largest change of a probability the size was chosen for
 
     @property
     def size(self) -> int:
@@ -41,7 +46,17 @@ class Lottery:
 
     @property
     def min_probability(self) -> float:
+        """The smallest probability under the lottery (the one the draw gives)."""
         return min(self.rounded.values())
+
+    @property
+    def exact_min_probability(self) -> float:
+        """The smallest of the optimiser's probabilities."""
+        return min(self.exact.values())
+
+    @property
+    def within_tolerance(self) -> bool:
+        return self.max_deviation <= self.tolerance + 1e-12
 
 
 def _copies(distribution: Distribution, size: int) -> IntArray:
@@ -61,8 +76,30 @@ def _copies(distribution: Distribution, size: int) -> IntArray:
     return copies
 
 
-def round_lottery(distribution: Distribution, size: int = 1000, *, seed: int = 0) -> Lottery:
-    """Round ``distribution`` to ``size`` equally likely panels of people."""
+def round_lottery(
+    distribution: Distribution, size: int = 1000, *, seed: int = 0, tolerance: float = TOLERANCE
+) -> Lottery:
+    """Round ``distribution`` to ``size`` equally likely panels of people; with ``size=AUTO``,
+    to the first size of ``SIZES`` moving no probability by more than ``tolerance`` (else the
+    size moving them least, of those within ``MAX_SEATS``). The lottery records ``tolerance``
+    (see ``within_tolerance``)."""
+    if size != AUTO:
+        return replace(_round(distribution, size, seed), tolerance=tolerance)
+    best: Lottery | None = None
+    seats = int(distribution.instance.k)
+    for candidate in SIZES:
+        if best is not None and candidate * seats > MAX_SEATS:
+            break
+        lottery = _round(distribution, candidate, seed)
+        if best is None or lottery.max_deviation < best.max_deviation:
+            best = lottery
+        if lottery.max_deviation <= tolerance:
+            break
+    assert best is not None
+    return replace(best, tolerance=tolerance)
+
+
+def _round(distribution: Distribution, size: int, seed: int) -> Lottery:
     instance = distribution.instance
     copies = _copies(distribution, size)
     expanded: IntArray = np.repeat(distribution.panels, copies, axis=0)  # (size, T)

@@ -4,10 +4,15 @@ Standard library only: ``verify`` imports this module and must run on a bare Pyt
 
 File formats (stratification-app compatible):
 
-* quotas: header ``feature,value,min,max`` (the replication data's ``category,feature,min,max``
-  is accepted too); extra columns such as ``min_flex`` are ignored;
+* quotas: header ``feature,value,min,max`` or ``critere,valeur,min,max`` (the replication
+  data's ``category,feature,min,max`` is accepted too); extra columns such as ``min_flex`` are
+  ignored;
 * people: an id column (default ``id``; ``None`` numbers the rows ``1..n``) plus one column per
   feature; optional household column(s); other columns are ignored.
+
+Both are read by ``tables.read_table``: UTF-8 (with or without BOM), UTF-16 with BOM or
+Windows-1252, separated by ``,``, ``;`` or tab; names and values match up to case and accents
+where that is unambiguous.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import MalformedInput
+from .tables import find_column, normalise, read_table, value_matcher
 
 QUOTA_HEADERS = (("feature", "value", "min", "max"), ("category", "feature", "min", "max"))
 
@@ -164,11 +170,15 @@ def shared_households(pool: Pool, panel: Iterable[str]) -> list[str]:
 
 # --- CSV input/output -------------------------------------------------------------------------
 
-
-def _open_csv(path: str | os.PathLike[str]) -> tuple[Any, Iterable[list[str]]]:
-    # utf-8-sig: spreadsheets often prepend a byte-order mark that would corrupt the first header
-    handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - caller closes
-    return handle, csv.reader(handle)
+# Header names of the quota file's columns, by role (compared up to ``tables.normalise``).
+QUOTA_ROLES = {
+    "feature": ("feature", "critere", "caracteristique", "categorie", "category", "variable"),
+    "value": ("value", "valeur", "modalite"),
+    "min": ("min", "minimum"),
+    "max": ("max", "maximum"),
+}
+ID_ALIASES = ("identifiant",)  # the default id column "id" may be called so
+MAX_POOL_BYTES = 100 * 2**20  # a people file larger than this is a register, not volunteers
 
 
 def _int_cell(text: str, *, file: str, line: int, column: str) -> int:
@@ -176,45 +186,91 @@ def _int_cell(text: str, *, file: str, line: int, column: str) -> int:
         value = int(text.strip())
     except ValueError:
         raise MalformedInput(
-            f"expected a whole number, found {text!r}", file=file, line=line, column=column
+            f"expected a whole number, found {text!r}",
+            key="not_integer",
+            file=file,
+            line=line,
+            column=column,
+            text=text,
         ) from None
     if value < 0:
         raise MalformedInput(
-            f"expected a non-negative number, found {value}", file=file, line=line, column=column
+            f"expected a non-negative number, found {value}",
+            key="negative",
+            file=file,
+            line=line,
+            column=column,
+            value=value,
         )
     return value
 
 
+def _quota_columns(header: Sequence[str], name: str) -> tuple[list[int], tuple[str, ...]] | None:
+    """Positions of the feature, value, min and max columns, and the names to report them by."""
+    plain = [normalise(h) for h in header]
+    if "category" in plain and "feature" in plain:  # the replication data: category=feature
+        layout = QUOTA_HEADERS[1]
+        return [plain.index(c) for c in layout], layout
+    at: list[int] = []
+    for role, aliases in QUOTA_ROLES.items():
+        found = find_column(header, role, file=name, aliases=aliases)
+        if found is None:
+            return None
+        at.append(found)
+    return at, tuple(header[i] for i in at)
+
+
+def _wrong_width(name: str, line: int, found: int, expected: int, delimiter: str) -> MalformedInput:
+    return MalformedInput(
+        f"expected {expected} cells, found {found}",
+        key="wrong_width",
+        file=name,
+        line=line,
+        found=found,
+        expected=expected,
+        delimiter=delimiter,
+    )
+
+
 def read_quotas(path: str | os.PathLike[str]) -> QuotaSet:
-    """Read a ``feature,value,min,max`` quota file."""
+    """Read a quota file: header ``feature,value,min,max`` or in French ``critere,valeur,min,max``
+    (any case and accents; ``category,feature,min,max`` too), separated by ``,``, ``;`` or tab,
+    in UTF-8 or Windows-1252 (see ``tables``); extra columns are ignored."""
     name = os.fspath(path)
-    handle, reader = _open_csv(path)
-    with handle:
-        rows = iter(reader)
-        header = [h.strip().lower() for h in next(rows, [])]
-        layout = next((h for h in QUOTA_HEADERS if all(c in header for c in h)), None)
-        if layout is None:
-            raise MalformedInput("the header must contain feature,value,min,max", file=name, line=1)
-        columns = [header.index(c) for c in layout]
+    with read_table(path) as table:
+        header = table.header
+        delimiter = table.format.describe()
+        found = _quota_columns(header, name)
+        if found is None:
+            raise MalformedInput(
+                "the header must contain feature,value,min,max (or critere,valeur,min,max)",
+                key="bad_quotas_header",
+                file=name,
+                line=1,
+                found=",".join(header),
+                delimiter=repr(table.format.delimiter),
+            )
+        columns, layout = found
         quotas: list[Quota] = []
         seen: dict[tuple[str, str], int] = {}
-        for row in rows:
-            line = reader.line_num  # type: ignore[attr-defined]
-            if not any(cell.strip() for cell in row):
-                continue
+        for line, row in table:
             if len(row) < len(header):
-                raise MalformedInput(
-                    f"expected {len(header)} cells, found {len(row)}", file=name, line=line
-                )
+                raise _wrong_width(name, line, len(row), len(header), delimiter)
             feature, value = (row[columns[0]].strip(), row[columns[1]].strip())
             for column, text in ((layout[0], feature), (layout[1], value)):
                 if not text:
-                    raise MalformedInput("empty cell", file=name, line=line, column=column)
+                    raise MalformedInput(
+                        "empty cell", key="empty_cell", file=name, line=line, column=column
+                    )
             if (feature, value) in seen:
                 raise MalformedInput(
                     f"duplicate quota for {feature}={value} (first on line {seen[feature, value]})",
+                    key="duplicate_quota",
                     file=name,
                     line=line,
+                    feature=feature,
+                    value=value,
+                    first=seen[feature, value],
                 )
             seen[feature, value] = line
             low, high = (
@@ -222,11 +278,17 @@ def read_quotas(path: str | os.PathLike[str]) -> QuotaSet:
             )
             if low > high:
                 raise MalformedInput(
-                    f"min {low} is greater than max {high}", file=name, line=line, column="min"
+                    f"min {low} is greater than max {high}",
+                    key="min_above_max",
+                    file=name,
+                    line=line,
+                    column=layout[2],
+                    low=low,
+                    high=high,
                 )
             quotas.append(Quota(feature, value, low, high))
     if not quotas:
-        raise MalformedInput("no quotas", file=name)
+        raise MalformedInput("no quotas", key="no_quotas", file=name)
     return QuotaSet(tuple(quotas))
 
 
@@ -239,60 +301,95 @@ def read_pool(
 ) -> Pool:
     """Read a people file, keeping the id, the quota features and the household key.
 
-    Values are matched exactly (after trimming spaces) against the quota file; an unknown value,
-    a missing column, an empty cell or a duplicate id is reported with its line and column.
+    Encoding and separator are sniffed (see ``tables``). Column names and values match the
+    quota file's exactly, or else without regard to case, accents and repeated spaces when that
+    leaves one candidate (the quota file's spelling is kept); an unknown value, a missing column,
+    an empty cell or a duplicate id is reported with its line and column. The id column ``id``
+    may be called ``identifiant``.
     """
     name = os.fspath(path)
-    handle, reader = _open_csv(path)
+    try:
+        size = os.path.getsize(name)
+    except OSError:
+        size = 0  # read_table says why it cannot be read
+    if size > MAX_POOL_BYTES:
+        raise MalformedInput(
+            f"the file has {size // 2**20} MiB, more than a people file may "
+            f"({MAX_POOL_BYTES // 2**20} MiB): is it the whole register? (stage 1 is 'invite')",
+            key="oversized_pool",
+            file=name,
+            megabytes=size // 2**20,
+            limit=MAX_POOL_BYTES // 2**20,
+        )
     features = quotas.features
-    allowed = {f: set(quotas.values(f)) for f in features}
-    with handle:
-        rows = iter(reader)
-        header = [h.strip() for h in next(rows, [])]
-        wanted = [*features, *household_columns, *([id_column] if id_column else [])]
-        missing = [c for c in wanted if c not in header]
+    match = {f: value_matcher(quotas.values(f)) for f in features}
+    with read_table(path) as table:
+        header = table.header
+        wanted = [*features, *household_columns]
+        at = [find_column(header, c, file=name) for c in wanted]
+        id_at = None
+        if id_column:
+            aliases = ID_ALIASES if id_column == "id" else ()
+            id_at = find_column(header, id_column, file=name, aliases=aliases)
+            wanted.append(id_column)
+            at.append(id_at)
+        missing = [c for c, i in zip(wanted, at, strict=True) if i is None]
         if missing:
             raise MalformedInput(
-                f"missing column(s) {', '.join(missing)}", file=name, line=1, column=missing[0]
+                f"missing column(s) {', '.join(missing)}",
+                key="missing_columns",
+                file=name,
+                line=1,
+                column=missing[0],
+                missing=", ".join(missing),
+                found=",".join(header),
+                delimiter=repr(table.format.delimiter),
             )
-        feature_at = [header.index(f) for f in features]
-        household_at = [header.index(c) for c in household_columns]
-        id_at = header.index(id_column) if id_column else None
+        found = [i for i in at if i is not None]  # all of them: none is missing
+        feature_at = found[: len(features)]
+        household_at = found[len(features) : len(features) + len(household_columns)]
+        delimiter = table.format.describe()
         ids: list[str] = []
         values: list[tuple[str, ...]] = []
         households: list[str] = []
         first_line: dict[str, int] = {}
-        for row in rows:
-            line = reader.line_num  # type: ignore[attr-defined]
-            if not any(cell.strip() for cell in row):
-                continue
+        for line, row in table:
             if len(row) != len(header):
-                raise MalformedInput(
-                    f"expected {len(header)} cells, found {len(row)}", file=name, line=line
-                )
+                raise _wrong_width(name, line, len(row), len(header), delimiter)
             person = row[id_at].strip() if id_at is not None else str(len(ids) + 1)
             if not person:
-                raise MalformedInput("empty id", file=name, line=line, column=id_column)
+                raise MalformedInput(
+                    "empty id", key="empty_id", file=name, line=line, column=id_column
+                )
             if person in first_line:
                 raise MalformedInput(
                     f"duplicate id {person!r} (first on line {first_line[person]})",
+                    key="duplicate_id",
                     file=name,
                     line=line,
                     column=id_column,
+                    id=person,
+                    first=first_line[person],
                 )
             first_line[person] = line
-            record = tuple(row[i].strip() for i in feature_at)
-            for feature, value in zip(features, record, strict=True):
-                if value not in allowed[feature]:
-                    known = ", ".join(sorted(allowed[feature]))
+            record: list[str] = []
+            for feature, i in zip(features, feature_at, strict=True):
+                cell = row[i].strip()
+                value = match[feature](cell)
+                if value is None:
+                    known = ", ".join(sorted(quotas.values(feature)))
                     raise MalformedInput(
-                        f"value {value!r} has no quota (known: {known})",
+                        f"value {cell!r} has no quota (known: {known})",
+                        key="unknown_value",
                         file=name,
                         line=line,
                         column=feature,
+                        value=cell,
+                        known=known,
                     )
+                record.append(value)
             ids.append(person)
-            values.append(record)
+            values.append(tuple(record))
             if household_at:
                 households.append("\x1f".join(row[i].strip() for i in household_at))
     return Pool(tuple(ids), features, tuple(values), tuple(households) if household_at else None)

@@ -11,6 +11,12 @@ from agora_sortition import Pool, QuotaSet
 from sortition_support import SHARED, build
 
 
+@pytest.fixture(autouse=True)
+def _french_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's default language, whatever the shell running the tests says."""
+    monkeypatch.delenv("AGORA_LANG", raising=False)
+
+
 @pytest.fixture
 def make() -> Callable[..., tuple[Pool, QuotaSet]]:
     maker: Callable[..., tuple[Pool, QuotaSet]] = build

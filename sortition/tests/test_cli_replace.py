@@ -101,6 +101,8 @@ def test_no_fitting_reserve_names_the_quota_then_drift_is_recorded(
     record_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["replace", str(record_path), "--withdrawn", "p0"]) == 2
+    assert "personne ne peut remplacer 'p0'" in capsys.readouterr().err  # French by default
+    assert main(["replace", str(record_path), "--withdrawn", "p0", "--json-errors"]) == 2
     error = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert error["code"] == "no_fitting_replacement"
     assert {"feature": "g", "value": "f", "bound": "min", "limit": 3, "count": 2} in error[
@@ -119,9 +121,10 @@ def test_no_fitting_reserve_names_the_quota_then_drift_is_recorded(
 def test_unknown_member_and_unrevealed_record(
     record_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["replace", str(record_path), "--withdrawn", "nobody"]) == 2
+    assert main(["replace", str(record_path), "--withdrawn", "nobody", "--json-errors"]) == 2
     assert json.loads(capsys.readouterr().err)["code"] == "malformed_input"
     committed = {**read(record_path), "reveal": None, "panel": None, "reserve": None}
     (tmp_path / "committed.json").write_text(json.dumps(committed))
-    assert main(["replace", str(tmp_path / "committed.json"), "--withdrawn", "p0"]) == 2
+    committed_path = str(tmp_path / "committed.json")
+    assert main(["--json-errors", "replace", committed_path, "--withdrawn", "p0"]) == 2
     assert "reveal it first" in json.loads(capsys.readouterr().err)["message"]

@@ -365,7 +365,7 @@ def old_record(tmp_path: Path, commit_to: Callable[[str, int], dict[str, Any]]) 
 def test_an_old_chained_record_verifies_with_its_signature_not_checked(
     old_record: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["verify", str(old_record)]) == 0
+    assert main(["--lang", "en", "verify", str(old_record)]) == 0
     out = capsys.readouterr().out
     assert "ok: random value is the randomness of drand default round 1000" in out
     assert "ok: panel and reserve follow the random value" in out
@@ -375,7 +375,7 @@ def test_an_old_chained_record_verifies_with_its_signature_not_checked(
     assert "verifies" not in out
     assert "verified, except what is NOT CHECKED above" in out
 
-    assert main(["verify", str(old_record), "--require-signature"]) == 1
+    assert main(["--lang", "en", "verify", str(old_record), "--require-signature"]) == 1
     captured = capsys.readouterr()
     assert "FAILED: verification failed [drand signature]: not checked: drand default is " in (
         captured.err
@@ -391,7 +391,18 @@ def test_an_old_chained_record_is_checked_with_the_beacon_given(
     v2 = {key: DEFAULT_1000[key] for key in ("round", "signature", "previous_signature")}
     beacon.write_text(json.dumps(v2))
     assert (
-        main(["verify", str(old_record), "--drand-beacon", str(beacon), "--require-signature"]) == 0
+        main(
+            [
+                "--lang",
+                "en",
+                "verify",
+                str(old_record),
+                "--drand-beacon",
+                str(beacon),
+                "--require-signature",
+            ]
+        )
+        == 0
     )
     out = capsys.readouterr().out
     assert "ok: the BLS signature of drand default round 1000 verifies" in out
@@ -399,11 +410,11 @@ def test_an_old_chained_record_is_checked_with_the_beacon_given(
 
     # another round's beacon, or one whose previous signature is wrong, is refused
     beacon.write_text(json.dumps(DEFAULT_2634945))
-    assert main(["verify", str(old_record), "--drand-beacon", str(beacon)]) == 1
+    assert main(["--lang", "en", "verify", str(old_record), "--drand-beacon", str(beacon)]) == 1
     assert "[drand beacon]: the given beacon is not the record's" in capsys.readouterr().err
     wrong = {**v2, "previous_signature": DEFAULT_2634945["previous_signature"]}
     beacon.write_text(json.dumps(wrong))
-    assert main(["verify", str(old_record), "--drand-beacon", str(beacon)]) == 1
+    assert main(["--lang", "en", "verify", str(old_record), "--drand-beacon", str(beacon)]) == 1
     assert "and previous signature" in capsys.readouterr().err
 
 
@@ -466,7 +477,7 @@ def test_standalone_verify_command_with_and_without_py_ecc(
             f"import sys\nfor name in {without!r}:\n    sys.modules[name] = None\n"
         )
         return subprocess.run(
-            [sys.executable, "-m", "agora_sortition", "verify", str(path), *extra],
+            [sys.executable, "-m", "agora_sortition", "verify", str(path), "--lang", "en", *extra],
             cwd=ENGINE,
             env={"PYTHONPATH": f"{site}:{ENGINE}", "PATH": "/usr/bin:/bin"},
             capture_output=True,

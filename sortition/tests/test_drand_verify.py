@@ -54,6 +54,10 @@ def test_reveal_with_the_committed_beacon_verifies(
     capsys.readouterr()
     assert main(["verify", str(committed)]) == 0
     out = capsys.readouterr().out
+    assert "ok : la valeur aléatoire est l'aléa de drand quicknet, ronde 1000 (SHA-256" in out
+    assert "ok : la signature BLS de drand quicknet, ronde 1000, est valide" in out
+    assert main(["verify", str(committed), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
     assert "randomness of drand quicknet round 1000, SHA-256 of its signature" in out
     assert "BLS signature of drand quicknet round 1000 verifies" in out
 

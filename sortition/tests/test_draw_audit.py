@@ -93,6 +93,7 @@ def test_record_verifies(record: dict[str, Any]) -> None:
         lambda r: r["reserve"].reverse(),
         lambda r: r["commitment"].__setitem__("panel_size", 5),
         lambda r: r["quotas"][0].__setitem__(2, 0),
+        lambda r: r["rounding"].__setitem__("exact_min_probability", 0.5),
     ],
     ids=[
         "pool id",
@@ -103,6 +104,7 @@ def test_record_verifies(record: dict[str, Any]) -> None:
         "reserve",
         "commitment",
         "quota",
+        "exact minimum reported",
     ],
 )
 def test_any_tamper_fails(record: dict[str, Any], tamper: Callable[[dict[str, Any]], None]) -> None:
@@ -158,19 +160,17 @@ def test_verify_runs_without_flask_numpy_or_solver(tmp_path: Path, record: dict[
     env_path = f"{blocker}:{ENGINE}"
     ok = _run("-m", "agora_sortition", "verify", str(path), env_path=env_path)
     assert ok.returncode == 0, ok.stderr
-    assert "verified" in ok.stdout
+    assert ok.stdout.rstrip().endswith("vérifié")  # French unless asked otherwise
     record["panel"][0] = record["reserve"][0]
     path.write_text(json.dumps(record))
-    bad = _run("-m", "agora_sortition", "verify", str(path), env_path=env_path)
+    bad = _run("-m", "agora_sortition", "verify", str(path), "--lang", "en", env_path=env_path)
     assert bad.returncode == 1
     assert "FAILED" in bad.stderr
 
 
 def test_cli_reports_errors_as_json(tmp_path: Path, files: tuple[Path, Path]) -> None:
     features, people = files
-    result = _run(
-        "-m",
-        "agora_sortition",
+    args = (
         "select",
         "--features",
         str(features),
@@ -181,6 +181,11 @@ def test_cli_reports_errors_as_json(tmp_path: Path, files: tuple[Path, Path]) ->
         "--json",
         str(tmp_path / "o.json"),
     )
+    result = _run("-m", "agora_sortition", *args)
     assert result.returncode == 2
-    error = json.loads(result.stderr.strip().splitlines()[-1])
+    assert result.stderr.startswith("quotas impossibles à respecter")  # French, for people
+    assert "Traceback" not in result.stderr
+    tools = _run("-m", "agora_sortition", "--json-errors", *args)
+    assert tools.returncode == 2
+    error = json.loads(tools.stderr.strip().splitlines()[-1])
     assert error["code"] == "infeasible_quotas"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import random
 from collections import Counter
@@ -28,9 +29,10 @@ def write(
     encoding: str = "utf-8",
     end: str = "\n",
     quoting: Quoting = csv.QUOTE_MINIMAL,
+    sep: str = ",",
 ) -> Path:
     with path.open("w", newline="", encoding=encoding) as handle:
-        writer = csv.writer(handle, lineterminator=end, quoting=quoting)
+        writer = csv.writer(handle, lineterminator=end, quoting=quoting, delimiter=sep)
         writer.writerows([["id", "q", "rue", "num", "x"], *rows])
     return path
 
@@ -128,19 +130,24 @@ def test_bytes_and_csv_rows_give_the_same_draw(
                 assert len(homes) == len(set(homes))
 
 
-@pytest.mark.parametrize("quoting", [csv.QUOTE_MINIMAL, csv.QUOTE_ALL])
+@pytest.mark.parametrize(
+    ("quoting", "sep"), [(csv.QUOTE_MINIMAL, ","), (csv.QUOTE_ALL, ","), (csv.QUOTE_MINIMAL, ";")]
+)
 def test_a_register_of_quoted_cells_never_reaches_csv_reader(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quoting: Quoting
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quoting: Quoting, sep: str
 ) -> None:
-    path = write(tmp_path / "r.csv", multi_line(register()), quoting=quoting, end="\r\n")
+    rows = multi_line(register())
+    if sep != ",":  # a cell holding the separator
+        rows = [[*row[:2], row[2].replace(",", sep), *row[3:]] for row in rows]
+    path = write(tmp_path / "r.csv", rows, quoting=quoting, end="\r\n", sep=sep)
 
     def refuse(*args: object) -> None:
         raise AssertionError("csv.reader used")
 
     original = stage1._layout
 
-    def layout(chunk: bytes, utf8: bool, *, commas: bool) -> Any:
-        found = original(chunk, utf8, commas=commas)
+    def layout(chunk: bytes, utf8: bool, *, commas: bool, sep: int = 44) -> Any:
+        found = original(chunk, utf8, commas=commas, sep=sep)
         assert isinstance(found, stage1._Layout | stage1._Cut)  # a cut: read again from there
         return found
 
@@ -151,7 +158,7 @@ def test_a_register_of_quoted_cells_never_reaches_csv_reader(
         exclude = {"p1"} if "id_column" in options else frozenset()
         drawn = draw_invitations(path, 40, seed=1, exclude=exclude, **options)
         assert drawn.rows
-        assert any("," in row[2] for row in drawn.rows)  # quoted cells come back unquoted
+        assert any(sep in row[2] for row in drawn.rows)  # quoted cells come back unquoted
         assert any("\n" in row[2] for row in drawn.rows)
 
 
@@ -208,14 +215,19 @@ def test_errors_are_those_of_a_csv_read(
     empty.write_text("id,q\np1,a\n\np3,b\n")
     with pytest.raises(MalformedInput, match="line 3: a row has 0 cells"):
         draw_invitations(empty, 1, seed=1, stratify="id")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"id,q\np1,a\np2,\xff\n")  # not UTF-8: read as Windows-1252
+    assert draw_invitations(latin, 2, seed=1, stratify="q").strata["ÿ"] == (1, 1)
     invalid = tmp_path / "invalid.csv"
-    invalid.write_bytes(b"id,q\np1,a\np2,\xff\n")
-    with pytest.raises(UnicodeDecodeError):
+    invalid.write_bytes(b"id,q\np1,a\np2,\x81\n")  # neither UTF-8 nor Windows-1252
+    with pytest.raises(MalformedInput, match="line 3: bytes \\(0x81\\) neither UTF-8") as caught:
         draw_invitations(invalid, 1, seed=1, stratify="q")
+    assert caught.value.key == "undecodable"
     huge = tmp_path / "huge.csv"
     huge.write_text("id,q\np1,a\np2," + "b" * 200_000 + "\n")
-    with pytest.raises(csv.Error, match="field larger than field limit"):
+    with pytest.raises(MalformedInput, match=r"line 3: .*field larger than field limit") as caught:
         draw_invitations(huge, 1, seed=1, stratify="q")
+    assert caught.value.key == "cell_too_long"
     header_only = tmp_path / "header.csv"
     header_only.write_text("id,q\n")
     assert draw_invitations(header_only, 3, seed=1, stratify="q").rows == ()
@@ -295,3 +307,30 @@ def test_a_long_exclusion_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert direct == read
     assert direct.strata == {"A": (150, 1000), "B": (150, 1000)}
     assert not excluded & {row[0] for row in direct.rows}
+
+
+@pytest.mark.parametrize(
+    ("sep", "encoding"), [(";", "cp1252"), ("\t", "utf-8"), (";", "utf-8-sig")]
+)
+@pytest.mark.parametrize("chunk", [64, 1 << 20])
+def test_other_separators_and_encodings_draw_as_the_comma_utf8_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sep: str, encoding: str, chunk: int
+) -> None:
+    monkeypatch.setattr(stage1, "CHUNK", chunk)
+    written = files(tmp_path)
+    for path in (written[1], written[3], written[4]):  # quoted cells, CRLF, cells of lines
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        other = tmp_path / f"{path.stem}-other.csv"
+        with other.open("w", newline="", encoding=encoding) as handle:
+            csv.writer(handle, delimiter=sep, lineterminator="\r\n").writerows(rows)
+        for options in (OPTIONS[0], OPTIONS[3], OPTIONS[6]):
+            exclude = {"p1", "é9"} if "id_column" in options else frozenset()
+
+            def draw(
+                source: Path, options: dict[str, Any] = options, exclude: Any = exclude
+            ) -> Any:
+                return draw_invitations(source, 40, seed=3, exclude=exclude, **options)
+
+            direct, read = both(monkeypatch, functools.partial(draw, other))
+            assert direct == read == draw(path), (path.name, options)

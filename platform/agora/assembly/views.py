@@ -23,6 +23,7 @@ from agora.assembly import (
     sessions,
     subjects,
 )
+from agora.assembly.forms import ballot_form
 from agora.assembly.models import (
     ActionPlan,
     Amendment,
@@ -44,7 +45,7 @@ from agora.assembly.models import (
 from agora.db import paris_today
 from agora.documents.ical import CalendarEvent, calendar
 from agora.documents.tables import csv_response
-from agora.errors import Invalid
+from agora.errors import DomainError, Forbidden, Invalid
 from agora.extensions import csrf, db
 from agora.identity.acting import acting_person, current_account, who
 from agora.plugins.contracts import DecisionRule
@@ -57,6 +58,7 @@ from agora.tenancy.context import (
     hooks_at,
 )
 from agora.voting import fraction_text
+from agora.voting.ballots import FRENCH_SIX_GRADES
 
 bp = Blueprint("assembly", __name__, template_folder="templates")
 _SESSION_LENGTH = timedelta(hours=7)  # a working day of the assembly
@@ -223,12 +225,35 @@ def annotate_proposal(proposal_id: int) -> Response:
 
 @bp.get("/ballots/<int:ballot_id>")
 def ballot_page(ballot_id: int) -> str:
+    return _ballot_page(ballot_id)
+
+
+def _ballot_page(ballot_id: int, refusal: DomainError | None = None) -> str:
+    """The ballot's page; after a refused vote, with the choices sent and the refusal next
+    to the field it concerns (the voting code, or the choices)."""
     ballot = get_owned_or_404(Ballot, ballot_id)
     body = _body(ballot.body_id)
     options = ballots.options_of(db.session, ballot)
     result = ballots.result_of(ballot)
+    form = ballot_form(
+        method=ballot.method,
+        options=options,
+        grade_labels=FRENCH_SIX_GRADES.labels,
+        open_to_public=body.openness == "open_to_public",
+        formdata=request.form if refusal is not None else None,
+    )
+    if refusal is not None:
+        form.validate()
+        if isinstance(refusal, Forbidden) and "code" in form:
+            form.refuse("code", refusal.message)
+        elif isinstance(refusal, Invalid) and form.choice_fields:
+            if not any(form[name].errors for name in form.choice_fields):
+                form.refuse(form.choice_fields[0], refusal.message)
+        else:
+            form.refuse(None, refusal.message)
     return render_template(
         "assembly/ballot.html",
+        form=form,
         quorum_reason=ballots.quorum_reason,
         resolution_text=ballots.resolution_text,
         fraction_text=fraction_text,
@@ -274,14 +299,20 @@ def cast_vote(ballot_id: int) -> Response:
         if current_app.config["WTF_CSRF_ENABLED"]:
             csrf.protect()
         person = acting_person(db.session, current_tenant()) if current_account() else None
-    casting.cast(
-        db.session,
-        shape,
-        casting.payload_from_form(shape.method, request.form),
-        person=person,
-        code=request.form.get("code"),
-        commit=True,
-    )
+    try:
+        casting.cast(
+            db.session,
+            shape,
+            casting.payload_from_form(shape.method, request.form),
+            person=person,
+            code=request.form.get("code"),
+            commit=True,
+        )
+    except DomainError as refusal:
+        # Nothing was stored: the same page again, the choices kept, the error next to
+        # the field it concerns (a mistyped code loses nothing).
+        db.session.rollback()
+        return Response(_ballot_page(ballot_id, refusal), status=refusal.status)
     # Post/redirect/get: reloading the confirmation page cannot send the vote again.
     return redirect(url_for("assembly.vote_recorded", ballot_id=ballot_id), code=303)
 

@@ -7,11 +7,15 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from agora.audit import services as audit
 from agora.extensions import db
-from agora.identity import crypto
-from agora.identity.models import IdentityProvider, ProviderKind, Role, StaffAssignment
-from agora.identity.services import get_or_create_account, grant_role, purge_tokens
+from agora.identity.models import ProviderKind, Role
+from agora.identity.services import (
+    assign_staff,
+    configure_provider,
+    get_or_create_account,
+    grant_role,
+    purge_tokens,
+)
 from agora.jobs import enqueue
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
@@ -43,20 +47,10 @@ def create_account(email: str, platform_admin: bool) -> None:
 @identity_cli.command("assign-staff")
 @click.argument("email")
 @click.argument("slug")
-def assign_staff(email: str, slug: str) -> None:
+def assign_staff_command(email: str, slug: str) -> None:
     """Let consultancy staff member EMAIL work for commune SLUG."""
     tenant, account = _tenant(slug), get_or_create_account(db.session, email)
-    if db.session.get(StaffAssignment, {"account_id": account.id, "tenant_id": tenant.id}) is None:
-        db.session.add(StaffAssignment(account_id=account.id, tenant_id=tenant.id))
-        with tenant_scope(db.session, tenant.id):
-            audit.record(
-                db.session,
-                tenant,
-                actor="cli",
-                action="identity.staff_assigned",
-                object_type="account",
-                object_id=account.id,
-            )
+    assign_staff(db.session, tenant, account, actor="cli")
     db.session.commit()
     click.echo(f"{email} works for {slug}")
 
@@ -85,26 +79,16 @@ def set_provider(
     slug: str, kind: str, discovery_url: str, client_id: str, client_secret: str, siret: str | None
 ) -> None:
     """Store commune SLUG's credentials at FranceConnect or ProConnect."""
-    tenant = _tenant(slug)
-    with tenant_scope(db.session, tenant.id):
-        row = db.session.execute(
-            select(IdentityProvider).where(
-                IdentityProvider.tenant_id == tenant.id, IdentityProvider.kind == ProviderKind(kind)
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            row = IdentityProvider(tenant_id=tenant.id, kind=ProviderKind(kind))
-            db.session.add(row)
-        row.discovery_url, row.client_id, row.siret = discovery_url, client_id, siret
-        row.client_secret = crypto.encrypt(client_secret)
-        audit.record(
-            db.session,
-            tenant,
-            actor="cli",
-            action="identity.provider_configured",
-            object_type="identity_provider",
-            object_id=kind,
-        )
+    configure_provider(
+        db.session,
+        _tenant(slug),
+        ProviderKind(kind),
+        discovery_url=discovery_url,
+        client_id=client_id,
+        client_secret=client_secret,
+        siret=siret,
+        actor="cli",
+    )
     db.session.commit()
     click.echo(f"{slug}: {kind} configured")
 

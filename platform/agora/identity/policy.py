@@ -84,6 +84,7 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "public.rules_version": RouteRule("public.read", "tenant"),
     "public.journal": RouteRule("public.read", "tenant"),
     "public.journal_event": RouteRule("public.read", "tenant"),
+    "public.theme_css": RouteRule("public.read", "tenant"),
     "console.plugins": RouteRule("console.read", "platform"),
     "console.open_commune": RouteRule("console.read", "platform"),
     "identity.login": RouteRule("identity.sign_in", "any"),

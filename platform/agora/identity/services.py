@@ -17,13 +17,16 @@ from agora.identity import crypto
 from agora.identity.models import (
     Account,
     ExternalIdentity,
+    IdentityProvider,
     LoginToken,
+    ProviderKind,
     Role,
     RoleGrant,
     StaffAssignment,
     TokenPurpose,
 )
 from agora.identity.policy import AUTHENTICATED, PLATFORM_ADMIN, STAFF
+from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 
 MAGIC_LINK_TTL = timedelta(minutes=15)
@@ -213,6 +216,59 @@ def communes_of_staff(session: DbSession, account: Account) -> list[Tenant]:
 
 
 # --- signing in, in the commune's audit log ---------------------------------------------
+
+
+def assign_staff(session: DbSession, tenant: Tenant, account: Account, actor: str) -> bool:
+    """Let consultancy staff member ``account`` work for ``tenant``, audited there; ``False``
+    when the assignment already existed (nothing written)."""
+    if session.get(StaffAssignment, {"account_id": account.id, "tenant_id": tenant.id}):
+        return False
+    session.add(StaffAssignment(account_id=account.id, tenant_id=tenant.id))
+    with tenant_scope(session, tenant.id):
+        audit.record(
+            session,
+            tenant,
+            actor=actor,
+            action="identity.staff_assigned",
+            object_type="account",
+            object_id=account.id,
+        )
+    return True
+
+
+def configure_provider(
+    session: DbSession,
+    tenant: Tenant,
+    kind: ProviderKind,
+    *,
+    discovery_url: str,
+    client_id: str,
+    client_secret: str,
+    siret: str | None,
+    actor: str,
+) -> IdentityProvider:
+    """Store ``tenant``'s credentials at FranceConnect or ProConnect (the secret encrypted),
+    audited."""
+    with tenant_scope(session, tenant.id):
+        row = session.execute(
+            select(IdentityProvider).where(
+                IdentityProvider.tenant_id == tenant.id, IdentityProvider.kind == kind
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            row = IdentityProvider(tenant_id=tenant.id, kind=kind)
+            session.add(row)
+        row.discovery_url, row.client_id, row.siret = discovery_url, client_id, siret
+        row.client_secret = crypto.encrypt(client_secret)
+        audit.record(
+            session,
+            tenant,
+            actor=actor,
+            action="identity.provider_configured",
+            object_type="identity_provider",
+            object_id=kind.value,
+        )
+    return row
 
 
 def record_sign_in(

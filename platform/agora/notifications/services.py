@@ -158,3 +158,8 @@ def deliver() -> int:
         mail.send(email, f"{tenant.name} — {rendered.subject}", body)
         notification.emailed_at = utcnow()
     return len(rows)
+
+
+def mark_read(notification: Notification) -> None:
+    """Mark ``notification`` read (the first reading's time is kept)."""
+    notification.read_at = notification.read_at or utcnow()

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
-from agora.db import utcnow
 from agora.extensions import db
 from agora.identity.acting import current_account
 from agora.notifications import services
@@ -33,6 +32,6 @@ def mark_read(notification_id: int) -> Response:
     # Someone else's notification is exactly as absent as a missing one.
     if account is None or not services.is_addressed_to(db.session, notification, account):
         abort(404)
-    notification.read_at = notification.read_at or utcnow()
+    services.mark_read(notification)
     db.session.commit()
     return redirect(url_for("notifications.index"))

@@ -12,13 +12,15 @@ from werkzeug.wrappers import Response
 
 from agora.db import PARIS, paris_today
 from agora.documents.tables import csv_response
+from agora.errors import Invalid
 from agora.extensions import db
 from agora.identity.access import offered_only_if
 from agora.identity.acting import acting_person, who
 from agora.petitions import services
+from agora.petitions.forms import PetitionForm, SignForm, sign_form
 from agora.petitions.models import Petition
 from agora.plugins.contracts import InterpellationRules
-from agora.shared.forms import form_date
+from agora.shared.forms import form_date, notify, render_invalid
 from agora.shared.people import Person
 from agora.tenancy.context import current_tenant, get_owned_or_404, request_tenant, tenant_hooks
 
@@ -74,37 +76,46 @@ def index() -> str:
 
 @bp.get("/petitions/new")
 def new_petition() -> str:
-    return render_template("petitions/new.html", rules=_rules())
+    return render_template("petitions/new.html", rules=_rules(), form=PetitionForm())
 
 
 @bp.post("/petitions")
-def open_petition() -> Response:
+def open_petition() -> Response | tuple[str, int]:
     tenant, rules = current_tenant(), _rules()
     assert rules is not None  # checked before the request
+    form = PetitionForm()
+    if not form.validate():
+        return render_invalid("petitions/new.html", form, rules=rules)
     author = acting_person(db.session, tenant, create=True)
     if author is None:  # the policy already requires a signed-in account
         abort(403)
-    petition = services.open_petition(
-        db.session,
-        tenant,
-        rules,
-        author,
-        request.form.get("title", ""),
-        request.form.get("text", ""),
-        who(),
-    )
+    try:
+        petition = services.open_petition(
+            db.session, tenant, rules, author, form.title.data, form.text.data, who()
+        )
+    except Invalid as refusal:
+        db.session.rollback()
+        form.refuse(None, refusal.message)
+        return render_invalid("petitions/new.html", form, rules=rules)
     db.session.commit()
+    notify(_("Your petition is open: it now collects signatures."))
     return redirect(url_for("petitions.petition_page", petition_id=petition.id))
 
 
 @bp.get("/petitions/<int:petition_id>")
 def petition_page(petition_id: int) -> str:
-    petition = get_owned_or_404(Petition, petition_id)
+    return _petition_page(get_owned_or_404(Petition, petition_id))
+
+
+def _petition_page(petition: Petition, form: SignForm | None = None) -> str:
+    """The petition's page; with ``form``, the signature form as it was sent (refused)."""
     person = acting_person(db.session, current_tenant())
+    rules = services.rules_of(petition)
     return render_template(
         "petitions/petition.html",
+        form=form or sign_form(rules, current_tenant().name, formdata=None),
         petition=petition,
-        rules=services.rules_of(petition),
+        rules=rules,
         status=services.status_of(petition),
         signable=services.is_open_for_signature(petition),
         answered_before_close=services.answered_before_close(petition),
@@ -116,9 +127,12 @@ def petition_page(petition_id: int) -> str:
 
 
 @bp.post("/petitions/<int:petition_id>/sign")
-def sign(petition_id: int) -> Response:
+def sign(petition_id: int) -> Response | tuple[str, int]:
     petition = get_owned_or_404(Petition, petition_id)
     tenant = current_tenant()
+    form = sign_form(services.rules_of(petition), tenant.name)
+    if not form.validate():
+        return _petition_page(petition, form), 422
     person = acting_person(db.session, tenant, create=True)
     if person is None:  # the policy already requires a signed-in account
         abort(403)
@@ -127,10 +141,11 @@ def sign(petition_id: int) -> Response:
         tenant,
         petition,
         person,
-        lives_here=request.form.get("lives_here") == "yes",
-        old_enough=request.form.get("old_enough") == "yes",
+        lives_here=bool("lives_here" in form and form["lives_here"].data),
+        old_enough=bool("old_enough" in form and form["old_enough"].data),
     )
     db.session.commit()
+    notify(_("You have signed this petition. Thank you."))
     return redirect(url_for("petitions.petition_page", petition_id=petition.id) + "#signed")
 
 
@@ -200,6 +215,7 @@ def record_meeting(petition_id: int) -> Response:
     petition = get_owned_or_404(Petition, petition_id)
     services.record_meeting(db.session, current_tenant(), petition, form_date("held_on"), who())
     db.session.commit()
+    notify(_("The meeting is recorded."))
     return _back(petition)
 
 
@@ -210,6 +226,7 @@ def schedule_council(petition_id: int) -> Response:
         db.session, current_tenant(), petition, form_date("session_on"), who()
     )
     db.session.commit()
+    notify(_("The council session is recorded."))
     return _back(petition)
 
 
@@ -225,4 +242,5 @@ def record_decision(petition_id: int) -> Response:
         who(),
     )
     db.session.commit()
+    notify(_("The answer is recorded and shown on the petition's page."))
     return _back(petition)

@@ -257,3 +257,96 @@ TEMPLATE_LABELS = {
     "petition_status_labels": PETITION_STATUSES,
     "petition_effect_labels": PETITION_EFFECTS,
 }
+
+
+#: The colour of a status's tag (GOV.UK Frontend's ``govuk-tag--<colour>``), by the family
+#: the status belongs to, so that one colour means one thing on every page: done or in force
+#: (green), under way (blue), waiting for someone (yellow), refused or late (red), over or
+#: replaced (grey). A status of a given kind may say otherwise: ``(kind, status)`` first.
+STATUS_FAMILIES: dict[str, frozenset[str]] = {
+    "green": frozenset(
+        {
+            "active",
+            "adopted",
+            "adopted_as_is",
+            "in_force",
+            "installed",
+            "held",
+            "done",
+            "certified",
+            "admissible",
+            "selected",
+            "accepted",
+            "accepted_by_authors",
+            "minutes_published",
+            "feasible",
+            "final",
+            "council_decided",
+            "decided",
+            "threshold_reached",
+            "confirmed",
+            "plan_adopted",
+        }
+    ),
+    "blue": frozenset(
+        {
+            "open",
+            "in_progress",
+            "deliberating",
+            "subject_call",
+            "subject_selected",
+            "follow_up",
+            "in_feasibility_review",
+            "transmitted",
+            "on_council_agenda",
+            "onboarding",
+            "validated",
+            "adopted_with_amendments",
+            "modified",
+            "feasible_with_conditions",
+            "referendum_requested",
+        }
+    ),
+    "yellow": frozenset(
+        {
+            "planned",
+            "draft",
+            "submitted",
+            "to_compose",
+            "tabled",
+            "prospect",
+            "upcoming",
+            "deferred",
+            "partially_adopted",
+        }
+    ),
+    "red": frozenset(
+        {
+            "rejected",
+            "inadmissible",
+            "abandoned",
+            "delayed",
+            "late",
+            "cancelled",
+            "suspended",
+            "not_decided",
+            "not_feasible",
+            "postponed",
+        }
+    ),
+    "grey": frozenset({"closed", "archived", "superseded", "dissolved", "not_selected"}),
+}
+STATUS_COLOUR_OVERRIDES: dict[tuple[str, str], str] = {
+    ("petition", "closed"): "grey",
+    ("ballot", "closed"): "grey",
+}
+
+
+def tag_colour(status: str, kind: str | None = None) -> str:
+    """The tag colour of ``status`` (a code); grey for a code no family knows."""
+    if kind is not None and (kind, status) in STATUS_COLOUR_OVERRIDES:
+        return STATUS_COLOUR_OVERRIDES[(kind, status)]
+    for colour, statuses in STATUS_FAMILIES.items():
+        if status in statuses:
+            return colour
+    return "grey"

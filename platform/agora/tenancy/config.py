@@ -30,6 +30,10 @@ RESERVED_SLUGS = frozenset({"www", "auth", "api", "admin", "static", "console", 
 
 DEFAULT_INACTIVE_RESIDENT_MONTHS = 24
 
+#: The least contrast a commune's colour must have against the white text written on it
+#: (WCAG 2.1, 1.4.3, level AA).
+MINIMUM_THEME_CONTRAST = 4.5
+
 HOSTNAME_PATTERN = r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 
 FILE_SCHEMA: dict[str, Any] = {
@@ -58,6 +62,13 @@ FILE_SCHEMA: dict[str, Any] = {
                     "uniqueItems": True,
                     "items": {"type": "string", "pattern": HOSTNAME_PATTERN},
                 },
+                # The commune's colour (header, buttons), under white text: checked for a
+                # contrast of at least 4.5:1 (WCAG AA) below.
+                "theme_colour": {"type": "string", "pattern": r"^#[0-9a-fA-F]{6}$"},
+                # The commune's logo, served by this site (the Content-Security-Policy
+                # allows images from the site itself only): a path such as
+                # "/static/communes/<slug>.svg".
+                "logo_url": {"type": "string", "pattern": r"^/(?!/)[^\s\"'<>]{1,300}$"},
             },
         },
         "assembly": {
@@ -134,6 +145,18 @@ class TenantConfig:
         return self.document["assembly"]  # type: ignore[no-any-return]
 
     @property
+    def theme_colour(self) -> str | None:
+        """The commune's colour (``#rrggbb``), or ``None`` for Agora's own."""
+        colour = self.commune.get("theme_colour")
+        return str(colour).lower() if colour else None
+
+    @property
+    def logo_url(self) -> str | None:
+        """The path of the commune's logo on this site, or ``None``."""
+        logo = self.commune.get("logo_url")
+        return str(logo) if logo else None
+
+    @property
     def subject_submitters(self) -> str:
         return str(self.assembly.get("subject_submitters", "residents"))
 
@@ -177,6 +200,22 @@ def _schema_errors(
     ]
 
 
+def _relative_luminance(colour: str) -> float:
+    """WCAG 2.1's relative luminance of a ``#rrggbb`` colour."""
+
+    def linear(channel: int) -> float:
+        value = channel / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+
+
+def contrast_with_white(colour: str) -> float:
+    """The contrast ratio of white text on ``colour`` (``#rrggbb``), from 1 to 21."""
+    return 1.05 / (_relative_luminance(colour) + 0.05)
+
+
 def validate_document(
     document: Mapping[str, Any], registry: PluginRegistry, source: str
 ) -> TenantConfig:
@@ -188,6 +227,15 @@ def validate_document(
     slug = document["commune"]["slug"]
     if slug in RESERVED_SLUGS:
         errors.append(FieldError("commune.slug", f"{slug!r} is reserved for the platform"))
+    colour = document["commune"].get("theme_colour")
+    if colour is not None and contrast_with_white(colour) < MINIMUM_THEME_CONTRAST:
+        errors.append(
+            FieldError(
+                "commune.theme_colour",
+                f"{colour} gives white text a contrast of {contrast_with_white(colour):.2f}:1;"
+                f" at least {MINIMUM_THEME_CONTRAST}:1 is required (choose a darker colour)",
+            )
+        )
 
     plugins: Mapping[str, Any] = document["plugins"]
     for name, settings in plugins.items():

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, render_template
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, render_template, request
 from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from jinja2 import BaseLoader, ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import (
     BadRequest,
     Conflict,
@@ -19,7 +22,7 @@ from werkzeug.exceptions import (
 
 from agora.errors import DomainError
 from agora.extensions import db
-from agora.web import console, filters, public
+from agora.web import console, filters, public, theme
 
 _STATUS_EXCEPTIONS: dict[int, type[HTTPException]] = {
     403: Forbidden,
@@ -63,6 +66,29 @@ def _add_security_headers(response: Response) -> Response:
     return response
 
 
+def _way_back() -> tuple[str, str] | None:
+    """Where the person was: the page they came from on this site, else the index of the
+    section they were in (``/petitions`` for ``/petitions/12``); ``None`` for the home
+    page, which the error page always offers."""
+    came_from = urlsplit(request.referrer or "")
+    if (
+        came_from.scheme in ("http", "https")
+        and came_from.netloc == request.host
+        and came_from.path != request.path
+    ):
+        back = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+        return back, _("Back to the previous page")
+    section = "/" + request.path.strip("/").split("/", 1)[0]
+    adapter = request_ctx.url_adapter
+    if section in ("/", request.path) or adapter is None:
+        return None
+    try:
+        adapter.match(section, method="GET")
+    except HTTPException:
+        return None
+    return section, _("Back to this section")
+
+
 def _error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     title, generic = ERRORS.get(code, ERRORS[500])
@@ -71,17 +97,21 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     precise = error.description != type(error).description and not isinstance(
         error, RateLimitExceeded
     )
+    message = error.description if precise else generic
     # An untrusted Host header leaves no URL adapter: the page must not build links.
-    template = "errors/error.html" if request_ctx.url_adapter is not None else "errors/bare.html"
-    return (
-        render_template(
-            template,
-            code=code,
-            title=title,
-            message=error.description if precise else generic,
-        ),
-        code,
-    )
+    if request_ctx.url_adapter is not None:
+        try:
+            # The commune's own frame (its header and menus) and the way back.
+            return (
+                render_template(
+                    "errors/error.html", code=code, title=title, message=message, back=_way_back()
+                ),
+                code,
+            )
+        except Exception as failure:  # the frame needs the database, which may be the fault
+            current_app.logger.exception("error page without its frame", exc_info=failure)
+            db.session.rollback()
+    return render_template("errors/bare.html", code=code, title=title, message=message), code
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -103,6 +133,7 @@ def _domain_error(error: DomainError) -> tuple[str, int]:
 def _unexpected_error(error: Exception) -> tuple[str, int]:
     # The traceback goes to the log; the visitor never sees it.
     current_app.logger.exception("unexpected error", exc_info=error)
+    db.session.rollback()  # the page is drawn on a clean session; nothing is half-written
     return _error_page(InternalServerError())
 
 
@@ -111,8 +142,25 @@ def _home() -> str:
     return public.home() if g.get("tenant_id") is not None else console.index()
 
 
+def _design_system_loader(app: Flask) -> BaseLoader:
+    """The app's templates, then GOV.UK Frontend's Jinja macros and WTForms widgets under
+    their package names (``{% from "govuk_frontend_jinja/components/tag/macro.html" … %}``)."""
+    loaders: list[BaseLoader] = [] if app.jinja_loader is None else [app.jinja_loader]
+    loaders.append(
+        PrefixLoader(
+            {
+                "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+            }
+        )
+    )
+    return ChoiceLoader(loaders)
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_loader = _design_system_loader(app)
     filters.init_app(app)
+    app.context_processor(lambda: {"theme": theme.request_theme()})
     app.register_blueprint(public.bp)
     app.register_blueprint(console.bp)
     app.add_url_rule("/", "home", _home)

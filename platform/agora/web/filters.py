@@ -14,7 +14,7 @@ from agora.assembly.models import Edition
 from agora.extensions import db
 from agora.identity.policy import allowed
 from agora.plugins.contracts import ORIGINS
-from agora.shared.labels import TEMPLATE_LABELS
+from agora.shared.labels import TEMPLATE_LABELS, tag_colour
 from agora.tenancy.context import request_tenant
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES
@@ -77,6 +77,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(get_locale)
     app.add_template_global(can)
     app.add_template_global(has_edition)
+    app.add_template_global(tag_colour)
     app.jinja_env.globals["grade_labels"] = FRENCH_SIX_GRADES.labels
     app.jinja_env.globals["origins"] = ORIGINS
     app.jinja_env.globals["public_statuses"] = frozenset(s.value for s in PUBLIC_STATUSES)

@@ -9,8 +9,10 @@ from agora.audit.models import AuditEvent
 from agora.extensions import db
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 from agora.tenancy.models import TenantConfigVersion
+from agora.web import theme
 
 bp = Blueprint("public", __name__)
+bp.add_url_rule("/theme.css", "theme_css", theme.theme_css)
 
 #: Decisions whose rules the home page shows.
 DECISION_KINDS = ("subject_choice", "action_plan", "charter")

@@ -231,6 +231,30 @@ def test_a_code_holder_votes_with_neither_cookie_nor_token(
     assert _votes(app, ballot) == 1
 
 
+def test_a_mistyped_code_keeps_the_choices_made(
+    app: Flask, client: FlaskClient, edition: Edition
+) -> None:
+    """A refused code shows the ballot again, with the grades given still ticked and the
+    error next to the code field; nothing is stored and no cookie is set."""
+    ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
+    a, b = _options(client, ballot)
+    app.config["WTF_CSRF_ENABLED"] = True
+    voter = app.test_client(use_cookies=False)
+    refused = _grade(voter, ballot, "AAAA-BBBB-CCCC", {a: 5, b: 1})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 403
+    assert "Set-Cookie" not in refused.headers
+    assert 'name="csrf_token"' not in page
+    for option, grade in ((a, 5), (b, 1)):
+        ticked = re.search(rf'<input[^>]*name="grade-{option}"[^>]*value="{grade}"[^>]*>', page)
+        assert ticked and "checked" in ticked.group(0), page
+    error = re.search(r'<p id="code-error" class="govuk-error-message">(.*?)</p>', page, re.S)
+    assert error and "pas valable pour cette séance" in error.group(1)
+    assert 'value="AAAA-BBBB-CCCC"' in page
+    assert 'href="#code"' in page  # the error summary links to the field
+    assert _votes(app, ballot) == 0
+
+
 def test_a_members_vote_without_the_forms_token_is_refused(
     app: Flask, client: FlaskClient, edition: Edition, sign_in: SignIn
 ) -> None:

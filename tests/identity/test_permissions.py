@@ -24,8 +24,8 @@ from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from agora.web import SECURITY_HEADERS
 from support.fixtures import SignIn
+from support.routes import HOSTS, route_samples
 
-HOSTS = {"tenant": "poitiers.localhost", "platform": "localhost", "auth": "auth.localhost"}
 ROLES = ["anonymous", PLATFORM_ADMIN, *[role.value for role in Role]]
 
 
@@ -66,30 +66,6 @@ def _people(client: FlaskClient, sign_in: SignIn) -> list[Person]:
                 account = sign_in(client, "localhost", email, role=role, commune=commune)
             people.append(Person(role, where, account))
     return people
-
-
-def _urls(app: Flask, grant_id: int) -> list[tuple[str, str, str]]:
-    samples: dict[str, Any] = {
-        "version": 1,
-        "seq": 1,
-        "token": "x" * 43,
-        "grant_id": grant_id,
-        "kind": "franceconnect",
-        "slug": "poitiers",
-        "year": 2025,
-        "filename": "agora.css",
-    }
-    urls = []
-    for rule in app.url_map.iter_rules():
-        path = rule.rule
-        for argument in rule.arguments:
-            # Row ids need not exist: the policy answers before any row is looked up.
-            sample = str(samples.get(argument, 1))
-            for converter in ("", "int:", "path:"):
-                path = path.replace(f"<{converter}{argument}>", sample)
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            urls.append((rule.endpoint, method, path))
-    return urls
 
 
 def _expected(endpoint: str, host_kind: str, person: Person) -> str:
@@ -140,7 +116,7 @@ def test_permission_matrix(
                 select(RoleGrant.id).where(RoleGrant.account_id == target)
             ).scalar_one()
     mismatches, cross_commune_successes = [], []
-    for endpoint, method, path in _urls(app, grant_id):
+    for endpoint, method, path in route_samples(app, grant_id):
         for host_kind, host in HOSTS.items():
             for person in people:
                 with client.session_transaction(headers={"Host": host}) as session:

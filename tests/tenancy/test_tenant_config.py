@@ -38,7 +38,7 @@ def _snapshot(app: Flask) -> tuple[int, int, int, int]:
 
 
 def test_demo_communes_are_valid() -> None:
-    root = Path(__file__).resolve().parents[1] / "tenants"
+    root = Path(__file__).resolve().parents[2] / "tenants"
     configs = {path.stem: load_file(path, get_registry()) for path in root.glob("*.toml")}
     assert {"poitiers", "grenoble"} <= set(configs)
     hooks = get_registry().view(configs["poitiers"])
@@ -253,7 +253,7 @@ def test_a_domain_cannot_belong_to_two_communes(app: Flask, runner: Any, onboard
 
 
 def test_validation_error_lists_every_fault() -> None:
-    root = Path(__file__).resolve().parents[1] / "tenants"
+    root = Path(__file__).resolve().parents[2] / "tenants"
     document = tomllib.loads((root / "poitiers.toml").read_text(encoding="utf-8"))
     _unknown_plugin(document)
     _negative_quota(document)
@@ -273,7 +273,7 @@ class _OtherInterpellationRules:
 
 
 def test_two_plugins_answering_an_optional_hook_are_refused() -> None:
-    root = Path(__file__).resolve().parents[1] / "tenants"
+    root = Path(__file__).resolve().parents[2] / "tenants"
     registry = PluginRegistry.build(extra=[("town_petitions", _OtherInterpellationRules())])
     document = tomllib.loads((root / "poitiers.toml").read_text(encoding="utf-8"))
     validate_document(document, registry, "poitiers.toml")  # one provider: fine
