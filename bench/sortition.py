@@ -37,7 +37,6 @@ from typing import Any
 
 import numpy as np
 
-from agora_sortition.instance import FloatArray
 from agora_sortition import (
     InfeasibleQuotas,
     Pool,
@@ -52,6 +51,7 @@ from agora_sortition import (
     read_pool,
     read_quotas,
 )
+from agora_sortition.instance import FloatArray
 
 OUT = Path(__file__).resolve().parent / "out"
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "sortition-instances"
@@ -239,7 +239,7 @@ def high_dimensional(
     if quotas == "planted":
         a, b, c = features.index("pcs"), features.index("famille"), features.index("diploma")
         x, y, z = "agriculteur", "monoparental", "aucun"
-        for number, row in enumerate(rows):  # c only with exactly one of x and y
+        for row in rows:  # c only with exactly one of x and y
             if row[c] == z and (row[a] == x) == (row[b] == y):
                 row[c] = "cap-bep"
         for number, values in enumerate(((x, y, "bac"), (x, "seul", z), ("ouvrier", y, z)) * 3):
@@ -294,19 +294,22 @@ def _measure(args: tuple[Pool, QuotaSet, int, str, int, float | None], queue: An
         probabilities = legacy_probabilities(instance, runs, seed=0)
     elif algorithm == "peer":
         probabilities = _peer(pool, quotas, k)
+        unreachable = int((probabilities < 1e-9).sum())
     else:
         search = find_leximin if algorithm == "leximin" else find_maximin
         result = search(instance, time_limit=limit)
         probabilities, bound = result.probabilities, result.lp_bound
         relaxed = result.relaxation_bound
         unreachable = len(result.unreachable)
+    # the smallest probability among those who fit some panel (the others get 0 in any lottery)
+    low = float(np.sort(probabilities)[unreachable]) if unreachable < len(pool) else 0.0
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
     queue.put(
         (
             seconds,
             cpu,
-            float(probabilities.min()),
+            low,
             int((probabilities < 1e-9).sum()),
             relaxed,
             bound,
@@ -392,9 +395,10 @@ def stage2(
     print(f"LEGACY probabilities: Monte Carlo over {runs} panels per instance.")
     print(f"Each run in its own process, killed after {timeout:.0f} s", end="")
     print(f"; LEXIMIN and MAXIMIN told to stop after {limit:.0f} s." if limit else ".")
-    print("min = smallest probability found; LP = the relaxation's bound on it; proven = the")
-    print("certified upper bound on the best minimum (optimal when min = proven); p=0 people")
-    print("with probability 0, of whom 'set aside' fit no valid panel (found before the search).")
+    print("min = smallest probability found among the people who fit some panel (the 'aside'")
+    print("column counts the others, found first, at 0 in every lottery; for the peer: people it")
+    print("gives 0); LP = the relaxation's bound on that minimum; proven = the certified upper")
+    print("bound on the best minimum (optimal when min = proven); p=0 = people at probability 0.")
     if "peer" in algorithms:
         try:
             import sortition_algorithms  # noqa: F401
@@ -418,9 +422,10 @@ def stage2(
                 continue
             seconds, cpu, low, zeros, relaxed, bound, peak, aside = result
             relaxed_text = bound_text = gap_text = aside_text = ""
+            aside_text = str(aside) if algorithm != "legacy" else ""
             if bound == bound:  # not NaN: the engine proves a bound
                 relaxed_text, bound_text = f"{relaxed:9.5f}", f"{bound:9.5f}"
-                gap_text, aside_text = f"{bound - low:8.1e}", str(aside)
+                gap_text = f"{bound - low:8.1e}"
             print(
                 f"{algorithm:<9} {seconds:8.2f} {cpu:7.2f} {low:9.5f} {zeros:5d} {aside_text:>5} "
                 f"{relaxed_text:>9} {bound_text:>9} {gap_text:>8} {peak:8.0f}",

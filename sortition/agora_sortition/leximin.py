@@ -49,8 +49,9 @@ import numpy.typing as npt
 
 from ._highs import INF, new_highs, pass_model, run
 from .errors import SolverFailure
+from .feasibility import reachable, unreachable_reasons
 from .instance import FloatArray, Instance, IntArray
-from .panels import Face, PanelModel, panel_rows, round_panel, row_activity
+from .panels import Face, PanelModel, panel_rows, repair_panel, round_panel, row_activity
 
 GAP = 1e-8  # pricing optimality gap, in probability units; bounds |z - z*| per level
 DUAL_SUPPORT = 1e-9  # a type whose dual exceeds this is tight at the current level
@@ -58,6 +59,7 @@ SMOOTHING = 0.8  # weight of the best-bound duals in the smoothed pricing point
 BATCH = 30  # randomly perturbed dual points priced per master solve
 SPREAD = 1.0  # log-normal spread of those perturbations
 FACE_TOLERANCE = 1e-7  # a row within this of a bound at the relaxed optimum is tight
+CERTIFIED = 1e-6  # a level whose bound exceeds its value by no more than this is optimal
 REACHED = 1e-7  # a lottery reaches the target when each type gets (1 - REACHED) of it
 PEELED = 1e-9  # peeling stops when the panels found explain all but this much of the target
 PEEL_TOLERANCE = 1e-9  # a residual count or row this close to a bound has reached it
@@ -72,8 +74,17 @@ class Distribution:
     instance: Instance
     panels: IntArray  # (P, T) type counts of each panel in the support
     weights: FloatArray  # (P,) probabilities, summing to 1
-    lp_bound: float  # proven upper bound on the smallest probability any lottery can give
+    # proven upper bound on the smallest probability any lottery can give to the people who fit
+    # some panel (those who fit none are in ``unreachable``, at probability 0 in every lottery)
+    lp_bound: float
     stats: dict[str, float] = field(default_factory=dict)
+    # the LP relaxation's LEXIMIN minimum: an upper bound, not tight where it exceeds ``lp_bound``
+    relaxation_bound: float = float("nan")
+    # the certificate, level by level: (probability given at that level, proven upper bound on
+    # it given the earlier levels); equal within GAP where the level is optimal
+    levels: tuple[tuple[float, float], ...] = ()
+    # person id -> why they fit no panel meeting the quotas (probability 0 in every lottery)
+    unreachable: dict[str, str] = field(default_factory=dict)
 
     @property
     def type_probabilities(self) -> FloatArray:
@@ -87,6 +98,22 @@ class Distribution:
     @property
     def min_probability(self) -> float:
         return float(self.probabilities.min())
+
+    @property
+    def min_reachable_probability(self) -> float:
+        """The smallest probability of the people who fit some panel."""
+        reachable = np.array([p not in self.unreachable for p in self.instance.pool.ids])
+        return float(self.probabilities[reachable].min(initial=1.0))
+
+    @property
+    def gap(self) -> float:
+        """Proven distance from the optimal minimum (among people who fit some panel)."""
+        return max(0.0, self.lp_bound - self.min_reachable_probability)
+
+    @property
+    def optimal(self) -> bool:
+        """Whether every level is certified optimal (within the pricing gap)."""
+        return all(bound - value <= CERTIFIED for value, bound in self.levels)
 
 
 class _ColumnGeneration:
@@ -110,9 +137,6 @@ class _ColumnGeneration:
             presolve="off",  # the model is tiny; presolving it costs more than it saves
         )
         self.relaxation = PanelModel(instance, relaxed=True, simplex_strategy=4)
-        # rounds the relaxation's optimum when the greedy rounding fails: the integer program
-        # with every count boxed between the floor and the ceiling of the fractional one
-        self.rounding = PanelModel(instance)
         for model in (self.pricing, self.relaxation):
             model.restrict(face)
         self.columns: list[IntArray] = []  # panels found, in master row order
@@ -180,16 +204,7 @@ class _ColumnGeneration:
             self.heuristic_calls += 1
             rounded = round_panel(self.instance, best, weights, self.face)
             if rounded is None:
-                face = self.face
-                box = Face(
-                    np.maximum(np.floor(best + 1e-9), face.col_lower),
-                    np.minimum(np.ceil(best - 1e-9), face.col_upper),
-                    face.row_lower,
-                    face.row_upper,
-                )
-                self.rounding.restrict(box)
-                boxed = self.rounding.maximize(weights)
-                rounded = None if boxed is None else boxed[0]
+                rounded = repair_panel(self.instance, best, weights, self.face, self._random)
             return ([] if rounded is None else [rounded]), bound
         self.pricing_calls += 1
         saved = self.pricing.highs.getSavedMipSolutions()
@@ -242,20 +257,28 @@ class _ColumnGeneration:
         return Distribution(self.instance, panels, weights / weights.sum(), lp_bound, dict(stats))
 
 
-def _column_generation(engine: _ColumnGeneration, *, first_level_only: bool) -> tuple[int, float]:
-    """Run the levels on ``engine``; returns how many and the first one's Lagrangian bound."""
+def _column_generation(
+    engine: _ColumnGeneration,
+    *,
+    first_level_only: bool,
+    never: IntArray | None = None,
+    deadline: float = INF,
+) -> list[tuple[float, float]]:
+    """Run the levels on ``engine``; returns each level's value and proven bound (the best
+    Lagrangian bound met). At ``deadline`` it stops where it is: the master's lottery is a valid
+    one and the last level's bound says how far from optimal it may be."""
     num_types = engine.num_types
     fixed = np.zeros(num_types, dtype=bool)
-    never = engine.cover()
+    if never is None:
+        never = engine.cover()
     engine.fix(never, 0.0)
     fixed[never] = True
     fixed_value = np.zeros(num_types)
-    lp_bound = 1.0
-    levels = 0
+    levels: list[tuple[float, float]] = []
     while not fixed.all():
-        levels += 1
         center: FloatArray | None = None  # dual point with the best Lagrangian bound so far
         center_bound = INF
+        out_of_time = False
         while True:
             z, duals, mu = engine.solve_master()
             # Wentges smoothing: also price at a point between the best-bound duals and the
@@ -277,11 +300,15 @@ def _column_generation(engine: _ColumnGeneration, *, first_level_only: bool) -> 
                     if probe_bound < center_bound:
                         center, center_bound = probe, probe_bound
                 improving += [p for p in panels if weights @ p > -mu + GAP / 2]
-            if levels == 1:
-                lp_bound = min(lp_bound, center_bound)
             if not improving or not engine.add(improving):
                 break  # no panel improves on the master's duals: z is optimal
-        if first_level_only:
+            if time.perf_counter() > deadline:
+                out_of_time = True
+                break
+        if out_of_time:
+            z = engine.solve_master()[0]
+        levels.append((z, max(z, center_bound)))
+        if first_level_only or out_of_time:
             break
         tight = np.flatnonzero(~fixed & (duals > DUAL_SUPPORT))
         if len(tight) == 0:  # numerical corner: the largest dual is the binding one
@@ -289,14 +316,20 @@ def _column_generation(engine: _ColumnGeneration, *, first_level_only: bool) -> 
         engine.fix(tight, z)
         fixed[tight] = True
         fixed_value[tight] = z
-    return levels, lp_bound
+    return levels
 
 
-def _relaxed_leximin(instance: Instance) -> tuple[FloatArray, float, Face]:
+def _relaxed_leximin(
+    instance: Instance, never: IntArray | None = None
+) -> tuple[FloatArray, float, Face]:
     """LEXIMIN over the LP relaxation of the panel polytope: the type probabilities, their
-    minimum (an upper bound for any lottery) and the face of the polytope where they sit."""
+    minimum (an upper bound for any lottery) and the face of the polytope where they sit. Types
+    in ``never`` (which fit no panel) are held at 0 and left out of the minimum."""
     num_types = instance.num_types
     size = instance.type_size.astype(np.float64)
+    out = np.zeros(num_types, dtype=bool)
+    if never is not None:
+        out[never] = True
     rows, row_lower, row_upper = panel_rows(instance)
     base = len(rows)
     # columns: expected counts x_t, then z; rows: the panel's, then x_t - n_t z >= 0 per type
@@ -305,16 +338,19 @@ def _relaxed_leximin(instance: Instance) -> tuple[FloatArray, float, Face]:
         highs,
         cost=np.r_[np.zeros(num_types), 1.0],
         col_lower=np.r_[np.zeros(num_types), -INF],
-        col_upper=np.r_[size, INF],
+        col_upper=np.r_[np.where(out, 0.0, size), INF],
         row_lower=np.r_[row_lower, np.zeros(num_types)],
         row_upper=np.r_[row_upper, np.full(num_types, INF)],
         rows=[
             *rows,
-            *((np.array([t, num_types]), np.array([1.0, -size[t]])) for t in range(num_types)),
+            *(
+                (np.array([t, num_types]), np.array([1.0, 0.0 if out[t] else -size[t]]))
+                for t in range(num_types)
+            ),
         ],
         maximize=True,
     )
-    fixed = np.zeros(num_types, dtype=bool)
+    fixed = out.copy()
     minimum: float | None = None
     while not fixed.all():
         run(highs, "relaxed LEXIMIN LP")
@@ -499,6 +535,8 @@ def _face_panel(
         if found is None:
             return None
         rounded = round_panel(instance, found[0], probe, face)
+        if rounded is None:
+            rounded = repair_panel(instance, found[0], probe, face, peeling.random)
         if rounded is not None:
             return rounded
     peeling.pricing_calls += 1
@@ -542,10 +580,19 @@ def _stats(started: float, engine: _ColumnGeneration, levels: int) -> dict[str, 
     }
 
 
-def find_leximin(instance: Instance) -> Distribution:
-    """The LEXIMIN-optimal lottery (and its unique per-person probabilities)."""
+def find_leximin(instance: Instance, *, time_limit: float | None = None) -> Distribution:
+    """The LEXIMIN-optimal lottery (and its unique per-person probabilities).
+
+    People who fit no panel meeting the quotas are found first and set aside at probability 0,
+    with the reason (``Distribution.unreachable``). With ``time_limit`` (seconds), a search that
+    has to go level by level stops there and returns the best lottery found, its levels carrying
+    their proven bounds (``Distribution.levels``, ``gap``, ``optimal``).
+    """
     started = time.perf_counter()
-    target, bound, face = _relaxed_leximin(instance)
+    deadline = started + time_limit if time_limit is not None else INF
+    covering, never = reachable(instance)
+    aside = _set_aside(instance, never)
+    target, bound, face = _relaxed_leximin(instance, never)
     counts = target * instance.type_size
     peeling = _peel(instance, counts, face)
     stats = {
@@ -553,7 +600,9 @@ def find_leximin(instance: Instance) -> Distribution:
         "heuristic_calls": peeling.heuristic_calls,
         "pricing_calls": peeling.pricing_calls,
         "types": instance.num_types,
+        "unreachable_types": len(never),
     }
+    certified = {"relaxation_bound": bound, "levels": _profile(target, never), "unreachable": aside}
     if peeling.mass <= PEELED:
         found = Distribution(
             instance,
@@ -561,6 +610,7 @@ def find_leximin(instance: Instance) -> Distribution:
             np.array(peeling.weights) / sum(peeling.weights),
             bound,
             {**stats, "seconds": time.perf_counter() - started, "levels": 1},
+            **certified,
         )
         if _reaches(found, target):
             return found
@@ -572,11 +622,47 @@ def find_leximin(instance: Instance) -> Distribution:
             finished.stats.update(
                 peeled=len(peeling.panels),
                 types=instance.num_types,
+                unreachable_types=len(never),
                 seconds=time.perf_counter() - started,
             )
-            return finished
+            return dataclasses.replace(finished, **certified)
     # the relaxation's profile is out of reach: LEXIMIN level by level
-    return _optimise(instance, first_level_only=False, started=started, bound=bound)
+    found = _optimise(
+        instance,
+        first_level_only=False,
+        started=started,
+        bound=bound,
+        never=never,
+        panels=[*covering, *peeling.panels],
+        deadline=deadline,
+    )
+    found.stats.update(peeled=len(peeling.panels), unreachable_types=len(never))
+    return dataclasses.replace(found, relaxation_bound=bound, unreachable=aside)
+
+
+def _profile(target: FloatArray, never: IntArray) -> tuple[tuple[float, float], ...]:
+    """The LEXIMIN levels of a target reached exactly: each distinct probability is its own
+    bound (the relaxation proves it)."""
+    reachable = np.ones(len(target), dtype=bool)
+    reachable[never] = False
+    values: list[float] = []
+    for value in np.sort(target[reachable]):
+        if not values or value > values[-1] + CERTIFIED:
+            values.append(float(value))
+    return tuple((v, v) for v in values)
+
+
+def _set_aside(instance: Instance, never: IntArray) -> dict[str, str]:
+    """Person id -> the public reason why they fit no panel, for the types of ``never``."""
+    if not len(never):
+        return {}
+    reasons = unreachable_reasons(instance, never)
+    pool_ids = instance.pool.ids
+    return {
+        pool_ids[int(person)]: reason
+        for t, reason in zip(never, reasons, strict=True)
+        for person in instance.type_members[int(t)]
+    }
 
 
 def _finish_peeling(
@@ -635,15 +721,40 @@ def _reaches(found: Distribution, target: FloatArray) -> bool:
 
 
 def _optimise(
-    instance: Instance, *, first_level_only: bool, started: float, bound: float = 1.0
+    instance: Instance,
+    *,
+    first_level_only: bool,
+    started: float,
+    bound: float = 1.0,
+    never: IntArray | None = None,
+    panels: list[IntArray] | None = None,
+    deadline: float = INF,
 ) -> Distribution:
     engine = _ColumnGeneration(
         instance, instance.type_size.astype(np.float64), Face.whole(instance)
     )
-    levels, lp_bound = _column_generation(engine, first_level_only=first_level_only)
-    return engine.distribution(max(min(lp_bound, bound), 0.0), _stats(started, engine, levels))
+    engine.add(panels or [])
+    levels = _column_generation(
+        engine, first_level_only=first_level_only, never=never, deadline=deadline
+    )
+    lp_bound = max(min(levels[0][1], bound), 0.0) if levels else 0.0
+    found = engine.distribution(lp_bound, _stats(started, engine, len(levels)))
+    return dataclasses.replace(found, levels=tuple(levels))
 
 
-def find_maximin(instance: Instance) -> Distribution:
-    """A lottery maximising the smallest selection probability (first LEXIMIN step only)."""
-    return _optimise(instance, first_level_only=True, started=time.perf_counter())
+def find_maximin(instance: Instance, *, time_limit: float | None = None) -> Distribution:
+    """A lottery maximising the smallest selection probability (first LEXIMIN step only) among
+    the people who fit some panel; the others are set aside as in ``find_leximin``."""
+    started = time.perf_counter()
+    deadline = started + time_limit if time_limit is not None else INF
+    covering, never = reachable(instance)
+    found = _optimise(
+        instance,
+        first_level_only=True,
+        started=started,
+        never=never,
+        panels=covering,
+        deadline=deadline,
+    )
+    found.stats.update(unreachable_types=len(never))
+    return dataclasses.replace(found, unreachable=_set_aside(instance, never))
