@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import multiprocessing as mp
+import os
 import resource
 import statistics
 import sys
@@ -195,7 +196,8 @@ def _exact_seats(shares: np.ndarray, k: int) -> np.ndarray:
     raw = shares * (k - len(shares))
     seats = np.floor(raw).astype(np.int64)
     seats[np.argsort(-(raw - seats), kind="stable")[: k - len(shares) - int(seats.sum())]] += 1
-    return seats + 1
+    apportioned: np.ndarray = seats + 1
+    return apportioned
 
 
 def high_dimensional(
@@ -281,7 +283,8 @@ def _peer(pool: Pool, quotas: QuotaSet, k: int) -> FloatArray:
     for committee, weight in zip(committees, weights, strict=True):
         for person in committee:
             probabilities[index[person]] += weight
-    return probabilities
+    found: FloatArray = probabilities
+    return found
 
 
 def _measure(args: tuple[Pool, QuotaSet, int, str, int, float | None], queue: Any) -> None:
@@ -289,10 +292,12 @@ def _measure(args: tuple[Pool, QuotaSet, int, str, int, float | None], queue: An
     instance = compile_instance(pool, quotas, k)
     started, cpu = time.perf_counter(), time.process_time()
     bound = relaxed = float("nan")
-    unreachable = 0
+    unreachable, optimal = 0, ""
     if algorithm == "legacy":
         probabilities = legacy_probabilities(instance, runs, seed=0)
     elif algorithm == "peer":
+        silent = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(silent, 1)  # the peer and its HiGHS print banners on standard output
         probabilities = _peer(pool, quotas, k)
         unreachable = int((probabilities < 1e-9).sum())
     else:
@@ -301,6 +306,7 @@ def _measure(args: tuple[Pool, QuotaSet, int, str, int, float | None], queue: An
         probabilities, bound = result.probabilities, result.lp_bound
         relaxed = result.relaxation_bound
         unreachable = len(result.unreachable)
+        optimal = "yes" if result.optimal else "no"
     # the smallest probability among those who fit some panel (the others get 0 in any lottery)
     low = float(np.sort(probabilities)[unreachable]) if unreachable < len(pool) else 0.0
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -315,6 +321,7 @@ def _measure(args: tuple[Pool, QuotaSet, int, str, int, float | None], queue: An
             bound,
             peak,
             unreachable,
+            optimal,
         )
     )
 
@@ -398,7 +405,8 @@ def stage2(
     print("min = smallest probability found among the people who fit some panel (the 'aside'")
     print("column counts the others, found first, at 0 in every lottery; for the peer: people it")
     print("gives 0); LP = the relaxation's bound on that minimum; proven = the certified upper")
-    print("bound on the best minimum (optimal when min = proven); p=0 = people at probability 0.")
+    print("bound on the best minimum (optimal when min = proven); p=0 = people at probability 0;")
+    print("'all levels proven': every LEXIMIN level (MAXIMIN: its one) certified by its bound.")
     if "peer" in algorithms:
         try:
             import sortition_algorithms  # noqa: F401
@@ -408,6 +416,7 @@ def stage2(
     print()
     header = (
         "algorithm   wall s   CPU s  min prob   p=0 aside  LP bound    proven   gap     peak MiB"
+        "  all levels proven"
     )
     for name, pool, quotas, k in cases(quick):
         if only and only not in name:
@@ -420,7 +429,7 @@ def stage2(
             if result is None:
                 print(f"{algorithm:<9} {'> ' + str(int(timeout)):>8}   (timed out or failed)")
                 continue
-            seconds, cpu, low, zeros, relaxed, bound, peak, aside = result
+            seconds, cpu, low, zeros, relaxed, bound, peak, aside, optimal = result
             relaxed_text = bound_text = gap_text = aside_text = ""
             aside_text = str(aside) if algorithm != "legacy" else ""
             if bound == bound:  # not NaN: the engine proves a bound
@@ -428,7 +437,7 @@ def stage2(
                 gap_text = f"{bound - low:8.1e}"
             print(
                 f"{algorithm:<9} {seconds:8.2f} {cpu:7.2f} {low:9.5f} {zeros:5d} {aside_text:>5} "
-                f"{relaxed_text:>9} {bound_text:>9} {gap_text:>8} {peak:8.0f}",
+                f"{relaxed_text:>9} {bound_text:>9} {gap_text:>8} {peak:8.0f} {optimal:>4}",
                 flush=True,
             )
         print()

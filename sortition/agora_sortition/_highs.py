@@ -87,6 +87,12 @@ RETRIES: tuple[dict[str, float | int | str], ...] = (
         "random_seed": 2,
     },
 )
+
+
+class OutOfTime(Exception):
+    """A solve stopped at the time limit the caller set (``time_limit``): not a failure."""
+
+
 SOLVED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kSolutionLimit)
 
 
@@ -130,5 +136,5 @@ def run(
         text = highs.modelStatusToString(status)
         statuses.append(text if status in SOLVED else f"{text} (invalid solution)")
         if status == highspy.HighsModelStatus.kTimeLimit:
-            break  # the caller's time limit: not a failure to work around
+            raise OutOfTime(what)  # the caller's time limit: not a failure to work around
     raise SolverFailure(what, "; ".join(statuses))

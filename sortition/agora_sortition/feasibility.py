@@ -8,11 +8,12 @@ turn and keep it dropped if the rest is still infeasible.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
 
-from ._highs import INF
+from ._highs import INF, OutOfTime
 from .errors import InfeasibleQuotas
 from .instance import Instance, IntArray
 from .panels import Face, PanelModel, repair_panel, round_panel
@@ -88,7 +89,7 @@ def _conflicts(instance: Instance, relaxed: set[tuple[str, str]]) -> list[dict[s
     ]
 
 
-def reachable(instance: Instance) -> tuple[list[IntArray], IntArray]:
+def reachable(instance: Instance, deadline: float = INF) -> tuple[list[IntArray], IntArray]:
     """Panels holding every type that fits some quota-satisfying panel, and the types that fit
     none (their people can never be selected: every lottery gives them probability 0).
 
@@ -96,11 +97,14 @@ def reachable(instance: Instance) -> tuple[list[IntArray], IntArray]:
     a panel. Then the integer program with a row demanding one such type: a solution holds at
     least one new type; infeasibility proves that none of those left fits any panel. That is
     one feasibility check per type at worst, far fewer in practice (a panel holds k types).
+    Past ``deadline`` it stops: the types not yet settled are then not reported (a time-limited
+    search counts them as reachable, and its proven gap covers them).
     """
     relaxation = PanelModel(instance, relaxed=True, simplex_strategy=1)
     integer = PanelModel(
         instance, presolve="off", mip_max_improving_sols=3, mip_improving_solution_save=True
     )
+    integer.deadline = deadline
     num_types = instance.num_types
     face = Face.whole(instance)
     row = integer.highs.getNumRow()
@@ -111,6 +115,8 @@ def reachable(instance: Instance) -> tuple[list[IntArray], IntArray]:
     random = np.random.default_rng(0)
     heuristic = True
     while not held.all():
+        if time.perf_counter() > deadline:
+            return panels, np.zeros(0, dtype=np.int64)
         weights = np.where(held, 0.0, 1.0)
         found: list[IntArray] = []
         if heuristic:
@@ -123,7 +129,10 @@ def reachable(instance: Instance) -> tuple[list[IntArray], IntArray]:
                     found = [rounded]
         if not found:
             heuristic = False  # the rounding stalls from here on: the integer program only
-            exact = integer.maximize(weights)
+            try:
+                exact = integer.maximize(weights)
+            except OutOfTime:
+                return panels, np.zeros(0, dtype=np.int64)
             if exact is None:
                 break
             saved = integer.highs.getSavedMipSolutions()
@@ -141,10 +150,13 @@ def reachable(instance: Instance) -> tuple[list[IntArray], IntArray]:
     return panels, np.flatnonzero(~held)
 
 
-def unreachable_reasons(instance: Instance, types: IntArray, *, explained: int = 50) -> list[str]:
+def unreachable_reasons(
+    instance: Instance, types: IntArray, *, explained: int = 50, deadline: float = INF
+) -> list[str]:
     """Why each of ``types`` fits no panel, in public words: their values and the smallest
     change of the quotas that would let one of them sit on a panel (the elastic integer program
-    with that type forced onto the panel: one solve per type, for the first ``explained``)."""
+    with that type forced onto the panel: one solve per type, for the first ``explained`` and
+    until ``deadline``)."""
     quotas = instance.quotas.quotas
     elastic = PanelModel(instance, elastic=True)
     reasons = []
@@ -155,7 +167,7 @@ def unreachable_reasons(instance: Instance, types: IntArray, *, explained: int =
         reason = (
             f"no panel of {instance.k} meeting the quotas can include a volunteer with {values}"
         )
-        if number < explained:
+        if number < explained and time.perf_counter() < deadline:
             size = float(instance.type_size[int(t)])
             elastic.highs.changeColBounds(int(t), 1.0, size)
             found = elastic.min_slack()

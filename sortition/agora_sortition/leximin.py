@@ -47,11 +47,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._highs import INF, new_highs, pass_model, run
+from ._highs import INF, OutOfTime, new_highs, pass_model, run
 from .errors import SolverFailure
 from .feasibility import reachable, unreachable_reasons
 from .instance import FloatArray, Instance, IntArray
-from .panels import Face, PanelModel, panel_rows, repair_panel, round_panel, row_activity
+from .panels import (
+    Face,
+    PanelModel,
+    panel_rows,
+    repair_panel,
+    round_panel,
+    row_activity,
+)
 
 GAP = 1e-8  # pricing optimality gap, in probability units; bounds |z - z*| per level
 DUAL_SUPPORT = 1e-9  # a type whose dual exceeds this is tight at the current level
@@ -85,6 +92,9 @@ class Distribution:
     levels: tuple[tuple[float, float], ...] = ()
     # person id -> why they fit no panel meeting the quotas (probability 0 in every lottery)
     unreachable: dict[str, str] = field(default_factory=dict)
+    # False when a time limit stopped the search before the last level (or the first one's
+    # optimum): the probabilities are a valid lottery's, ``levels`` says how far each may be off
+    complete: bool = True
 
     @property
     def type_probabilities(self) -> FloatArray:
@@ -113,7 +123,7 @@ class Distribution:
     @property
     def optimal(self) -> bool:
         """Whether every level is certified optimal (within the pricing gap)."""
-        return all(bound - value <= CERTIFIED for value, bound in self.levels)
+        return self.complete and all(bound - value <= CERTIFIED for value, bound in self.levels)
 
 
 class _ColumnGeneration:
@@ -137,11 +147,16 @@ class _ColumnGeneration:
             presolve="off",  # the model is tiny; presolving it costs more than it saves
         )
         self.relaxation = PanelModel(instance, relaxed=True, simplex_strategy=4)
+        # rounds the relaxation's optimum when the greedy rounding and the repair fail: the
+        # integer program with every count boxed between the floor and the ceiling of the
+        # fractional one
+        self.rounding = PanelModel(instance)
         for model in (self.pricing, self.relaxation):
             model.restrict(face)
         self.columns: list[IntArray] = []  # panels found, in master row order
         self.weights = np.zeros(0)  # lottery of the last master solution
         self._seen: set[bytes] = set()
+        self._fixed: set[int] = set()
         self._random = np.random.default_rng(0)
         # The master is solved in its dual form (as in the paper): columns y_t >= 0 (one per type)
         # and the cap u; minimise u - sum_fixed v_t y_t subject to sum_unfixed y_t = 1 (row 0) and
@@ -204,7 +219,20 @@ class _ColumnGeneration:
             self.heuristic_calls += 1
             rounded = round_panel(self.instance, best, weights, self.face)
             if rounded is None:
-                rounded = repair_panel(self.instance, best, weights, self.face, self._random)
+                rounded = repair_panel(
+                    self.instance, best, weights, self.face, self._random, moves=20
+                )
+            if rounded is None:
+                face = self.face
+                box = Face(
+                    np.maximum(np.floor(best + 1e-9), face.col_lower),
+                    np.minimum(np.ceil(best - 1e-9), face.col_upper),
+                    face.row_lower,
+                    face.row_upper,
+                )
+                self.rounding.restrict(box)
+                boxed = self.rounding.maximize(weights)
+                rounded = None if boxed is None else boxed[0]
             return ([] if rounded is None else [rounded]), bound
         self.pricing_calls += 1
         saved = self.pricing.highs.getSavedMipSolutions()
@@ -244,7 +272,12 @@ class _ColumnGeneration:
         self.weights = -np.asarray(solution.row_dual[1:])
         return self.master.getInfo().objective_function_value, values[:-1], -float(values[-1])
 
+    @property
+    def all_fixed(self) -> bool:
+        return len(self._fixed) == self.num_types
+
     def fix(self, types: IntArray, value: float) -> None:
+        self._fixed.update(int(t) for t in types)
         for t in types:
             self.master.changeCoeff(0, int(t), 0.0)
             self.master.changeColCost(int(t), -value)
@@ -275,7 +308,13 @@ def _column_generation(
     fixed[never] = True
     fixed_value = np.zeros(num_types)
     levels: list[tuple[float, float]] = []
+    if not engine.columns:  # a time-limited pre-check may have found no panel: one is needed
+        engine.add(engine.price(np.ones(num_types) / engine.scale)[0])
+    for model in (engine.pricing, engine.rounding):
+        model.deadline = deadline
     while not fixed.all():
+        if levels and time.perf_counter() > deadline:
+            break  # the levels left are not certified (``Distribution.complete`` is False)
         center: FloatArray | None = None  # dual point with the best Lagrangian bound so far
         center_bound = INF
         out_of_time = False
@@ -293,13 +332,20 @@ def _column_generation(
             for exact, probe in [*((False, p) for p in probes), (True, duals)]:
                 if exact and improving:
                     break
-                panels, bound = engine.price(probe / engine.scale, exact=exact)
+                try:
+                    panels, bound = engine.price(probe / engine.scale, exact=exact)
+                except OutOfTime:
+                    out_of_time = True
+                    break
                 # a bound only for points of the dual simplex (the perturbed ones are not)
                 if abs(probe[~fixed].sum() - 1) < 1e-9:
                     probe_bound = bound - float(probe[fixed] @ fixed_value[fixed])
                     if probe_bound < center_bound:
                         center, center_bound = probe, probe_bound
                 improving += [p for p in panels if weights @ p > -mu + GAP / 2]
+            if out_of_time:
+                engine.add(improving)
+                break
             if not improving or not engine.add(improving):
                 break  # no panel improves on the master's duals: z is optimal
             if time.perf_counter() > deadline:
@@ -453,7 +499,12 @@ class _PeelState:
         )
 
 
-def _peel(instance: Instance, counts: FloatArray, face: Face) -> _Peeling:
+def _peel(
+    instance: Instance,
+    counts: FloatArray,
+    face: Face,
+    deadline: float = INF,
+) -> _Peeling:
     """Write the expected counts ``counts`` (a point of ``face``) as a lottery over panels.
 
     Caratheodory-style peeling: take a panel ``c`` on the smallest face holding the current point
@@ -473,6 +524,7 @@ def _peel(instance: Instance, counts: FloatArray, face: Face) -> _Peeling:
     relaxation = PanelModel(instance, relaxed=True, simplex_strategy=1)
     # any integer point of the face will do: stop the integer program at its first solution
     integer = PanelModel(instance, mip_max_improving_sols=1)
+    integer.deadline = deadline
     # tight bounds and rows only accumulate (the faces are nested), starting from ``face``'s
     at_zero, at_full = face.col_upper <= 0, face.col_lower >= size
     # the residual is tracked in extended precision where the platform has it (x86's 80-bit
@@ -488,11 +540,19 @@ def _peel(instance: Instance, counts: FloatArray, face: Face) -> _Peeling:
         1.0,
     )
     peeling = _Peeling([], [], 1.0, 0, 0)
-    while state.mass > PEELED:
+    while state.mass > PEELED and time.perf_counter() < deadline:
         residual = (state.x / size).astype(np.float64)
-        panel = _face_panel(
-            instance, relaxation, integer, residual, state.face(size, row_lower, row_upper), peeling
-        )
+        try:
+            panel = _face_panel(
+                instance,
+                relaxation,
+                integer,
+                residual,
+                state.face(size, row_lower, row_upper),
+                peeling,
+            )
+        except OutOfTime:
+            break
         if panel is None:  # the face holds no panel: the relaxation is not integral there
             break
         panel_activity = row_activity(instance, panel)
@@ -535,14 +595,14 @@ def _face_panel(
         if found is None:
             return None
         rounded = round_panel(instance, found[0], probe, face)
-        if rounded is None:
-            rounded = repair_panel(instance, found[0], probe, face, peeling.random)
         if rounded is not None:
             return rounded
     peeling.pricing_calls += 1
     integer.restrict(face)
     exact = integer.maximize(weights)
-    return None if exact is None else exact[0]
+    if exact is None:
+        return None
+    return exact[0]
 
 
 def _longest_step(
@@ -590,11 +650,11 @@ def find_leximin(instance: Instance, *, time_limit: float | None = None) -> Dist
     """
     started = time.perf_counter()
     deadline = started + time_limit if time_limit is not None else INF
-    covering, never = reachable(instance)
-    aside = _set_aside(instance, never)
+    covering, never = reachable(instance, deadline)
+    aside = _set_aside(instance, never, deadline)
     target, bound, face = _relaxed_leximin(instance, never)
     counts = target * instance.type_size
-    peeling = _peel(instance, counts, face)
+    peeling = _peel(instance, counts, face, deadline)
     stats = {
         "peeled": len(peeling.panels),
         "heuristic_calls": peeling.heuristic_calls,
@@ -602,7 +662,7 @@ def find_leximin(instance: Instance, *, time_limit: float | None = None) -> Dist
         "types": instance.num_types,
         "unreachable_types": len(never),
     }
-    certified = {"relaxation_bound": bound, "levels": _profile(target, never), "unreachable": aside}
+    profile = _profile(target, never)
     if peeling.mass <= PEELED:
         found = Distribution(
             instance,
@@ -610,14 +670,16 @@ def find_leximin(instance: Instance, *, time_limit: float | None = None) -> Dist
             np.array(peeling.weights) / sum(peeling.weights),
             bound,
             {**stats, "seconds": time.perf_counter() - started, "levels": 1},
-            **certified,
+            relaxation_bound=bound,
+            levels=profile,
+            unreachable=aside,
         )
         if _reaches(found, target):
             return found
     # With households the relaxation's face may hold no panel at all (then its profile is out of
     # reach, as below); otherwise column generation finishes what peeling could not.
-    elif peeling.panels:
-        finished = _finish_peeling(instance, peeling, target, bound)
+    elif peeling.panels and time.perf_counter() < deadline:
+        finished = _finish_peeling(instance, peeling, target, bound, deadline)
         if finished is not None:
             finished.stats.update(
                 peeled=len(peeling.panels),
@@ -625,7 +687,9 @@ def find_leximin(instance: Instance, *, time_limit: float | None = None) -> Dist
                 unreachable_types=len(never),
                 seconds=time.perf_counter() - started,
             )
-            return dataclasses.replace(finished, **certified)
+            return dataclasses.replace(
+                finished, relaxation_bound=bound, levels=profile, unreachable=aside
+            )
     # the relaxation's profile is out of reach: LEXIMIN level by level
     found = _optimise(
         instance,
@@ -652,11 +716,11 @@ def _profile(target: FloatArray, never: IntArray) -> tuple[tuple[float, float], 
     return tuple((v, v) for v in values)
 
 
-def _set_aside(instance: Instance, never: IntArray) -> dict[str, str]:
+def _set_aside(instance: Instance, never: IntArray, deadline: float = INF) -> dict[str, str]:
     """Person id -> the public reason why they fit no panel, for the types of ``never``."""
     if not len(never):
         return {}
-    reasons = unreachable_reasons(instance, never)
+    reasons = unreachable_reasons(instance, never, deadline=deadline)
     pool_ids = instance.pool.ids
     return {
         pool_ids[int(person)]: reason
@@ -666,7 +730,11 @@ def _set_aside(instance: Instance, never: IntArray) -> dict[str, str]:
 
 
 def _finish_peeling(
-    instance: Instance, peeling: _Peeling, target: FloatArray, bound: float
+    instance: Instance,
+    peeling: _Peeling,
+    target: FloatArray,
+    bound: float,
+    deadline: float = INF,
 ) -> Distribution | None:
     """Complete a peeling that reached a face without panels by column generation on its tail.
 
@@ -689,7 +757,9 @@ def _finish_peeling(
         )
         engine.add(peeling.panels[start:])
         engine.fix(np.flatnonzero(~reachable), 0.0)
-        _column_generation(engine, first_level_only=True)
+        _column_generation(engine, first_level_only=True, deadline=deadline)
+        if time.perf_counter() > deadline:
+            return None  # the level-by-level search returns the best lottery and its gap
         keep = engine.weights > 1e-12
         tail = engine.weights[keep] / engine.weights[keep].sum()
         panels = np.array(engine.columns, dtype=np.int64)[keep]
@@ -739,7 +809,10 @@ def _optimise(
     )
     lp_bound = max(min(levels[0][1], bound), 0.0) if levels else 0.0
     found = engine.distribution(lp_bound, _stats(started, engine, len(levels)))
-    return dataclasses.replace(found, levels=tuple(levels))
+    complete = time.perf_counter() <= deadline or (
+        (first_level_only or engine.all_fixed) and levels[-1][1] - levels[-1][0] <= CERTIFIED
+    )
+    return dataclasses.replace(found, levels=tuple(levels), complete=complete)
 
 
 def find_maximin(instance: Instance, *, time_limit: float | None = None) -> Distribution:
@@ -747,7 +820,7 @@ def find_maximin(instance: Instance, *, time_limit: float | None = None) -> Dist
     the people who fit some panel; the others are set aside as in ``find_leximin``."""
     started = time.perf_counter()
     deadline = started + time_limit if time_limit is not None else INF
-    covering, never = reachable(instance)
+    covering, never = reachable(instance, deadline)
     found = _optimise(
         instance,
         first_level_only=True,
@@ -757,4 +830,4 @@ def find_maximin(instance: Instance, *, time_limit: float | None = None) -> Dist
         deadline=deadline,
     )
     found.stats.update(unreachable_types=len(never))
-    return dataclasses.replace(found, unreachable=_set_aside(instance, never))
+    return dataclasses.replace(found, unreachable=_set_aside(instance, never, deadline))

@@ -9,6 +9,7 @@ minimising the slack measures how far the quotas are from being satisfiable.
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +113,7 @@ class PanelModel:
         self.num_types = num_types
         self.relaxed = relaxed
         self.elastic = elastic
+        self.deadline = INF  # ``maximize`` raises ``OutOfTime`` past it
         # the bounds in force, to check the solver's answers (see ``valid``)
         self.bounds = Face(
             np.zeros(num_types), instance.type_size.astype(np.float64), row_lower, row_upper
@@ -123,6 +125,8 @@ class PanelModel:
         A relaxed model returns the fractional optimum, its value being the bound.
         """
         highs = self.highs
+        if self.deadline < INF:  # ``OutOfTime`` at the deadline
+            highs.setOptionValue("time_limit", max(1e-3, self.deadline - time.perf_counter()))
         highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         highs.changeColsCost(self.num_types, np.arange(self.num_types, dtype=np.int32), weights)
         if not run(highs, "panel pricing", accept_infeasible=True, valid=self.valid):
@@ -223,7 +227,7 @@ def round_panel(
 
 
 @functools.lru_cache(maxsize=8)
-def _incidence(instance: Instance) -> FloatArray:
+def incidence(instance: Instance) -> FloatArray:
     """Dense (rows x types) matrix of the rows of ``panel_rows`` after the size row."""
     rows, _, _ = panel_rows(instance)
     matrix = np.zeros((len(rows) - 1, instance.num_types))
@@ -257,7 +261,7 @@ def repair_panel(
     removal, and the few whose addition, helps most alone (evaluated exactly), a random one
     among them when none helps.
     """
-    matrix = _incidence(instance)
+    matrix = incidence(instance)
     lower, upper = face.row_lower[1:], face.row_upper[1:]
     col_lower, col_upper = face.col_lower, face.col_upper
     counts = np.clip(np.floor(fractional + 1e-9), col_lower, col_upper).astype(np.int64)
