@@ -288,6 +288,13 @@ def _peer(pool: Pool, quotas: QuotaSet, k: int) -> FloatArray:
 
 
 def _measure(args: tuple[Pool, QuotaSet, int, str, int, float | None], queue: Any) -> None:
+    try:
+        _measured(args, queue)
+    except Exception as error:  # reported, so that a failure is not taken for a timeout
+        queue.put(("failed", f"{type(error).__name__}: {error}"))
+
+
+def _measured(args: tuple[Pool, QuotaSet, int, str, int, float | None], queue: Any) -> None:
     pool, quotas, k, algorithm, runs, limit = args
     instance = compile_instance(pool, quotas, k)
     started, cpu = time.perf_counter(), time.process_time()
@@ -419,7 +426,7 @@ def stage2(
         "  all levels proven"
     )
     for name, pool, quotas, k in cases(quick):
-        if only and only not in name:
+        if only and not any(part in name for part in only.split("|")):
             continue
         types = compile_instance(pool, quotas, k).num_types
         print(f"{name}: {types} types, {len(quotas.quotas)} values")
@@ -427,7 +434,10 @@ def stage2(
         for algorithm in algorithms:
             result = measure(pool, quotas, k, algorithm, runs, timeout, limit)
             if result is None:
-                print(f"{algorithm:<9} {'> ' + str(int(timeout)):>8}   (timed out or failed)")
+                print(f"{algorithm:<9} {'> ' + str(int(timeout)):>8}   (timed out)")
+                continue
+            if result[0] == "failed":
+                print(f"{algorithm:<9} FAILED: {result[1]}")
                 continue
             seconds, cpu, low, zeros, relaxed, bound, peak, aside, optimal = result
             relaxed_text = bound_text = gap_text = aside_text = ""
@@ -537,7 +547,9 @@ def main() -> None:
     parser.add_argument("--legacy-runs", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3, help="stage-1 repeats")
     parser.add_argument("--skip", choices=("stage1", "stage2"))
-    parser.add_argument("--only", help="stage-2 pools whose name contains this (e.g. 'n=1727')")
+    parser.add_argument(
+        "--only", help="stage-2 pools whose name contains this, or one of these split by '|'"
+    )
     parser.add_argument(
         "--algorithms",
         default="leximin,maximin,legacy,peer",

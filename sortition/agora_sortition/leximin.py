@@ -231,7 +231,10 @@ class _ColumnGeneration:
                     face.row_upper,
                 )
                 self.rounding.restrict(box)
-                boxed = self.rounding.maximize(weights)
+                try:
+                    boxed = self.rounding.maximize(weights)
+                except OutOfTime:  # keep the relaxation's bound: the caller stops next
+                    boxed = None
                 rounded = None if boxed is None else boxed[0]
             return ([] if rounded is None else [rounded]), bound
         self.pricing_calls += 1
