@@ -35,6 +35,13 @@ face; it backs up 1, 2, 4, ... steps, the last attempt being the whole target on
 face. The dead ends met in testing came in the last steps, on faces with few free types, where
 backing up a few steps sufficed (none on the benchmark's pools). When no lottery reaches the
 target (the relaxation is not tight there), the step-by-step method above runs instead.
+
+Before any of this, the people who fit no panel meeting the quotas are found (``reachable``: a
+covering of the types by panels, the integer program proving the rest fit none) and set aside at
+probability 0 with a public reason; the relaxation then holds them at 0, which is often what makes
+it tight again. Every level carries its certificate (``Distribution.levels``: the value given and
+the proven bound, the relaxation's where it is reached, else the best Lagrangian bound). With a
+time limit the search stops where it is and returns the lottery it has, with those bounds.
 """
 
 from __future__ import annotations
