@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import multiprocessing as mp
+import os
 import resource
 import statistics
 import sys
@@ -51,6 +52,7 @@ from agora_sortition import (
     read_pool,
     read_quotas,
 )
+from agora_sortition.instance import FloatArray
 
 OUT = Path(__file__).resolve().parent / "out"
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "sortition-instances"
@@ -166,61 +168,224 @@ def synthetic(
     return pool, quota_set
 
 
-def _measure(args: tuple[Pool, QuotaSet, int, str, int], queue: Any) -> None:
-    pool, quotas, k, algorithm, runs = args
+FAMILY = ("seul", "couple", "couple-enfants", "monoparental")
+INCOME = ("Q1", "Q2", "Q3", "Q4", "Q5")
+# stronger self-selection than PROPENSITY, for the high-dimensional shapes of issue 16
+SKEW = {
+    "age": (0.35, 0.5, 0.8, 1.3, 2.0, 1.1),
+    "diploma": (0.3, 0.5, 0.9, 1.4, 2.4),
+    "logement": (1.5, 0.8, 0.5),
+    "famille": (0.8, 1.3, 1.0, 0.6),
+    "revenu": (0.5, 0.7, 1.0, 1.3, 1.8),
+}
+NAMES = {
+    "genre": ("femme", "homme"),
+    "age": AGE,
+    "pcs": PCS,
+    "diploma": DIPLOMA,
+    "logement": TENURE,
+    "famille": FAMILY,
+    "revenu": INCOME,
+}
+HIGH = ("genre", "age", "quartier", "pcs", "diploma", "logement", "famille", "revenu")
+
+
+def _exact_seats(shares: np.ndarray, k: int) -> np.ndarray:
+    """One seat for each value, then a largest-remainder apportionment of the other seats to
+    ``shares`` (organisers give every value a seat)."""
+    raw = shares * (k - len(shares))
+    seats = np.floor(raw).astype(np.int64)
+    seats[np.argsort(-(raw - seats), kind="stable")[: k - len(shares) - int(seats.sum())]] += 1
+    apportioned: np.ndarray = seats + 1
+    return apportioned
+
+
+def high_dimensional(
+    n: int, k: int, categories: int, quotas: str, seed: int = 0, quartiers: int = 8
+) -> tuple[Pool, QuotaSet]:
+    """Issue 16's hard shape: ``categories`` (7 or 8) features with ~35-45 values in all, almost
+    all volunteers of distinct types, strong self-selection and quotas that are ``exact``
+    (min = max = the population's apportionment of the seats) or ``pm1`` (that +-1); a pool that
+    cannot meet them gets the engine's smallest relaxation, as a real organiser would.
+
+    ``planted`` (on top of +-1 quotas) makes the relaxation not tight: one seat exactly for each
+    of three rare values x (pcs agriculteur), y (famille monoparental) and c (diploma aucun),
+    every holder of c having exactly one of x and y. A volunteer holding x and y but not c fits
+    no valid panel (the panel then has no room for a c), though the LP relaxation gives them a
+    positive probability (half an x-and-y, half an x-and-c, half a y-and-c meet every quota)."""
+    rng = np.random.default_rng(seed)
+    features = HIGH[:categories]
+    people = population(40 * n, quartiers, rng)
+    size = 40 * n
+    people["famille"] = np.where(
+        people["age"] == 0,
+        rng.choice(4, size, p=(0.6, 0.2, 0.1, 0.1)),
+        rng.choice(4, size, p=(0.3, 0.3, 0.3, 0.1)),
+    )
+    people["revenu"] = np.clip(
+        people["diploma"] + rng.integers(-1, 2, size) - (people["logement"] == 2), 0, 4
+    )
+    names = {**NAMES, "quartier": tuple(f"Q{i + 1}" for i in range(quartiers))}
+    propensity = np.ones(size)
+    for feature, factors in SKEW.items():
+        if feature in features:
+            propensity *= np.asarray(factors)[people[feature]]
+    chosen = rng.choice(size, n, replace=False, p=propensity / propensity.sum())
+    rows = [[names[f][people[f][i]] for f in features] for i in chosen]
+    bounds: dict[tuple[str, str], tuple[int, int]] = {}
+    for feature in features:
+        share = np.bincount(people[feature], minlength=len(names[feature])) / size
+        for value, seats in zip(names[feature], _exact_seats(share, k), strict=True):
+            low, high = (seats, seats) if quotas == "exact" else (max(0, seats - 1), seats + 1)
+            bounds[(feature, value)] = (int(low), int(high))
+    if quotas == "planted":
+        a, b, c = features.index("pcs"), features.index("famille"), features.index("diploma")
+        x, y, z = "agriculteur", "monoparental", "aucun"
+        for row in rows:  # c only with exactly one of x and y
+            if row[c] == z and (row[a] == x) == (row[b] == y):
+                row[c] = "cap-bep"
+        for number, values in enumerate(((x, y, "bac"), (x, "seul", z), ("ouvrier", y, z)) * 3):
+            rows[number * 7 % n][a], rows[number * 7 % n][b], rows[number * 7 % n][c] = values
+        for feature, value in ((features[a], x), (features[b], y), (features[c], z)):
+            bounds[(feature, value)] = (1, 1)
+    pool = Pool(tuple(f"v{i:05d}" for i in range(n)), features, tuple(map(tuple, rows)))
+    quota_set = QuotaSet(tuple(Quota(f, v, lo, hi) for (f, v), (lo, hi) in bounds.items()))
+    try:
+        check_feasibility(compile_instance(pool, quota_set, k))
+    except InfeasibleQuotas as error:
+        quota_set = quota_set.replace_bounds(
+            {(r["feature"], r["value"]): (r["new_min"], r["new_max"]) for r in error.relaxation}
+        )
+    return pool, quota_set
+
+
+def _peer(pool: Pool, quotas: QuotaSet, k: int) -> FloatArray:
+    """MAXIMIN of ``sortition-algorithms`` (the Sortition Foundation's library, from PyPI) on
+    the same pool: each person's probability, in pool order."""
+    from sortition_algorithms import Settings, read_in_features, read_in_people
+    from sortition_algorithms.committee_generation.maximin import find_distribution_maximin
+
+    head = ["feature", "value", "min", "max"]
+    body = [
+        {"feature": q.feature, "value": q.value, "min": str(q.min), "max": str(q.max)}
+        for q in quotas.quotas
+    ]
+    features, _, _ = read_in_features(head, body, k)
+    people_body = [
+        {"id": person, **dict(zip(pool.features, row, strict=True))}
+        for person, row in zip(pool.ids, pool.rows, strict=True)
+    ]
+    settings = Settings(id_column="id", columns_to_keep=[])
+    people, _ = read_in_people(["id", *pool.features], people_body, features, settings)
+    committees, weights, _ = find_distribution_maximin(features, people, k, [])
+    index = {person: i for i, person in enumerate(pool.ids)}
+    probabilities = np.zeros(len(pool))
+    for committee, weight in zip(committees, weights, strict=True):
+        for person in committee:
+            probabilities[index[person]] += weight
+    found: FloatArray = probabilities
+    return found
+
+
+def _measure(args: tuple[Pool, QuotaSet, int, str, int, float | None], queue: Any) -> None:
+    try:
+        _measured(args, queue)
+    except Exception as error:  # reported, so that a failure is not taken for a timeout
+        queue.put(("failed", f"{type(error).__name__}: {error}"))
+
+
+def _measured(args: tuple[Pool, QuotaSet, int, str, int, float | None], queue: Any) -> None:
+    pool, quotas, k, algorithm, runs, limit = args
     instance = compile_instance(pool, quotas, k)
-    started = time.perf_counter()
-    bound = float("nan")
+    started, cpu = time.perf_counter(), time.process_time()
+    bound = relaxed = float("nan")
+    unreachable, optimal = 0, ""
     if algorithm == "legacy":
         probabilities = legacy_probabilities(instance, runs, seed=0)
+    elif algorithm == "peer":
+        silent = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(silent, 1)  # the peer and its HiGHS print banners on standard output
+        probabilities = _peer(pool, quotas, k)
+        unreachable = int((probabilities < 1e-9).sum())
     else:
-        result = (find_leximin if algorithm == "leximin" else find_maximin)(instance)
+        search = find_leximin if algorithm == "leximin" else find_maximin
+        result = search(instance, time_limit=limit)
         probabilities, bound = result.probabilities, result.lp_bound
-    seconds = time.perf_counter() - started
+        relaxed = result.relaxation_bound
+        unreachable = len(result.unreachable)
+        optimal = "yes" if result.optimal else "no"
+    # the smallest probability among those who fit some panel (the others get 0 in any lottery)
+    low = float(np.sort(probabilities)[unreachable]) if unreachable < len(pool) else 0.0
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
     queue.put(
         (
             seconds,
-            float(probabilities.min()),
+            cpu,
+            low,
             int((probabilities < 1e-9).sum()),
+            relaxed,
             bound,
             peak,
-            instance.num_types,
+            unreachable,
+            optimal,
         )
     )
 
 
 def measure(
-    pool: Pool, quotas: QuotaSet, k: int, algorithm: str, runs: int, timeout: float
+    pool: Pool,
+    quotas: QuotaSet,
+    k: int,
+    algorithm: str,
+    runs: int,
+    timeout: float,
+    limit: float | None = None,
 ) -> tuple[Any, ...] | None:
     """Run one algorithm in a fresh process (for its own peak memory); None on timeout."""
     context = mp.get_context("fork")
     queue = context.Queue()
-    process = context.Process(target=_measure, args=((pool, quotas, k, algorithm, runs), queue))
+    process = context.Process(
+        target=_measure, args=((pool, quotas, k, algorithm, runs, limit), queue)
+    )
     process.start()
     process.join(timeout)
     if process.is_alive():
         process.kill()
         process.join()
         return None
-    return tuple(queue.get())
+    return tuple(queue.get()) if not queue.empty() else None
 
 
-def stage2(quick: bool, timeout: float, runs: int) -> None:
-    cases: list[tuple[str, Pool, QuotaSet, int]] = []
+def cases(quick: bool) -> list[tuple[str, Pool, QuotaSet, int]]:
+    """Every stage-2 pool: the friendly synthetic ones, issue 16's high-dimensional ones (7
+    and 8 categories, exact and +-1 quotas, a planted non-tight shape) and the public ones."""
+    found: list[tuple[str, Pool, QuotaSet, int]] = []
     specs = [
         (200, 20, ("genre", "age", "quartier", "diploma"), 4),
         (1000, 100, ("genre", "age", "quartier", "pcs", "diploma"), 8),
         (5000, 150, ("genre", "age", "quartier", "pcs", "diploma", "logement"), 8),
     ]
     for n, k, features, quartiers in specs[: 2 if quick else 3]:
-        cases.append(
-            (
-                f"synthetic n={n} k={k} ({len(features)} features)",
-                *synthetic(n, k, features, quartiers),
-                k,
-            )
-        )
+        name = f"synthetic n={n} k={k} ({len(features)} features)"
+        found.append((name, *synthetic(n, k, features, quartiers), k))
+    high = [
+        (200, 20, 7, "exact"),
+        (200, 20, 8, "pm1"),
+        (200, 20, 8, "planted"),
+        (321, 30, 8, "exact"),
+        (600, 60, 7, "exact"),
+        (600, 60, 7, "planted"),
+        (1000, 100, 7, "pm1"),
+        (1000, 100, 8, "exact"),
+        (1727, 110, 7, "exact"),
+        (1727, 110, 7, "planted"),
+        (5000, 150, 7, "pm1"),
+        (5000, 150, 8, "exact"),
+    ]
+    for n, k, categories, kind in high[: 6 if quick else len(high)]:
+        name = f"high n={n} k={k} {categories} cat. {kind}"
+        found.append((name, *high_dimensional(n, k, categories, kind), k))
     if SHARED.is_dir():
         for folder, k, id_column in (
             ("sf_fixture_150_22", 22, "id"),
@@ -229,26 +394,61 @@ def stage2(quick: bool, timeout: float, runs: int) -> None:
         )[: 2 if quick else 3]:
             quotas = read_quotas(SHARED / folder / "categories.csv")
             pool = read_pool(SHARED / folder / "respondents.csv", quotas, id_column=id_column)
-            cases.append((f"public {folder} n={len(pool)} k={k}", pool, quotas, k))
+            found.append((f"public {folder} n={len(pool)} k={k}", pool, quotas, k))
+    return found
+
+
+def stage2(
+    quick: bool,
+    timeout: float,
+    runs: int,
+    only: str | None,
+    algorithms: tuple[str, ...],
+    limit: float | None,
+) -> None:
     print(f"LEGACY probabilities: Monte Carlo over {runs} panels per instance.")
-    print(f"Each run in its own process, killed after {timeout:.0f} s.\n")
-    header = "algorithm   seconds  min prob   p=0  LP bound  bound-min  peak MiB"
-    for name, pool, quotas, k in cases:
+    print(f"Each run in its own process, killed after {timeout:.0f} s", end="")
+    print(f"; LEXIMIN and MAXIMIN told to stop after {limit:.0f} s." if limit else ".")
+    print("min = smallest probability found among the people who fit some panel (the 'aside'")
+    print("column counts the others, found first, at 0 in every lottery; for the peer: people it")
+    print("gives 0); LP = the relaxation's bound on that minimum; proven = the certified upper")
+    print("bound on the best minimum (optimal when min = proven); p=0 = people at probability 0;")
+    print("'all levels proven': every LEXIMIN level (MAXIMIN: its one) certified by its bound.")
+    if "peer" in algorithms:
+        try:
+            import sortition_algorithms  # noqa: F401
+        except ImportError:
+            print("peer (sortition-algorithms, MAXIMIN) not installed: skipped.")
+            algorithms = tuple(a for a in algorithms if a != "peer")
+    print()
+    header = (
+        "algorithm   wall s   CPU s  min prob   p=0 aside  LP bound    proven   gap     peak MiB"
+        "  all levels proven"
+    )
+    for name, pool, quotas, k in cases(quick):
+        if only and not any(part in name for part in only.split("|")):
+            continue
         types = compile_instance(pool, quotas, k).num_types
-        print(f"{name}: {types} types")
+        print(f"{name}: {types} types, {len(quotas.quotas)} values")
         print(header)
-        for algorithm in ("leximin", "maximin", "legacy"):
-            result = measure(pool, quotas, k, algorithm, runs, timeout)
+        for algorithm in algorithms:
+            result = measure(pool, quotas, k, algorithm, runs, timeout, limit)
             if result is None:
-                print(f"{algorithm:<9} {'> ' + str(int(timeout)):>9}   (timed out)")
+                print(f"{algorithm:<9} {'> ' + str(int(timeout)):>8}   (timed out)")
                 continue
-            seconds, low, zeros, bound, peak, _ = result
-            bound_text = gap_text = ""
-            if bound == bound:  # not NaN: an LP bound exists
-                bound_text, gap_text = f"{bound:9.5f}", f"{bound - low:10.1e}"
+            if result[0] == "failed":
+                print(f"{algorithm:<9} FAILED: {result[1]}")
+                continue
+            seconds, cpu, low, zeros, relaxed, bound, peak, aside, optimal = result
+            relaxed_text = bound_text = gap_text = aside_text = ""
+            aside_text = str(aside) if algorithm != "legacy" else ""
+            if bound == bound:  # not NaN: the engine proves a bound
+                relaxed_text, bound_text = f"{relaxed:9.5f}", f"{bound:9.5f}"
+                gap_text = f"{bound - low:8.1e}"
             print(
-                f"{algorithm:<9} {seconds:9.2f} {low:9.5f} {zeros:5d} {bound_text:>9} "
-                f"{gap_text:>10} {peak:9.0f}"
+                f"{algorithm:<9} {seconds:8.2f} {cpu:7.2f} {low:9.5f} {zeros:5d} {aside_text:>5} "
+                f"{relaxed_text:>9} {bound_text:>9} {gap_text:>8} {peak:8.0f} {optimal:>4}",
+                flush=True,
             )
         print()
 
@@ -347,9 +547,21 @@ def main() -> None:
     parser.add_argument("--legacy-runs", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3, help="stage-1 repeats")
     parser.add_argument("--skip", choices=("stage1", "stage2"))
+    parser.add_argument(
+        "--only", help="stage-2 pools whose name contains this, or one of these split by '|'"
+    )
+    parser.add_argument(
+        "--algorithms",
+        default="leximin,maximin,legacy,peer",
+        help="comma-separated, from leximin, maximin, legacy and peer (sortition-algorithms)",
+    )
+    parser.add_argument(
+        "--time-limit", type=float, help="LEXIMIN/MAXIMIN stop there with their proven gap"
+    )
     args = parser.parse_args()
     if args.skip != "stage2":
-        stage2(args.quick, args.timeout, args.legacy_runs)
+        algorithms = tuple(args.algorithms.split(","))
+        stage2(args.quick, args.timeout, args.legacy_runs, args.only, algorithms, args.time_limit)
     if args.skip != "stage1":
         stage1(args.quick, args.repeats)
     sys.stdout.flush()

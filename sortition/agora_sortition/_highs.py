@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import highspy
 import numpy as np
@@ -72,16 +72,69 @@ def pass_model(
     highs.passModel(lp)
 
 
-def run(highs: _Highs, what: str, *, accept_infeasible: bool = False) -> bool:
+# Settings tried in turn when a solve fails (HiGHS 1.16's MIP presolve, for one, can reduce a
+# pricing model to nothing and postsolve a point that breaks a row: "Solve error", while the same
+# model solves with presolve off): presolve off, then the other simplex method with a fresh seed,
+# then a perturbed objective (a larger cost perturbation in the dual simplex, which HiGHS removes
+# before it reports the optimum, so the answer is the unperturbed one).
+RETRIES: tuple[dict[str, float | int | str], ...] = (
+    {"presolve": "off"},
+    {"presolve": "off", "simplex_strategy": 4, "random_seed": 1},
+    {
+        "presolve": "on",
+        "simplex_strategy": 1,
+        "dual_simplex_cost_perturbation_multiplier": 10.0,
+        "random_seed": 2,
+    },
+)
+
+
+class OutOfTime(Exception):
+    """A solve stopped at the time limit the caller set (``time_limit``): not a failure."""
+
+
+SOLVED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kSolutionLimit)
+
+
+def _solve(highs: _Highs) -> highspy.HighsModelStatus:
+    """One solve with the options in force (a seam for the tests that force a failure)."""
+    highs.run()
+    return highs.getModelStatus()
+
+
+def run(
+    highs: _Highs,
+    what: str,
+    *,
+    accept_infeasible: bool = False,
+    valid: Callable[[], bool] | None = None,
+) -> bool:
     """Solve; True if optimal, False if infeasible (when accepted), else ``SolverFailure``.
 
     An integer program stopped by its ``mip_max_improving_sols`` option counts as solved: the
-    caller asked for any panel, not the best one, and its bound is still a proven one.
+    caller asked for any panel, not the best one, and its bound is still a proven one. A solve
+    that fails (or whose solution ``valid`` rejects) is retried with each of ``RETRIES`` in turn,
+    its own options restored afterwards; ``SolverFailure`` names every status met.
     """
-    highs.run()
-    status = highs.getModelStatus()
-    if status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kSolutionLimit):
-        return True
-    if accept_infeasible and status == highspy.HighsModelStatus.kInfeasible:
-        return False
-    raise SolverFailure(what, highs.modelStatusToString(status))
+    statuses = []
+    for attempt in range(1 + len(RETRIES)):
+        settings = RETRIES[attempt - 1] if attempt else {}
+        saved = {name: highs.getOptionValue(name)[1] for name in settings}
+        if attempt:
+            highs.clearSolver()
+            for name, value in settings.items():
+                highs.setOptionValue(name, value)
+        try:
+            status = _solve(highs)
+        finally:
+            for name, value in saved.items():
+                highs.setOptionValue(name, value)
+        if status in SOLVED and (valid is None or valid()):
+            return True
+        if accept_infeasible and status == highspy.HighsModelStatus.kInfeasible:
+            return False
+        text = highs.modelStatusToString(status)
+        statuses.append(text if status in SOLVED else f"{text} (invalid solution)")
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            raise OutOfTime(what)  # the caller's time limit: not a failure to work around
+    raise SolverFailure(what, "; ".join(statuses))

@@ -39,6 +39,10 @@ class Selection:
     reserve: tuple[str, ...]
     lottery: Lottery | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    # person id -> why they fit no panel meeting the quotas (probability 0 in every lottery)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    # LEXIMIN/MAXIMIN's certificate: (probability, proven upper bound) of each level
+    levels: tuple[tuple[float, float], ...] = ()
 
     @property
     def min_probability(self) -> float:
@@ -56,6 +60,8 @@ class Selection:
             "panel_index": self.panel_index,
             "reserve": list(self.reserve),
             "stats": self.stats,
+            "unreachable": self.unreachable,
+            "levels": [list(level) for level in self.levels],
         }
         if self.lottery is not None:
             data["lottery"] = {
@@ -109,12 +115,15 @@ def select(
         probabilities = dict(zip(pool.ids, map(float, estimate), strict=True))
         lottery, index, bound = None, None, None
         stats: dict[str, Any] = {"legacy_runs": legacy_runs}
+        unreachable: dict[str, str] = {}
+        levels: tuple[tuple[float, float], ...] = ()
     else:
         distribution, lottery = build_lottery(instance, algorithm, lottery_size, seed=seed or 0)
         index = panel_index(value, lottery.size)
         panel = lottery.panels[index]
         probabilities = lottery.exact
         bound, stats = distribution.lp_bound, dict(distribution.stats)
+        unreachable, levels = distribution.unreachable, distribution.levels
     others = [p for p in pool.ids if p not in set(panel)]
     return Selection(
         algorithm=algorithm,
@@ -127,4 +136,6 @@ def select(
         reserve=tuple(reserve_order(value, others)),
         lottery=lottery,
         stats=stats,
+        unreachable=unreachable,
+        levels=levels,
     )

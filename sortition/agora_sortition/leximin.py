@@ -35,6 +35,13 @@ face; it backs up 1, 2, 4, ... steps, the last attempt being the whole target on
 face. The dead ends met in testing came in the last steps, on faces with few free types, where
 backing up a few steps sufficed (none on the benchmark's pools). When no lottery reaches the
 target (the relaxation is not tight there), the step-by-step method above runs instead.
+
+Before any of this, the people who fit no panel meeting the quotas are found (``reachable``: a
+covering of the types by panels, the integer program proving the rest fit none) and set aside at
+probability 0 with a public reason; the relaxation then holds them at 0, which is often what makes
+it tight again. Every level carries its certificate (``Distribution.levels``: the value given and
+the proven bound, the relaxation's where it is reached, else the best Lagrangian bound). With a
+time limit the search stops where it is and returns the lottery it has, with those bounds.
 """
 
 from __future__ import annotations
@@ -47,10 +54,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._highs import INF, new_highs, pass_model, run
+from ._highs import INF, OutOfTime, new_highs, pass_model, run
 from .errors import SolverFailure
+from .feasibility import reachable, unreachable_reasons
 from .instance import FloatArray, Instance, IntArray
-from .panels import Face, PanelModel, panel_rows, round_panel, row_activity
+from .panels import (
+    Face,
+    PanelModel,
+    panel_rows,
+    repair_panel,
+    round_panel,
+    row_activity,
+)
 
 GAP = 1e-8  # pricing optimality gap, in probability units; bounds |z - z*| per level
 DUAL_SUPPORT = 1e-9  # a type whose dual exceeds this is tight at the current level
@@ -58,6 +73,7 @@ SMOOTHING = 0.8  # weight of the best-bound duals in the smoothed pricing point
 BATCH = 30  # randomly perturbed dual points priced per master solve
 SPREAD = 1.0  # log-normal spread of those perturbations
 FACE_TOLERANCE = 1e-7  # a row within this of a bound at the relaxed optimum is tight
+CERTIFIED = 1e-6  # a level whose bound exceeds its value by no more than this is optimal
 REACHED = 1e-7  # a lottery reaches the target when each type gets (1 - REACHED) of it
 PEELED = 1e-9  # peeling stops when the panels found explain all but this much of the target
 PEEL_TOLERANCE = 1e-9  # a residual count or row this close to a bound has reached it
@@ -72,8 +88,20 @@ class Distribution:
     instance: Instance
     panels: IntArray  # (P, T) type counts of each panel in the support
     weights: FloatArray  # (P,) probabilities, summing to 1
-    lp_bound: float  # proven upper bound on the smallest probability any lottery can give
+    # proven upper bound on the smallest probability any lottery can give to the people who fit
+    # some panel (those who fit none are in ``unreachable``, at probability 0 in every lottery)
+    lp_bound: float
     stats: dict[str, float] = field(default_factory=dict)
+    # the LP relaxation's LEXIMIN minimum: an upper bound, not tight where it exceeds ``lp_bound``
+    relaxation_bound: float = float("nan")
+    # the certificate, level by level: (probability given at that level, proven upper bound on
+    # it given the earlier levels); equal within GAP where the level is optimal
+    levels: tuple[tuple[float, float], ...] = ()
+    # person id -> why they fit no panel meeting the quotas (probability 0 in every lottery)
+    unreachable: dict[str, str] = field(default_factory=dict)
+    # False when a time limit stopped the search before the last level (or the first one's
+    # optimum): the probabilities are a valid lottery's, ``levels`` says how far each may be off
+    complete: bool = True
 
     @property
     def type_probabilities(self) -> FloatArray:
@@ -87,6 +115,22 @@ class Distribution:
     @property
     def min_probability(self) -> float:
         return float(self.probabilities.min())
+
+    @property
+    def min_reachable_probability(self) -> float:
+        """The smallest probability of the people who fit some panel."""
+        reachable = np.array([p not in self.unreachable for p in self.instance.pool.ids])
+        return float(self.probabilities[reachable].min(initial=1.0))
+
+    @property
+    def gap(self) -> float:
+        """Proven distance from the optimal minimum (among people who fit some panel)."""
+        return max(0.0, self.lp_bound - self.min_reachable_probability)
+
+    @property
+    def optimal(self) -> bool:
+        """Whether every level is certified optimal (within the pricing gap)."""
+        return self.complete and all(bound - value <= CERTIFIED for value, bound in self.levels)
 
 
 class _ColumnGeneration:
@@ -110,14 +154,16 @@ class _ColumnGeneration:
             presolve="off",  # the model is tiny; presolving it costs more than it saves
         )
         self.relaxation = PanelModel(instance, relaxed=True, simplex_strategy=4)
-        # rounds the relaxation's optimum when the greedy rounding fails: the integer program
-        # with every count boxed between the floor and the ceiling of the fractional one
+        # rounds the relaxation's optimum when the greedy rounding and the repair fail: the
+        # integer program with every count boxed between the floor and the ceiling of the
+        # fractional one
         self.rounding = PanelModel(instance)
         for model in (self.pricing, self.relaxation):
             model.restrict(face)
         self.columns: list[IntArray] = []  # panels found, in master row order
         self.weights = np.zeros(0)  # lottery of the last master solution
         self._seen: set[bytes] = set()
+        self._fixed: set[int] = set()
         self._random = np.random.default_rng(0)
         # The master is solved in its dual form (as in the paper): columns y_t >= 0 (one per type)
         # and the cap u; minimise u - sum_fixed v_t y_t subject to sum_unfixed y_t = 1 (row 0) and
@@ -180,6 +226,10 @@ class _ColumnGeneration:
             self.heuristic_calls += 1
             rounded = round_panel(self.instance, best, weights, self.face)
             if rounded is None:
+                rounded = repair_panel(
+                    self.instance, best, weights, self.face, self._random, moves=20
+                )
+            if rounded is None:
                 face = self.face
                 box = Face(
                     np.maximum(np.floor(best + 1e-9), face.col_lower),
@@ -188,7 +238,10 @@ class _ColumnGeneration:
                     face.row_upper,
                 )
                 self.rounding.restrict(box)
-                boxed = self.rounding.maximize(weights)
+                try:
+                    boxed = self.rounding.maximize(weights)
+                except OutOfTime:  # keep the relaxation's bound: the caller stops next
+                    boxed = None
                 rounded = None if boxed is None else boxed[0]
             return ([] if rounded is None else [rounded]), bound
         self.pricing_calls += 1
@@ -229,7 +282,12 @@ class _ColumnGeneration:
         self.weights = -np.asarray(solution.row_dual[1:])
         return self.master.getInfo().objective_function_value, values[:-1], -float(values[-1])
 
+    @property
+    def all_fixed(self) -> bool:
+        return len(self._fixed) == self.num_types
+
     def fix(self, types: IntArray, value: float) -> None:
+        self._fixed.update(int(t) for t in types)
         for t in types:
             self.master.changeCoeff(0, int(t), 0.0)
             self.master.changeColCost(int(t), -value)
@@ -242,20 +300,34 @@ class _ColumnGeneration:
         return Distribution(self.instance, panels, weights / weights.sum(), lp_bound, dict(stats))
 
 
-def _column_generation(engine: _ColumnGeneration, *, first_level_only: bool) -> tuple[int, float]:
-    """Run the levels on ``engine``; returns how many and the first one's Lagrangian bound."""
+def _column_generation(
+    engine: _ColumnGeneration,
+    *,
+    first_level_only: bool,
+    never: IntArray | None = None,
+    deadline: float = INF,
+) -> list[tuple[float, float]]:
+    """Run the levels on ``engine``; returns each level's value and proven bound (the best
+    Lagrangian bound met). At ``deadline`` it stops where it is: the master's lottery is a valid
+    one and the last level's bound says how far from optimal it may be."""
     num_types = engine.num_types
     fixed = np.zeros(num_types, dtype=bool)
-    never = engine.cover()
+    if never is None:
+        never = engine.cover()
     engine.fix(never, 0.0)
     fixed[never] = True
     fixed_value = np.zeros(num_types)
-    lp_bound = 1.0
-    levels = 0
+    levels: list[tuple[float, float]] = []
+    if not engine.columns:  # a time-limited pre-check may have found no panel: one is needed
+        engine.add(engine.price(np.ones(num_types) / engine.scale)[0])
+    for model in (engine.pricing, engine.rounding):
+        model.deadline = deadline
     while not fixed.all():
-        levels += 1
+        if levels and time.perf_counter() > deadline:
+            break  # the levels left are not certified (``Distribution.complete`` is False)
         center: FloatArray | None = None  # dual point with the best Lagrangian bound so far
         center_bound = INF
+        out_of_time = False
         while True:
             z, duals, mu = engine.solve_master()
             # Wentges smoothing: also price at a point between the best-bound duals and the
@@ -270,18 +342,29 @@ def _column_generation(engine: _ColumnGeneration, *, first_level_only: bool) -> 
             for exact, probe in [*((False, p) for p in probes), (True, duals)]:
                 if exact and improving:
                     break
-                panels, bound = engine.price(probe / engine.scale, exact=exact)
+                try:
+                    panels, bound = engine.price(probe / engine.scale, exact=exact)
+                except OutOfTime:
+                    out_of_time = True
+                    break
                 # a bound only for points of the dual simplex (the perturbed ones are not)
                 if abs(probe[~fixed].sum() - 1) < 1e-9:
                     probe_bound = bound - float(probe[fixed] @ fixed_value[fixed])
                     if probe_bound < center_bound:
                         center, center_bound = probe, probe_bound
                 improving += [p for p in panels if weights @ p > -mu + GAP / 2]
-            if levels == 1:
-                lp_bound = min(lp_bound, center_bound)
+            if out_of_time:
+                engine.add(improving)
+                break
             if not improving or not engine.add(improving):
                 break  # no panel improves on the master's duals: z is optimal
-        if first_level_only:
+            if time.perf_counter() > deadline:
+                out_of_time = True
+                break
+        if out_of_time:
+            z = engine.solve_master()[0]
+        levels.append((z, max(z, center_bound)))
+        if first_level_only or out_of_time:
             break
         tight = np.flatnonzero(~fixed & (duals > DUAL_SUPPORT))
         if len(tight) == 0:  # numerical corner: the largest dual is the binding one
@@ -289,14 +372,20 @@ def _column_generation(engine: _ColumnGeneration, *, first_level_only: bool) -> 
         engine.fix(tight, z)
         fixed[tight] = True
         fixed_value[tight] = z
-    return levels, lp_bound
+    return levels
 
 
-def _relaxed_leximin(instance: Instance) -> tuple[FloatArray, float, Face]:
+def _relaxed_leximin(
+    instance: Instance, never: IntArray | None = None
+) -> tuple[FloatArray, float, Face]:
     """LEXIMIN over the LP relaxation of the panel polytope: the type probabilities, their
-    minimum (an upper bound for any lottery) and the face of the polytope where they sit."""
+    minimum (an upper bound for any lottery) and the face of the polytope where they sit. Types
+    in ``never`` (which fit no panel) are held at 0 and left out of the minimum."""
     num_types = instance.num_types
     size = instance.type_size.astype(np.float64)
+    out = np.zeros(num_types, dtype=bool)
+    if never is not None:
+        out[never] = True
     rows, row_lower, row_upper = panel_rows(instance)
     base = len(rows)
     # columns: expected counts x_t, then z; rows: the panel's, then x_t - n_t z >= 0 per type
@@ -305,16 +394,19 @@ def _relaxed_leximin(instance: Instance) -> tuple[FloatArray, float, Face]:
         highs,
         cost=np.r_[np.zeros(num_types), 1.0],
         col_lower=np.r_[np.zeros(num_types), -INF],
-        col_upper=np.r_[size, INF],
+        col_upper=np.r_[np.where(out, 0.0, size), INF],
         row_lower=np.r_[row_lower, np.zeros(num_types)],
         row_upper=np.r_[row_upper, np.full(num_types, INF)],
         rows=[
             *rows,
-            *((np.array([t, num_types]), np.array([1.0, -size[t]])) for t in range(num_types)),
+            *(
+                (np.array([t, num_types]), np.array([1.0, 0.0 if out[t] else -size[t]]))
+                for t in range(num_types)
+            ),
         ],
         maximize=True,
     )
-    fixed = np.zeros(num_types, dtype=bool)
+    fixed = out.copy()
     minimum: float | None = None
     while not fixed.all():
         run(highs, "relaxed LEXIMIN LP")
@@ -417,7 +509,12 @@ class _PeelState:
         )
 
 
-def _peel(instance: Instance, counts: FloatArray, face: Face) -> _Peeling:
+def _peel(
+    instance: Instance,
+    counts: FloatArray,
+    face: Face,
+    deadline: float = INF,
+) -> _Peeling:
     """Write the expected counts ``counts`` (a point of ``face``) as a lottery over panels.
 
     Caratheodory-style peeling: take a panel ``c`` on the smallest face holding the current point
@@ -437,6 +534,7 @@ def _peel(instance: Instance, counts: FloatArray, face: Face) -> _Peeling:
     relaxation = PanelModel(instance, relaxed=True, simplex_strategy=1)
     # any integer point of the face will do: stop the integer program at its first solution
     integer = PanelModel(instance, mip_max_improving_sols=1)
+    integer.deadline = deadline
     # tight bounds and rows only accumulate (the faces are nested), starting from ``face``'s
     at_zero, at_full = face.col_upper <= 0, face.col_lower >= size
     # the residual is tracked in extended precision where the platform has it (x86's 80-bit
@@ -452,11 +550,19 @@ def _peel(instance: Instance, counts: FloatArray, face: Face) -> _Peeling:
         1.0,
     )
     peeling = _Peeling([], [], 1.0, 0, 0)
-    while state.mass > PEELED:
+    while state.mass > PEELED and time.perf_counter() < deadline:
         residual = (state.x / size).astype(np.float64)
-        panel = _face_panel(
-            instance, relaxation, integer, residual, state.face(size, row_lower, row_upper), peeling
-        )
+        try:
+            panel = _face_panel(
+                instance,
+                relaxation,
+                integer,
+                residual,
+                state.face(size, row_lower, row_upper),
+                peeling,
+            )
+        except OutOfTime:
+            break
         if panel is None:  # the face holds no panel: the relaxation is not integral there
             break
         panel_activity = row_activity(instance, panel)
@@ -504,7 +610,9 @@ def _face_panel(
     peeling.pricing_calls += 1
     integer.restrict(face)
     exact = integer.maximize(weights)
-    return None if exact is None else exact[0]
+    if exact is None:
+        return None
+    return exact[0]
 
 
 def _longest_step(
@@ -542,18 +650,29 @@ def _stats(started: float, engine: _ColumnGeneration, levels: int) -> dict[str, 
     }
 
 
-def find_leximin(instance: Instance) -> Distribution:
-    """The LEXIMIN-optimal lottery (and its unique per-person probabilities)."""
+def find_leximin(instance: Instance, *, time_limit: float | None = None) -> Distribution:
+    """The LEXIMIN-optimal lottery (and its unique per-person probabilities).
+
+    People who fit no panel meeting the quotas are found first and set aside at probability 0,
+    with the reason (``Distribution.unreachable``). With ``time_limit`` (seconds), a search that
+    has to go level by level stops there and returns the best lottery found, its levels carrying
+    their proven bounds (``Distribution.levels``, ``gap``, ``optimal``).
+    """
     started = time.perf_counter()
-    target, bound, face = _relaxed_leximin(instance)
+    deadline = started + time_limit if time_limit is not None else INF
+    covering, never = reachable(instance, deadline)
+    aside = _set_aside(instance, never, deadline)
+    target, bound, face = _relaxed_leximin(instance, never)
     counts = target * instance.type_size
-    peeling = _peel(instance, counts, face)
+    peeling = _peel(instance, counts, face, deadline)
     stats = {
         "peeled": len(peeling.panels),
         "heuristic_calls": peeling.heuristic_calls,
         "pricing_calls": peeling.pricing_calls,
         "types": instance.num_types,
+        "unreachable_types": len(never),
     }
+    profile = _profile(target, never)
     if peeling.mass <= PEELED:
         found = Distribution(
             instance,
@@ -561,26 +680,71 @@ def find_leximin(instance: Instance) -> Distribution:
             np.array(peeling.weights) / sum(peeling.weights),
             bound,
             {**stats, "seconds": time.perf_counter() - started, "levels": 1},
+            relaxation_bound=bound,
+            levels=profile,
+            unreachable=aside,
         )
         if _reaches(found, target):
             return found
     # With households the relaxation's face may hold no panel at all (then its profile is out of
     # reach, as below); otherwise column generation finishes what peeling could not.
-    elif peeling.panels:
-        finished = _finish_peeling(instance, peeling, target, bound)
+    elif peeling.panels and time.perf_counter() < deadline:
+        finished = _finish_peeling(instance, peeling, target, bound, deadline)
         if finished is not None:
             finished.stats.update(
                 peeled=len(peeling.panels),
                 types=instance.num_types,
+                unreachable_types=len(never),
                 seconds=time.perf_counter() - started,
             )
-            return finished
+            return dataclasses.replace(
+                finished, relaxation_bound=bound, levels=profile, unreachable=aside
+            )
     # the relaxation's profile is out of reach: LEXIMIN level by level
-    return _optimise(instance, first_level_only=False, started=started, bound=bound)
+    found = _optimise(
+        instance,
+        first_level_only=False,
+        started=started,
+        bound=bound,
+        never=never,
+        panels=[*covering, *peeling.panels],
+        deadline=deadline,
+    )
+    found.stats.update(peeled=len(peeling.panels), unreachable_types=len(never))
+    return dataclasses.replace(found, relaxation_bound=bound, unreachable=aside)
+
+
+def _profile(target: FloatArray, never: IntArray) -> tuple[tuple[float, float], ...]:
+    """The LEXIMIN levels of a target reached exactly: each distinct probability is its own
+    bound (the relaxation proves it)."""
+    reachable = np.ones(len(target), dtype=bool)
+    reachable[never] = False
+    values: list[float] = []
+    for value in np.sort(target[reachable]):
+        if not values or value > values[-1] + CERTIFIED:
+            values.append(float(value))
+    return tuple((v, v) for v in values)
+
+
+def _set_aside(instance: Instance, never: IntArray, deadline: float = INF) -> dict[str, str]:
+    """Person id -> the public reason why they fit no panel, for the types of ``never``."""
+    if not len(never):
+        return {}
+    reasons = unreachable_reasons(instance, never, deadline=deadline)
+    pool_ids = instance.pool.ids
+    return {
+        pool_ids[int(person)]: reason
+        for t, reason in zip(never, reasons, strict=True)
+        for person in instance.type_members[int(t)]
+    }
 
 
 def _finish_peeling(
-    instance: Instance, peeling: _Peeling, target: FloatArray, bound: float
+    instance: Instance,
+    peeling: _Peeling,
+    target: FloatArray,
+    bound: float,
+    deadline: float = INF,
 ) -> Distribution | None:
     """Complete a peeling that reached a face without panels by column generation on its tail.
 
@@ -603,7 +767,9 @@ def _finish_peeling(
         )
         engine.add(peeling.panels[start:])
         engine.fix(np.flatnonzero(~reachable), 0.0)
-        _column_generation(engine, first_level_only=True)
+        _column_generation(engine, first_level_only=True, deadline=deadline)
+        if time.perf_counter() > deadline:
+            return None  # the level-by-level search returns the best lottery and its gap
         keep = engine.weights > 1e-12
         tail = engine.weights[keep] / engine.weights[keep].sum()
         panels = np.array(engine.columns, dtype=np.int64)[keep]
@@ -635,15 +801,43 @@ def _reaches(found: Distribution, target: FloatArray) -> bool:
 
 
 def _optimise(
-    instance: Instance, *, first_level_only: bool, started: float, bound: float = 1.0
+    instance: Instance,
+    *,
+    first_level_only: bool,
+    started: float,
+    bound: float = 1.0,
+    never: IntArray | None = None,
+    panels: list[IntArray] | None = None,
+    deadline: float = INF,
 ) -> Distribution:
     engine = _ColumnGeneration(
         instance, instance.type_size.astype(np.float64), Face.whole(instance)
     )
-    levels, lp_bound = _column_generation(engine, first_level_only=first_level_only)
-    return engine.distribution(max(min(lp_bound, bound), 0.0), _stats(started, engine, levels))
+    engine.add(panels or [])
+    levels = _column_generation(
+        engine, first_level_only=first_level_only, never=never, deadline=deadline
+    )
+    lp_bound = max(min(levels[0][1], bound), 0.0) if levels else 0.0
+    found = engine.distribution(lp_bound, _stats(started, engine, len(levels)))
+    complete = time.perf_counter() <= deadline or (
+        (first_level_only or engine.all_fixed) and levels[-1][1] - levels[-1][0] <= CERTIFIED
+    )
+    return dataclasses.replace(found, levels=tuple(levels), complete=complete)
 
 
-def find_maximin(instance: Instance) -> Distribution:
-    """A lottery maximising the smallest selection probability (first LEXIMIN step only)."""
-    return _optimise(instance, first_level_only=True, started=time.perf_counter())
+def find_maximin(instance: Instance, *, time_limit: float | None = None) -> Distribution:
+    """A lottery maximising the smallest selection probability (first LEXIMIN step only) among
+    the people who fit some panel; the others are set aside as in ``find_leximin``."""
+    started = time.perf_counter()
+    deadline = started + time_limit if time_limit is not None else INF
+    covering, never = reachable(instance, deadline)
+    found = _optimise(
+        instance,
+        first_level_only=True,
+        started=started,
+        never=never,
+        panels=covering,
+        deadline=deadline,
+    )
+    found.stats.update(unreachable_types=len(never))
+    return dataclasses.replace(found, unreachable=_set_aside(instance, never, deadline))

@@ -8,6 +8,8 @@ minimising the slack measures how far the quotas are from being satisfiable.
 
 from __future__ import annotations
 
+import functools
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +112,12 @@ class PanelModel:
         )
         self.num_types = num_types
         self.relaxed = relaxed
+        self.elastic = elastic
+        self.deadline = INF  # ``maximize`` raises ``OutOfTime`` past it
+        # the bounds in force, to check the solver's answers (see ``valid``)
+        self.bounds = Face(
+            np.zeros(num_types), instance.type_size.astype(np.float64), row_lower, row_upper
+        )
 
     def maximize(self, weights: FloatArray) -> tuple[npt.NDArray[Any], float, float] | None:
         """Panel maximising ``weights @ c`` as (counts, value, proven upper bound); None if none.
@@ -117,9 +125,11 @@ class PanelModel:
         A relaxed model returns the fractional optimum, its value being the bound.
         """
         highs = self.highs
+        if self.deadline < INF:  # ``OutOfTime`` at the deadline
+            highs.setOptionValue("time_limit", max(1e-3, self.deadline - time.perf_counter()))
         highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         highs.changeColsCost(self.num_types, np.arange(self.num_types, dtype=np.int32), weights)
-        if not run(highs, "panel pricing", accept_infeasible=True):
+        if not run(highs, "panel pricing", accept_infeasible=True, valid=self.valid):
             return None
         values = np.asarray(highs.getSolution().col_value[: self.num_types])
         if self.relaxed:
@@ -128,8 +138,29 @@ class PanelModel:
         value = float(weights @ counts)
         return counts, value, max(float(highs.getInfo().mip_dual_bound), value)
 
+    def valid(self) -> bool:
+        """Whether the solver's point meets the bounds in force (integral unless relaxed): a
+        guard against a presolve that reports an optimum its postsolve broke."""
+        values = np.asarray(self.highs.getSolution().col_value[: self.num_types])
+        if self.elastic:
+            return True
+        tolerance = 1e-6
+        if not self.relaxed:
+            if np.abs(values - np.rint(values)).max(initial=0.0) > tolerance:
+                return False
+            values = np.rint(values)
+        face = self.bounds
+        activity = row_activity(self.instance, values)
+        return bool(
+            (values >= face.col_lower - tolerance).all()
+            and (values <= face.col_upper + tolerance).all()
+            and (activity >= face.row_lower - tolerance).all()
+            and (activity <= face.row_upper + tolerance).all()
+        )
+
     def restrict(self, face: Face) -> None:
         """Confine panels to ``face``."""
+        self.bounds = face
         types = np.arange(self.num_types, dtype=np.int32)
         self.highs.changeColsBounds(self.num_types, types, face.col_lower, face.col_upper)
         for row, (lower, upper) in enumerate(zip(face.row_lower, face.row_upper, strict=True)):
@@ -138,6 +169,9 @@ class PanelModel:
     def set_bound(self, row: int, lower: float, upper: float) -> None:
         """Change the bounds of a quota row (``row`` indexes ``instance.quotas.quotas``)."""
         self.highs.changeRowBounds(1 + row, lower, upper)
+        row_lower, row_upper = self.bounds.row_lower.copy(), self.bounds.row_upper.copy()
+        row_lower[1 + row], row_upper[1 + row] = lower, upper
+        self.bounds = Face(self.bounds.col_lower, self.bounds.col_upper, row_lower, row_upper)
 
     def min_slack(self) -> tuple[IntArray, FloatArray, FloatArray] | None:
         """(counts, under, over) minimising the total slack of an elastic model; None if none."""
@@ -190,3 +224,88 @@ def round_panel(
         if housed[best]:
             taken_homes[instance.type_household[best]] = True
     return counts if face.contains(instance, counts) else None
+
+
+@functools.lru_cache(maxsize=8)
+def incidence(instance: Instance) -> FloatArray:
+    """Dense (rows x types) matrix of the rows of ``panel_rows`` after the size row."""
+    rows, _, _ = panel_rows(instance)
+    matrix = np.zeros((len(rows) - 1, instance.num_types))
+    for number, (types, values) in enumerate(rows[1:]):
+        matrix[number, types] = values
+    return matrix
+
+
+def _violation(activity: FloatArray, lower: FloatArray, upper: FloatArray) -> FloatArray:
+    """Total distance of row values (along the last axis) from their bounds."""
+    excess = np.maximum(lower - activity, 0.0) + np.maximum(activity - upper, 0.0)
+    return np.asarray(excess.sum(axis=-1), dtype=np.float64)
+
+
+def repair_panel(
+    instance: Instance,
+    fractional: FloatArray,
+    weights: FloatArray,
+    face: Face,
+    random: np.random.Generator,
+    *,
+    moves: int = 60,
+) -> IntArray | None:
+    """A panel of ``face`` near a fractional point by local search, or None if none is found in
+    ``moves`` moves: cheap where the greedy ``round_panel`` fails (many categories, quotas
+    exact or nearly so) and the integer program costs a hundred times more.
+
+    Seats are filled one by one with the type that adds the least distance to the row bounds
+    (ties: the fractional point's larger part, then the weight); then, while some row is out of
+    its bounds, one seat changes hands: the best of the swaps between the few types whose
+    removal, and the few whose addition, helps most alone (evaluated exactly), a random one
+    among them when none helps.
+    """
+    matrix = incidence(instance)
+    lower, upper = face.row_lower[1:], face.row_upper[1:]
+    col_lower, col_upper = face.col_lower, face.col_upper
+    counts = np.clip(np.floor(fractional + 1e-9), col_lower, col_upper).astype(np.int64)
+    if counts.sum() > instance.k:
+        return None
+    scale = float(np.abs(weights).max(initial=0.0)) or 1.0
+    preference = 1e-3 * (weights / scale) + 1e-4 * (fractional - np.floor(fractional + 1e-9))
+    activity = matrix @ counts
+    for _ in range(instance.k - int(counts.sum())):
+        room = counts < col_upper
+        if not room.any():
+            return None
+        added = _violation(activity[:, None].T + matrix.T, lower, upper)
+        score = np.where(room, added - preference, np.inf)
+        best = int(np.argmin(score))
+        counts[best] += 1
+        activity += matrix[:, best]
+    current = float(_violation(activity, lower, upper))
+    width = 6
+    for _ in range(moves):
+        if current <= 1e-9:
+            return counts if face.contains(instance, counts) else None
+        can_add = counts < col_upper
+        can_drop = counts > col_lower
+        if not can_add.any() or not can_drop.any():
+            return None
+        gain_add = np.where(can_add, _violation(activity + matrix.T, lower, upper), np.inf)
+        gain_drop = np.where(can_drop, _violation(activity - matrix.T, lower, upper), np.inf)
+        noise = 1e-6 * random.random(len(counts))
+        adds = np.argsort(gain_add - preference + noise)[:width]
+        drops = np.argsort(gain_drop + preference + noise)[:width]
+        adds, drops = adds[can_add[adds]], drops[can_drop[drops]]
+        pairs = [(i, j) for i in drops for j in adds if i != j]
+        if not pairs:
+            return None
+        after = np.array(
+            [_violation(activity - matrix[:, i] + matrix[:, j], lower, upper) for i, j in pairs]
+        )
+        choice = int(np.argmin(after))
+        if after[choice] >= current:  # a local minimum: move at random among the candidates
+            choice = int(random.integers(len(pairs)))
+        drop, add = pairs[choice]
+        counts[drop] -= 1
+        counts[add] += 1
+        activity += matrix[:, add] - matrix[:, drop]
+        current = float(after[choice])
+    return counts if current <= 1e-9 and face.contains(instance, counts) else None
