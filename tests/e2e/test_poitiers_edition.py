@@ -548,7 +548,10 @@ def _card_holder_checks_in_and_abstains(
     staff.get_by_role("link", name="Journée 4 — plan d'action").click()
     staff.get_by_role("link", name="Accueil depuis la liste d'émargement et cartes de vote").click()
     with staff.expect_download() as download:
-        staff.get_by_role("button", name="Imprimer les cartes de vote", exact=True).click()
+        # A download, not a navigation: nothing to wait for after the click.
+        staff.get_by_role("button", name="Imprimer les cartes de vote", exact=True).click(
+            no_wait_after=True
+        )
     reader = PdfReader(str(download.value.path()))
     # Card by card, in the same order: the QR codes' addresses and the holders' names.
     addresses = [
