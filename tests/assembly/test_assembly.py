@@ -132,7 +132,12 @@ def test_tie_goes_to_runoff_then_to_a_public_draw(
     client.post(f"/admin/ballots/{ballot}/tie-break", data={"seed": seed}, headers=POITIERS)
     page = page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
     assert seed in page and "SHA-256" in page
-    assert client.post(f"/admin/ballots/{ballot}/certify", data=CONFIRMED, headers=POITIERS).status_code == 302
+    assert (
+        client.post(
+            f"/admin/ballots/{ballot}/certify", data=CONFIRMED, headers=POITIERS
+        ).status_code
+        == 302
+    )
     assert "Choisi" in page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
 
 

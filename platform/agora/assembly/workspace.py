@@ -270,7 +270,7 @@ def edition_steps(
 #: Each step's title in the task list and on its page.
 STEP_TITLES: dict[StepKey, str] = {
     StepKey.CHARTER: _l("Internal rules"),
-    StepKey.DRAW: _l("Draw by lot"),
+    StepKey.DRAW: _l("Draw of the members"),
     StepKey.BODIES: _l("Bodies"),
     StepKey.SUBJECTS: _l("Subjects"),
     StepKey.SESSIONS: _l("Sessions"),
