@@ -643,6 +643,7 @@ def break_tie(ballot_id: int) -> Response:
         seed=request.form.get("seed", "").strip() or None,
     )
     db.session.commit()
+    notify(_("The tie-break is applied."))
     return redirect(url_for("assembly.ballot_page", ballot_id=ballot.id))
 
 
