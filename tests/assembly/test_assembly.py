@@ -25,6 +25,8 @@ from support.fixtures import SignIn
 from support.pages import page_text
 
 POITIERS = {"Host": "poitiers.localhost"}
+#: What the confirmation page of an irreversible action posts.
+CONFIRMED = {"confirmed": "yes"}
 
 
 @pytest.fixture
@@ -117,10 +119,10 @@ def test_tie_goes_to_runoff_then_to_a_public_draw(
     for i, code in enumerate(codes):
         high, low = (4, 2) if i % 2 else (2, 4)
         assert _grade(client, ballot, code, {a: high, b: low}).status_code == 303
-    client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
+    client.post(f"/admin/ballots/{ballot}/close", data=CONFIRMED, headers=POITIERS)
     page = page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
     assert "un second tour est nécessaire" in page
-    refused = client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS)
+    refused = client.post(f"/admin/ballots/{ballot}/certify", data=CONFIRMED, headers=POITIERS)
     assert refused.status_code == 409 and "second tour" in page_text(refused)
 
     runoff = int(
@@ -132,7 +134,7 @@ def test_tie_goes_to_runoff_then_to_a_public_draw(
     for i, code in enumerate(codes):
         high, low = (5, 1) if i % 2 else (1, 5)
         assert _grade(client, runoff, code, {ra: high, rb: low}).status_code == 303
-    client.post(f"/admin/ballots/{runoff}/close", headers=POITIERS)
+    client.post(f"/admin/ballots/{runoff}/close", data=CONFIRMED, headers=POITIERS)
     client.post(f"/admin/ballots/{ballot}/tie-break", headers=POITIERS)
     assert "tirage au sort public est nécessaire" in page_text(
         client.get(f"/ballots/{ballot}", headers=POITIERS)
@@ -142,7 +144,12 @@ def test_tie_goes_to_runoff_then_to_a_public_draw(
     client.post(f"/admin/ballots/{ballot}/tie-break", data={"seed": seed}, headers=POITIERS)
     page = page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
     assert seed in page and "SHA-256" in page
-    assert client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS).status_code == 302
+    assert (
+        client.post(
+            f"/admin/ballots/{ballot}/certify", data=CONFIRMED, headers=POITIERS
+        ).status_code
+        == 302
+    )
     assert "Choisi" in page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
 
 
@@ -154,11 +161,11 @@ def test_quorum_not_met_cannot_be_certified_and_the_fallback_is_offered(
     a, b = _options(client, ballot)
     for code in codes:
         _grade(client, ballot, code, {a: 4, b: 1})
-    client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
+    client.post(f"/admin/ballots/{ballot}/close", data=CONFIRMED, headers=POITIERS)
     page = page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
     assert "12 présents, 30 requis" in page
     assert "se réunir à nouveau dans les 30 jours" in page  # the decision rule's delay
-    refused = client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS)
+    refused = client.post(f"/admin/ballots/{ballot}/certify", data=CONFIRMED, headers=POITIERS)
     body = page_text(refused)
     assert refused.status_code == 409
     assert "quorum non atteint" in body and "réunir de nouveau l’instance dans les 30 jours" in body
@@ -173,7 +180,7 @@ def test_a_vote_after_closing_is_refused_and_nothing_is_stored(
     ballot = _open_ballot(client, edition.session_id, "subject_choice", edition.subject_ids)
     a, b = _options(client, ballot)
     _grade(client, ballot, codes[0], {a: 3, b: 2})
-    client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
+    client.post(f"/admin/ballots/{ballot}/close", data=CONFIRMED, headers=POITIERS)
     late = _grade(client, ballot, codes[1], {a: 3, b: 2})
     assert late.status_code == 409 and "ce scrutin est clos" in page_text(late)
     assert _votes(app, ballot) == 1
@@ -302,8 +309,8 @@ def test_the_proposal_group_cannot_certify(
             session_id = row.id
         db.session.commit()
     ballot = _open_ballot(client, session_id, "default")
-    client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
-    refused = client.post(f"/admin/ballots/{ballot}/certify", headers=POITIERS)
+    client.post(f"/admin/ballots/{ballot}/close", data=CONFIRMED, headers=POITIERS)
+    refused = client.post(f"/admin/ballots/{ballot}/certify", data=CONFIRMED, headers=POITIERS)
     assert refused.status_code == 403 and "pas de pouvoir de décision" in page_text(refused)
 
 
@@ -313,10 +320,14 @@ def test_installing_the_proposal_group_with_one_opposition_member_is_refused(
     sign_in(
         client, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
     )
-    client.post(
-        "/admin/editions", data={"year": "2027", "title": "Assemblée 2027"}, headers=POITIERS
+    opened = client.post(
+        "/admin/assembly/editions/new",
+        data={"year": "2027", "title": "Assemblée 2027"},
+        headers=POITIERS,
     )
-    page = client.get("/admin/assembly", headers=POITIERS).get_data(as_text=True)
+    page = client.get(f"{opened.headers['Location']}/bodies", headers=POITIERS).get_data(
+        as_text=True
+    )
     body_id = re.search(r'/admin/bodies/(\d+)">Groupe de proposition', page)
     assert body_id, page
     path = f"/admin/bodies/{body_id.group(1)}"
@@ -325,10 +336,10 @@ def test_installing_the_proposal_group_with_one_opposition_member_is_refused(
         for i in range(count):
             client.post(
                 f"{path}/members",
-                data={"name": f"{origin} {i}", "origin": origin},
+                data={"one-name": f"{origin} {i}", "one-origin": origin, "one-voting": "yes"},
                 headers=POITIERS,
             )
-    refused = client.post(f"{path}/install", headers=POITIERS)
+    refused = client.post(f"{path}/install", data=CONFIRMED, headers=POITIERS)
     assert refused.status_code == 422
     assert "sièges elected_opposition : au moins 2, 1 pourvus" in page_text(refused)
     assert "à composer" in page_text(client.get(path, headers=POITIERS))

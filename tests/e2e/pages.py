@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 #: GET routes that are not pages a person reads, and why. Every other GET route is visited.
 NOT_PAGES: dict[str, str] = {
@@ -58,7 +58,7 @@ class Visit:
     path: str
 
 
-def _first(session: Session, statement: Any) -> Any:
+def _first(session: Session | scoped_session[Any], statement: Any) -> Any:
     value = session.execute(statement.limit(1)).scalar()
     assert value is not None, f"the demonstration has no row for {statement}"
     return value
@@ -101,6 +101,7 @@ def demo_values(app: Flask, tenant_id: int) -> dict[str, Callable[[], Any]]:
     return {
         "year": lambda: column(Edition, "year"),
         "body_id": lambda: column(Body),
+        "edition_id": lambda: column(Edition),
         "membership_id": lambda: membership,
         "person_id": lambda: column(Person),
         "plan_id": lambda: column(ActionPlan),
@@ -131,7 +132,7 @@ PAIRED = {
 #: Arguments named alike in two capabilities.
 RENAMED = {("programme.session_detail", "session_id"): "programme_session_id"}
 #: Plain values.
-FIXED = {"token": "0" * 43, "slug": "poitiers", "kind": "franceconnect"}
+FIXED = {"token": "0" * 43, "slug": "poitiers", "kind": "franceconnect", "step": "bodies"}
 
 
 def visits(app: Flask) -> tuple[list[Visit], list[str]]:

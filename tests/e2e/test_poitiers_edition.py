@@ -184,12 +184,32 @@ def _dashboard(edition: Edition, page: Page) -> None:
     _heading(page, "Assemblée — équipe")
 
 
-def _advance(edition: Edition, page: Page, step: str) -> None:
+def _confirmed(page: Page, name: str, *, status: int = 200) -> None:
+    """Press the button ``name`` of an irreversible action, then confirm it (the
+    confirmation page's button says the same)."""
+    _submit(page, name)
+    expect(page.get_by_text("Cette action est définitive.")).to_be_visible()
+    _submit(page, name, status=status)
+
+
+def _workspace(edition: Edition, page: Page) -> None:
+    """The current edition's task list."""
     _dashboard(edition, page)
+    page.get_by_role("link", name=f"Assemblée {date.today().year}", exact=True).click()
+    _heading(page, f"Assemblée {date.today().year}")
+
+
+def _step(edition: Edition, page: Page, step: str) -> None:
+    """A step of the current edition, from its task list."""
+    _workspace(edition, page)
+    page.get_by_role("link", name=step, exact=True).click()
+    _heading(page, step)
+
+
+def _advance(edition: Edition, page: Page, step: str) -> None:
+    _workspace(edition, page)
     _submit(page, f"Passer à l'étape : {step}")
-    expect(
-        page.get_by_role("heading", level=2, name=re.compile(f"— {re.escape(step)}$"))
-    ).to_be_visible()
+    expect(page.get_by_text("Étape de l'édition :")).to_contain_text(step)
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -266,23 +286,25 @@ def staff_has_the_charter_adopted(edition: Edition, staff: Page) -> None:
     _dashboard(edition, staff)
     edition.audit.check(staff, "staff: assembly dashboard, empty")
     _submit(staff, "Rédiger un projet à partir des règles actuelles")
-    staff.get_by_role("link", name="Version 1").click()
     edition.audit.check(staff, "staff: charter draft")
     _submit(staff, "Validé par le groupe")
     staff.get_by_label("Délibération du conseil municipal qui l'adopte").fill(
         "Délibération 2025-12-14-07"
     )
-    _submit(staff, "Adopté par le conseil")
-    _submit(staff, "Mettre en vigueur")
+    _confirmed(staff, "Adopté par le conseil")
+    _confirmed(staff, "Mettre en vigueur")
     expect(staff.get_by_text("en vigueur — Délibération 2025-12-14-07")).to_be_visible()
 
 
 def staff_installs_the_bodies(edition: Edition, staff: Page) -> None:
     _dashboard(edition, staff)
+    staff.get_by_role("button", name="Ouvrir une nouvelle édition").click()
+    edition.audit.check(staff, "staff: new edition")
     staff.get_by_label("Année").fill(str(date.today().year))
-    staff.get_by_label("Titre", exact=True).last.fill(f"Assemblée {date.today().year}")
-    _submit(staff, "Ouvrir")
-    edition.audit.check(staff, "staff: assembly dashboard, edition opened")
+    staff.get_by_label("Titre", exact=True).fill(f"Assemblée {date.today().year}")
+    _submit(staff, "Ouvrir l'édition")
+    _heading(staff, f"Assemblée {date.today().year}")
+    edition.audit.check(staff, "staff: edition task list, edition opened")
     bodies = {
         "Assemblée plénière": [
             ("drawn", [f"Habitant tiré au sort {n}" for n in range(1, 101)], "yes"),
@@ -302,7 +324,7 @@ def staff_installs_the_bodies(edition: Edition, staff: Page) -> None:
         ],
     }
     for name, groups in bodies.items():
-        _dashboard(edition, staff)
+        _step(edition, staff, "Instances")
         staff.get_by_role("link", name=name, exact=True).click()
         _heading(staff, name)
         body = staff.url
@@ -310,17 +332,18 @@ def staff_installs_the_bodies(edition: Edition, staff: Page) -> None:
             # Camille is drawn into the group with the address she signs in with.
             staff.get_by_label("Nom", exact=True).fill("Camille Martin")
             staff.get_by_label("Adresse électronique (facultatif").fill(CAMILLE)
-            staff.locator("#origin").select_option("drawn")
+            staff.locator("#one-origin").select_option("drawn")
+            staff.locator("input[name='one-voting'][value='yes']").check()
             _submit(staff, "Ajouter")
             edition.audit.check(staff, "staff: body to compose")
         for origin, names, voting in groups:
             staff.get_by_label("Noms, un par ligne").fill("\n".join(names))
             staff.locator("#several-origin").select_option(origin)
-            staff.locator("#several-voting").select_option(voting)
+            staff.locator(f"input[name='several-voting'][value='{voting}']").check()
             _submit(staff, "Ajouter ces membres")
         if name == "Groupe de proposition":
             # One opposition member only: refused, and the page names the missing seat.
-            _submit(staff, "Installer l'instance", status=422)
+            _confirmed(staff, "Installer l'instance", status=422)
             expect(staff.get_by_role("alert")).to_contain_text(
                 "sièges elected_opposition : au moins 2, 1 pourvus"
             )
@@ -328,9 +351,10 @@ def staff_installs_the_bodies(edition: Edition, staff: Page) -> None:
             staff.goto(body)
             staff.get_by_label("Noms, un par ligne").fill("Élu de l'opposition 2")
             staff.locator("#several-origin").select_option("elected_opposition")
+            staff.locator("input[name='several-voting'][value='yes']").check()
             _submit(staff, "Ajouter ces membres")
-        _submit(staff, "Installer l'instance")
-        expect(staff.get_by_text("installée —")).to_be_visible()
+        _confirmed(staff, "Installer l'instance")
+        expect(staff.locator(".govuk-tag", has_text="installée")).to_be_visible()
     edition.audit.check(staff, "staff: body installed")
 
 
@@ -356,9 +380,9 @@ def residents_submit_subjects(edition: Edition, staff: Page, camille: Page) -> N
 
 
 def staff_reviews_subjects(edition: Edition, staff: Page) -> None:
-    _dashboard(edition, staff)
+    _step(edition, staff, "Sujets")
     for title, _text in SUBJECTS:
-        review = staff.locator("form.card").filter(has_text=title)
+        review = staff.locator("form.agora-card").filter(has_text=title)
         if title.startswith("Revenir"):
             review.get_by_label("Compétence municipale").uncheck()
             review.get_by_label("Motif public en cas d'irrecevabilité").fill(INADMISSIBLE)
@@ -394,13 +418,13 @@ def day_one_vote(edition: Edition, staff: Page, voters: Page) -> None:
             edition.audit.check(voters, "public: vote recorded")
     staff.goto(ballot_url)
     edition.audit.check(staff, "staff: ballot open")
-    _submit(staff, "Clore et dépouiller")
+    _confirmed(staff, "Clore et dépouiller")
     expect(staff.get_by_text("40 votes.")).to_be_visible()
     expect(staff.get_by_text("Quorum atteint.")).to_be_visible()
     ranking = staff.get_by_role("table", name="Classement")
     expect(ranking.get_by_role("row").nth(1)).to_contain_text(SUBJECTS[0][0])
     expect(ranking.get_by_role("row").nth(1)).to_contain_text("mention majoritaire : Excellent")
-    _submit(staff, "Certifier la décision")
+    _confirmed(staff, "Certifier la décision")
     expect(staff.get_by_text(f"Choisi : {SUBJECTS[0][0]}")).to_be_visible()
     by_origin = staff.get_by_role("table", name="Votes selon l'origine des votant·es")
     expect(by_origin.get_by_role("row", name=re.compile("tiré\\(e\\)s au sort"))).to_contain_text(
@@ -426,7 +450,7 @@ def _session_with_ballot(
 ) -> tuple[list[str], str]:
     """Plan and open a plenary session, check everyone in, open the ballot; return the
     voting codes handed out and the ballot's address."""
-    _dashboard(edition, staff)
+    _step(edition, staff, "Séances")
     staff.get_by_label("Instance").select_option(label="Assemblée plénière")
     staff.get_by_label("Numéro").fill(str(number))
     staff.get_by_label("Titre", exact=True).first.fill(title)
@@ -470,9 +494,9 @@ def _session_with_ballot(
 
 
 def _close_session(edition: Edition, staff: Page, title: str) -> None:
-    _dashboard(edition, staff)
+    _step(edition, staff, "Séances")
     staff.get_by_role("link", name=title).click()
-    _submit(staff, "Clore la séance")
+    _confirmed(staff, "Clore la séance")
 
 
 def proposals_with_feasibility_notes(edition: Edition, camille: Page, agent: Page) -> None:
@@ -522,19 +546,19 @@ def plan_adopted_at_two_thirds(edition: Edition, staff: Page, voters: Page) -> N
         _heading(voters, "Vote enregistré")
     _card_holder_checks_in_and_abstains(edition, staff, voters, ballot_url)
     staff.goto(ballot_url)
-    _submit(staff, "Clore et dépouiller")
+    _confirmed(staff, "Clore et dépouiller")
     expect(staff.get_by_text("31 votes.")).to_be_visible()
     expect(
         staff.get_by_text(re.compile(r"Adopté — soutien : 21/29, seuil requis : 2/3"))
     ).to_be_visible()
-    _submit(staff, "Certifier la décision")
+    _confirmed(staff, "Certifier la décision")
     _close_session(edition, staff, "Journée 4 — plan d'action")
     _advance(edition, staff, "plan d'action adopté")
-    _dashboard(edition, staff)
+    _step(edition, staff, "Plan d'action")
     staff.get_by_role("link", name="Plan d'action et conseil municipal").click()
     _heading(staff, "La réponse du conseil")
     edition.audit.check(staff, "staff: council, plan to transmit")
-    _submit(staff, "Transmettre au conseil")
+    _confirmed(staff, "Transmettre au conseil")
     _advance(edition, staff, "transmise au conseil")
 
 
@@ -593,12 +617,16 @@ def council_adopts_with_one_amendment(edition: Edition, mayor: Page) -> str:
     mayor.get_by_label("Pour", exact=True).fill("41")
     mayor.get_by_label("Contre", exact=True).fill("6")
     mayor.get_by_label("Abstentions", exact=True).fill("6")
+    # No answer is chosen in advance: each measure's is set (accepted unless amended).
+    for answer in mayor.locator("select[name^='response-']").all():
+        answer.select_option("accepted")
     amended = mayor.get_by_role("group", name="Des rues scolaires")
     amended.get_by_label("Réponse").select_option(label="modifiée")
     amended.get_by_label("Texte tel que décidé (s'il est modifié)").fill(AMENDED)
     amended.get_by_label("Budget tel que décidé, en € (s'il est modifié)").fill("150000")
     amended.get_by_label("Justification (obligatoire sauf acceptation)").fill(JUSTIFICATION)
     _submit(mayor, "Enregistrer")
+    _submit(mayor, "Enregistrer la délibération")
     assert mayor.url == council
     return council
 
@@ -657,6 +685,7 @@ def follow_up(edition: Edition, staff: Page, mayor: Page) -> None:
         mayor.goto(f"{edition.poitiers}/assemblee")
         mayor.get_by_role("link", name=title, exact=True).last.click()
         for status, note in steps:
+            mayor.get_by_role("link", name="Mettre à jour le suivi").click()
             mayor.get_by_label("Nouveau statut").select_option(label=status)
             mayor.get_by_label("Note publique").fill(note)
             _submit(mayor, "Enregistrer")
@@ -676,7 +705,7 @@ def residents_petition(edition: Edition, camille: Page, mayor: Page, visitor: Pa
     _heading(camille, "Pétitions")
     expect(camille.get_by_text("Droit d'interpellation citoyenne")).to_be_visible()
     edition.audit.check(camille, "public: petitions")
-    camille.get_by_role("link", name="Lancer une pétition").click()
+    camille.get_by_role("button", name="Lancer une pétition").click()
     _heading(camille, "Lancer une pétition")
     edition.audit.check(camille, "public: open a petition")
     camille.get_by_label("Titre").fill(PETITION)
@@ -689,7 +718,7 @@ def residents_petition(edition: Edition, camille: Page, mayor: Page, visitor: Pa
     camille.get_by_label("Je déclare habiter Poitiers.").check()
     camille.get_by_label("Je déclare avoir 16 ans ou plus.").check()
     _submit(camille, "Signer la pétition")
-    expect(camille.get_by_text("Vous avez signé cette pétition. Merci.")).to_be_visible()
+    expect(camille.locator("#signed")).to_have_text("Vous avez signé cette pétition. Merci.")
     expect(camille.get_by_text("sur 50 pour le prochain seuil.")).to_be_visible()
     edition.audit.check(camille, "public: petition signed")
     mayor.goto(f"{edition.poitiers}/admin/petitions")

@@ -1,12 +1,16 @@
-"""Staff pages of the assembly: the edition dashboard and the forms that drive it."""
+"""Staff pages of the assembly: the editions, each edition's workspace (its task list and
+one page per step), and the forms that drive them. Every form is a class of
+``assembly/forms.py``: re-rendered with its values and 422 on error; an irreversible action
+asks for a confirmation first; each action leaves a banner."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask import session as cookie
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -20,6 +24,22 @@ from agora.assembly import (
     proposals,
     sessions,
     subjects,
+    workspace,
+)
+from agora.assembly.forms import (
+    PLACEHOLDER,
+    CharterAdvanceForm,
+    DeliberationForm,
+    EditionForm,
+    MeasureStatusForm,
+    MemberForm,
+    MembersForm,
+    OpenBallotForm,
+    SessionPlanForm,
+    SessionStatusForm,
+    SubjectReviewForm,
+    deliberation_form,
+    with_choices,
 )
 from agora.assembly.models import (
     ActionPlan,
@@ -27,11 +47,15 @@ from agora.assembly.models import (
     AssemblySessionStatus,
     Ballot,
     Body,
+    CharterStatus,
+    CharterVersion,
     CheckIn,
     CouncilOutcome,
     CouncilResponse,
     Edition,
     EditionStatus,
+    Measure,
+    MeasureStatus,
     Membership,
     Proposal,
     ProposalStatus,
@@ -40,12 +64,22 @@ from agora.assembly.models import (
 )
 from agora.db import PARIS, paris_today
 from agora.documents import pdf
-from agora.errors import Invalid
+from agora.errors import DomainError, Invalid
 from agora.extensions import db
 from agora.identity.acting import acting_person, who
 from agora.notifications.services import commune_address
 from agora.plugins.contracts import BodySpec
 from agora.plugins.manager import TenantHooks
+from agora.shared.forms import ask_confirmation, notify, render_invalid
+from agora.shared.labels import (
+    CHARTER_STATUSES,
+    DECISIONS,
+    EDITION_STATUSES,
+    MEASURE_STATUSES,
+    ORIGINS,
+    OUTCOMES,
+    RESPONSES,
+)
 from agora.shared.people import Person
 from agora.tenancy.context import current_tenant, get_owned_or_404, hooks_at, tenant_hooks
 
@@ -77,28 +111,12 @@ def _spec(edition: Edition, body: Body) -> BodySpec:
 
 @bp.get("/assembly")
 def dashboard() -> str:
+    """The editions, the current one first, each one click away; and the internal rules."""
     tenant = current_tenant()
-    edition = editions.current_edition(db.session, tenant)
-    context = {}
-    if edition is not None:
-        plan = council.plan_of(db.session, edition)
-        context = {
-            "bodies": [
-                (b, len(bodies.members_of(db.session, b)))
-                for b in editions.bodies_of(db.session, edition)
-            ],
-            "subjects": subjects.subjects_of(db.session, edition),
-            "sessions": sessions.sessions_of(db.session, edition),
-            "proposals": proposals.proposals_of(db.session, edition),
-            "plan": plan,
-            "measures": council.measures_of(db.session, plan) if plan else [],
-            "next_status": _next_status(edition),
-        }
     return render_template(
         "assembly/dashboard.html",
-        edition=edition,
+        editions=editions.editions_of(db.session, tenant),
         charters=charter.versions(db.session, tenant),
-        **context,
     )
 
 
@@ -108,20 +126,112 @@ def _next_status(edition: Edition) -> EditionStatus | None:
     return order[index + 1] if index + 1 < len(order) else None
 
 
-@bp.post("/editions")
-def open_edition() -> Response:
-    tenant = current_tenant()
-    year = _int("year") or paris_today().year
-    editions.open_edition(
-        db.session,
-        tenant,
-        year,
-        request.form.get("title", "").strip() or f"Édition {year}",
-        tenant_hooks().composition_rules(),
-        who(),
-    )
+@bp.route("/assembly/editions/new", methods=["GET", "POST"])
+def open_edition() -> str | tuple[str, int] | Response:
+    form = EditionForm()
+    if request.method == "GET":
+        form.year.data = paris_today().year
+        return render_template("assembly/new_edition.html", form=form)
+    if not form.validate_on_submit():
+        return render_invalid("assembly/new_edition.html", form)
+    tenant, year = current_tenant(), int(form.year.data)
+    try:
+        edition = editions.open_edition(
+            db.session,
+            tenant,
+            year,
+            form.title.data or f"Édition {year}",
+            tenant_hooks().composition_rules(),
+            who(),
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("year", refusal.message)
+        return render_invalid("assembly/new_edition.html", form)
     db.session.commit()
-    return redirect(url_for("assembly_admin.dashboard"))
+    notify(_("The edition %(title)s is open.", title=edition.title))
+    return redirect(url_for("assembly_admin.edition_workspace", edition_id=edition.id))
+
+
+@bp.get("/assembly/editions/<int:edition_id>")
+def edition_workspace(edition_id: int) -> str:
+    """The task list of an edition: each step, its state and what blocks it."""
+    edition = get_owned_or_404(Edition, edition_id)
+    tenant = current_tenant()
+    return render_template(
+        "assembly/workspace.html",
+        edition=edition,
+        steps=workspace.edition_steps(db.session, tenant, edition, _hooks(edition)),
+        titles=workspace.STEP_TITLES,
+        pages=workspace.PAGES,
+        next_status=_next_status(edition),
+        others=[e for e in editions.editions_of(db.session, tenant) if e.id != edition.id],
+    )
+
+
+def _step_context(edition: Edition, step: workspace.StepKey) -> dict[str, Any]:
+    tenant = current_tenant()
+    found = workspace.edition_steps(db.session, tenant, edition, _hooks(edition))
+    context: dict[str, Any] = {
+        "edition": edition,
+        "step": next(s for s in found if s.key == step),
+        "title": workspace.STEP_TITLES[step],
+    }
+    if step == workspace.StepKey.CHARTER:
+        context["charters"] = charter.versions(db.session, tenant)
+    elif step == workspace.StepKey.BODIES:
+        specs = {spec.key: spec for spec in _hooks(edition).composition_rules()}
+        rows = []
+        for body in editions.bodies_of(db.session, edition):
+            origins = [m.origin for m, _person in bodies.members_of(db.session, body)]
+            spec = specs.get(body.key)
+            rows.append(
+                (body, len(origins), workspace.missing_seats(spec, origins) if spec else [])
+            )
+        context["bodies"] = rows
+    elif step == workspace.StepKey.SUBJECTS:
+        context["subjects"] = [
+            (s, _review_form(s)) for s in subjects.subjects_of(db.session, edition)
+        ]
+    elif step == workspace.StepKey.SESSIONS:
+        context["sessions"] = sessions.sessions_of(db.session, edition)
+        context["form"] = _session_plan_form(edition, len(context["sessions"]) + 1)
+    elif step == workspace.StepKey.BALLOTS:
+        context["ballots"] = ballots.ballots_of(db.session, edition)
+    else:
+        plan = council.plan_of(db.session, edition)
+        measures = council.measures_of(db.session, plan) if plan else []
+        context.update(
+            plan=plan,
+            proposals=proposals.proposals_of(db.session, edition),
+            deliberation=council.deliberation_of(db.session, plan) if plan else None,
+            measures=measures,
+            overdue={m.id for m in measures if council.is_overdue(m)},
+        )
+    return context
+
+
+def _step_key(step: str) -> workspace.StepKey:
+    try:
+        key = workspace.StepKey(step)
+    except ValueError:
+        abort(404)
+    if key not in workspace.PAGES:
+        abort(404)
+    return key
+
+
+@bp.get("/assembly/editions/<int:edition_id>/<step>")
+def edition_step(edition_id: int, step: str) -> str:
+    """One step of the edition's task list: what it holds and the forms that drive it."""
+    edition = get_owned_or_404(Edition, edition_id)
+    return render_template("assembly/step.html", **_step_context(edition, _step_key(step)))
+
+
+def _render_step(edition: Edition, step: workspace.StepKey, **forms: Any) -> tuple[str, int]:
+    context = _step_context(edition, step)
+    context.update(forms)
+    return render_template("assembly/step.html", **context), 422
 
 
 @bp.post("/editions/<int:edition_id>/advance")
@@ -132,22 +242,45 @@ def advance_edition(edition_id: int) -> Response:
         raise Invalid(_("this edition is closed"))
     editions.advance(db.session, current_tenant(), edition, target, who())
     db.session.commit()
-    return redirect(url_for("assembly_admin.dashboard"))
+    notify(_("The edition moved on to: %(step)s", step=EDITION_STATUSES[target.value]))
+    return redirect(url_for("assembly_admin.edition_workspace", edition_id=edition.id))
 
 
-@bp.get("/bodies/<int:body_id>")
-def body_page(body_id: int) -> str:
-    body = get_owned_or_404(Body, body_id)
+def _origin_choices() -> list[tuple[str, str]]:
+    return [(origin, str(ORIGINS[origin])) for origin in ORIGINS]
+
+
+def _member_forms(
+    member: MemberForm | None = None, several: MembersForm | None = None
+) -> dict[str, Any]:
+    member = member or MemberForm(prefix="one")
+    several = several or MembersForm(prefix="several")
+    with_choices(member.origin, _origin_choices())
+    with_choices(several.origin, _origin_choices())
+    return {"member_form": member, "members_form": several}
+
+
+def _body_page(body: Body, status: int = 200, **forms: Any) -> tuple[str, int]:
     edition = get_owned_or_404(Edition, body.edition_id)
     members = bodies.members_of(db.session, body)
     spec = _spec(edition, body)
-    return render_template(
+    origins = [m.origin for m, _person in members]
+    page = render_template(
         "assembly/body.html",
         body=body,
+        edition=edition,
         members=members,
         spec=spec,
-        problems=bodies.composition_problems(spec, [m.origin for m, _person in members]),
+        missing=workspace.missing_seats(spec, origins),
+        problems=bodies.composition_problems(spec, origins),
+        **_member_forms(**forms),
     )
+    return page, status
+
+
+@bp.get("/bodies/<int:body_id>")
+def body_page(body_id: int) -> tuple[str, int]:
+    return _body_page(get_owned_or_404(Body, body_id))
 
 
 @bp.get("/bodies/<int:body_id>/members/<int:membership_id>")
@@ -166,101 +299,189 @@ def person_page(person_id: int) -> str:
 
 
 @bp.post("/bodies/<int:body_id>/members")
-def add_member(body_id: int) -> Response:
-    """Add one member (with the e-mail address they sign in with, if given) or several, one
-    name per line, with the same origin and voting right."""
+def add_member(body_id: int) -> tuple[str, int] | Response:
+    """Add one member (with the e-mail address they sign in with, if given: the form
+    prefixed ``one-``) or several, one name per line, with the same origin and voting right
+    (the form prefixed ``several-``)."""
     tenant, body = current_tenant(), get_owned_or_404(Body, body_id)
-    form = request.form
-    email = form.get("email", "").strip()
-    if email and "@" not in email:
-        raise Invalid(_("Please enter a valid e-mail address."))
-    bodies.enrol(
-        db.session,
-        tenant,
-        body,
-        form.get("names", form.get("name", "")).splitlines(),
-        form.get("origin", ""),
-        voting_right=form.get("voting") != "no",
-        email=email,
+    several = "several-names" in request.form
+    form: MemberForm | MembersForm = (
+        MembersForm(prefix="several") if several else MemberForm(prefix="one")
     )
+    with_choices(form.origin, _origin_choices())
+    forms = {"several": form} if several else {"member": form}
+    if not form.validate_on_submit():
+        return _body_page(body, 422, **forms)
+    names = form.names.data.splitlines() if isinstance(form, MembersForm) else [form.name.data]
+    try:
+        bodies.enrol(
+            db.session,
+            tenant,
+            body,
+            names,
+            form.origin.data,
+            voting_right=form.voting.data != "no",
+            email=form.email.data if isinstance(form, MemberForm) else "",
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse(None, refusal.message)
+        return _body_page(body, 422, **forms)
     db.session.commit()
+    count = len([n for n in names if n.strip()])
+    notify(ngettext("%(num)d member added.", "%(num)d members added.", count))
     return redirect(url_for("assembly_admin.body_page", body_id=body.id))
 
 
 @bp.post("/bodies/<int:body_id>/install")
-def install_body(body_id: int) -> Response:
+def install_body(body_id: int) -> str | Response:
     tenant, body = current_tenant(), get_owned_or_404(Body, body_id)
     edition = get_owned_or_404(Edition, body.edition_id)
+    if (
+        page := ask_confirmation(
+            title=_("Install the body %(name)s?", name=body.name),
+            consequences=[
+                _("Its composition is fixed: no member can be added any more."),
+                _("Its members can sit and vote in its sessions."),
+            ],
+            cancel_url=url_for("assembly_admin.body_page", body_id=body.id),
+            confirm_text=_("Install the body"),
+        )
+    ) is not None:
+        return page
     bodies.install(db.session, tenant, body, _spec(edition, body), who())
     db.session.commit()
+    notify(_("The body %(name)s is installed.", name=body.name))
     return redirect(url_for("assembly_admin.body_page", body_id=body.id))
 
 
+def _review_form(subject: Subject, formdata: Any = None) -> SubjectReviewForm:
+    form = SubjectReviewForm(
+        formdata=formdata,
+        prefix=f"subject-{subject.id}",
+        data={
+            "general_interest": subject.general_interest is not False,
+            "municipal_competence": subject.municipal_competence is not False,
+            "budget_sustainable": subject.budget_sustainable is not False,
+            "reason": subject.reason,
+        },
+    )
+    return form
+
+
 @bp.post("/subjects/<int:subject_id>/review")
-def review_subject(subject_id: int) -> Response:
+def review_subject(subject_id: int) -> tuple[str, int] | Response:
     subject = get_owned_or_404(Subject, subject_id)
-    form = request.form
-    subjects.review(
-        db.session,
-        current_tenant(),
-        subject,
-        general_interest=form.get("general_interest") == "yes",
-        municipal_competence=form.get("municipal_competence") == "yes",
-        budget_sustainable=form.get("budget_sustainable") == "yes",
-        reason=form.get("reason", ""),
-        actor=who(),
-    )
-    db.session.commit()
-    return redirect(url_for("assembly_admin.dashboard") + "#subjects")
-
-
-@bp.post("/sessions")
-def plan_session() -> Response:
-    tenant = current_tenant()
-    edition = editions.current_edition(db.session, tenant)
-    if edition is None:
-        raise Invalid(_("open an edition first"))
-    body = get_owned_or_404(Body, _int("body_id") or 0)
+    edition = get_owned_or_404(Edition, subject.edition_id)
+    form = _review_form(subject, request.form)
+    if not form.validate_on_submit():
+        return _render_invalid_review(edition, subject, form)
     try:
-        starts_at = datetime.fromisoformat(request.form.get("starts_at", "")).replace(tzinfo=PARIS)
-    except ValueError as error:
-        raise Invalid(_("the session needs a date and time")) from error
-    sessions.plan(
-        db.session,
-        tenant,
-        edition,
-        body,
-        _int("number") or 1,
-        request.form.get("title", "").strip() or "Séance",
-        starts_at,
-        request.form.get("venue", ""),
-        who(),
-    )
+        subjects.review(
+            db.session,
+            current_tenant(),
+            subject,
+            general_interest=bool(form.general_interest.data),
+            municipal_competence=bool(form.municipal_competence.data),
+            budget_sustainable=bool(form.budget_sustainable.data),
+            reason=form.reason.data or "",
+            actor=who(),
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("reason", refusal.message)
+        return _render_invalid_review(edition, subject, form)
     db.session.commit()
-    return redirect(url_for("assembly_admin.dashboard") + "#sessions")
+    notify(_("The review of “%(title)s” is recorded.", title=subject.title))
+    return redirect(
+        url_for("assembly_admin.edition_step", edition_id=edition.id, step="subjects")
+        + f"#subject-{subject.id}"
+    )
 
 
-@bp.get("/sessions/<int:session_id>")
-def session_page(session_id: int) -> str:
-    row = get_owned_or_404(AssemblySession, session_id)
+def _render_invalid_review(
+    edition: Edition, subject: Subject, form: SubjectReviewForm
+) -> tuple[str, int]:
+    context = _step_context(edition, workspace.StepKey.SUBJECTS)
+    context["subjects"] = [(s, form if s.id == subject.id else f) for s, f in context["subjects"]]
+    context["form"] = form
+    return render_template("assembly/step.html", **context), 422
+
+
+def _session_plan_form(edition: Edition, number: int, formdata: Any = None) -> SessionPlanForm:
+    form = SessionPlanForm(formdata=formdata, data={"number": number})
+    with_choices(
+        form.body_id,
+        [(str(b.id), b.name) for b in editions.bodies_of(db.session, edition)],
+    )
+    return form
+
+
+@bp.post("/assembly/editions/<int:edition_id>/sessions")
+def plan_session(edition_id: int) -> tuple[str, int] | Response:
+    tenant, edition = current_tenant(), get_owned_or_404(Edition, edition_id)
+    form = _session_plan_form(edition, 1, request.form)
+    if not form.validate_on_submit():
+        return _render_step(edition, workspace.StepKey.SESSIONS, form=form)
+    body = get_owned_or_404(Body, int(form.body_id.data))
+    try:
+        row = sessions.plan(
+            db.session,
+            tenant,
+            edition,
+            body,
+            int(form.number.data),
+            form.title.data,
+            datetime.fromisoformat(form.starts_at.data).replace(tzinfo=PARIS),
+            form.venue.data or "",
+            who(),
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse(None, refusal.message)
+        return _render_step(edition, workspace.StepKey.SESSIONS, form=form)
+    db.session.commit()
+    notify(_("The session “%(title)s” is planned.", title=row.title))
+    return redirect(url_for("assembly_admin.edition_step", edition_id=edition.id, step="sessions"))
+
+
+def _ballot_form(edition: Edition, formdata: Any = None) -> OpenBallotForm:
+    form = OpenBallotForm(formdata=formdata)
+    with_choices(form.decision, [(d, str(DECISIONS[d])) for d in charter.DECISIONS])
+    # A commune's plugin may know other kinds of decision than the three offered here.
+    form.decision.validate_choice = False
+    form.subject_ids.choices = [
+        (str(s.id), s.title)
+        for s in subjects.subjects_of(db.session, edition)
+        if s.status == SubjectStatus.ADMISSIBLE
+    ]
+    form.proposal_ids.choices = [
+        (str(p.id), p.title)
+        for p in proposals.proposals_of(db.session, edition)
+        if p.status != ProposalStatus.REJECTED
+    ]
+    return form
+
+
+def _session_page(
+    row: AssemblySession, ballot_form: OpenBallotForm | None = None, status: int = 200
+) -> tuple[str, int]:
     edition = get_owned_or_404(Edition, row.edition_id)
-    return render_template(
+    page = render_template(
         "assembly/session.html",
         row=row,
+        edition=edition,
         body=get_owned_or_404(Body, row.body_id),
         check_ins=sessions.check_ins(db.session, row),
         ballots=ballots.ballots_of_session(db.session, row),
-        subjects=[
-            s
-            for s in subjects.subjects_of(db.session, edition)
-            if s.status == SubjectStatus.ADMISSIBLE
-        ],
-        proposals=[
-            p
-            for p in proposals.proposals_of(db.session, edition)
-            if p.status != ProposalStatus.REJECTED
-        ],
+        form=ballot_form or _ballot_form(edition),
     )
+    return page, status
+
+
+@bp.get("/sessions/<int:session_id>")
+def session_page(session_id: int) -> tuple[str, int]:
+    return _session_page(get_owned_or_404(AssemblySession, session_id))
 
 
 @bp.get("/sessions/<int:session_id>/check-ins/<int:check_in_id>")
@@ -272,14 +493,43 @@ def check_in_page(session_id: int, check_in_id: int) -> Response:
 
 
 @bp.post("/sessions/<int:session_id>/status")
-def session_status(session_id: int) -> Response:
+def session_status(session_id: int) -> str | Response:
+    """Open a planned session, or close an open one (after a confirmation: a closed session
+    takes no check-in and no ballot any more)."""
     row = get_owned_or_404(AssemblySession, session_id)
-    try:
-        status = AssemblySessionStatus(request.form.get("status", ""))
-    except ValueError as error:
-        raise Invalid(_("unknown session status")) from error
+    form = SessionStatusForm()
+    allowed = {
+        AssemblySessionStatus.PLANNED: AssemblySessionStatus.OPEN,
+        AssemblySessionStatus.OPEN: AssemblySessionStatus.CLOSED,
+    }
+    target = allowed.get(row.status)
+    form.status.choices = [PLACEHOLDER, *([(target.value, target.value)] if target else [])]
+    if not form.validate_on_submit():
+        raise Invalid(_("This session cannot change status in this way."))
+    status = AssemblySessionStatus(form.status.data)
+    if (
+        status == AssemblySessionStatus.CLOSED
+        and (
+            page := ask_confirmation(
+                title=_("Close the session “%(title)s”?", title=row.title),
+                consequences=[
+                    _("No one can check in any more."),
+                    _("No ballot can be opened in it any more."),
+                ],
+                cancel_url=url_for("assembly_admin.session_page", session_id=row.id),
+                confirm_text=_("Close the session"),
+            )
+        )
+        is not None
+    ):
+        return page
     sessions.set_status(db.session, current_tenant(), row, status, who())
     db.session.commit()
+    notify(
+        _("The session is open.")
+        if status == AssemblySessionStatus.OPEN
+        else _("The session is closed.")
+    )
     return redirect(url_for("assembly_admin.session_page", session_id=row.id))
 
 
@@ -397,30 +647,38 @@ def voting_cards(session_id: int) -> Response:
 
 
 @bp.post("/sessions/<int:session_id>/ballots")
-def open_ballot(session_id: int) -> Response:
+def open_ballot(session_id: int) -> tuple[str, int] | Response:
     tenant, row = current_tenant(), get_owned_or_404(AssemblySession, session_id)
     edition = get_owned_or_404(Edition, row.edition_id)
-    decision = request.form.get("decision", "")
-    rule = _hooks(edition).decision_rule(decision)
+    form = _ballot_form(edition, request.form)
+    if not form.validate_on_submit():
+        return _session_page(row, form, 422)
+    rule = _hooks(edition).decision_rule(form.decision.data)
     options = [
         ballots.NewOption(get_owned_or_404(Subject, int(i)).title, subject_id=int(i))
-        for i in request.form.getlist("subject_ids")
+        for i in form.subject_ids.data
     ] + [
         ballots.NewOption(get_owned_or_404(Proposal, int(i)).title, proposal_id=int(i))
-        for i in request.form.getlist("proposal_ids")
+        for i in form.proposal_ids.data
     ]
-    ballot = ballots.open_ballot(
-        db.session,
-        tenant,
-        rule,
-        row,
-        get_owned_or_404(Body, row.body_id),
-        request.form.get("question", ""),
-        options,
-        who(),
-        secret=request.form.get("secret", "yes") == "yes",
-    )
+    try:
+        ballot = ballots.open_ballot(
+            db.session,
+            tenant,
+            rule,
+            row,
+            get_owned_or_404(Body, row.body_id),
+            form.question.data,
+            options,
+            who(),
+            secret=request.form.get("secret", "yes") == "yes",
+        )
+    except Invalid as refusal:
+        db.session.rollback()
+        form.refuse(None, refusal.message)
+        return _session_page(row, form, 422)
     db.session.commit()
+    notify(_("The ballot is open."))
     return redirect(url_for("assembly.ballot_page", ballot_id=ballot.id))
 
 
@@ -431,8 +689,17 @@ def _ballot_context(ballot_id: int) -> tuple[Ballot, Body, Edition]:
 
 
 @bp.post("/ballots/<int:ballot_id>/close")
-def close_ballot(ballot_id: int) -> Response:
+def close_ballot(ballot_id: int) -> str | Response:
     ballot, body, edition = _ballot_context(ballot_id)
+    if (
+        page := ask_confirmation(
+            title=_("Close the ballot “%(question)s”?", question=ballot.question),
+            consequences=[_("No one can vote any more."), _("The votes are counted now.")],
+            cancel_url=url_for("assembly.ballot_page", ballot_id=ballot.id),
+            confirm_text=_("Close and count"),
+        )
+    ) is not None:
+        return page
     ballots.close(
         db.session,
         current_tenant(),
@@ -442,6 +709,7 @@ def close_ballot(ballot_id: int) -> Response:
         who(),
     )
     db.session.commit()
+    notify(_("The ballot is closed and counted."))
     return redirect(url_for("assembly.ballot_page", ballot_id=ballot.id))
 
 
@@ -457,6 +725,7 @@ def open_runoff(ballot_id: int) -> Response:
         who(),
     )
     db.session.commit()
+    notify(_("The run-off is open."))
     return redirect(url_for("assembly.ballot_page", ballot_id=runoff.id))
 
 
@@ -474,16 +743,30 @@ def break_tie(ballot_id: int) -> Response:
         seed=request.form.get("seed", "").strip() or None,
     )
     db.session.commit()
+    notify(_("The tie-break is applied."))
     return redirect(url_for("assembly.ballot_page", ballot_id=ballot.id))
 
 
 @bp.post("/ballots/<int:ballot_id>/certify")
-def certify_ballot(ballot_id: int) -> Response:
+def certify_ballot(ballot_id: int) -> str | Response:
     tenant = current_tenant()
     ballot, body, edition = _ballot_context(ballot_id)
+    if (
+        page := ask_confirmation(
+            title=_("Certify the decision of “%(question)s”?", question=ballot.question),
+            consequences=[
+                _("The result becomes the assembly's decision, published as such."),
+                _("The ballot cannot be reopened."),
+            ],
+            cancel_url=url_for("assembly.ballot_page", ballot_id=ballot.id),
+            confirm_text=_("Certify the decision"),
+        )
+    ) is not None:
+        return page
     rule = _hooks(edition).decision_rule(ballot.decision)
     decisions.certify(db.session, tenant, edition, ballot, body, rule, who())
     db.session.commit()
+    notify(_("The decision is certified."))
     return redirect(url_for("assembly.ballot_page", ballot_id=ballot.id))
 
 
@@ -492,6 +775,7 @@ def ballot_not_decided(ballot_id: int) -> Response:
     ballot, _body, _edition = _ballot_context(ballot_id)
     ballots.mark_not_decided(db.session, current_tenant(), ballot, who())
     db.session.commit()
+    notify(_("The ballot is recorded as not decided."))
     return redirect(url_for("assembly.ballot_page", ballot_id=ballot.id))
 
 
@@ -513,81 +797,262 @@ def draft_proposal() -> Response:
         _int("budget_eur"),
     )
     db.session.commit()
+    notify(_("The proposal is submitted."))
     return redirect(url_for("assembly.proposal_page", proposal_id=proposal.id))
 
 
 @bp.post("/charter")
 def draft_charter() -> Response:
-    charter.draft(db.session, current_tenant(), tenant_hooks(), who())
+    version = charter.draft(db.session, current_tenant(), tenant_hooks(), who())
     db.session.commit()
-    return redirect(url_for("assembly.charter_page"))
+    notify(_("Version %(num)d of the internal rules is drafted.", num=version.number))
+    return redirect(url_for("assembly.charter_version", number=version.number))
+
+
+def _charter_page(version: CharterVersion, form: CharterAdvanceForm) -> tuple[str, int]:
+    previous = next(
+        (
+            v
+            for v in charter.versions(db.session, current_tenant())
+            if v.number == version.number - 1
+        ),
+        None,
+    )
+    page = render_template(
+        "assembly/charter_version.html",
+        version=version,
+        changes=charter.diff(previous, version),
+        form=form,
+    )
+    return page, 422
 
 
 @bp.post("/charter/versions/<int:number>/advance")
-def advance_charter(number: int) -> Response:
+def advance_charter(number: int) -> str | tuple[str, int] | Response:
     tenant = current_tenant()
     version = next((v for v in charter.versions(db.session, tenant) if v.number == number), None)
     if version is None:
         abort(404)
-    charter.advance(db.session, tenant, version, who(), request.form.get("council_reference", ""))
+    form = CharterAdvanceForm()
+    if not form.validate_on_submit():
+        return _charter_page(version, form)
+    if version.status == CharterStatus.VALIDATED and not form.council_reference.data:
+        form.refuse("council_reference", _("Enter the reference of the council's deliberation."))
+        return _charter_page(version, form)
+    target = charter.NEXT_STATUS.get(version.status)
+    back = url_for("assembly.charter_version", number=number)
+    if (
+        target == CharterStatus.ADOPTED
+        and (
+            page := ask_confirmation(
+                title=_("Record version %(num)d as adopted by the council?", num=number),
+                consequences=[
+                    _(
+                        "The version is recorded as adopted by deliberation %(ref)s.",
+                        ref=form.council_reference.data,
+                    ),
+                    _("Its text cannot be changed any more."),
+                ],
+                cancel_url=back,
+                confirm_text=_("Adopted by the council"),
+            )
+        )
+        is not None
+    ):
+        return page
+    if (
+        target == CharterStatus.IN_FORCE
+        and (
+            page := ask_confirmation(
+                title=_("Put version %(num)d in force?", num=number),
+                consequences=[
+                    _("It becomes the internal rules every body follows."),
+                    _("The version in force until now is superseded."),
+                ],
+                cancel_url=back,
+                confirm_text=_("Put in force"),
+            )
+        )
+        is not None
+    ):
+        return page
+    try:
+        charter.advance(db.session, tenant, version, who(), form.council_reference.data or "")
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("council_reference", refusal.message)
+        return _charter_page(version, form)
     db.session.commit()
-    return redirect(url_for("assembly.charter_version", number=number))
+    notify(
+        _(
+            "Version %(num)d is now: %(status)s",
+            num=number,
+            status=CHARTER_STATUSES[version.status.value],
+        )
+    )
+    return redirect(back)
 
 
 @bp.post("/plans/<int:plan_id>/transmit")
-def transmit_plan(plan_id: int) -> Response:
+def transmit_plan(plan_id: int) -> str | Response:
     plan = get_owned_or_404(ActionPlan, plan_id)
+    if (
+        page := ask_confirmation(
+            title=_("Transmit the action plan to the municipal council?"),
+            consequences=[
+                _("The plan can no longer be changed by the assembly."),
+                _("The council is asked to deliberate on each measure."),
+            ],
+            cancel_url=url_for("assembly.council_page", plan_id=plan.id),
+            confirm_text=_("Transmit to the council"),
+        )
+    ) is not None:
+        return page
     council.transmit(db.session, current_tenant(), plan, who())
     db.session.commit()
+    notify(_("The action plan is transmitted to the council."))
     return redirect(url_for("assembly.council_page", plan_id=plan.id))
 
 
-@bp.get("/plans/<int:plan_id>/deliberation")
-def deliberation_form(plan_id: int) -> str:
-    plan = get_owned_or_404(ActionPlan, plan_id)
-    return render_template(
-        "assembly/deliberation_form.html",
-        plan=plan,
-        measures=council.measures_of(db.session, plan),
-        outcomes=list(CouncilOutcome),
-        responses=list(CouncilResponse),
+def _deliberation_form(plan: ActionPlan) -> tuple[DeliberationForm, list[Measure]]:
+    measures = council.measures_of(db.session, plan)
+    form = deliberation_form(
+        measures,
+        [(o.value, str(OUTCOMES[o.value])) for o in CouncilOutcome],
+        [(r.value, str(RESPONSES[r.value])) for r in CouncilResponse],
     )
+    return form, measures
+
+
+def _deliberation_page(
+    plan: ActionPlan, form: DeliberationForm, measures: list[Measure], status: int = 200
+) -> tuple[str, int]:
+    page = render_template(
+        "assembly/deliberation_form.html", plan=plan, measures=measures, form=form
+    )
+    return page, status
+
+
+@bp.get("/plans/<int:plan_id>/deliberation", endpoint="deliberation_form")
+def deliberation_form_page(plan_id: int) -> tuple[str, int]:
+    plan = get_owned_or_404(ActionPlan, plan_id)
+    form, measures = _deliberation_form(plan)
+    return _deliberation_page(plan, form, measures)
 
 
 @bp.post("/plans/<int:plan_id>/deliberation")
-def record_deliberation(plan_id: int) -> Response:
+def record_deliberation(plan_id: int) -> str | tuple[str, int] | Response:
     plan = get_owned_or_404(ActionPlan, plan_id)
-    form = request.form
+    form, measures = _deliberation_form(plan)
+    if not form.validate_on_submit():
+        return _deliberation_page(plan, form, measures, 422)
+
+    def value(name: str, measure: Measure) -> Any:
+        return form[f"{name}-{measure.id}"].data
+
+    answers = {
+        m.id: council.MeasureAnswer(
+            CouncilResponse(value("response", m)),
+            council_text=value("text", m) or None,
+            council_budget_eur=value("budget", m),
+            justification=value("justification", m) or "",
+            owner_service=value("owner", m) or "",
+            elected_referent=value("referent", m) or "",
+            due_on=value("due", m),
+        )
+        for m in measures
+    }
+    if (
+        page := ask_confirmation(
+            title=_("Record deliberation %(ref)s?", ref=form.reference.data),
+            consequences=[
+                _(
+                    "The council's answer to each measure is published, with how it differs"
+                    " from the plan as voted."
+                ),
+                _("The members of the assembly are told."),
+            ],
+            cancel_url=url_for("assembly.council_page", plan_id=plan.id),
+            confirm_text=_("Record the deliberation"),
+        )
+    ) is not None:
+        return page
     try:
-        outcome = CouncilOutcome(form.get("outcome", ""))
-        session_date = date.fromisoformat(form.get("session_date", ""))
-        answers = {
-            m.id: council.MeasureAnswer(
-                CouncilResponse(form.get(f"response-{m.id}", "accepted")),
-                council_text=form.get(f"text-{m.id}") or None,
-                council_budget_eur=int(form[f"budget-{m.id}"])
-                if form.get(f"budget-{m.id}")
-                else None,
-                justification=form.get(f"justification-{m.id}", ""),
-                owner_service=form.get(f"owner-{m.id}", ""),
-                elected_referent=form.get(f"referent-{m.id}", ""),
-                due_on=date.fromisoformat(form[f"due-{m.id}"]) if form.get(f"due-{m.id}") else None,
-            )
-            for m in council.measures_of(db.session, plan)
-        }
-    except ValueError as error:
-        raise Invalid(_("check the outcome, the dates and the budgets")) from error
-    council.record_deliberation(
-        db.session,
-        current_tenant(),
-        plan,
-        reference=form.get("reference", ""),
-        session_date=session_date,
-        outcome=outcome,
-        votes=(_int("votes_for") or 0, _int("votes_against") or 0, _int("abstentions") or 0),
-        answers=answers,
-        act_url=form.get("act_url", ""),
-        actor=who(),
-    )
+        council.record_deliberation(
+            db.session,
+            current_tenant(),
+            plan,
+            reference=form.reference.data,
+            session_date=form.session_date.data,
+            outcome=CouncilOutcome(form.outcome.data),
+            votes=(form.votes_for.data, form.votes_against.data, form.abstentions.data),
+            answers=answers,
+            act_url=form.act_url.data or "",
+            actor=who(),
+        )
+    except Invalid as refusal:
+        db.session.rollback()
+        form.refuse(None, refusal.message)
+        return _deliberation_page(plan, form, measures, 422)
     db.session.commit()
+    notify(_("The council's deliberation is recorded."))
     return redirect(url_for("assembly.council_page", plan_id=plan.id))
+
+
+def _measure_form(measure: Measure) -> MeasureStatusForm:
+    form = MeasureStatusForm()
+    with_choices(
+        form.status,
+        [
+            (s.value, str(MEASURE_STATUSES[s.value]))
+            for s in sorted(council.MEASURE_TRANSITIONS[measure.status])
+        ],
+    )
+    return form
+
+
+def _measure_page(measure: Measure, form: MeasureStatusForm, status: int = 200) -> tuple[str, int]:
+    return render_template("assembly/measure_status.html", measure=measure, form=form), status
+
+
+@bp.get("/measures/<int:measure_id>/status")
+def measure_status_page(measure_id: int) -> tuple[str, int]:
+    measure = get_owned_or_404(Measure, measure_id)
+    return _measure_page(measure, _measure_form(measure))
+
+
+@bp.post("/measures/<int:measure_id>/status")
+def update_measure(measure_id: int) -> str | tuple[str, int] | Response:
+    """The follow-up of a measure; abandoning it asks first (it cannot be undone)."""
+    measure = get_owned_or_404(Measure, measure_id)
+    form = _measure_form(measure)
+    if not form.validate_on_submit():
+        return _measure_page(measure, form, 422)
+    status = MeasureStatus(form.status.data)
+    if (
+        status == MeasureStatus.ABANDONED
+        and (
+            page := ask_confirmation(
+                title=_("Abandon the measure “%(title)s”?", title=measure.title),
+                consequences=[
+                    _("The measure is shown as abandoned, with your justification, to the public."),
+                    _("Its follow-up ends."),
+                ],
+                cancel_url=url_for("assembly_admin.measure_status_page", measure_id=measure.id),
+                confirm_text=_("Abandon the measure"),
+            )
+        )
+        is not None
+    ):
+        return page
+    try:
+        council.update_measure(
+            db.session, current_tenant(), measure, status, form.note.data or "", who()
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("status", refusal.message)
+        return _measure_page(measure, form, 422)
+    db.session.commit()
+    notify(_("The follow-up of the measure is updated."))
+    return redirect(url_for("assembly.measure_page", measure_id=measure.id))

@@ -1,4 +1,4 @@
-"""The assembly's public forms.
+"""The assembly's forms: the ballot (public) and the staff workspace's forms.
 
 The ballot's form renders the ballot page and, after a refused vote, renders it again with
 the choices the person made and the error next to the field concerned. The vote itself is
@@ -14,8 +14,20 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, ValidationError
 
-from agora.shared.forms import Form, checkboxes_field, radio_field, text_field, textarea_field
+from agora.shared.forms import (
+    Form,
+    NumberInput,
+    checkbox_field,
+    checkboxes_field,
+    date_field,
+    radio_field,
+    select_field,
+    text_field,
+    textarea_field,
+)
 
 #: A voting code as handed at check-in is short; anything longer is not one.
 CODE_MAX = 64
@@ -78,3 +90,188 @@ def ballot_form(
     form: BallotForm = form_class(formdata=formdata)
     form.choice_fields = choices
     return form
+
+
+# --- The staff workspace -----------------------------------------------------------------
+
+#: The neutral first entry of every status select: nothing is chosen until a person picks.
+PLACEHOLDER = ("", _l("Choose…"))
+
+
+def _number(
+    label: str,
+    *,
+    required: bool = True,
+    minimum: int = 0,
+    maximum: int | None = None,
+    hint: str = "",
+) -> IntegerField:
+    """A whole number typed in a text box (``inputmode=numeric``), French message if not."""
+    from wtforms.validators import InputRequired, Optional
+
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(message=_l("Enter a whole number."))
+            if required
+            else Optional(strip_whitespace=True),
+            NumberRange(
+                min=minimum,
+                max=maximum,
+                message=_l("Enter a whole number between %(min)s and %(max)s.")
+                if maximum is not None
+                else _l("Enter a whole number of at least %(min)s."),
+            ),
+        ],
+        description=hint,
+        widget=NumberInput(),
+    )
+
+
+def status_select(label: str, choices: Sequence[tuple[str, str]], *, hint: str = "") -> Any:
+    """A status select that starts on "Choose…" (no destructive default) and must be set."""
+    return select_field(
+        label,
+        [PLACEHOLDER, *choices],
+        required=_l("Choose a status."),
+        hint=hint,
+    )
+
+
+class EditionForm(Form):
+    year = _number(_l("Year"), minimum=2000, maximum=2100)
+    title = text_field(_l("Title"), required=False, hint=_l("Leave empty for “Édition <year>”"))
+
+
+class SubjectReviewForm(Form):
+    general_interest = checkbox_field(_l("General interest"))
+    municipal_competence = checkbox_field(_l("Municipal competence"))
+    budget_sustainable = checkbox_field(_l("Sustainable for the budget"))
+    reason = textarea_field(_l("Public reason if inadmissible"), required=False, max_length=2000)
+
+    def validate_reason(self, field: Any) -> None:
+        admissible = (
+            self.general_interest.data
+            and self.municipal_competence.data
+            and self.budget_sustainable.data
+        )
+        if not admissible and not (field.data or "").strip():
+            raise ValidationError(_("Give the public reason why the subject is inadmissible."))
+
+
+class SessionPlanForm(Form):
+    body_id = select_field(_l("Body"), [], required=_l("Choose the body that meets."))
+    number = _number(_l("Number"), minimum=1)
+    title = text_field(_l("Title"))
+    starts_at = text_field(_l("Date and time"), required=_l("Enter the date and time."))
+    venue = text_field(_l("Place"), required=False)
+
+    def validate_starts_at(self, field: Any) -> None:
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(field.data or "")
+        except ValueError as error:
+            raise ValidationError(_("Enter a date and a time.")) from error
+
+
+class MemberForm(Form):
+    name = text_field(_l("Name"))
+    email = text_field(
+        _l("E-mail address (optional: to sign in as this member)"),
+        required=False,
+        input_type="email",
+    )
+    origin = select_field(_l("Origin"), [], required=_l("Choose the member's origin."))
+    voting = radio_field(_l("Voting right"), [("yes", _l("yes")), ("no", _l("no"))])
+
+    def validate_email(self, field: Any) -> None:
+        if field.data and "@" not in field.data:
+            raise ValidationError(_("Please enter a valid e-mail address."))
+
+
+class MembersForm(Form):
+    names = textarea_field(_l("Names, one per line"), max_length=20_000)
+    origin = select_field(_l("Origin"), [], required=_l("Choose the members' origin."))
+    voting = radio_field(_l("Voting right"), [("yes", _l("yes")), ("no", _l("no"))])
+
+
+class SessionStatusForm(Form):
+    status = status_select(_l("New status"), [])
+
+
+class OpenBallotForm(Form):
+    question = text_field(_l("Question"))
+    decision = select_field(_l("Kind of decision"), [], required=_l("Choose the kind of decision."))
+    subject_ids = checkboxes_field(_l("Subjects on the ballot"), [])
+    proposal_ids = checkboxes_field(_l("Proposals on the ballot"), [])
+
+    def validate_proposal_ids(self, field: Any) -> None:
+        if not self.subject_ids.data and not field.data:
+            raise ValidationError(_("Put at least one subject or proposal on the ballot."))
+
+
+class CharterAdvanceForm(Form):
+    council_reference = text_field(
+        _l("Council deliberation adopting it"), required=False, max_length=200
+    )
+
+
+class MeasureStatusForm(Form):
+    status = status_select(_l("New status"), [])
+    note = textarea_field(
+        _l("Public note"),
+        required=False,
+        max_length=5000,
+        hint=_l("Required to abandon a measure: the public justification."),
+    )
+
+    def validate_note(self, field: Any) -> None:
+        if self.status.data == "abandoned" and not (field.data or "").strip():
+            raise ValidationError(_("Give the public justification for abandoning the measure."))
+
+
+class DeliberationForm(Form):
+    """The council's deliberation; one group of fields per measure (``measure_fields``)."""
+
+    reference = text_field(_l("Deliberation number"))
+    session_date = date_field(_l("Council session date"), required=_l("Enter the date."))
+    outcome = status_select(_l("Outcome"), [])
+    votes_for = _number(_l("For"))
+    votes_against = _number(_l("Against"))
+    abstentions = _number(_l("Abstentions"))
+    act_url = text_field(_l("Link to the act"), required=False, max_length=500)
+
+    measure_ids: tuple[int, ...] = ()
+
+
+def deliberation_form(
+    measures: Sequence[Any],
+    outcomes: Sequence[tuple[str, str]],
+    responses: Sequence[tuple[str, str]],
+) -> DeliberationForm:
+    """The deliberation form for a plan's ``measures``: each measure's answer (no default:
+    the council's answer is chosen), text, budget, justification, service, referent, date."""
+    fields: dict[str, Any] = {}
+    for m in measures:
+        fields[f"response-{m.id}"] = status_select(_l("Answer"), responses)
+        fields[f"text-{m.id}"] = textarea_field(_l("Text as decided (if modified)"), required=False)
+        fields[f"budget-{m.id}"] = _number(_l("Budget as decided, € (if modified)"), required=False)
+        fields[f"justification-{m.id}"] = textarea_field(
+            _l("Justification (required unless accepted)"), required=False, max_length=5000
+        )
+        fields[f"owner-{m.id}"] = text_field(_l("Service in charge"), required=False)
+        fields[f"referent-{m.id}"] = text_field(_l("Elected referent"), required=False)
+        fields[f"due-{m.id}"] = date_field(_l("Due date"), required=False)
+    form_class = type("DeliberationForm", (DeliberationForm,), fields)
+    form: DeliberationForm = form_class()
+    form.outcome.choices = [PLACEHOLDER, *outcomes]
+    form.measure_ids = tuple(m.id for m in measures)
+    return form
+
+
+def with_choices(
+    field: Any, choices: Sequence[tuple[str, str]], *, placeholder: bool = True
+) -> None:
+    """Give a select its choices for this request, after the neutral "Choose…"."""
+    field.choices = [PLACEHOLDER, *choices] if placeholder else list(choices)

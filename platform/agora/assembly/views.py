@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from agora.assembly import (
@@ -37,7 +36,6 @@ from agora.assembly.models import (
     Edition,
     FeasibilityNote,
     Measure,
-    MeasureStatus,
     Milestone,
     Proposal,
     Subject,
@@ -431,20 +429,6 @@ def reach_milestone(measure_id: int, milestone_id: int) -> Response:
     council.reach_milestone(db.session, current_tenant(), milestone, form_date("reached_on"), who())
     db.session.commit()
     return redirect(url_for("assembly.measure_page", measure_id=measure_id) + "#milestones")
-
-
-@bp.post("/measures/<int:measure_id>/status")
-def update_measure(measure_id: int) -> Response:
-    measure = get_owned_or_404(Measure, measure_id)
-    try:
-        status = MeasureStatus(request.form.get("status", ""))
-    except ValueError as error:
-        raise Invalid(_("unknown measure status")) from error
-    council.update_measure(
-        db.session, current_tenant(), measure, status, request.form.get("note", ""), who()
-    )
-    db.session.commit()
-    return redirect(url_for("assembly.measure_page", measure_id=measure.id))
 
 
 @bp.get("/council/<int:plan_id>")

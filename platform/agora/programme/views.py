@@ -8,13 +8,15 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from agora.documents.ical import CalendarEvent, calendar
-from agora.errors import Invalid
+from agora.errors import DomainError
 from agora.extensions import db
 from agora.identity.acting import current_account
 from agora.identity.services import actor, communes_of_staff
 from agora.programme import services
+from agora.programme.forms import ProgrammeStatusForm
 from agora.programme.models import ProgrammeSession, SessionStatus
-from agora.shared.forms import form_date
+from agora.shared.forms import ask_confirmation, form_date, notify
+from agora.shared.labels import SESSION_STATUSES
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_hooks
 from agora.tenancy.isolation import tenant_scope
 
@@ -39,32 +41,75 @@ def instantiate() -> Response:
     return redirect(url_for("programme.timeline"))
 
 
-@bp.get("/programme/sessions/<int:session_id>")
-def session_detail(session_id: int) -> str:
-    row = get_owned_or_404(ProgrammeSession, session_id)
-    return render_template(
-        "programme/session.html", row=row, next_statuses=sorted(services.TRANSITIONS[row.status])
+def _status_form(row: ProgrammeSession) -> ProgrammeStatusForm:
+    form = ProgrammeStatusForm()
+    form.offer(
+        [
+            (s.value, str(SESSION_STATUSES[s.value]))
+            for s in sorted(services.TRANSITIONS[row.status])
+        ],
     )
+    return form
+
+
+def _session_page(
+    row: ProgrammeSession, form: ProgrammeStatusForm, status: int = 200
+) -> tuple[str, int]:
+    page = render_template(
+        "programme/session.html",
+        row=row,
+        form=form,
+        next_statuses=sorted(services.TRANSITIONS[row.status]),
+    )
+    return page, status
+
+
+@bp.get("/programme/sessions/<int:session_id>")
+def session_detail(session_id: int) -> tuple[str, int]:
+    row = get_owned_or_404(ProgrammeSession, session_id)
+    return _session_page(row, _status_form(row))
 
 
 @bp.post("/programme/sessions/<int:session_id>/status")
-def change_status(session_id: int) -> Response:
+def change_status(session_id: int) -> str | tuple[str, int] | Response:
+    """A session's next status; cancelling it asks first (it cannot be undone)."""
     row = get_owned_or_404(ProgrammeSession, session_id)
+    form = _status_form(row)
+    if not form.validate_on_submit():
+        return _session_page(row, form, 422)
+    status = SessionStatus(form.status.data)
+    if (
+        status == SessionStatus.CANCELLED
+        and (
+            page := ask_confirmation(
+                title=_("Cancel the session “%(title)s”?", title=row.title),
+                consequences=[
+                    _("The session is shown as cancelled in the programme and the calendar."),
+                    _("It cannot be planned again: plan a new session instead."),
+                ],
+                cancel_url=url_for("programme.session_detail", session_id=row.id),
+                confirm_text=_("Cancel the session"),
+            )
+        )
+        is not None
+    ):
+        return page
     try:
-        status = SessionStatus(request.form.get("status", ""))
-        attendance = request.form.get("attendance", type=int)
-    except ValueError as error:
-        raise Invalid(_("unknown session status")) from error
-    services.change_status(
-        db.session,
-        current_tenant(),
-        row,
-        status,
-        actor(current_account()),
-        attendance=attendance,
-        minutes=request.form.get("minutes", ""),
-    )
+        services.change_status(
+            db.session,
+            current_tenant(),
+            row,
+            status,
+            actor(current_account()),
+            attendance=form.attendance.data,
+            minutes=form.minutes.data or "",
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("status", refusal.message)
+        return _session_page(row, form, 422)
     db.session.commit()
+    notify(_("The session is now: %(status)s", status=SESSION_STATUSES[status.value]))
     return redirect(url_for("programme.session_detail", session_id=row.id))
 
 
@@ -73,6 +118,7 @@ def accept_deliverable(session_id: int, key: str) -> Response:
     row = get_owned_or_404(ProgrammeSession, session_id)
     services.accept_deliverable(db.session, current_tenant(), row, key, actor(current_account()))
     db.session.commit()
+    notify(_("The deliverable is accepted."))
     return redirect(url_for("programme.session_detail", session_id=row.id))
 
 

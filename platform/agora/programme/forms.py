@@ -1,0 +1,31 @@
+"""The programme's staff form: a session's next status (no status chosen in advance)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, Optional
+
+from agora.shared.forms import Form, NumberInput, select_field, textarea_field
+
+#: The neutral first entry of the status select: nothing is chosen until a person picks.
+PLACEHOLDER = ("", _l("Choose…"))
+
+
+class ProgrammeStatusForm(Form):
+    status = select_field(_l("New status"), [PLACEHOLDER], required=_l("Choose a status."))
+    attendance = IntegerField(
+        _l("Attendance (when held)"),
+        validators=[
+            Optional(strip_whitespace=True),
+            NumberRange(min=0, message=_l("Enter a whole number of at least %(min)s.")),
+        ],
+        widget=NumberInput(),
+    )
+    minutes = textarea_field(_l("Minutes (when published)"), required=False)
+
+    def offer(self, statuses: Sequence[tuple[str, str]]) -> None:
+        """The statuses the session may take next, after "Choose…"."""
+        self.status.choices = [PLACEHOLDER, *statuses]
