@@ -29,6 +29,7 @@ NOT_PAGES: dict[str, str] = {
     "assembly.charter_pdf": "a PDF",
     "assembly.follow_up_pdf": "a PDF",
     "identity.my_data_json": "a JSON download",
+    "public.rules_version_toml": "a version of the rules as its TOML file",
     "assembly.option_page": "a redirect to the ballot's page",
     "console.open_commune": "a redirect to the commune's staff space",
     "identity.oidc_start": "a redirect to the sign-in host, then the identity provider",
