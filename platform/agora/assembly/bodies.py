@@ -21,6 +21,8 @@ from agora.db import DbSession, utcnow
 from agora.errors import Conflict, Invalid
 from agora.identity.services import get_or_create_account
 from agora.plugins.contracts import ORIGINS, BodySpec
+from agora.shared.labels import BODY_STATUSES
+from agora.shared.labels import ORIGINS as ORIGIN_LABELS
 from agora.shared.people import Person, person_for_account
 from agora.tenancy.models import Tenant
 
@@ -101,7 +103,7 @@ def add_member(
     session: DbSession, body: Body, person: Person, origin: str, *, voting_right: bool = True
 ) -> Membership:
     if origin not in ORIGINS:
-        raise Invalid(_("unknown origin %(origin)s", origin=origin))
+        raise Invalid(_("unknown origin %(origin)s", origin=ORIGIN_LABELS[origin]))
     membership = Membership(
         tenant_id=body.tenant_id,
         body_id=body.id,
@@ -134,8 +136,8 @@ def composition_problems(spec: BodySpec, origins: list[str]) -> list[Composition
                 CompositionProblem(
                     seat.origin,
                     _(
-                        "seat spec %(origin)s: %(count)d required, got %(taken)d",
-                        origin=seat.origin,
+                        "%(origin)s: %(count)d seats required, %(taken)d taken",
+                        origin=ORIGIN_LABELS[seat.origin],
                         count=seat.count,
                         taken=taken,
                     ),
@@ -148,8 +150,8 @@ def composition_problems(spec: BodySpec, origins: list[str]) -> list[Composition
                 CompositionProblem(
                     constraint.origin,
                     _(
-                        "seat spec %(origin)s: min %(minimum)d, got %(taken)d",
-                        origin=constraint.origin,
+                        "%(origin)s: at least %(minimum)d seats, %(taken)d taken",
+                        origin=ORIGIN_LABELS[constraint.origin],
                         minimum=constraint.minimum,
                         taken=taken,
                     ),
@@ -160,8 +162,8 @@ def composition_problems(spec: BodySpec, origins: list[str]) -> list[Composition
                 CompositionProblem(
                     constraint.origin,
                     _(
-                        "seat spec %(origin)s: max %(maximum)d, got %(taken)d",
-                        origin=constraint.origin,
+                        "%(origin)s: at most %(maximum)d seats, %(taken)d taken",
+                        origin=ORIGIN_LABELS[constraint.origin],
                         maximum=constraint.maximum,
                         taken=taken,
                     ),
@@ -170,7 +172,11 @@ def composition_problems(spec: BodySpec, origins: list[str]) -> list[Composition
     problems += [
         CompositionProblem(
             origin,
-            _("no seat for %(origin)s members (%(count)d)", origin=origin, count=counts[origin]),
+            _(
+                "no seat for %(origin)s (%(count)d members)",
+                origin=ORIGIN_LABELS[origin],
+                count=counts[origin],
+            ),
         )
         for origin in sorted(set(counts) - covered)
     ]
@@ -181,7 +187,11 @@ def install(session: DbSession, tenant: Tenant, body: Body, spec: BodySpec, acto
     """Install ``body`` if its members match ``spec``; otherwise refuse, naming the seats."""
     if body.status != BodyStatus.TO_COMPOSE:
         raise Conflict(
-            _("%(body)s is already %(status)s", body=body.name, status=body.status.value)
+            _(
+                "%(body)s is already %(status)s",
+                body=body.name,
+                status=BODY_STATUSES[body.status.value],
+            )
         )
     problems = composition_problems(spec, [m.origin for m, _person in members_of(session, body)])
     if problems:

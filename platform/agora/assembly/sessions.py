@@ -22,6 +22,8 @@ from agora.audit import services as audit
 from agora.db import DbSession
 from agora.errors import Conflict, Invalid
 from agora.plugins.contracts import ORIGINS
+from agora.shared.labels import ASSEMBLY_SESSION_STATUSES
+from agora.shared.labels import ORIGINS as ORIGIN_LABELS
 from agora.shared.people import Person
 from agora.tenancy.models import Tenant
 
@@ -88,8 +90,8 @@ def set_status(
         raise Conflict(
             _(
                 "a session that is %(status)s cannot become %(target)s",
-                status=row.status.value,
-                target=status.value,
+                status=ASSEMBLY_SESSION_STATUSES[row.status.value],
+                target=ASSEMBLY_SESSION_STATUSES[status.value],
             )
         )
     row.status = status
@@ -116,7 +118,7 @@ def check_in(
     if row.status != AssemblySessionStatus.OPEN:
         raise Conflict(_("check-in happens while the session is open"))
     if origin not in ORIGINS:
-        raise Invalid(_("unknown origin %(origin)s", origin=origin))
+        raise Invalid(_("unknown origin %(origin)s", origin=ORIGIN_LABELS[origin]))
     existing = session.execute(
         select(CheckIn).where(
             CheckIn.tenant_id == tenant.id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import segno
 from flask import (
     Blueprint,
     abort,
@@ -20,7 +21,6 @@ from flask import session as cookie
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-import segno
 from werkzeug.wrappers import Response
 
 from agora.extensions import db, limiter

@@ -5,8 +5,10 @@ translated in a context naming that noun (``_lp``)."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
+from flask_babel import format_percent
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
@@ -385,6 +387,7 @@ def tag_colour(status: str, kind: str | None = None) -> str:
             return colour
     return "grey"
 
+
 OBJECT_TYPES = Labels(
     account=_l("an account"),
     action_plan=_l("the action plan"),
@@ -451,3 +454,25 @@ def label(code: object, table: str) -> str:
     if table == "audit":
         return audit_action(value)
     return str(TABLES[table][value])
+
+
+#: Thresholds said in words ("deux tiers").
+FRACTIONS = {
+    Fraction(1, 2): _l("half"),
+    Fraction(2, 3): _l("two thirds"),
+    Fraction(3, 4): _l("three quarters"),
+    Fraction(3, 5): _l("three fifths"),
+    Fraction(4, 5): _l("four fifths"),
+    Fraction(1, 3): _l("one third"),
+}
+
+
+def fraction_words(value: object) -> str:
+    """A threshold ("2/3", 0.6) in words ("deux tiers"), else as a percentage."""
+    try:
+        fraction = Fraction(str(value)).limit_denominator(100)
+    except (ValueError, ZeroDivisionError):
+        return str(value)
+    if fraction in FRACTIONS:
+        return str(FRACTIONS[fraction])
+    return str(format_percent(float(fraction)))

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
-from flask_babel import format_decimal, format_percent, lazy_gettext as _l
+from flask_babel import format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
 
 from agora.shared.labels import (
     DECISIONS,
@@ -27,6 +26,7 @@ from agora.shared.labels import (
     SUBJECT_SUBMITTERS,
     TIE_BREAKS,
     Labels,
+    fraction_words,
 )
 
 OPENNESS = Labels(
@@ -43,15 +43,6 @@ PLUGIN_TITLES = Labels(
     charter_open_assembly=_l("Internal rules"),
     interpellation_rights=_l("Citizens' right of interpellation"),
 )
-#: Thresholds said in words ("deux tiers").
-FRACTIONS = {
-    Fraction(1, 2): _l("half"),
-    Fraction(2, 3): _l("two thirds"),
-    Fraction(3, 4): _l("three quarters"),
-    Fraction(3, 5): _l("three fifths"),
-    Fraction(4, 5): _l("four fifths"),
-    Fraction(1, 3): _l("one third"),
-}
 
 
 @dataclass
@@ -62,16 +53,6 @@ class Section:
 
 def _number(value: int | float) -> str:
     return str(format_decimal(value))
-
-
-def _fraction(value: Any) -> str:
-    try:
-        fraction = Fraction(str(value)).limit_denominator(100)
-    except (ValueError, ZeroDivisionError):
-        return str(value)
-    if fraction in FRACTIONS:
-        return str(FRACTIONS[fraction])
-    return str(format_percent(float(fraction)))
 
 
 def _yes_no(value: object) -> str:
@@ -98,8 +79,12 @@ def _commune(document: dict[str, Any]) -> Section:
         section.lines.append(_("INSEE code: %(code)s", code=commune["insee_code"]))
     if "population" in commune:
         section.lines.append(
-            ngettext("%(num)s inhabitant", "%(num)s inhabitants", commune["population"])
-            % {"num": _number(commune["population"])}
+            ngettext(
+                "%(count)s inhabitant",
+                "%(count)s inhabitants",
+                commune["population"],
+                count=_number(commune["population"]),
+            )
         )
     return section
 
@@ -111,14 +96,10 @@ def _assembly(document: dict[str, Any]) -> Section:
         section.lines.append(str(assembly["description"]))
     if "subjects_per_year" in assembly:
         count = int(assembly["subjects_per_year"])
-        section.lines.append(
-            ngettext("%(num)d subject a year", "%(num)d subjects a year", count) % {"num": count}
-        )
+        section.lines.append(ngettext("%(num)d subject a year", "%(num)d subjects a year", count))
     if "working_days" in assembly:
         count = int(assembly["working_days"])
-        section.lines.append(
-            ngettext("%(num)d working day", "%(num)d working days", count) % {"num": count}
-        )
+        section.lines.append(ngettext("%(num)d working day", "%(num)d working days", count))
     if assembly.get("subject_submitters"):
         section.lines.append(str(SUBJECT_SUBMITTERS[assembly["subject_submitters"]]))
     return section
@@ -167,9 +148,7 @@ def _quotas(settings: dict[str, Any]) -> list[str]:
             line += " " + _("Source: %(source)s.", source=criterion["source"])
         if criterion.get("tolerance_seats"):
             count = int(criterion["tolerance_seats"])
-            line += " " + ngettext(
-                "Tolerance: %(num)d seat.", "Tolerance: %(num)d seats.", count
-            ) % {"num": count}
+            line += " " + ngettext("Tolerance: %(num)d seat.", "Tolerance: %(num)d seats.", count)
         lines.append(line)
     return lines
 
@@ -180,7 +159,9 @@ def _decisions(settings: dict[str, Any]) -> list[str]:
         name = DECISIONS[kind] if kind in DECISIONS else _("Other decisions")
         line = _("%(decision)s: %(method)s", decision=name, method=METHODS[rule.get("method", "")])
         if rule.get("threshold"):
-            line += " " + _("(%(fraction)s of the votes cast)", fraction=_fraction(rule["threshold"]))
+            line += " " + _(
+                "(%(fraction)s of the votes cast)", fraction=fraction_words(rule["threshold"])
+            )
         line += "."
         quorum = rule.get("quorum") or {}
         if quorum:
@@ -210,7 +191,6 @@ def _interpellation(settings: dict[str, Any]) -> list[str]:
                 "Signatures are collected over %(num)d months.",
                 count,
             )
-            % {"num": count}
         )
     if settings.get("minimum_age"):
         lines.append(_("Signatories aged %(age)d or more.", age=int(settings["minimum_age"])))
@@ -223,11 +203,13 @@ def _interpellation(settings: dict[str, Any]) -> list[str]:
     for level in settings.get("levels", []):
         count = int(level.get("signatures", 0))
         lines.append(
-            ngettext("%(num)s signature: %(effect)s", "%(num)s signatures: %(effect)s", count)
-            % {
-                "num": _number(count),
-                "effect": level.get("label") or PETITION_EFFECTS[level.get("effect", "")],
-            }
+            ngettext(
+                "%(count)s signature: %(effect)s",
+                "%(count)s signatures: %(effect)s",
+                count,
+                count=_number(count),
+                effect=level.get("label") or PETITION_EFFECTS[level.get("effect", "")],
+            )
         )
     return lines
 
@@ -236,12 +218,13 @@ def _programme(settings: dict[str, Any]) -> list[str]:
     lines = []
     if settings.get("duration_weeks"):
         count = int(settings["duration_weeks"])
-        lines.append(
-            ngettext("Runs over %(num)d week.", "Runs over %(num)d weeks.", count) % {"num": count}
-        )
+        lines.append(ngettext("Runs over %(num)d week.", "Runs over %(num)d weeks.", count))
     if "preliminary_call_remote" in settings:
         lines.append(
-            _("Preliminary call held remotely: %(answer)s.", answer=_yes_no(settings["preliminary_call_remote"]))
+            _(
+                "Preliminary call held remotely: %(answer)s.",
+                answer=_yes_no(settings["preliminary_call_remote"]),
+            )
         )
     return lines
 

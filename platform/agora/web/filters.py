@@ -14,7 +14,13 @@ from agora.assembly.models import Edition
 from agora.extensions import db
 from agora.identity.policy import allowed
 from agora.plugins.contracts import ORIGINS
-from agora.shared.labels import TEMPLATE_LABELS, audit_action, label, tag_colour
+from agora.shared.labels import (
+    TEMPLATE_LABELS,
+    audit_action,
+    fraction_words,
+    label,
+    tag_colour,
+)
 from agora.tenancy.context import request_tenant
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES
@@ -79,6 +85,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_toml, "toml")
     app.add_template_filter(label, "label")
     app.add_template_filter(audit_action, "audit_action")
+    app.add_template_filter(fraction_words, "fraction")
     app.add_template_global(tenant_url)
     app.add_template_global(get_locale)
     app.add_template_global(can)
