@@ -192,6 +192,13 @@ def pieces(response: Any) -> str:
     )
 
 
+#: "1 présents", "1 habitant·es": one, then a plural.
+ONE_PLURAL = re.compile(r"(?<![\d.,])\b1 [a-zàâçéèêëîïôûù]+(?:·es|s)\b")
+#: French words that end in s in the singular.
+SINGULAR_IN_S = frozenset(
+    {"mois", "fois", "temps", "pays", "avis", "cas", "corps", "prix", "sous", "plus", "dans"}
+    | {"vers", "après", "depuis", "puis", "sans", "chez", "très", "dès", "refus", "recours"}
+)
 PLURALS = re.compile(r"\w\((?:s|e|es|x|nes)\)|\w\(e\)s")
 
 
@@ -206,6 +213,9 @@ def findings(text: str, codes: set[str], english: set[str]) -> list[str]:
             found.append(f"English {phrase!r}")
     for plural in set(PLURALS.findall(text)):
         found.append(f"plural {plural!r}")
+    for one in set(ONE_PLURAL.findall(text)):
+        if one.split()[1] not in SINGULAR_IN_S:
+            found.append(f"plural {one!r}")
     return sorted(found)
 
 
@@ -283,7 +293,7 @@ def test_the_reader_finds_codes_english_and_parenthesised_plurals() -> None:
     text = (
         "Passer à l'étape : closed\nhabitant(e)s tiré(e)s au sort\n"
         "un scrutin majority_judgment demande\nThe action plan was adopted\n"
-        "habitant·es, une commune active, 1 sujet(s), open_to_public"
+        "habitant·es, une commune active, 1 sujet(s), open_to_public, 1 présents, 1 mois"
     )
     found = findings(
         text,
@@ -295,6 +305,7 @@ def test_the_reader_finds_codes_english_and_parenthesised_plurals() -> None:
         "code 'closed'",
         "code 'majority_judgment'",
         "code 'open_to_public'",
+        "plural '1 présents'",
         "plural 't(e)'",
         "plural 't(s)'",
         "plural 'é(e)'",
