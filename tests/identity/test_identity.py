@@ -134,11 +134,15 @@ def test_staff_need_a_second_factor(
     assert response.headers["Location"].startswith("/login/second-factor")
     assert not _signed_in(client, CONSOLE)
     setup = client.get("/login/second-factor", headers=CONSOLE).get_data(as_text=True)
-    secret = re.search(r"<code>([A-Z2-7]+)</code>", setup)
-    assert secret, setup
+    # The key for typing by hand, in groups of four, and a QR code of the otpauth URI (an
+    # SVG data URI, which the Content-Security-Policy's img-src allows).
+    grouped = re.search(r"<code>([A-Z2-7]{4}(?: [A-Z2-7]{1,4})+)</code>", setup)
+    assert grouped, setup
+    assert re.search(r'<img class="agora-qr-code" src="data:image/svg\+xml;charset=utf-8,', setup)
+    secret = grouped.group(1).replace(" ", "")
     wrong = client.post("/login/second-factor", data={"code": "000000"}, headers=CONSOLE)
     assert wrong.status_code == 401 and not _signed_in(client, CONSOLE)
-    code = pyotp.TOTP(secret.group(1)).now()
+    code = pyotp.TOTP(secret).now()
     assert (
         client.post("/login/second-factor", data={"code": code}, headers=CONSOLE).status_code == 302
     )
@@ -147,7 +151,7 @@ def test_staff_need_a_second_factor(
     with app.app_context():
         account = db.session.execute(select(Account)).scalar_one()
         assert account.totp_confirmed and account.totp_secret is not None
-        assert crypto.decrypt(account.totp_secret) == secret.group(1)  # stored encrypted
+        assert crypto.decrypt(account.totp_secret) == secret  # stored encrypted
 
 
 def test_console_hands_staff_over_to_the_commune(

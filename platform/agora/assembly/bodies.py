@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, select
 
 from agora.assembly.models import (
@@ -128,54 +129,40 @@ def composition_problems(spec: BodySpec, origins: list[str]) -> list[Composition
     counts = Counter(origins)
     problems = []
     covered: set[str] = set()
+
+    def problem(origin: str, rule: str, taken: int) -> CompositionProblem:
+        return CompositionProblem(
+            origin,
+            _(
+                "%(origin)s: %(rule)s, %(taken)s",
+                origin=ORIGIN_LABELS[origin],
+                rule=rule,
+                taken=ngettext("%(num)d taken", "%(num)d taken", taken),
+            ),
+        )
+
     for seat in spec.seats:
         taken = sum(n for origin, n in counts.items() if seat.covers(origin))
         covered |= {origin for origin in counts if seat.covers(origin)}
         if taken != seat.count:
-            problems.append(
-                CompositionProblem(
-                    seat.origin,
-                    _(
-                        "%(origin)s: %(count)d seats required, %(taken)d taken",
-                        origin=ORIGIN_LABELS[seat.origin],
-                        count=seat.count,
-                        taken=taken,
-                    ),
-                )
-            )
+            rule = ngettext("%(num)d seat required", "%(num)d seats required", seat.count)
+            problems.append(problem(seat.origin, rule, taken))
     for constraint in spec.constraints:
         taken = counts.get(constraint.origin, 0)
         if taken < constraint.minimum:
-            problems.append(
-                CompositionProblem(
-                    constraint.origin,
-                    _(
-                        "%(origin)s: at least %(minimum)d seats, %(taken)d taken",
-                        origin=ORIGIN_LABELS[constraint.origin],
-                        minimum=constraint.minimum,
-                        taken=taken,
-                    ),
-                )
-            )
+            rule = ngettext("at least %(num)d seat", "at least %(num)d seats", constraint.minimum)
+            problems.append(problem(constraint.origin, rule, taken))
         if constraint.maximum is not None and taken > constraint.maximum:
-            problems.append(
-                CompositionProblem(
-                    constraint.origin,
-                    _(
-                        "%(origin)s: at most %(maximum)d seats, %(taken)d taken",
-                        origin=ORIGIN_LABELS[constraint.origin],
-                        maximum=constraint.maximum,
-                        taken=taken,
-                    ),
-                )
-            )
+            rule = ngettext("at most %(num)d seat", "at most %(num)d seats", constraint.maximum)
+            problems.append(problem(constraint.origin, rule, taken))
     problems += [
         CompositionProblem(
             origin,
-            _(
-                "no seat for %(origin)s (%(count)d members)",
+            ngettext(
+                "no seat for %(origin)s (%(num)d member)",
+                "no seat for %(origin)s (%(num)d members)",
+                counts[origin],
                 origin=ORIGIN_LABELS[origin],
-                count=counts[origin],
             ),
         )
         for origin in sorted(set(counts) - covered)

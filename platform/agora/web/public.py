@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from agora.audit.models import AuditEvent
 from agora.extensions import db
-from agora.tenancy import readable
+from agora.onboarding import readable
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 from agora.tenancy.models import TenantConfigVersion
 from agora.web import theme

@@ -36,7 +36,7 @@ OPENNESS = Labels(
 #: Plugins shown by their purpose rather than their code.
 PLUGIN_TITLES = Labels(
     programme_fc=_l("Programme of the year"),
-    draw_address_file=_l("Draw by lot"),
+    draw_address_file=_l("How residents are drawn by lot"),
     quotas_census=_l("Representativeness of the people drawn"),
     composition_seats=_l("Bodies of the assembly"),
     decision_rules=_l("How decisions are taken"),
@@ -121,7 +121,7 @@ def _bodies(settings: dict[str, Any]) -> list[str]:
                 text += ", " + _("without a vote")
             seats.append(text)
         powers = ", ".join(str(POWERS[p]) for p in body.get("powers", []))
-        line = _("%(name)s: %(seats)s.", name=body.get("name", ""), seats="; ".join(seats))
+        line = _("%(name)s: %(seats)s.", name=body.get("name", ""), seats=_("; ").join(seats))
         if powers:
             line += " " + _("Role: %(powers)s.", powers=powers)
         if body.get("openness"):
