@@ -126,6 +126,12 @@ def method_and_origin_codes() -> set[str]:
     return set(METHODS) | set(ORIGINS)
 
 
+def _texts(value: object) -> tuple[str, ...]:
+    """A message's id or string as a tuple (one text, or a plural's forms)."""
+    values = value if isinstance(value, (tuple, list)) else (value,)
+    return tuple(str(text) for text in values if text)
+
+
 def french_strings() -> set[str]:
     """The French translations of the catalog: a code spelt like one ("active": une commune
     active) is French when seen."""
@@ -133,7 +139,7 @@ def french_strings() -> set[str]:
         catalog = read_po(stream, locale="fr")
     strings: set[str] = set()
     for message in catalog:
-        values = message.string if isinstance(message.string, tuple) else (message.string,)
+        values = _texts(message.string)
         strings |= {value for value in values if value}
     return strings
 
@@ -154,9 +160,8 @@ def english_messages() -> set[str]:
     for message in catalog:
         if not message.id or message.fuzzy:
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        if not all(strings) or set(ids) & set(strings):
+        ids, strings = _texts(message.id), _texts(message.string)
+        if not strings or set(ids) & set(strings):
             continue
         for msgid in ids:
             for fragment in re.split(r"%\(\w+\)[sd]|%[sd]|\{\w*\}|[\"“”:;()]", msgid):

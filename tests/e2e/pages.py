@@ -59,7 +59,7 @@ class Visit:
     path: str
 
 
-def _first(session: Session, statement: Any) -> Any:
+def _first(session: Session | Any, statement: Any) -> Any:
     value = session.execute(statement.limit(1)).scalar()
     assert value is not None, f"the demonstration has no row for {statement}"
     return value

@@ -425,22 +425,29 @@ def resolution_text(resolution: Resolution, labels: dict[str, str]) -> str:
 def step_text(step: StepRecord, labels: dict[str, str]) -> str:
     """One applied step of the tie-break chain, in the reader's language (its stored
     ``message`` is the engine's English, kept for the record)."""
+    text: Any
     tied = " / ".join(f"« {labels.get(option, option)} »" for option in step.tied)
     winner = labels.get(step.winner or "", step.winner or "")
     if step.step == "method":
         if step.outcome == "still_tied":
-            return _(
+            text = _(
                 "the majority judgment's own rule (removing the median grades one at a time) "
                 "leaves %(options)s tied: their grades are distributed identically",
                 options=tied,
             )
-        return _("the voting method has no tie-break rule of its own")
+        else:
+            text = _("the voting method has no tie-break rule of its own")
+        return str(text)
     if step.step == "runoff":
         if step.outcome == "decided":
-            return _("the run-off between %(options)s chose %(option)s", options=tied, option=winner)
-        return _("the run-off between %(options)s left them tied", options=tied)
+            text = _(
+                "the run-off between %(options)s chose %(option)s", options=tied, option=winner
+            )
+        else:
+            text = _("the run-off between %(options)s left them tied", options=tied)
+        return str(text)
     if step.step == "lot" and step.lot is not None:
-        return _(
+        text = _(
             "public draw by lot between %(options)s: the fingerprint (SHA-256) of "
             "“%(text)s” is %(digest)s; its remainder divided by %(count)d is %(index)d, "
             "which designates %(option)s",
@@ -451,6 +458,7 @@ def step_text(step: StepRecord, labels: dict[str, str]) -> str:
             index=step.lot.index,
             option=winner,
         )
+        return str(text)
     return step.message
 
 

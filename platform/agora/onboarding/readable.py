@@ -9,6 +9,7 @@ previous version with :func:`differences`; the file itself stays downloadable (e
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +57,7 @@ def _number(value: int | float) -> str:
 
 
 def _yes_no(value: object) -> str:
-    return _("yes") if value else _("no")
+    return str(_("yes") if value else _("no"))
 
 
 def _generic(settings: Any) -> list[str]:
@@ -236,16 +237,18 @@ def _draw(settings: dict[str, Any]) -> list[str]:
     return lines
 
 
-DESCRIBERS = {
+def _charter(settings: dict[str, Any]) -> list[str]:
+    return [_("The internal rules follow the open assembly model, adapted by the group.")]
+
+
+DESCRIBERS: dict[str, Callable[[Any], list[str]]] = {
     "composition_seats": _bodies,
     "quotas_census": _quotas,
     "decision_rules": _decisions,
     "interpellation_rights": _interpellation,
     "programme_fc": _programme,
     "draw_address_file": _draw,
-    "charter_open_assembly": lambda settings: [
-        _("The internal rules follow the open assembly model, adapted by the group.")
-    ],
+    "charter_open_assembly": _charter,
 }
 
 
