@@ -307,3 +307,23 @@ def test_retention_revokes_residents_not_seen_for_too_long(
                 for g in db.session.scalars(select(RoleGrant))
             }
     assert revoked == {stale: True, fresh: False}
+
+
+def test_the_sign_in_mail_is_written_in_its_recipients_language(
+    app: Flask, client: FlaskClient, onboarded: Path, inbox: Inbox
+) -> None:
+    # A newcomer reading the site in English gets the link in English…
+    client.get("/?lang=en", headers=POITIERS)
+    _ask_link(client, inbox, "sam@example.fr", POITIERS)
+    assert "To sign in to Poitiers" in inbox.bodies()[-1]
+    assert inbox.messages[-1]["Subject"] == "Your sign-in link"
+    # …and an account that reads French gets it in French, whoever asks and in whatever
+    # language the page is read.
+    with app.app_context():
+        account = db.session.execute(
+            select(Account).where(Account.email == "sam@example.fr")
+        ).scalar_one()
+        account.locale = "fr"
+        db.session.commit()
+    _ask_link(client, inbox, "sam@example.fr", POITIERS)
+    assert "Pour vous connecter à Poitiers" in inbox.bodies()[-1], inbox.bodies()[-1]
