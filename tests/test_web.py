@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from agora.web import SECURITY_HEADERS
 from support.fixtures import SignIn
+from support.pages import page_text
 
 POITIERS = {"Host": "poitiers.localhost"}
 
@@ -152,8 +152,28 @@ def test_private_audit_events_stay_off_the_public_journal(
 def test_rules_history_shows_the_version_in_force(client: FlaskClient, onboarded: Path) -> None:
     page = client.get("/rules", headers=POITIERS).get_data(as_text=True)
     assert "Version 1" in page and "en vigueur" in page
-    version = client.get("/rules/versions/1", headers=POITIERS).get_data(as_text=True)
-    assert 'threshold = "2/3"' in html.unescape(version)
+    version = client.get("/rules/versions/1", headers=POITIERS)
+    text = page_text(version)
+    # Readable French, no TOML: thresholds in words, origins and methods labelled.
+    assert "Plan d'action : majorité qualifiée (deux tiers des suffrages exprimés)." in text
+    assert "100 habitant·es tiré·es au sort (tiré·es au sort sur la liste de référence)" in text
+    assert "threshold" not in text and "majority_judgment" not in text
+    exported = client.get("/rules/versions/1.toml", headers=POITIERS)
+    assert 'threshold = "2/3"' in exported.get_data(as_text=True)
+
+
+def test_each_rules_version_says_what_changed_since_the_previous_one(
+    client: FlaskClient, runner: Any, onboarded: Path
+) -> None:
+    poitiers = onboarded / "poitiers.toml"
+    poitiers.write_text(
+        poitiers.read_text().replace('threshold = "2/3"', 'threshold = "3/5"'), encoding="utf-8"
+    )
+    assert runner.invoke(args=["tenants", "apply", str(onboarded)]).exit_code == 0
+    text = page_text(client.get("/rules/versions/2", headers=POITIERS))
+    assert "Ce qui a changé depuis la version 1" in text
+    assert "Retiré :" in text and "Ajouté :" in text
+    assert "deux tiers des suffrages exprimés" in text and "trois cinquièmes" in text
 
 
 def test_healthz(client: FlaskClient, runner: Any) -> None:

@@ -88,7 +88,7 @@ def test_an_amendment_accepted_by_the_authors_changes_the_text_and_shows_its_dif
 
     assert _decide(scene.author, scene.proposal_id, "accept").status_code == 302
     page = page_text(scene.resident.get(f"/proposals/{scene.proposal_id}", headers=POITIERS))
-    assert "accepté par les auteurs" in page
+    assert "accepté par les auteur·rices" in page
     assert "supprimé : dix" in page and "ajouté : quinze" in page
     assert "révision 2" in page and amended in page
 
@@ -100,7 +100,7 @@ def test_a_rejection_needs_a_public_reason(scene: Scene) -> None:
     assert "motif" in page_text(silent)
     assert _decide(scene.author, scene.proposal_id, "reject", "Hors du champ.").status_code == 302
     page = page_text(scene.resident.get(f"/proposals/{scene.proposal_id}", headers=POITIERS))
-    assert "rejeté par les auteurs" in page and "Hors du champ." in page
+    assert "rejeté par les auteur·rices" in page and "Hors du champ." in page
 
 
 def test_an_amendment_on_an_older_text_cannot_be_accepted(scene: Scene) -> None:

@@ -163,7 +163,7 @@ def test_quorum_not_met_cannot_be_certified_and_the_fallback_is_offered(
         _grade(client, ballot, code, {a: 4, b: 1})
     client.post(f"/admin/ballots/{ballot}/close", data=CONFIRMED, headers=POITIERS)
     page = page_text(client.get(f"/ballots/{ballot}", headers=POITIERS))
-    assert "12 présents, 30 requis" in page
+    assert "12 personnes présentes, 30 requises" in page
     assert "se réunir à nouveau dans les 30 jours" in page  # the decision rule's delay
     refused = client.post(f"/admin/ballots/{ballot}/certify", data=CONFIRMED, headers=POITIERS)
     body = page_text(refused)
@@ -341,7 +341,7 @@ def test_installing_the_proposal_group_with_one_opposition_member_is_refused(
             )
     refused = client.post(f"{path}/install", data=CONFIRMED, headers=POITIERS)
     assert refused.status_code == 422
-    assert "sièges elected_opposition : au moins 2, 1 pourvus" in page_text(refused)
+    assert "élu·es de l'opposition : au moins 2 sièges, 1 pourvu" in page_text(refused)
     assert "à composer" in page_text(client.get(path, headers=POITIERS))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import select
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 
 #: GET routes that are not pages a person reads, and why. Every other GET route is visited.
 NOT_PAGES: dict[str, str] = {
@@ -29,6 +29,7 @@ NOT_PAGES: dict[str, str] = {
     "assembly.charter_pdf": "a PDF",
     "assembly.follow_up_pdf": "a PDF",
     "identity.my_data_json": "a JSON download",
+    "public.rules_version_toml": "a version of the rules as its TOML file",
     "assembly.option_page": "a redirect to the ballot's page",
     "console.open_commune": "a redirect to the commune's staff space",
     "identity.oidc_start": "a redirect to the sign-in host, then the identity provider",
@@ -58,7 +59,7 @@ class Visit:
     path: str
 
 
-def _first(session: Session | scoped_session[Any], statement: Any) -> Any:
+def _first(session: Session | Any, statement: Any) -> Any:
     value = session.execute(statement.limit(1)).scalar()
     assert value is not None, f"the demonstration has no row for {statement}"
     return value

@@ -345,7 +345,7 @@ def staff_installs_the_bodies(edition: Edition, staff: Page) -> None:
             # One opposition member only: refused, and the page names the missing seat.
             _confirmed(staff, "Installer l'instance", status=422)
             expect(staff.get_by_role("alert")).to_contain_text(
-                "sièges elected_opposition : au moins 2, 1 pourvus"
+                "élu·es de l'opposition : au moins 2 sièges, 1 pourvu"
             )
             edition.audit.check(staff, "staff: refusal page")
             staff.goto(body)

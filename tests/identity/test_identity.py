@@ -134,11 +134,15 @@ def test_staff_need_a_second_factor(
     assert response.headers["Location"].startswith("/login/second-factor")
     assert not _signed_in(client, CONSOLE)
     setup = client.get("/login/second-factor", headers=CONSOLE).get_data(as_text=True)
-    secret = re.search(r"<code>([A-Z2-7]+)</code>", setup)
-    assert secret, setup
+    # The key for typing by hand, in groups of four, and a QR code of the otpauth URI (an
+    # SVG data URI, which the Content-Security-Policy's img-src allows).
+    grouped = re.search(r"<code>([A-Z2-7]{4}(?: [A-Z2-7]{1,4})+)</code>", setup)
+    assert grouped, setup
+    assert re.search(r'<img class="agora-qr-code" src="data:image/svg\+xml;charset=utf-8,', setup)
+    secret = grouped.group(1).replace(" ", "")
     wrong = client.post("/login/second-factor", data={"code": "000000"}, headers=CONSOLE)
     assert wrong.status_code == 401 and not _signed_in(client, CONSOLE)
-    code = pyotp.TOTP(secret.group(1)).now()
+    code = pyotp.TOTP(secret).now()
     assert (
         client.post("/login/second-factor", data={"code": code}, headers=CONSOLE).status_code == 302
     )
@@ -147,7 +151,7 @@ def test_staff_need_a_second_factor(
     with app.app_context():
         account = db.session.execute(select(Account)).scalar_one()
         assert account.totp_confirmed and account.totp_secret is not None
-        assert crypto.decrypt(account.totp_secret) == secret.group(1)  # stored encrypted
+        assert crypto.decrypt(account.totp_secret) == secret  # stored encrypted
 
 
 def test_console_hands_staff_over_to_the_commune(
@@ -303,3 +307,23 @@ def test_retention_revokes_residents_not_seen_for_too_long(
                 for g in db.session.scalars(select(RoleGrant))
             }
     assert revoked == {stale: True, fresh: False}
+
+
+def test_the_sign_in_mail_is_written_in_its_recipients_language(
+    app: Flask, client: FlaskClient, onboarded: Path, inbox: Inbox
+) -> None:
+    # A newcomer reading the site in English gets the link in English…
+    client.get("/?lang=en", headers=POITIERS)
+    _ask_link(client, inbox, "sam@example.fr", POITIERS)
+    assert "To sign in to Poitiers" in inbox.bodies()[-1]
+    assert inbox.messages[-1]["Subject"] == "Your sign-in link"
+    # …and an account that reads French gets it in French, whoever asks and in whatever
+    # language the page is read.
+    with app.app_context():
+        account = db.session.execute(
+            select(Account).where(Account.email == "sam@example.fr")
+        ).scalar_one()
+        account.locale = "fr"
+        db.session.commit()
+    _ask_link(client, inbox, "sam@example.fr", POITIERS)
+    assert "Pour vous connecter à Poitiers" in inbox.bodies()[-1], inbox.bodies()[-1]

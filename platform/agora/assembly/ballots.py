@@ -29,6 +29,7 @@ from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.errors import Conflict, Forbidden, Invalid
 from agora.plugins.contracts import DecisionRule
+from agora.shared.labels import METHODS
 from agora.tenancy.models import Tenant
 from agora.voting import quorum, tiebreak
 from agora.voting.ballots import (
@@ -38,7 +39,7 @@ from agora.voting.ballots import (
 from agora.voting.ballots import Vote as CountedVote
 from agora.voting.methods import Result, tally
 from agora.voting.quorum import QuorumCode
-from agora.voting.tiebreak import Resolution
+from agora.voting.tiebreak import Resolution, StepRecord
 
 
 class QuorumShortfall(NamedTuple):
@@ -122,12 +123,26 @@ def quorum_fallback(rule: DecisionRule) -> str:
 def quorum_reason(reason: QuorumShortfall) -> str:
     """A missed quorum condition, in the reader's language."""
     values = reason._asdict()
+    present = int(values["present"])
     messages = {
-        "min_present": _("%(present)d present, %(required)d required", **values),
-        "min_drawn_present": _(
-            "%(present)d drawn residents present, %(required)d required", **values
+        "min_present": ngettext(
+            "%(present)d person present, %(required)d required",
+            "%(present)d people present, %(required)d required",
+            present,
+            **values,
         ),
-        "min_share_of_members": _("%(present)d members present, %(required)d required", **values),
+        "min_drawn_present": ngettext(
+            "%(present)d drawn resident present, %(required)d required",
+            "%(present)d drawn residents present, %(required)d required",
+            present,
+            **values,
+        ),
+        "min_share_of_members": ngettext(
+            "%(present)d member present, %(required)d required",
+            "%(present)d members present, %(required)d required",
+            present,
+            **values,
+        ),
     }
     return str(messages[reason.code])
 
@@ -200,7 +215,9 @@ def open_ballot(
     if assembly_session.status != AssemblySessionStatus.OPEN:
         raise Conflict(_("ballots are opened during an open session"))
     if rule.method in OPTION_METHODS and len(options) < 2:
-        raise Invalid(_("a %(method)s ballot needs at least two options", method=rule.method))
+        raise Invalid(
+            _("a ballot by %(method)s needs at least two options", method=METHODS[rule.method])
+        )
     ballot = Ballot(
         tenant_id=tenant.id,
         session_id=assembly_session.id,
@@ -404,6 +421,46 @@ def resolution_text(resolution: Resolution, labels: dict[str, str]) -> str:
         ),
     }
     return str(messages[resolution.status])
+
+
+def step_text(step: StepRecord, labels: dict[str, str]) -> str:
+    """One applied step of the tie-break chain, in the reader's language (its stored
+    ``message`` is the engine's English, kept for the record)."""
+    text: Any
+    tied = " / ".join(f"« {labels.get(option, option)} »" for option in step.tied)
+    winner = labels.get(step.winner or "", step.winner or "")
+    if step.step == "method":
+        if step.outcome == "still_tied":
+            text = _(
+                "the majority judgment's own rule (removing the median grades one at a time) "
+                "leaves %(options)s tied: their grades are distributed identically",
+                options=tied,
+            )
+        else:
+            text = _("the voting method has no tie-break rule of its own")
+        return str(text)
+    if step.step == "runoff":
+        if step.outcome == "decided":
+            text = _(
+                "the run-off between %(options)s chose %(option)s", options=tied, option=winner
+            )
+        else:
+            text = _("the run-off between %(options)s left them tied", options=tied)
+        return str(text)
+    if step.step == "lot" and step.lot is not None:
+        text = _(
+            "public draw by lot between %(options)s: the fingerprint (SHA-256) of "
+            "“%(text)s” is %(digest)s; its remainder divided by %(count)d is %(index)d, "
+            "which designates %(option)s",
+            options=tied,
+            text=step.lot.text,
+            digest=step.lot.digest,
+            count=len(step.lot.candidates),
+            index=step.lot.index,
+            option=winner,
+        )
+        return str(text)
+    return step.message
 
 
 def certify(

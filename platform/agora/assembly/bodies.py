@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, select
 
 from agora.assembly.models import (
@@ -21,6 +22,8 @@ from agora.db import DbSession, utcnow
 from agora.errors import Conflict, Invalid
 from agora.identity.services import get_or_create_account
 from agora.plugins.contracts import ORIGINS, BodySpec
+from agora.shared.labels import BODY_STATUSES
+from agora.shared.labels import ORIGINS as ORIGIN_LABELS
 from agora.shared.people import Person, person_for_account
 from agora.tenancy.models import Tenant
 
@@ -101,7 +104,7 @@ def add_member(
     session: DbSession, body: Body, person: Person, origin: str, *, voting_right: bool = True
 ) -> Membership:
     if origin not in ORIGINS:
-        raise Invalid(_("unknown origin %(origin)s", origin=origin))
+        raise Invalid(_("unknown origin %(origin)s", origin=ORIGIN_LABELS[origin]))
     membership = Membership(
         tenant_id=body.tenant_id,
         body_id=body.id,
@@ -126,51 +129,41 @@ def composition_problems(spec: BodySpec, origins: list[str]) -> list[Composition
     counts = Counter(origins)
     problems = []
     covered: set[str] = set()
+
+    def problem(origin: str, rule: str, taken: int) -> CompositionProblem:
+        return CompositionProblem(
+            origin,
+            _(
+                "%(origin)s: %(rule)s, %(taken)s",
+                origin=ORIGIN_LABELS[origin],
+                rule=rule,
+                taken=ngettext("%(num)d taken", "%(num)d taken", taken),
+            ),
+        )
+
     for seat in spec.seats:
         taken = sum(n for origin, n in counts.items() if seat.covers(origin))
         covered |= {origin for origin in counts if seat.covers(origin)}
         if taken != seat.count:
-            problems.append(
-                CompositionProblem(
-                    seat.origin,
-                    _(
-                        "seat spec %(origin)s: %(count)d required, got %(taken)d",
-                        origin=seat.origin,
-                        count=seat.count,
-                        taken=taken,
-                    ),
-                )
-            )
+            rule = ngettext("%(num)d seat required", "%(num)d seats required", seat.count)
+            problems.append(problem(seat.origin, rule, taken))
     for constraint in spec.constraints:
         taken = counts.get(constraint.origin, 0)
         if taken < constraint.minimum:
-            problems.append(
-                CompositionProblem(
-                    constraint.origin,
-                    _(
-                        "seat spec %(origin)s: min %(minimum)d, got %(taken)d",
-                        origin=constraint.origin,
-                        minimum=constraint.minimum,
-                        taken=taken,
-                    ),
-                )
-            )
+            rule = ngettext("at least %(num)d seat", "at least %(num)d seats", constraint.minimum)
+            problems.append(problem(constraint.origin, rule, taken))
         if constraint.maximum is not None and taken > constraint.maximum:
-            problems.append(
-                CompositionProblem(
-                    constraint.origin,
-                    _(
-                        "seat spec %(origin)s: max %(maximum)d, got %(taken)d",
-                        origin=constraint.origin,
-                        maximum=constraint.maximum,
-                        taken=taken,
-                    ),
-                )
-            )
+            rule = ngettext("at most %(num)d seat", "at most %(num)d seats", constraint.maximum)
+            problems.append(problem(constraint.origin, rule, taken))
     problems += [
         CompositionProblem(
             origin,
-            _("no seat for %(origin)s members (%(count)d)", origin=origin, count=counts[origin]),
+            ngettext(
+                "no seat for %(origin)s (%(num)d member)",
+                "no seat for %(origin)s (%(num)d members)",
+                counts[origin],
+                origin=ORIGIN_LABELS[origin],
+            ),
         )
         for origin in sorted(set(counts) - covered)
     ]
@@ -181,7 +174,11 @@ def install(session: DbSession, tenant: Tenant, body: Body, spec: BodySpec, acto
     """Install ``body`` if its members match ``spec``; otherwise refuse, naming the seats."""
     if body.status != BodyStatus.TO_COMPOSE:
         raise Conflict(
-            _("%(body)s is already %(status)s", body=body.name, status=body.status.value)
+            _(
+                "%(body)s is already %(status)s",
+                body=body.name,
+                status=BODY_STATUSES[body.status.value],
+            )
         )
     problems = composition_problems(spec, [m.origin for m, _person in members_of(session, body)])
     if problems:

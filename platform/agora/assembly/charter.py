@@ -17,7 +17,7 @@ from agora.db import DbSession, utcnow
 from agora.documents.pdf import document
 from agora.errors import Conflict, Invalid
 from agora.plugins.manager import TenantHooks
-from agora.shared.labels import TEMPLATE_LABELS
+from agora.shared.labels import CHARTER_STATUSES, TEMPLATE_LABELS, fraction_words
 from agora.tenancy.models import Tenant
 
 #: The kinds of decision whose rules the charter states.
@@ -28,6 +28,7 @@ NEXT_STATUS = {
     CharterStatus.ADOPTED: CharterStatus.IN_FORCE,
 }
 _jinja = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
+_jinja.filters["fraction"] = fraction_words
 
 
 def render(hooks: TenantHooks, locale: str) -> tuple[str, list[dict[str, str]]]:
@@ -113,7 +114,10 @@ def advance(
     target = NEXT_STATUS.get(version.status)
     if target is None:
         raise Conflict(
-            _("a charter that is %(status)s cannot move on", status=version.status.value)
+            _(
+                "a charter that is %(status)s cannot move on",
+                status=CHARTER_STATUSES[version.status.value],
+            )
         )
     if target == CharterStatus.ADOPTED:
         if not council_reference.strip():

@@ -10,6 +10,7 @@ from agora.audit import services as audit
 from agora.db import DbSession
 from agora.errors import Conflict
 from agora.plugins.contracts import BodySpec
+from agora.shared.labels import EDITION_STATUSES
 from agora.tenancy.models import Tenant
 
 #: The order an edition goes through; it may only move forward one step at a time.
@@ -80,8 +81,8 @@ def advance(
         raise Conflict(
             _(
                 "an edition at step %(status)s cannot go to %(target)s",
-                status=edition.status.value,
-                target=to.value,
+                status=EDITION_STATUSES[edition.status.value],
+                target=EDITION_STATUSES[to.value],
             )
         )
     edition.status = to

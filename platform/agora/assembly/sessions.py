@@ -33,6 +33,7 @@ from agora.assembly.models import (
 from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.errors import Conflict, Forbidden, Invalid
+from agora.shared.labels import ASSEMBLY_SESSION_STATUSES
 from agora.shared.people import Person
 from agora.tenancy.models import Tenant
 
@@ -99,8 +100,8 @@ def set_status(
         raise Conflict(
             _(
                 "a session that is %(status)s cannot become %(target)s",
-                status=row.status.value,
-                target=status.value,
+                status=ASSEMBLY_SESSION_STATUSES[row.status.value],
+                target=ASSEMBLY_SESSION_STATUSES[status.value],
             )
         )
     row.status = status

@@ -254,6 +254,7 @@ def _ballot_page(ballot_id: int, refusal: DomainError | None = None) -> str:
         form=form,
         quorum_reason=ballots.quorum_reason,
         resolution_text=ballots.resolution_text,
+        step_text=ballots.step_text,
         fraction_text=fraction_text,
         ballot=ballot,
         result=result,

@@ -82,6 +82,7 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     },
     "public.rules": RouteRule("public.read", "tenant"),
     "public.rules_version": RouteRule("public.read", "tenant"),
+    "public.rules_version_toml": RouteRule("public.read", "tenant"),
     "public.journal": RouteRule("public.read", "tenant"),
     "public.journal_event": RouteRule("public.read", "tenant"),
     "public.theme_css": RouteRule("public.read", "tenant"),

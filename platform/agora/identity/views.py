@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import segno
 from flask import (
     Blueprint,
     abort,
@@ -17,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask import session as cookie
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
@@ -28,6 +30,7 @@ from agora.identity.acting import current_account
 from agora.identity.models import Account, Role, RoleGrant, TokenPurpose
 from agora.identity.services import (
     TokenRefused,
+    account_by_email,
     actor,
     check_token,
     erase_account,
@@ -82,18 +85,21 @@ def send_magic_link() -> str:
         abort(422, description=_("Please enter a valid e-mail address."))
     tenant = request_tenant()
     # On a commune's site anyone may join as a resident; the console only lets staff in.
+    known = account_by_email(db.session, email)
+    # The mail is written in its recipient's language: an account's own, else (a newcomer)
+    # the language this page is read in, which becomes the account's at sign-in.
+    language = known.locale if known is not None else str(get_locale())
     token = issue_magic_link(db.session, email, tenant=tenant, host=request.host)
     if token is not None:
         db.session.commit()
         query = urlencode({"next": request.form.get("next", "")})
         link = f"{request.host_url}login/magic/{token}?{query}"
-        mail.send(
-            email,
-            _("Your sign-in link"),
-            render_template(
+        with force_locale(language):
+            subject = _("Your sign-in link")
+            body = render_template(
                 "identity/magic_link_mail.txt", link=link, site=tenant.name if tenant else "Agora"
-            ),
-        )
+            )
+        mail.send(email, subject, body)
     # The same answer whether or not the address is known.
     return render_template("identity/magic_link_sent.html", email=email)
 
@@ -143,7 +149,17 @@ def _pending_account() -> Account:
 @bp.get("/login/second-factor")
 def second_factor() -> str:
     account = _pending_account()
-    setup = None if account.totp_confirmed else totp_provisioning(account)
+    setup = None
+    if not account.totp_confirmed:
+        secret, uri = totp_provisioning(account)
+        setup = {
+            # Shown for typing by hand, in groups of four characters.
+            "key": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "uri": uri,
+            # An image the authenticator app scans: a data URI (the CSP's img-src allows
+            # data:, and no inline style), black on white whatever the commune's colours.
+            "qr": segno.make(uri, error="m").svg_data_uri(scale=5, border=4),
+        }
     db.session.commit()
     return render_template(
         "identity/second_factor.html", setup=setup, next_path=request.args.get("next", "")

@@ -13,6 +13,7 @@ from agora.db import PARIS, DbSession, paris_today, utcnow
 from agora.errors import Conflict, Invalid
 from agora.plugins.contracts import ProgrammeTemplate
 from agora.programme.models import Programme, ProgrammeSession, ProgrammeStatus, SessionStatus
+from agora.shared.labels import SESSION_STATUSES
 from agora.tenancy.models import Tenant
 
 #: Evening sessions, when elected members, agents and residents can all come.
@@ -117,8 +118,8 @@ def change_status(
         raise Conflict(
             _(
                 "a session that is %(status)s cannot become %(target)s",
-                status=row.status.value,
-                target=status.value,
+                status=SESSION_STATUSES[row.status.value],
+                target=SESSION_STATUSES[status.value],
             )
         )
     if status == SessionStatus.HELD and (attendance is None or attendance < 0):

@@ -5,8 +5,10 @@ translated in a context naming that noun (``_lp``)."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
+from flask_babel import format_percent
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
@@ -79,6 +81,40 @@ AUDIT_ACTIONS = Labels(
         "petition.meeting_held": _l("Meeting held on a petition"),
         "petition.council_scheduled": _l("Petition put on the council's agenda"),
         "petition.decided": _l("Answer given to a petition"),
+        "amendment.tabled": _l("An amendment was tabled"),
+        "amendment.accepted": _l("An amendment was accepted by the authors"),
+        "amendment.rejected": _l("An amendment was rejected by the authors"),
+        "ballot.opened": _l("A ballot was opened"),
+        "ballot.closed": _l("A ballot was closed"),
+        "ballot.certified": _l("The result of a ballot was certified"),
+        "ballot.not_decided": _l("A ballot ended without a decision"),
+        "ballot.tie_break": _l("A tie in a ballot was broken"),
+        "body.installed": _l("A body of the assembly was installed"),
+        "charter.drafted": _l("A draft of the internal rules was written"),
+        "council.deliberated": _l("The municipal council deliberated"),
+        "edition.opened": _l("An edition of the assembly was opened"),
+        "identity.erased": _l("An account was erased"),
+        "identity.login": _l("Sign-in"),
+        "identity.login_failed": _l("Failed sign-in"),
+        "identity.logout": _l("Sign-out"),
+        "identity.provider_configured": _l("An identity provider was configured"),
+        "identity.retention_applied": _l("Old personal data was deleted"),
+        "identity.role_granted": _l("A role was granted"),
+        "identity.role_revoked": _l("A role was withdrawn"),
+        "identity.staff_assigned": _l("A member of the consultancy was assigned"),
+        "measure.overdue_alerted": _l("A measure's late report was flagged"),
+        "milestone.announced": _l("A milestone was announced"),
+        "milestone.reached": _l("A milestone was reached"),
+        "plan.adopted": _l("The action plan was adopted"),
+        "plan.transmitted": _l("The action plan was transmitted to the council"),
+        "platform_admin.access": _l("Access by a platform administrator"),
+        "programme.deliverable_accepted": _l("A deliverable of the programme was accepted"),
+        "programme.instantiated": _l("The year's programme was set up"),
+        "proposal.annotated": _l("A feasibility note was added to a proposal"),
+        "proposal.drafted": _l("A proposal was drafted"),
+        "proposal.revised": _l("A proposal was revised"),
+        "session.planned": _l("A session of the assembly was planned"),
+        "subject.submitted": _l("A subject was proposed"),
     }
 )
 
@@ -350,3 +386,93 @@ def tag_colour(status: str, kind: str | None = None) -> str:
         if status in statuses:
             return colour
     return "grey"
+
+
+OBJECT_TYPES = Labels(
+    account=_l("an account"),
+    action_plan=_l("the action plan"),
+    amendment=_l("an amendment"),
+    assembly_session=_l("a session of the assembly"),
+    ballot=_l("a ballot"),
+    body=_l("a body of the assembly"),
+    charter_version=_l("a version of the internal rules"),
+    council_deliberation=_l("a deliberation of the council"),
+    edition=_l("an edition of the assembly"),
+    feasibility_note=_l("a feasibility note"),
+    identity_provider=_l("an identity provider"),
+    measure=_l("a measure of the action plan"),
+    milestone=_l("a milestone"),
+    petition=_l("a petition"),
+    programme=_l("the year's programme"),
+    programme_session=_l("a session of the programme"),
+    proposal=_l("a proposal"),
+    role_grant=_l("a role"),
+    subject=_l("a subject"),
+    tenant=_l("the commune"),
+    tenant_config_version=_l("a version of the rules"),
+)
+TEMPLATE_LABELS["object_type_labels"] = OBJECT_TYPES
+
+#: Audit events named after the status their object reaches (``edition.deliberating``,
+#: ``measure.in_progress``): the object's name and the status's label.
+AUDIT_STATUS_EVENTS: dict[str, tuple[Any, Labels]] = {
+    "edition": (_l("Edition"), EDITION_STATUSES),
+    "charter": (_l("Internal rules"), CHARTER_STATUSES),
+    "measure": (_l("Measure"), MEASURE_STATUSES),
+    "session": (_l("Assembly session"), ASSEMBLY_SESSION_STATUSES),
+    "subject": (_l("Subject"), SUBJECT_STATUSES),
+    "programme.session": (_l("Programme session"), SESSION_STATUSES),
+}
+
+
+def audit_action(code: str) -> str:
+    """The French (or the reader's) name of an audit event, never its code: a named event,
+    else "<object>: <status>" for a change of status, else a neutral phrase."""
+    if code in AUDIT_ACTIONS:
+        return str(AUDIT_ACTIONS[code])
+    kind, _dot, status = code.rpartition(".")
+    if kind == "programme" and status.startswith("session_"):
+        kind, status = "programme.session", status.removeprefix("session_")
+    if kind in AUDIT_STATUS_EVENTS and status in AUDIT_STATUS_EVENTS[kind][1]:
+        noun, statuses = AUDIT_STATUS_EVENTS[kind]
+        return str(_l("%(object)s: %(status)s", object=noun, status=statuses[status]))
+    return str(_l("Other event"))
+
+
+#: The label tables by name, for the ``label`` filter: ``{{ code|label("ballot_status") }}``.
+TABLES: dict[str, Labels] = {
+    name.removesuffix("_labels"): table
+    for name, table in TEMPLATE_LABELS.items()
+    if isinstance(table, Labels)
+}
+
+
+def label(code: object, table: str) -> str:
+    """The label of ``code`` (an enum member or its value) in ``table`` (a name of
+    ``TABLES``, or ``"audit"``)."""
+    value = str(getattr(code, "value", code))
+    if table == "audit":
+        return audit_action(value)
+    return str(TABLES[table][value])
+
+
+#: Thresholds said in words ("deux tiers").
+FRACTIONS = {
+    Fraction(1, 2): _l("half"),
+    Fraction(2, 3): _l("two thirds"),
+    Fraction(3, 4): _l("three quarters"),
+    Fraction(3, 5): _l("three fifths"),
+    Fraction(4, 5): _l("four fifths"),
+    Fraction(1, 3): _l("one third"),
+}
+
+
+def fraction_words(value: object) -> str:
+    """A threshold ("2/3", 0.6) in words ("deux tiers"), else as a percentage."""
+    try:
+        fraction = Fraction(str(value)).limit_denominator(100)
+    except (ValueError, ZeroDivisionError):
+        return str(value)
+    if fraction in FRACTIONS:
+        return str(FRACTIONS[fraction])
+    return str(format_percent(float(fraction)))

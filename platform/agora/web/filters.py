@@ -14,14 +14,24 @@ from agora.assembly.models import Edition
 from agora.extensions import db
 from agora.identity.policy import allowed
 from agora.plugins.contracts import ORIGINS
-from agora.shared.labels import TEMPLATE_LABELS, tag_colour
+from agora.shared.labels import (
+    TEMPLATE_LABELS,
+    audit_action,
+    fraction_words,
+    label,
+    tag_colour,
+)
 from agora.tenancy.context import request_tenant
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES
 from agora.voting.ballots import FRENCH_SIX_GRADES
 
 
-def _datetime(moment: datetime) -> str:
+def _datetime(moment: datetime | str) -> str:
+    """A moment in the reader's language, in Europe/Paris (Babel's default time zone); an
+    ISO 8601 string (the personal data export's) is read first."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     if moment.tzinfo is None:  # SQLite returns naive UTC datetimes
         moment = moment.replace(tzinfo=UTC)
     return str(format_datetime(moment, "d MMMM y, HH:mm"))
@@ -73,6 +83,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_number, "number")
     app.add_template_filter(_date, "date")
     app.add_template_filter(_toml, "toml")
+    app.add_template_filter(label, "label")
+    app.add_template_filter(audit_action, "audit_action")
+    app.add_template_filter(fraction_words, "fraction")
     app.add_template_global(tenant_url)
     app.add_template_global(get_locale)
     app.add_template_global(can)

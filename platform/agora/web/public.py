@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+import tomli_w
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from agora.audit.models import AuditEvent
 from agora.extensions import db
+from agora.onboarding import readable
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 from agora.tenancy.models import TenantConfigVersion
 from agora.web import theme
@@ -47,7 +49,34 @@ def rules() -> str:
 @bp.get("/rules/versions/<int:version>")
 def rules_version(version: int) -> str:
     row = get_owned_or_404(TenantConfigVersion, version)
-    return render_template("public/rules_version.html", tenant=current_tenant(), version=row)
+    previous = db.session.execute(
+        select(TenantConfigVersion)
+        .where(
+            TenantConfigVersion.tenant_id == row.tenant_id,
+            TenantConfigVersion.version < row.version,
+        )
+        .order_by(TenantConfigVersion.version.desc())
+        .limit(1)
+    ).scalar()
+    return render_template(
+        "public/rules_version.html",
+        tenant=current_tenant(),
+        version=row,
+        sections=readable.describe(row.document),
+        previous=previous,
+        changes=readable.differences(previous.document, row.document) if previous else [],
+    )
+
+
+@bp.get("/rules/versions/<int:version>.toml")
+def rules_version_toml(version: int) -> Response:
+    """The version's file itself, for the technically minded."""
+    row = get_owned_or_404(TenantConfigVersion, version)
+    return Response(
+        tomli_w.dumps(row.document),
+        mimetype="application/toml",
+        headers={"Content-Disposition": f'inline; filename="regles-v{row.version}.toml"'},
+    )
 
 
 @bp.get("/journal")

@@ -15,14 +15,14 @@ TEMPLATE = CharterTemplate(
         ClauseTemplate(
             "purpose",
             "Mandat",
-            "La {{ assembly.name }} réunit des habitantes et habitants de {{ commune.name }} "
-            "tirés au sort pour rendre un avis et des propositions sur le sujet dont elle est "
+            "La {{ assembly.name }} réunit des habitant·es de {{ commune.name }} "
+            "tiré·es au sort pour rendre un avis et des propositions sur le sujet dont elle est "
             "saisie, en {{ assembly.working_days }} sessions.",
         ),
         ClauseTemplate(
             "membership",
             "Membres",
-            "Seuls les membres tirés au sort siègent et votent. Un membre qui se retire est "
+            "Seuls les membres tiré·es au sort siègent et votent. Un membre qui se retire est "
             "remplacé par la liste de réserve, dans le respect des quotas publiés.",
         ),
         BODIES,

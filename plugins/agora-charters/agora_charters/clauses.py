@@ -18,10 +18,11 @@ DECISIONS = ClauseTemplate(
     "decisions",
     "Prise de décision",
     """{% for rule in rules.values() %}{{ decision_labels[rule.decision] }} : \
-{{ method_labels[rule.method] }}{% if rule.threshold %} ({{ rule.threshold }} des suffrages \
-exprimés){% endif %}{% if rule.quorum.min_present %} ; quorum de {{ rule.quorum.min_present }} \
+{{ method_labels[rule.method] }}{% if rule.threshold %} \
+({{ rule.threshold|fraction }} des suffrages exprimés){% endif %}\
+{% if rule.quorum.min_present %} ; quorum de {{ rule.quorum.min_present }} \
 personnes présentes{% endif %}{% if rule.quorum.min_drawn_present %}, dont \
-{{ rule.quorum.min_drawn_present }} habitants tirés au sort{% endif %}. En cas d'égalité : \
+{{ rule.quorum.min_drawn_present }} habitant·es tiré·es au sort{% endif %}. En cas d'égalité : \
 {% for step in rule.tie_break %}{{ tie_break_labels[step] }}{% if not loop.last %}, puis \
 {% endif %}{% endfor %}.
 {% endfor %}""",

@@ -15,8 +15,9 @@ TEMPLATE = CharterTemplate(
         ClauseTemplate(
             "purpose",
             "Raison d'être",
-            "L'{{ assembly.name }} permet aux habitantes et habitants de {{ commune.name }} de "
-            "choisir chaque année {{ assembly.subjects_per_year }} sujet(s) d'intérêt général "
+            "L'{{ assembly.name }} permet aux habitant·es de {{ commune.name }} de choisir "
+            "chaque année {% if assembly.subjects_per_year == 1 %}un sujet{% else %}"
+            "{{ assembly.subjects_per_year }} sujets{% endif %} d'intérêt général "
             "et de décider d'un plan d'action, sur {{ assembly.working_days }} journées de "
             "travail.",
         ),
@@ -25,7 +26,7 @@ TEMPLATE = CharterTemplate(
             "Ouverture",
             "Les séances sont ouvertes à toutes et tous, sans condition d'âge ni de "
             "nationalité. Chaque personne présente et enregistrée à l'accueil vote les "
-            "décisions de la séance, et pas seulement les membres tirés au sort.",
+            "décisions de la séance, et pas seulement les membres tiré·es au sort.",
         ),
         BODIES,
         DECISIONS,
@@ -34,7 +35,7 @@ TEMPLATE = CharterTemplate(
             "Lien avec le conseil municipal",
             "Le plan d'action adopté est transmis au conseil municipal, qui s'engage à le "
             "voter tel quel. Toute différence entre le plan voté et la délibération du "
-            "conseil est justifiée et publiée. Les habitants suivent ensuite sa mise en "
+            "conseil est justifiée et publiée. Les habitant·es suivent ensuite sa mise en "
             "œuvre, en public.",
         ),
         REVISION,
