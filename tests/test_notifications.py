@@ -187,7 +187,8 @@ def test_an_overdue_measure_is_signalled_once_to_the_communes_administration(
 
     # A new public update starts the clock again: the measure is no longer overdue.
     form = {"status": "delayed", "note": "Marché relancé."}
-    assert mayor.post(cycling.group(1) + "/status", data=form, headers=POITIERS).status_code == 302
+    update = "/admin" + cycling.group(1) + "/status"  # the staff page of the follow-up
+    assert mayor.post(update, data=form, headers=POITIERS).status_code == 302
     assert "mise à jour en retard" not in page_text(mayor.get(cycling.group(1), headers=POITIERS))
     assert runner.invoke(args=["assembly", "remind-overdue"]).exit_code == 0
     assert len(inbox.messages) == 1
