@@ -174,7 +174,7 @@ def test_the_quorum_counts_drawn_residents_from_the_roster_only(
     for code in codes:
         assert code is not None
         assert _vote(client, ballot, code).status_code == 303
-    client.post(f"/admin/ballots/{ballot}/close", headers=POITIERS)
+    client.post(f"/admin/ballots/{ballot}/close", data={"confirmed": "yes"}, headers=POITIERS)
     with app.app_context(), tenant_scope(db.session, edition.tenant_id):
         closed = db.session.get(Ballot, (edition.tenant_id, ballot))
         assert closed is not None and closed.result is not None
@@ -309,7 +309,7 @@ def test_an_unknown_card_and_a_closed_session_are_refused(
     assert _count(app, edition, CheckIn) == 0
     codes, _links, _text = _print(client, edition)
     client.post(
-        f"/admin/sessions/{edition.session_id}/status", data={"status": "closed"}, headers=POITIERS
+        f"/admin/sessions/{edition.session_id}/status", data={"status": "closed", "confirmed": "yes"}, headers=POITIERS
     )
     late = holder.post(
         f"/sessions/{edition.session_id}/presence", data={"code": codes[0]}, headers=POITIERS
