@@ -309,7 +309,9 @@ def test_an_unknown_card_and_a_closed_session_are_refused(
     assert _count(app, edition, CheckIn) == 0
     codes, _links, _text = _print(client, edition)
     client.post(
-        f"/admin/sessions/{edition.session_id}/status", data={"status": "closed", "confirmed": "yes"}, headers=POITIERS
+        f"/admin/sessions/{edition.session_id}/status",
+        data={"status": "closed", "confirmed": "yes"},
+        headers=POITIERS,
     )
     late = holder.post(
         f"/sessions/{edition.session_id}/presence", data={"code": codes[0]}, headers=POITIERS
