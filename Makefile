@@ -17,7 +17,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 export AGORA_BASE_DOMAIN ?= localhost
 
-.PHONY: install run demo test lint typecheck pytest translations translations-update bench clean css
+.PHONY: install run demo test lint typecheck pytest translations translations-update bench clean css screenshots
 
 $(STAMP): pyproject.toml $(ENGINE)pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS)) | $(CHROMIUM)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is required")'
@@ -102,6 +102,10 @@ css:
 	  sed 's,//# sourceMappingURL=.*,,' frontend/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js; } \
 	  > $(STATIC)/govuk/govuk-frontend.min.js
 	cp frontend/agora.js $(STATIC)/agora.js
+
+## make screenshots: PNGs of the main pages at 390 and 1280 px, per person, into screenshots/
+screenshots: install
+	AGORA_SCREENSHOTS=screenshots $(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from flask import Flask
 from playwright.sync_api import Browser, sync_playwright
 
 from agora import create_app
+from e2e.pages import SECRET_KEY
 from support.fixtures import PG_ADMIN_URL, Database
 from support.server import serve
 from support.smtp import Inbox, smtp_server
@@ -83,7 +84,7 @@ def site(
     served: Flask = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database.app_url,
-            "SECRET_KEY": "e2e-secret",
+            "SECRET_KEY": SECRET_KEY,
             "AGORA_REDIS_URL": None,
             "AGORA_SMTP_URL": mail_server[0],
             "AGORA_BASE_DOMAIN": "localhost",

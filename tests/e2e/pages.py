@@ -13,9 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+
+#: The served application's session key (conftest.py serves the site with it; the suite
+#: signs its people's sessions with it).
+SECRET_KEY = "e2e-secret"
 
 #: GET routes that are not pages a person reads, and why. Every other GET route is visited.
 NOT_PAGES: dict[str, str] = {
@@ -59,7 +63,7 @@ class Visit:
     path: str
 
 
-def _first(session: Session | Any, statement: Any) -> Any:
+def _first(session: Any, statement: Any) -> Any:
     value = session.execute(statement.limit(1)).scalar()
     assert value is not None, f"the demonstration has no row for {statement}"
     return value
@@ -232,7 +236,10 @@ def signed_in(browser: Browser, site: Site, account_id: int | None) -> BrowserCo
     (a session cookie as the sign-in would set it; the sign-in flows have their own tests)."""
     context = browser.new_context()
     if account_id is not None:
-        serializer = site.app.session_interface.get_signing_serializer(site.app)  # type: ignore[attr-defined]
+        # Signed as the served application signs its sessions (its key, not the test app's).
+        signer = Flask("e2e-session")
+        signer.secret_key = SECRET_KEY
+        serializer = SecureCookieSessionInterface().get_signing_serializer(signer)
         assert serializer is not None
         cookies = []
         for host in ("tenant", "platform"):

@@ -32,7 +32,7 @@ WIDTH_OF_PAGE = """() => {
 #: What sticks out, to name in the failure: the widest elements past the window's edge.
 WIDE_ELEMENTS = """(limit) => Array.from(document.querySelectorAll('body *'))
   .filter(e => e.getBoundingClientRect().right > limit + 1)
-  .filter(e => !e.closest('.agora-table-scroll'))
+  .filter(e => !e.closest('.agora-table-scroll') || getComputedStyle(e).position === 'absolute')
   .slice(0, 3)
   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
        + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : '')

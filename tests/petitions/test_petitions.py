@@ -397,9 +397,22 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
     )
     assert no_answer.status_code == 422
     answer = "Le conseil installe vingt bancs ombragés d'ici l'été."
-    decided = mayor.post(
+    # The answer is irreversible: a confirmation page first, which writes nothing.
+    asked = mayor.post(
         f"/admin/petitions/{petition_id}/decision",
         data={"decided_on": today, "answer": answer},
+        headers=POITIERS,
+    )
+    assert asked.status_code == 200
+    confirmation = asked.get_data(as_text=True)
+    assert 'name="confirmed" value="yes"' in confirmation
+    assert f'name="answer" value="{answer}"'.replace("'", "&#39;") in confirmation
+    assert "Statut : réponse donnée" not in page_text(
+        client.get(f"/petitions/{petition_id}", headers=POITIERS)
+    )
+    decided = mayor.post(
+        f"/admin/petitions/{petition_id}/decision",
+        data={"decided_on": today, "answer": answer, "confirmed": "yes"},
         headers=POITIERS,
     )
     assert decided.status_code == 302

@@ -89,6 +89,7 @@ def ballot_form(
     form_class = type("BallotForm", (BallotForm,), {**fields, "Meta": Meta})
     form: BallotForm = form_class(formdata=formdata)
     form.choice_fields = choices
+    form.carries_token = not open_to_public
     return form
 
 

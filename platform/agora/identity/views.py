@@ -27,6 +27,7 @@ from agora.extensions import db, limiter
 from agora.identity import federation, handoff, oidc
 from agora.identity.access import record_failure, safe_next, sign_in
 from agora.identity.acting import current_account
+from agora.identity.forms import MagicLinkForm
 from agora.identity.models import Account, Role, RoleGrant, TokenPurpose
 from agora.identity.services import (
     TokenRefused,
@@ -70,19 +71,25 @@ def _refusal(reason: str) -> str:
 
 @bp.get("/login")
 def login() -> str:
+    return _login_page(MagicLinkForm(formdata=None, next=request.args.get("next", "")))
+
+
+def _login_page(form: MagicLinkForm) -> str:
     return render_template(
         "identity/login.html",
+        form=form,
         providers=oidc.providers_enabled(db.session, request_tenant()),
-        next_path=request.args.get("next", ""),
+        next_path=form.next.data or "",
     )
 
 
 @bp.post("/login/magic")
 @limiter.limit("5 per minute; 20 per hour")
-def send_magic_link() -> str:
-    email = request.form.get("email", "").strip()
-    if "@" not in email or len(email) > 320:
-        abort(422, description=_("Please enter a valid e-mail address."))
+def send_magic_link() -> str | tuple[str, int]:
+    form = MagicLinkForm()
+    if not form.validate():
+        return _login_page(form), 422
+    email = form.email.data
     tenant = request_tenant()
     # On a commune's site anyone may join as a resident; the console only lets staff in.
     known = account_by_email(db.session, email)
@@ -92,7 +99,7 @@ def send_magic_link() -> str:
     token = issue_magic_link(db.session, email, tenant=tenant, host=request.host)
     if token is not None:
         db.session.commit()
-        query = urlencode({"next": request.form.get("next", "")})
+        query = urlencode({"next": form.next.data or ""})
         link = f"{request.host_url}login/magic/{token}?{query}"
         with force_locale(language):
             subject = _("Your sign-in link")

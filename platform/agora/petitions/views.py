@@ -20,7 +20,7 @@ from agora.petitions import services
 from agora.petitions.forms import PetitionForm, SignForm, sign_form
 from agora.petitions.models import Petition
 from agora.plugins.contracts import InterpellationRules
-from agora.shared.forms import form_date, notify, render_invalid
+from agora.shared.forms import ask_confirmation, form_date, notify, render_invalid
 from agora.shared.people import Person
 from agora.tenancy.context import current_tenant, get_owned_or_404, request_tenant, tenant_hooks
 
@@ -145,7 +145,7 @@ def sign(petition_id: int) -> Response | tuple[str, int]:
         old_enough=bool("old_enough" in form and form["old_enough"].data),
     )
     db.session.commit()
-    notify(_("You have signed this petition. Thank you."))
+    notify(_("Your signature is recorded."))
     return redirect(url_for("petitions.petition_page", petition_id=petition.id) + "#signed")
 
 
@@ -231,8 +231,11 @@ def schedule_council(petition_id: int) -> Response:
 
 
 @bp.post("/admin/petitions/<int:petition_id>/decision")
-def record_decision(petition_id: int) -> Response:
+def record_decision(petition_id: int) -> Response | str:
     petition = get_owned_or_404(Petition, petition_id)
+    confirmed = request.form.get("confirmed") == "yes"
+    # Checked in full first (a refusal is a 422 with its message), then confirmed: the
+    # answer is public and closes the signatures for good.
     services.record_decision(
         db.session,
         current_tenant(),
@@ -241,6 +244,20 @@ def record_decision(petition_id: int) -> Response:
         request.form.get("answer", ""),
         who(),
     )
+    if not confirmed:
+        db.session.rollback()  # nothing is written before the person confirms
+        page = ask_confirmation(
+            title=_("Record the answer to « %(title)s »?", title=petition.title),
+            consequences=[
+                _("The answer is published on the petition's page."),
+                _("The petition can no longer be signed."),
+                _("Its author and every signer are notified."),
+            ],
+            cancel_url=url_for("petitions.admin_page") + f"#petition-{petition.id}",
+            confirm_text=_("Record the answer"),
+        )
+        assert page is not None
+        return page
     db.session.commit()
     notify(_("The answer is recorded and shown on the petition's page."))
     return _back(petition)

@@ -283,6 +283,10 @@ class Form(FlaskForm):  # type: ignore[misc]
     above: no text reaches a service with a NUL byte, whatever the form's author forgot.
     """
 
+    #: Whether the form carries the CSRF token (``design/macros.html``: ``csrf_field(form)``);
+    #: only a form whose own content is the credential (a voting code) goes without.
+    carries_token: bool = True
+
     def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         valid = bool(super().validate(extra_validators=extra_validators))
         for field in self:
