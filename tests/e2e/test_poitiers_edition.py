@@ -173,7 +173,7 @@ def sign_in(edition: Edition, page: Page, base: str, email: str, *, audit: bool 
         _heading(page, "Second facteur")
         if audit:
             edition.audit.check(page, "second factor set-up")
-        secret = page.locator("code").first.inner_text()
+        secret = "".join(page.locator("code").first.inner_text().split())
         page.get_by_label("Code à six chiffres").fill(pyotp.TOTP(secret).now())
         _submit(page, "Confirmer")
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
