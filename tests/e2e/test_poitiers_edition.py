@@ -427,9 +427,7 @@ def day_one_vote(edition: Edition, staff: Page, voters: Page) -> None:
     _confirmed(staff, "Certifier la décision")
     expect(staff.get_by_text(f"Choisi : {SUBJECTS[0][0]}")).to_be_visible()
     by_origin = staff.get_by_role("table", name="Votes selon l'origine des votant·es")
-    expect(by_origin.get_by_role("row", name=re.compile("tiré·es au sort"))).to_contain_text(
-        "25"
-    )
+    expect(by_origin.get_by_role("row", name=re.compile("tiré·es au sort"))).to_contain_text("25")
     edition.audit.check(staff, "staff: ballot certified")
     _close_session(edition, staff, "Journée 1 — choix du sujet")
     _advance(edition, staff, "sujet choisi")
