@@ -12,7 +12,7 @@ from sqlalchemy import text
 from agora import create_app
 from agora.extensions import db
 from agora.tenancy.rls import tenant_rls_statements
-from support.fixtures import Database
+from support.fixtures import APP_ROLE, Database
 
 
 def test_models_and_migrations_agree(database: Database) -> None:
@@ -35,11 +35,17 @@ def test_rls_helper_emits_enable_force_and_policy() -> None:
     assert "WITH CHECK" in statements[2]
 
 
-def test_notifications_written_before_0011_keep_their_text_as_legacy(database: Database) -> None:
+def test_notifications_written_before_0011_keep_their_text_as_legacy(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """0011 turns each stored text into a ``legacy`` notification shown as it was written
     (on PostgreSQL too, where forced row-level security hides every row from a migration
     that binds no commune), and its downgrade gives the text back."""
     from flask_migrate import downgrade, upgrade
+
+    # The tables dropped and created again must be granted to the tests' app role, as at the
+    # database's creation: the tests that follow use that role.
+    monkeypatch.setenv("AGORA_APP_ROLE", APP_ROLE)
 
     url = database.owner.url.render_as_string(hide_password=False)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
