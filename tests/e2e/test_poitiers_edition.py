@@ -208,7 +208,7 @@ def _step(edition: Edition, page: Page, step: str) -> None:
 
 def _advance(edition: Edition, page: Page, step: str) -> None:
     _workspace(edition, page)
-    _submit(page, f"Passer à l'étape : {step}")
+    _confirmed(page, f"Passer à l'étape : {step}")  # it cannot go back: asked first
     expect(page.get_by_text("Étape de l'édition :")).to_contain_text(step)
 
 
