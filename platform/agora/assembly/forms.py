@@ -99,6 +99,21 @@ def ballot_form(
 PLACEHOLDER = ("", _l("Choose…"))
 
 
+class WholeNumberField(IntegerField):  # type: ignore[misc]
+    """A whole number: one French message when what was typed is not one."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_("Enter a whole number.")) from error
+
+    def post_validate(self, form: Any, validation_stopped: bool) -> None:
+        if self.process_errors:  # not a number: the range's message would only repeat it
+            errors: list[Any] = getattr(self, "errors", [])
+            self.errors = errors[:1]
+
+
 def _number(
     label: str,
     *,
@@ -110,7 +125,7 @@ def _number(
     """A whole number typed in a text box (``inputmode=numeric``), French message if not."""
     from wtforms.validators import InputRequired, Optional
 
-    return IntegerField(
+    return WholeNumberField(
         label,
         validators=[
             InputRequired(message=_l("Enter a whole number."))
@@ -150,14 +165,19 @@ class SubjectReviewForm(Form):
     budget_sustainable = checkbox_field(_l("Sustainable for the budget"))
     reason = textarea_field(_l("Public reason if inadmissible"), required=False, max_length=2000)
 
-    def validate_reason(self, field: Any) -> None:
+    def validate(self, extra_validators: Any = None) -> bool:
+        # Here rather than in validate_reason: an empty optional field stops its validators
+        # before they run.
+        valid = super().validate(extra_validators=extra_validators)
         admissible = (
             self.general_interest.data
             and self.municipal_competence.data
             and self.budget_sustainable.data
         )
-        if not admissible and not (field.data or "").strip():
-            raise ValidationError(_("Give the public reason why the subject is inadmissible."))
+        if not admissible and not (self.reason.data or "").strip():
+            self.refuse("reason", _("Give the public reason why the subject is inadmissible."))
+            return False
+        return bool(valid)
 
 
 class SessionPlanForm(Form):
@@ -234,9 +254,14 @@ class MeasureStatusForm(Form):
         hint=_l("Required to abandon a measure: the public justification."),
     )
 
-    def validate_note(self, field: Any) -> None:
-        if self.status.data == "abandoned" and not (field.data or "").strip():
-            raise ValidationError(_("Give the public justification for abandoning the measure."))
+    def validate(self, extra_validators: Any = None) -> bool:
+        # Here rather than in validate_note: an empty optional field stops its validators
+        # before they run, and the justification must be asked before the confirmation.
+        valid = super().validate(extra_validators=extra_validators)
+        if self.status.data == "abandoned" and not (self.note.data or "").strip():
+            self.refuse("note", _("Give the public justification for abandoning the measure."))
+            return False
+        return bool(valid)
 
 
 class DeliberationForm(Form):
@@ -387,9 +412,14 @@ class AmendmentDecisionForm(Form):
         _l("Reason (required to reject, public)"), required=False, max_length=2000
     )
 
-    def validate_reason(self, field: Any) -> None:
-        if self.decision.data == "reject" and not (field.data or "").strip():
-            raise ValidationError(_("Give the reason for rejecting the amendment: it is public."))
+    def validate(self, extra_validators: Any = None) -> bool:
+        # Checked here rather than in validate_reason: an empty optional field stops its own
+        # validators before they run.
+        valid = super().validate(extra_validators=extra_validators)
+        if self.decision.data == "reject" and not (self.reason.data or "").strip():
+            self.refuse("reason", _("Give the reason for rejecting the amendment: it is public."))
+            return False
+        return bool(valid)
 
     def place(self, amendment_id: int) -> AmendmentDecisionForm:
         """Ids of its own on a page listing several amendments (the names stay the same)."""
