@@ -566,7 +566,7 @@ def _card_holder_checks_in_and_abstains(
     """Staff print the session's voting cards; a drawn member not yet checked in scans their
     card: the QR code's address (its code in the fragment) opens the presence page with the
     code filled in, confirming leads to the ballot with the code filled in again."""
-    _dashboard(edition, staff)
+    _step(edition, staff, "Séances")  # the editions list links no session: its step does
     staff.get_by_role("link", name="Journée 4 — plan d'action").click()
     staff.get_by_role("link", name="Accueil depuis la liste d'émargement et cartes de vote").click()
     with staff.expect_download() as download:
