@@ -72,7 +72,8 @@ def _decide(client: FlaskClient, proposal_id: int, decision: str, reason: str = 
     assert found, "no amendment awaiting a decision"
     return client.post(
         f"/proposals/{proposal_id}/amendments/{found[0]}/decision",
-        data={"decision": decision, "reason": reason},
+        # Deciding cannot be undone: the confirmation page posts the same form, confirmed.
+        data={"decision": decision, "reason": reason, "confirmed": "yes"},
         headers=POITIERS,
     )
 

@@ -30,14 +30,20 @@ from agora.assembly.forms import (
     PLACEHOLDER,
     CharterAdvanceForm,
     DeliberationForm,
+    EditionAdvanceForm,
     EditionForm,
     MeasureStatusForm,
     MemberForm,
     MembersForm,
     OpenBallotForm,
+    ProposalForm,
+    RosterPlace,
     SessionPlanForm,
     SessionStatusForm,
     SubjectReviewForm,
+    TieBreakForm,
+    WalkInForm,
+    blank,
     deliberation_form,
     with_choices,
 )
@@ -64,7 +70,7 @@ from agora.assembly.models import (
 )
 from agora.db import PARIS, paris_today
 from agora.documents import pdf
-from agora.errors import DomainError, Invalid
+from agora.errors import Conflict, DomainError, Invalid
 from agora.extensions import db
 from agora.identity.acting import acting_person, who
 from agora.notifications.services import commune_address
@@ -88,16 +94,6 @@ bp = Blueprint("assembly_admin", __name__, url_prefix="/admin", template_folder=
 
 def _hooks(edition: Edition) -> TenantHooks:
     return hooks_at(edition.config_version)
-
-
-def _int(name: str) -> int | None:
-    value = request.form.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError as error:
-        raise Invalid(_("%(field)s must be a whole number", field=name)) from error
 
 
 def _spec(edition: Edition, body: Body) -> BodySpec:
@@ -235,14 +231,41 @@ def _render_step(edition: Edition, step: workspace.StepKey, **forms: Any) -> tup
 
 
 @bp.post("/editions/<int:edition_id>/advance")
-def advance_edition(edition_id: int) -> Response:
+def advance_edition(edition_id: int) -> str | Response:
+    """Move the edition on to its next stage, once confirmed: it cannot go back."""
     edition = get_owned_or_404(Edition, edition_id)
     target = _next_status(edition)
     if target is None:
-        raise Invalid(_("this edition is closed"))
+        raise Conflict(_("this edition is closed"))
+    form = EditionAdvanceForm()
+    if not form.validate_on_submit() or form.to.data != target.value:
+        # Sent for another stage (a second click after the edition moved on): nothing done.
+        raise Conflict(
+            _(
+                "This edition is now at the stage: %(step)s. Nothing was changed.",
+                step=EDITION_STATUSES[edition.status.value],
+            )
+        )
+    step = EDITION_STATUSES[target.value]
+    if (
+        page := ask_confirmation(
+            title=_("Move the edition on to the stage: %(step)s?", step=step),
+            consequences=[
+                _(
+                    "The edition “%(title)s” moves on to the stage: %(step)s.",
+                    title=edition.title,
+                    step=step,
+                ),
+                _("It cannot go back to the stage it is at now."),
+            ],
+            cancel_url=url_for("assembly_admin.edition_workspace", edition_id=edition.id),
+            confirm_text=_("Move on to: %(step)s", step=step),
+        )
+    ) is not None:
+        return page
     editions.advance(db.session, current_tenant(), edition, target, who())
     db.session.commit()
-    notify(_("The edition moved on to: %(step)s", step=EDITION_STATUSES[target.value]))
+    notify(_("The edition moved on to: %(step)s", step=step))
     return redirect(url_for("assembly_admin.edition_workspace", edition_id=edition.id))
 
 
@@ -538,17 +561,28 @@ ROSTER_PAGE_SIZE = 50
 
 
 @bp.get("/sessions/<int:session_id>/roster")
-def roster(session_id: int) -> str:
+def roster(session_id: int) -> tuple[str, int]:
     """The session's roster, searchable by name (``?q=``) and paged (``?page=``), each person
     with a button to check them in; and the forms for walk-ins and voting cards."""
     row = get_owned_or_404(AssemblySession, session_id)
-    query = request.args.get("q", "").strip()
+    return _roster_page(
+        row, request.args.get("q", "").strip(), request.args.get("page", 1, type=int) or 1
+    )
+
+
+def _roster_page(
+    row: AssemblySession,
+    query: str,
+    page: int,
+    walk_in: WalkInForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     everyone = sessions.roster(db.session, row)
     found = sessions.search(everyone, query)
     pages = max(1, -(-len(found) // ROSTER_PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = min(max(page, 1), pages)
     start = (page - 1) * ROSTER_PAGE_SIZE
-    return render_template(
+    html = render_template(
         "assembly/roster.html",
         row=row,
         body=get_owned_or_404(Body, row.body_id),
@@ -561,19 +595,20 @@ def roster(session_id: int) -> str:
         query=query,
         page=page,
         pages=pages,
-        issued=cookie.pop("issued_code", None),
+        issued=cookie.pop("issued_code", None) if walk_in is None else None,
+        form=walk_in or blank(WalkInForm, q=query, page=page if page > 1 else None),
     )
+    return html, status
 
 
-def _back_to_roster(row: AssemblySession) -> Response:
+def _back_to_roster(row: AssemblySession, place: RosterPlace) -> Response:
     """To the roster page the desk was on (its search and page), never to another site."""
-    page = request.form.get("page", "")
     return redirect(
         url_for(
             "assembly_admin.roster",
             session_id=row.id,
-            q=request.form.get("q") or None,
-            page=int(page) if page.isdigit() else None,
+            q=place.q.data or None,
+            page=int(place.page.data) if place.page.data else None,
         )
     )
 
@@ -582,6 +617,9 @@ def _back_to_roster(row: AssemblySession) -> Response:
 def check_in_member(session_id: int, person_id: int) -> Response:
     """Check in a person of the roster, with the origin of their membership."""
     tenant, row = current_tenant(), get_owned_or_404(AssemblySession, session_id)
+    place = RosterPlace()
+    if not place.validate_on_submit():
+        raise Invalid(_("This check-in form is not valid: reload the roster."))
     entry, code = sessions.check_in_from_roster(db.session, tenant, row, person_id, who())
     person = get_owned_or_404(Person, entry.person_id)
     db.session.commit()
@@ -589,20 +627,32 @@ def check_in_member(session_id: int, person_id: int) -> Response:
     # in the desk's signed session cookie, never in a URL (logs, history). A person whose
     # voting card was printed is handed the card: no code is shown.
     cookie["issued_code"] = {"code": code, "name": person.display_name}
-    return _back_to_roster(row)
+    return _back_to_roster(row, place)
 
 
 @bp.post("/sessions/<int:session_id>/check-ins")
-def check_in(session_id: int) -> Response:
+def check_in(session_id: int) -> tuple[str, int] | Response:
     """Check in a person who walks in, as a volunteer (sessions open to all present)."""
     tenant, row = current_tenant(), get_owned_or_404(AssemblySession, session_id)
-    name = request.form.get("name", "").strip()
-    _entry, code = sessions.check_in_walk_in(
-        db.session, tenant, row, name, who(), origin=request.form.get("origin", "volunteer")
-    )
+    form = WalkInForm()
+
+    def again(status: int = 422) -> tuple[str, int]:
+        page = int(form.page.data) if form.page.data else 1
+        return _roster_page(row, form.q.data or "", page, walk_in=form, status=status)
+
+    if not form.validate_on_submit():
+        return again()
+    try:
+        _entry, code = sessions.check_in_walk_in(
+            db.session, tenant, row, form.name.data, who(), origin=form.origin.data or "volunteer"
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("name", refusal.message)
+        return again(refusal.status)
     db.session.commit()
-    cookie["issued_code"] = {"code": code, "name": name}
-    return _back_to_roster(row)
+    cookie["issued_code"] = {"code": code, "name": form.name.data}
+    return _back_to_roster(row, form)
 
 
 @bp.post("/sessions/<int:session_id>/voting-cards.pdf")
@@ -671,7 +721,7 @@ def open_ballot(session_id: int) -> tuple[str, int] | Response:
             form.question.data,
             options,
             who(),
-            secret=request.form.get("secret", "yes") == "yes",
+            secret=form.secret.data != "no",
         )
     except Invalid as refusal:
         db.session.rollback()
@@ -730,18 +780,28 @@ def open_runoff(ballot_id: int) -> Response:
 
 
 @bp.post("/ballots/<int:ballot_id>/tie-break")
-def break_tie(ballot_id: int) -> Response:
+def break_tie(ballot_id: int) -> str | tuple[str, int] | Response:
     """Apply the closed run-off and/or the publicly revealed seed to the tie."""
+    from agora.assembly.views import ballot_page_with
+
     ballot, _body, edition = _ballot_context(ballot_id)
-    ballots.resolve_tie(
-        db.session,
-        current_tenant(),
-        ballot,
-        _hooks(edition).decision_rule(ballot.decision),
-        who(),
-        runoff=ballots.runoff_of(db.session, ballot),
-        seed=request.form.get("seed", "").strip() or None,
-    )
+    form = TieBreakForm()
+    if not form.validate_on_submit():
+        return ballot_page_with(ballot.id, tie_break_form=form), 422
+    try:
+        ballots.resolve_tie(
+            db.session,
+            current_tenant(),
+            ballot,
+            _hooks(edition).decision_rule(ballot.decision),
+            who(),
+            runoff=ballots.runoff_of(db.session, ballot),
+            seed=form.seed.data or None,
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("seed" if form.seed.data else None, refusal.message)
+        return ballot_page_with(ballot.id, tie_break_form=form), refusal.status
     db.session.commit()
     notify(_("The tie-break is applied."))
     return redirect(url_for("assembly.ballot_page", ballot_id=ballot.id))
@@ -780,22 +840,33 @@ def ballot_not_decided(ballot_id: int) -> Response:
 
 
 @bp.post("/proposals")
-def draft_proposal() -> Response:
+def draft_proposal() -> tuple[str, int] | Response:
+    """A proposal drafted by a member of a body with the draft power (from the edition's
+    public page, which shows the form again with its values when it is refused)."""
+    from agora.assembly.views import edition_page_with, proposal_form
+
     tenant = current_tenant()
     edition = editions.current_edition(db.session, tenant)
     if edition is None:
-        raise Invalid(_("open an edition first"))
-    body = get_owned_or_404(Body, _int("body_id") or 0)
-    proposal = proposals.draft(
-        db.session,
-        tenant,
-        edition,
-        body,
-        acting_person(db.session, tenant),
-        request.form.get("title", ""),
-        request.form.get("text", ""),
-        _int("budget_eur"),
-    )
+        raise Conflict(_("open an edition first"))
+    form = proposal_form(edition, ProposalForm())
+    if not form.validate_on_submit():
+        return edition_page_with(edition, drafted=form), 422
+    try:
+        proposal = proposals.draft(
+            db.session,
+            tenant,
+            edition,
+            get_owned_or_404(Body, int(form.body_id.data)),
+            acting_person(db.session, tenant),
+            form.title.data,
+            form.text.data,
+            form.budget_eur.data,
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse(None, refusal.message)
+        return edition_page_with(edition, drafted=form), refusal.status
     db.session.commit()
     notify(_("The proposal is submitted."))
     return redirect(url_for("assembly.proposal_page", proposal_id=proposal.id))

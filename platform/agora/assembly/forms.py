@@ -9,13 +9,13 @@ builds no form (it stays as cheap as it was; ``bench/voting.py``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
-from wtforms import IntegerField
-from wtforms.validators import NumberRange, ValidationError
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from agora.shared.forms import (
     Form,
@@ -99,6 +99,21 @@ def ballot_form(
 PLACEHOLDER = ("", _l("Choose…"))
 
 
+class WholeNumberField(IntegerField):  # type: ignore[misc]
+    """A whole number: one French message when what was typed is not one."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(_("Enter a whole number.")) from error
+
+    def post_validate(self, form: Any, validation_stopped: bool) -> None:
+        if self.process_errors:  # not a number: the range's message would only repeat it
+            errors: list[Any] = getattr(self, "errors", [])
+            self.errors = errors[:1]
+
+
 def _number(
     label: str,
     *,
@@ -110,7 +125,7 @@ def _number(
     """A whole number typed in a text box (``inputmode=numeric``), French message if not."""
     from wtforms.validators import InputRequired, Optional
 
-    return IntegerField(
+    return WholeNumberField(
         label,
         validators=[
             InputRequired(message=_l("Enter a whole number."))
@@ -150,14 +165,19 @@ class SubjectReviewForm(Form):
     budget_sustainable = checkbox_field(_l("Sustainable for the budget"))
     reason = textarea_field(_l("Public reason if inadmissible"), required=False, max_length=2000)
 
-    def validate_reason(self, field: Any) -> None:
+    def validate(self, extra_validators: Any = None) -> bool:
+        # Here rather than in validate_reason: an empty optional field stops its validators
+        # before they run.
+        valid = super().validate(extra_validators=extra_validators)
         admissible = (
             self.general_interest.data
             and self.municipal_competence.data
             and self.budget_sustainable.data
         )
-        if not admissible and not (field.data or "").strip():
-            raise ValidationError(_("Give the public reason why the subject is inadmissible."))
+        if not admissible and not (self.reason.data or "").strip():
+            self.refuse("reason", _("Give the public reason why the subject is inadmissible."))
+            return False
+        return bool(valid)
 
 
 class SessionPlanForm(Form):
@@ -206,6 +226,13 @@ class OpenBallotForm(Form):
     decision = select_field(_l("Kind of decision"), [], required=_l("Choose the kind of decision."))
     subject_ids = checkboxes_field(_l("Subjects on the ballot"), [])
     proposal_ids = checkboxes_field(_l("Proposals on the ballot"), [])
+    # Secret unless staff say otherwise: a form that leaves it out opens a secret ballot.
+    secret = radio_field(
+        _l("Secret ballot"),
+        [("yes", _l("yes")), ("no", _l("no: each vote is recorded with its voter"))],
+        required=False,
+        default="yes",
+    )
 
     def validate_proposal_ids(self, field: Any) -> None:
         if not self.subject_ids.data and not field.data:
@@ -227,9 +254,14 @@ class MeasureStatusForm(Form):
         hint=_l("Required to abandon a measure: the public justification."),
     )
 
-    def validate_note(self, field: Any) -> None:
-        if self.status.data == "abandoned" and not (field.data or "").strip():
-            raise ValidationError(_("Give the public justification for abandoning the measure."))
+    def validate(self, extra_validators: Any = None) -> bool:
+        # Here rather than in validate_note: an empty optional field stops its validators
+        # before they run, and the justification must be asked before the confirmation.
+        valid = super().validate(extra_validators=extra_validators)
+        if self.status.data == "abandoned" and not (self.note.data or "").strip():
+            self.refuse("note", _("Give the public justification for abandoning the measure."))
+            return False
+        return bool(valid)
 
 
 class DeliberationForm(Form):
@@ -276,3 +308,148 @@ def with_choices(
 ) -> None:
     """Give a select its choices for this request, after the neutral "Choose…"."""
     field.choices = [PLACEHOLDER, *choices] if placeholder else list(choices)
+
+
+class EditionAdvanceForm(Form):
+    """Moving an edition on to its next stage (asked for confirmation: it cannot be undone).
+    ``to`` names the stage the button offered: a second click, after the edition already
+    moved on, is refused rather than moving it on twice."""
+
+    to = HiddenField(validators=[InputRequired(message=_l("Choose the next stage."))])
+
+
+class TieBreakForm(Form):
+    seed = text_field(
+        _l("Public seed (revealed now)"),
+        required=False,
+        max_length=500,
+        hint=_l("The public random value fixed in advance, such as a drand round."),
+    )
+
+
+class RosterPlace(Form):
+    """Where the desk was on the roster (its search and page), to go back there."""
+
+    q = HiddenField(filters=[lambda value: str(value or "").strip()[:200]])
+    page = HiddenField(filters=[lambda value: str(value) if str(value or "").isdigit() else None])
+
+
+class WalkInForm(RosterPlace):
+    """A person who walks in, checked in as a volunteer. ``origin`` is not offered: any
+    other origin posted is refused by the service (who was drawn is what the roster says)."""
+
+    name = text_field(_l("Name"), required=_l("Enter the name of the person checking in."))
+    origin = HiddenField(default="volunteer")
+
+
+class PresenceForm(Form):
+    """The holder of a voting card confirms their presence: the code is the credential, so
+    the form carries no CSRF token and the page sets no cookie (like the vote)."""
+
+    carries_token = False
+
+    class Meta:
+        csrf = False
+
+    code = text_field(
+        _l("Your voting code (printed on your card)"),
+        max_length=CODE_MAX,
+        required=_l("Enter the voting code printed on your card."),
+    )
+
+
+# --- Public pages: subjects, proposals, amendments, milestones ------------------------------
+
+F = TypeVar("F", bound=Form)
+
+
+def blank(form_class: type[F], **data: Any) -> F:
+    """A form shown empty (or with ``data``), not read from the request. It makes no CSRF
+    token of its own: the template's ``csrf_field`` writes one where the form is shown, so a
+    public page whose form is not shown sets no cookie."""
+    return form_class(formdata=None, meta={"csrf": False}, data=data)
+
+
+class SubjectForm(Form):
+    name = text_field(_l("Your name or a signature (optional, public)"), required=False)
+    title = text_field(_l("Title"), max_length=300, required=_l("Give the subject a title."))
+    description = textarea_field(
+        _l("Description"), max_length=5000, required=_l("Describe the subject.")
+    )
+
+
+class ProposalForm(Form):
+    body_id = select_field(_l("Body"), [], required=_l("Choose the body that drafts it."))
+    title = text_field(_l("Title"), max_length=300, required=_l("Give the proposal a title."))
+    text = textarea_field(_l("Text"), required=_l("Write the text of the proposal."))
+    budget_eur = _number(_l("Estimated cost, € (optional)"), required=False)
+
+
+class AmendmentForm(Form):
+    text = textarea_field(
+        _l("The text as you propose it"),
+        required=_l("Write the text as you propose it."),
+        id="amended-text",
+    )
+    rationale = textarea_field(
+        _l("Why"),
+        max_length=5000,
+        required=_l("Say why you propose this amendment."),
+        id="amendment-rationale",
+    )
+
+
+class AmendmentDecisionForm(Form):
+    """The authors' decision on an amendment: no choice made in advance (rejecting cannot be
+    undone, nor can accepting), a public reason to reject."""
+
+    decision = radio_field(
+        _l("Decision of the authors"),
+        [("accept", _l("Accept the amendment")), ("reject", _l("Reject the amendment"))],
+        required=_l("Choose whether you accept or reject the amendment."),
+    )
+    reason = textarea_field(
+        _l("Reason (required to reject, public)"), required=False, max_length=2000
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        # Checked here rather than in validate_reason: an empty optional field stops its own
+        # validators before they run.
+        valid = super().validate(extra_validators=extra_validators)
+        if self.decision.data == "reject" and not (self.reason.data or "").strip():
+            self.refuse("reason", _("Give the reason for rejecting the amendment: it is public."))
+            return False
+        return bool(valid)
+
+    def place(self, amendment_id: int) -> AmendmentDecisionForm:
+        """Ids of its own on a page listing several amendments (the names stay the same)."""
+        self.decision.id = f"decision-{amendment_id}"
+        self.reason.id = f"reason-{amendment_id}"
+        return self
+
+
+class ProposalTextForm(Form):
+    text = textarea_field(_l("Text"), required=_l("The text cannot be empty."))
+
+
+class FeasibilityNoteForm(Form):
+    kind = select_field(_l("Kind"), [], required=_l("Choose the kind of note."))
+    verdict = select_field(_l("Verdict"), [], required=_l("Choose the verdict."))
+    rationale = textarea_field(
+        _l("Reasons"), max_length=5000, required=_l("Give the reasons for the verdict.")
+    )
+
+
+class MilestoneForm(Form):
+    title = text_field(
+        _l("New milestone"), required=_l("Give the milestone a title."), id="milestone-title"
+    )
+    due_on = date_field(_l("Due date"), required=_l("Enter the due date."), id="milestone-due")
+
+
+class MilestoneReachedForm(Form):
+    reached_on = date_field(_l("Reached on"), required=_l("Enter the date it was reached."))
+
+    def place(self, milestone_id: int) -> MilestoneReachedForm:
+        self.reached_on.id = f"reached-{milestone_id}"
+        return self

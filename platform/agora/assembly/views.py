@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from agora.assembly import (
@@ -22,7 +23,21 @@ from agora.assembly import (
     sessions,
     subjects,
 )
-from agora.assembly.forms import ballot_form
+from agora.assembly.forms import (
+    AmendmentDecisionForm,
+    AmendmentForm,
+    FeasibilityNoteForm,
+    MilestoneForm,
+    MilestoneReachedForm,
+    PresenceForm,
+    ProposalForm,
+    ProposalTextForm,
+    SubjectForm,
+    TieBreakForm,
+    ballot_form,
+    blank,
+    with_choices,
+)
 from agora.assembly.models import (
     ActionPlan,
     Amendment,
@@ -47,7 +62,8 @@ from agora.errors import DomainError, Forbidden, Invalid
 from agora.extensions import csrf, db
 from agora.identity.acting import acting_person, current_account, who
 from agora.plugins.contracts import DecisionRule
-from agora.shared.forms import form_date
+from agora.shared.forms import ask_confirmation, notify
+from agora.shared.labels import NOTE_KINDS, VERDICTS
 from agora.tenancy.context import (
     config_at,
     current_tenant,
@@ -83,8 +99,31 @@ def _body(body_id: int) -> Body:
 @bp.get("/assemblee")
 @bp.get("/assemblee/<int:year>")
 def edition_page(year: int | None = None) -> str:
+    return edition_page_with(_edition_or_404(year))
+
+
+def drafting_bodies(edition: Edition) -> list[Body]:
+    """The edition's bodies that draft proposals."""
+    return [b for b in editions.bodies_of(db.session, edition) if "draft_content" in b.powers]
+
+
+def proposal_form(edition: Edition, form: ProposalForm | None = None) -> ProposalForm:
+    """The form drafting a proposal (``form``, the one sent, else a blank one) with its
+    bodies: the body is chosen when only one drafts, else the author picks."""
+    form = form or blank(ProposalForm)
+    found = drafting_bodies(edition)
+    with_choices(form.body_id, [(str(b.id), b.name) for b in found], placeholder=len(found) != 1)
+    return form
+
+
+def edition_page_with(
+    edition: Edition,
+    *,
+    subject_form: SubjectForm | None = None,
+    drafted: ProposalForm | None = None,
+) -> str:
+    """The edition's public page; with a refused form (its values, its errors) if given."""
     tenant = current_tenant()
-    edition = _edition_or_404(year)
     plan = council.plan_of(db.session, edition)
     measures = council.measures_of(db.session, plan) if plan else []
     return render_template(
@@ -101,6 +140,9 @@ def edition_page(year: int | None = None) -> str:
         deliberation=council.deliberation_of(db.session, plan) if plan else None,
         measures=measures,
         overdue={m.id for m in measures if council.is_overdue(m)},
+        subject_form=subject_form or blank(SubjectForm),
+        proposal_form=drafted or proposal_form(edition),
+        form=subject_form or drafted,
     )
 
 
@@ -110,74 +152,149 @@ def subject_page(subject_id: int) -> str:
 
 
 @bp.post("/subjects")
-def submit_subject() -> Response:
+def submit_subject() -> str | tuple[str, int] | Response:
     tenant, edition = current_tenant(), _edition_or_404()
     rule = config_at(edition.config_version).subject_submitters
     if rule != "anyone" and current_account() is None:
         return redirect(url_for("identity.login", next=url_for("assembly.edition_page")))
-    subjects.submit(
-        db.session,
-        tenant,
-        edition,
-        request.form.get("title", ""),
-        request.form.get("description", ""),
-        rule=rule,
-        person=acting_person(db.session, tenant, create=True),
-        name=request.form.get("name", ""),
-    )
+    form = SubjectForm()
+    if not form.validate_on_submit():
+        return edition_page_with(edition, subject_form=form), 422
+    try:
+        subjects.submit(
+            db.session,
+            tenant,
+            edition,
+            form.title.data,
+            form.description.data,
+            rule=rule,
+            person=acting_person(db.session, tenant, create=True),
+            name=form.name.data or "",
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse(None, refusal.message)
+        return edition_page_with(edition, subject_form=form), refusal.status
     db.session.commit()
+    notify(_("Your subject is submitted: it will be reviewed publicly."))
     return redirect(url_for("assembly.edition_page") + "#subjects")
 
 
 @bp.get("/proposals/<int:proposal_id>")
 def proposal_page(proposal_id: int) -> str:
-    proposal = get_owned_or_404(Proposal, proposal_id)
+    return _proposal_page(get_owned_or_404(Proposal, proposal_id))
+
+
+def _note_form(form: FeasibilityNoteForm | None = None) -> FeasibilityNoteForm:
+    form = form or blank(FeasibilityNoteForm)
+    with_choices(form.kind, [(k, str(NOTE_KINDS[k])) for k in proposals.NOTE_KINDS])
+    with_choices(form.verdict, [(v, str(VERDICTS[v])) for v in proposals.VERDICTS])
+    return form
+
+
+def _proposal_page(
+    proposal: Proposal,
+    *,
+    amendment: AmendmentForm | None = None,
+    decision: tuple[int, AmendmentDecisionForm] | None = None,
+    text: ProposalTextForm | None = None,
+    note: FeasibilityNoteForm | None = None,
+) -> str:
+    """The proposal's page; with a refused form (its values and errors) if given."""
+    found = amendments.amendments_of(db.session, proposal)
+    decisions = {
+        a.id: (
+            decision[1] if decision and decision[0] == a.id else blank(AmendmentDecisionForm)
+        ).place(a.id)
+        for a in found
+    }
     return render_template(
         "assembly/proposal.html",
         proposal=proposal,
         notes=proposals.notes_of(db.session, proposal),
-        amendments=amendments.amendments_of(db.session, proposal),
+        amendments=found,
         amendment_diff=amendments.diff,
         body=_body(proposal.body_id),
+        amendment_form=amendment or blank(AmendmentForm, text=proposal.text),
+        decision_forms=decisions,
+        text_form=text or blank(ProposalTextForm, text=proposal.text),
+        note_form=note or _note_form(),
+        form=amendment or (decision[1] if decision else None) or text or note,
     )
 
 
+def _back_to_proposal(proposal: Proposal, anchor: str = "") -> Response:
+    return redirect(url_for("assembly.proposal_page", proposal_id=proposal.id) + anchor)
+
+
 @bp.post("/proposals/<int:proposal_id>/amendments")
-def table_amendment(proposal_id: int) -> Response:
+def table_amendment(proposal_id: int) -> str | tuple[str, int] | Response:
     tenant, proposal = current_tenant(), get_owned_or_404(Proposal, proposal_id)
     person = acting_person(db.session, tenant, create=True)
     if person is None:  # the policy already requires a signed-in account
         abort(403)
-    amendments.table(
-        db.session,
-        tenant,
-        proposal,
-        person,
-        request.form.get("text", ""),
-        request.form.get("rationale", ""),
-    )
+    form = AmendmentForm()
+    if not form.validate_on_submit():
+        return _proposal_page(proposal, amendment=form), 422
+    try:
+        amendments.table(db.session, tenant, proposal, person, form.text.data, form.rationale.data)
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("text", refusal.message)
+        return _proposal_page(proposal, amendment=form), refusal.status
     db.session.commit()
-    return redirect(url_for("assembly.proposal_page", proposal_id=proposal.id) + "#amendments")
+    notify(_("Your amendment is tabled: the authors of the proposal will decide on it."))
+    return _back_to_proposal(proposal, "#amendments")
 
 
 @bp.post("/proposals/<int:proposal_id>/amendments/<int:amendment_id>/decision")
-def decide_amendment(proposal_id: int, amendment_id: int) -> Response:
+def decide_amendment(proposal_id: int, amendment_id: int) -> str | tuple[str, int] | Response:
+    """The authors accept or reject an amendment, once confirmed: neither can be undone."""
     tenant, proposal = current_tenant(), get_owned_or_404(Proposal, proposal_id)
     amendment = get_owned_or_404(Amendment, amendment_id)
     if amendment.proposal_id != proposal.id:
         abort(404)
-    amendments.decide(
-        db.session,
-        tenant,
-        amendment,
-        proposal,
-        _body(proposal.body_id),
-        acting_person(db.session, tenant),
-        accept=request.form.get("decision") == "accept",
-        reason=request.form.get("reason", ""),
-    )
+    body = _body(proposal.body_id)
+    author = acting_person(db.session, tenant)
+    proposals.require_author(db.session, body, author)  # refused before anything is asked
+    form = AmendmentDecisionForm().place(amendment.id)
+    if not form.validate_on_submit():
+        return _proposal_page(proposal, decision=(amendment.id, form)), 422
+    accept = form.decision.data == "accept"
+    if (
+        page := ask_confirmation(
+            title=_("Accept the amendment by %(author)s?", author=amendment.author)
+            if accept
+            else _("Reject the amendment by %(author)s?", author=amendment.author),
+            consequences=[
+                _("The text of the proposal becomes the amended text (a new revision).")
+                if accept
+                else _("The amendment is shown as rejected, with your reason, to the public."),
+                _("This decision cannot be changed afterwards."),
+            ],
+            cancel_url=url_for("assembly.proposal_page", proposal_id=proposal.id) + "#amendments",
+            confirm_text=_("Accept the amendment") if accept else _("Reject the amendment"),
+        )
+    ) is not None:
+        return page
+    try:
+        amendments.decide(
+            db.session,
+            tenant,
+            amendment,
+            proposal,
+            body,
+            author,
+            accept=accept,
+            reason=form.reason.data or "",
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("reason" if refusal.status == 422 else None, refusal.message)
+        return _proposal_page(proposal, decision=(amendment.id, form)), refusal.status
     db.session.commit()
-    return redirect(url_for("assembly.proposal_page", proposal_id=proposal.id) + "#amendments")
+    notify(_("The amendment is accepted.") if accept else _("The amendment is rejected."))
+    return _back_to_proposal(proposal, "#amendments")
 
 
 @bp.get("/proposals/<int:proposal_id>/notes/<int:note_id>")
@@ -191,34 +308,52 @@ def note_page(proposal_id: int, note_id: int) -> str:
 
 
 @bp.post("/proposals/<int:proposal_id>/text")
-def edit_proposal(proposal_id: int) -> Response:
+def edit_proposal(proposal_id: int) -> str | tuple[str, int] | Response:
     tenant, proposal = current_tenant(), get_owned_or_404(Proposal, proposal_id)
-    proposals.edit_text(
-        db.session,
-        tenant,
-        proposal,
-        _body(proposal.body_id),
-        acting_person(db.session, tenant),
-        request.form.get("text", ""),
-    )
+    form = ProposalTextForm()
+    if not form.validate_on_submit():
+        return _proposal_page(proposal, text=form), 422
+    try:
+        proposals.edit_text(
+            db.session,
+            tenant,
+            proposal,
+            _body(proposal.body_id),
+            acting_person(db.session, tenant),
+            form.text.data,
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("text", refusal.message)
+        return _proposal_page(proposal, text=form), refusal.status
     db.session.commit()
-    return redirect(url_for("assembly.proposal_page", proposal_id=proposal.id))
+    notify(_("The text of the proposal is saved (revision %(n)d).", n=proposal.revision))
+    return _back_to_proposal(proposal)
 
 
 @bp.post("/proposals/<int:proposal_id>/notes")
-def annotate_proposal(proposal_id: int) -> Response:
+def annotate_proposal(proposal_id: int) -> str | tuple[str, int] | Response:
     tenant, proposal = current_tenant(), get_owned_or_404(Proposal, proposal_id)
-    proposals.annotate(
-        db.session,
-        tenant,
-        proposal,
-        who(),
-        request.form.get("kind", ""),
-        request.form.get("verdict", ""),
-        request.form.get("rationale", ""),
-    )
+    form = _note_form(FeasibilityNoteForm())
+    if not form.validate_on_submit():
+        return _proposal_page(proposal, note=form), 422
+    try:
+        proposals.annotate(
+            db.session,
+            tenant,
+            proposal,
+            who(),
+            form.kind.data,
+            form.verdict.data,
+            form.rationale.data,
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse(None, refusal.message)
+        return _proposal_page(proposal, note=form), refusal.status
     db.session.commit()
-    return redirect(url_for("assembly.proposal_page", proposal_id=proposal.id))
+    notify(_("The feasibility note is added."))
+    return _back_to_proposal(proposal)
 
 
 @bp.get("/ballots/<int:ballot_id>")
@@ -226,7 +361,16 @@ def ballot_page(ballot_id: int) -> str:
     return _ballot_page(ballot_id)
 
 
-def _ballot_page(ballot_id: int, refusal: DomainError | None = None) -> str:
+def ballot_page_with(ballot_id: int, *, tie_break_form: TieBreakForm) -> str:
+    """The ballot's page with the staff's refused tie-break form (its seed, its error)."""
+    return _ballot_page(ballot_id, tie_break_form=tie_break_form)
+
+
+def _ballot_page(
+    ballot_id: int,
+    refusal: DomainError | None = None,
+    tie_break_form: TieBreakForm | None = None,
+) -> str:
     """The ballot's page; after a refused vote, with the choices sent and the refusal next
     to the field it concerns (the voting code, or the choices)."""
     ballot = get_owned_or_404(Ballot, ballot_id)
@@ -263,6 +407,7 @@ def _ballot_page(ballot_id: int, refusal: DomainError | None = None) -> str:
         body=body,
         options=options,
         labels={str(o.id): o.label for o in options},
+        tie_break_form=tie_break_form or blank(TieBreakForm),
     )
 
 
@@ -322,18 +467,34 @@ def presence_page(session_id: int) -> str:
     in the address's fragment (``#code=…``), which the browser never sends: a small script
     copies it into the form, which works without it too (the code is printed on the card)."""
     row = get_owned_or_404(AssemblySession, session_id)
-    return render_template("assembly/presence.html", row=row, body=_body(row.body_id))
+    return _presence_page(row, blank(PresenceForm))
 
 
-# Like the vote, the code is the credential: no CSRF token, no cookie (see cast_vote).
+def _presence_page(row: AssemblySession, form: PresenceForm, confirmed: bool = False) -> str:
+    return render_template(
+        "assembly/presence.html", row=row, body=_body(row.body_id), form=form, confirmed=confirmed
+    )
+
+
+# Like the vote, the code is the credential: no CSRF token, no cookie (see cast_vote), so no
+# banner either: the page itself says the person is checked in.
 @bp.post("/sessions/<int:session_id>/presence")
 @csrf.exempt  # type: ignore[untyped-decorator]  # Flask-WTF has no annotations
-def confirm_presence(session_id: int) -> Response | str:
+def confirm_presence(session_id: int) -> Response | str | tuple[str, int]:
     """Check the card's holder in (with their roster origin), then on to the open ballot with
-    the code filled in — again in the fragment, so that it reaches no server log."""
+    the code filled in — again in the fragment, so that it reaches no server log. A refused
+    code comes back in the form, with the reason next to it."""
     row = get_owned_or_404(AssemblySession, session_id)
-    code = request.form.get("code", "")
-    sessions.check_in_with_card(db.session, current_tenant(), row, code, who())
+    form = PresenceForm()
+    if not form.validate():
+        return _presence_page(row, form), 422
+    code = form.code.data
+    try:
+        sessions.check_in_with_card(db.session, current_tenant(), row, code, who())
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("code", refusal.message)
+        return _presence_page(row, form), refusal.status
     db.session.commit()
     still_open = [
         b for b in ballots.ballots_of_session(db.session, row) if b.status == BallotStatus.OPEN
@@ -342,9 +503,7 @@ def confirm_presence(session_id: int) -> Response | str:
         latest = max(still_open, key=lambda b: b.created_at)
         address = url_for("assembly.ballot_page", ballot_id=latest.id)
         return redirect(f"{address}#code={sessions.normalised_code(code)}", code=303)
-    return render_template(
-        "assembly/presence.html", row=row, body=_body(row.body_id), confirmed=True
-    )
+    return _presence_page(row, form, confirmed=True)
 
 
 @bp.get("/ballots/<int:ballot_id>/recorded")
@@ -395,40 +554,77 @@ def charter_pdf(number: int) -> Response:
 
 @bp.get("/measures/<int:measure_id>")
 def measure_page(measure_id: int) -> str:
-    measure = get_owned_or_404(Measure, measure_id)
+    return _measure_page(get_owned_or_404(Measure, measure_id))
+
+
+def _measure_page(
+    measure: Measure,
+    *,
+    milestone: MilestoneForm | None = None,
+    reached: tuple[int, MilestoneReachedForm] | None = None,
+) -> str:
+    """The measure's public page; with a refused milestone form (values, errors) if given."""
+    found = council.milestones_of(db.session, measure)
+    today = paris_today()
     return render_template(
         "assembly/measure.html",
         measure=measure,
         diff=council.text_diff(measure),
         overdue=council.is_overdue(measure),
         next_statuses=sorted(council.MEASURE_TRANSITIONS[measure.status]),
-        milestones=council.milestones_of(db.session, measure),
-        today=paris_today(),
+        milestones=found,
+        today=today,
+        milestone_form=milestone or blank(MilestoneForm),
+        reached_forms={
+            m.id: (
+                reached[1]
+                if reached and reached[0] == m.id
+                else blank(MilestoneReachedForm, reached_on=today)
+            ).place(m.id)
+            for m in found
+        },
+        form=milestone or (reached[1] if reached else None),
     )
 
 
 @bp.post("/measures/<int:measure_id>/milestones")
-def add_milestone(measure_id: int) -> Response:
+def add_milestone(measure_id: int) -> str | tuple[str, int] | Response:
     measure = get_owned_or_404(Measure, measure_id)
-    council.add_milestone(
-        db.session,
-        current_tenant(),
-        measure,
-        request.form.get("title", ""),
-        form_date("due_on"),
-        who(),
-    )
+    form = MilestoneForm()
+    if not form.validate_on_submit():
+        return _measure_page(measure, milestone=form), 422
+    try:
+        council.add_milestone(
+            db.session, current_tenant(), measure, form.title.data, form.due_on.data, who()
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("title", refusal.message)
+        return _measure_page(measure, milestone=form), refusal.status
     db.session.commit()
+    notify(_("The milestone “%(title)s” is announced.", title=form.title.data))
     return redirect(url_for("assembly.measure_page", measure_id=measure.id) + "#milestones")
 
 
 @bp.post("/measures/<int:measure_id>/milestones/<int:milestone_id>/reached")
-def reach_milestone(measure_id: int, milestone_id: int) -> Response:
+def reach_milestone(measure_id: int, milestone_id: int) -> str | tuple[str, int] | Response:
     milestone = get_owned_or_404(Milestone, milestone_id)
     if milestone.measure_id != measure_id:
         abort(404)
-    council.reach_milestone(db.session, current_tenant(), milestone, form_date("reached_on"), who())
+    measure = get_owned_or_404(Measure, measure_id)
+    form = MilestoneReachedForm().place(milestone.id)
+    if not form.validate_on_submit():
+        return _measure_page(measure, reached=(milestone.id, form)), 422
+    try:
+        council.reach_milestone(
+            db.session, current_tenant(), milestone, form.reached_on.data, who()
+        )
+    except DomainError as refusal:
+        db.session.rollback()
+        form.refuse("reached_on", refusal.message)
+        return _measure_page(measure, reached=(milestone.id, form)), refusal.status
     db.session.commit()
+    notify(_("The milestone “%(title)s” is marked as reached.", title=milestone.title))
     return redirect(url_for("assembly.measure_page", measure_id=measure_id) + "#milestones")
 
 
