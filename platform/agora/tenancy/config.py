@@ -267,7 +267,32 @@ def validate_document(
 
     if errors:
         raise TenantConfigError(source, errors)
-    return TenantConfig(document)
+    config = TenantConfig(document)
+    names: dict[str, str] = {}
+    for plugin, sources in _draw_sources_by_plugin(registry, config, known):
+        for draw_source in sources:
+            if draw_source.name in names:
+                errors.append(
+                    FieldError(
+                        f"plugins.{plugin}",
+                        f"the draw source {draw_source.name!r} is also provided by "
+                        f"{names[draw_source.name]}; give one of them another 'source' name",
+                    )
+                )
+            names.setdefault(draw_source.name, plugin)
+    if errors:
+        raise TenantConfigError(source, errors)
+    return config
+
+
+def _draw_sources_by_plugin(
+    registry: PluginRegistry, config: TenantConfig, enabled: list[str]
+) -> list[tuple[str, list[Any]]]:
+    """Each enabled plugin's draw sources for ``config`` (to find two with one name)."""
+    found = []
+    for plugin in registry.providers("agora_draw_source", enabled):
+        found.append((plugin, registry.call_own("agora_draw_source", plugin, [], tenant=config)))
+    return found
 
 
 def load_file(path: Path, registry: PluginRegistry) -> TenantConfig:
