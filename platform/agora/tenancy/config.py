@@ -85,6 +85,15 @@ FILE_SCHEMA: dict[str, Any] = {
                 "subject_submitters": {"enum": list(SUBJECT_SUBMITTERS)},
             },
         },
+        "draws": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                # Who may be drawn: people at least this old on the day of the draw (a
+                # draw pins the value when it is designed).
+                "minimum_age": {"type": "integer", "minimum": 0, "maximum": 120},
+            },
+        },
         "privacy": {
             "type": "object",
             "additionalProperties": False,
@@ -143,6 +152,11 @@ class TenantConfig:
     @property
     def assembly(self) -> Mapping[str, Any]:
         return self.document["assembly"]  # type: ignore[no-any-return]
+
+    @property
+    def draws(self) -> Mapping[str, Any]:
+        """The ``[draws]`` table: eligibility rules draws start with (empty when absent)."""
+        return self.document.get("draws") or {}
 
     @property
     def theme_colour(self) -> str | None:
