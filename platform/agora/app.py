@@ -79,6 +79,8 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     from agora.assembly import views as assembly_views
     from agora.audit import cli as audit_cli
     from agora.audit import jobs as audit_jobs  # noqa: F401  (registers the jobs)
+    from agora.draws import jobs as draws_jobs  # noqa: F401  (registers the jobs)
+    from agora.draws import views as draws_views
     from agora.identity import access as identity_access
     from agora.identity import cli as identity_cli
     from agora.identity import jobs as identity_jobs  # noqa: F401
@@ -100,6 +102,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(assembly_admin.bp)
     app.register_blueprint(notifications_views.bp)
     app.register_blueprint(petitions_views.bp)
+    app.register_blueprint(draws_views.bp)
     onboarding_cli.init_app(app)
     audit_cli.init_app(app)
     jobs_cli.init_app(app)

@@ -27,6 +27,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How long a process may serve a commune's host from memory (see tenancy/hostcache.py).
         "AGORA_TENANT_CACHE_SECONDS": float(os.environ.get("AGORA_TENANT_CACHE_SECONDS", "10")),
         "AGORA_REDIS_URL": redis_url,
+        # The largest register file a draw accepts (an electoral roll of 1.5 million
+        # people is about 250 MB), and where uploads wait for their import job.
+        "AGORA_MAX_REGISTER_BYTES": int(os.environ.get("AGORA_MAX_REGISTER_BYTES", 400 * 2**20)),
+        "AGORA_UPLOAD_DIR": os.environ.get("AGORA_UPLOAD_DIR")
+        or str(Path(instance_path) / "uploads"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # If Redis goes away, keep limiting per process rather than not at all.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

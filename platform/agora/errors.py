@@ -31,3 +31,9 @@ class Invalid(DomainError):
     """The data sent cannot be accepted."""
 
     status = 422
+
+
+class TooLarge(DomainError):
+    """A file over the size the platform accepts."""
+
+    status = 413

@@ -22,6 +22,7 @@ from agora.assembly.models import (
     VotingCard,
 )
 from agora.audit.models import AuditEvent
+from agora.draws.models import Draw, Register, RegisterRow, SubDraw
 from agora.identity.models import (
     Account,
     ExternalIdentity,
@@ -49,6 +50,7 @@ __all__ = [
     "CharterVersion",
     "CheckIn",
     "CouncilDeliberation",
+    "Draw",
     "Edition",
     "ExternalIdentity",
     "FeasibilityNote",
@@ -64,8 +66,11 @@ __all__ = [
     "Programme",
     "ProgrammeSession",
     "Proposal",
+    "Register",
+    "RegisterRow",
     "RoleGrant",
     "StaffAssignment",
+    "SubDraw",
     "Subject",
     "Tenant",
     "TenantConfigVersion",

@@ -89,6 +89,7 @@ def demo_values(app: Flask, tenant_id: int) -> dict[str, Callable[[], Any]]:
         Subject,
     )
     from agora.audit.models import AuditEvent
+    from agora.draws.models import Draw, Register
     from agora.petitions.models import Petition
     from agora.programme.models import ProgrammeSession
     from agora.shared.people import Person
@@ -103,6 +104,7 @@ def demo_values(app: Flask, tenant_id: int) -> dict[str, Callable[[], Any]]:
     )
     membership = select(Membership.body_id, Membership.id).where(Membership.tenant_id == tenant_id)
     check_in = select(CheckIn.session_id, CheckIn.id).where(CheckIn.tenant_id == tenant_id)
+    register = select(Register.draw_id, Register.id).where(Register.tenant_id == tenant_id)
     return {
         "year": lambda: column(Edition, "year"),
         "body_id": lambda: column(Body),
@@ -124,6 +126,8 @@ def demo_values(app: Flask, tenant_id: int) -> dict[str, Callable[[], Any]]:
         "note_id": lambda: proposal_note,
         "version": lambda: column(TenantConfigVersion, "version"),
         "subject_id": lambda: column(Subject),
+        "draw_id": lambda: column(Draw),
+        "register_id": lambda: register,
     }
 
 
@@ -133,6 +137,7 @@ PAIRED = {
     "membership_id": "body_id",
     "note_id": "proposal_id",
     "check_in_id": "session_id",
+    "register_id": "draw_id",
 }
 #: Arguments named alike in two capabilities.
 RENAMED = {("programme.session_detail", "session_id"): "programme_session_id"}
@@ -186,8 +191,71 @@ def visits(app: Flask) -> tuple[list[Visit], list[str]]:
     return found, unknown
 
 
+def prepare_a_draw(app: Flask) -> None:
+    """The demonstration has no draw yet (issue #13): a published method for the plenary of
+    Poitiers' edition, with one imported register, so that the draw's pages are visited."""
+    from agora.assembly.models import Body
+    from agora.db import paris_today, utcnow
+    from agora.draws.models import Draw, Register, RegisterRow, RegisterStatus, SubDraw
+    from agora.extensions import db
+    from agora.tenancy.isolation import tenant_scope
+    from agora.tenancy.models import Tenant
+
+    with app.app_context():
+        poitiers = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, poitiers.id):
+            if db.session.execute(select(Draw.id).limit(1)).scalar() is not None:
+                return
+            body = db.session.execute(
+                select(Body).where(Body.key == "plenary").limit(1)
+            ).scalar_one()
+            draw = Draw(
+                tenant_id=poitiers.id,
+                edition_id=body.edition_id,
+                body_id=body.id,
+                title="Tirage au sort de l'assemblée plénière",
+                status="method_published",
+                minimum_age=16,
+                reference_date=paris_today(),
+                witnesses="Maître Dupont, commissaire de justice",
+                method_published_at=utcnow(),
+            )
+            db.session.add(draw)
+            db.session.flush()
+            part = SubDraw(tenant_id=poitiers.id, draw_id=draw.id, source="address_file", seats=100)
+            db.session.add(part)
+            db.session.flush()
+            register = Register(
+                tenant_id=poitiers.id,
+                draw_id=draw.id,
+                sub_draw_id=part.id,
+                source="address_file",
+                filename="adresses.csv",
+                size_bytes=120,
+                sha256="0" * 64,
+                status=RegisterStatus.IMPORTED,
+                lines_read=1,
+                row_count=1,
+            )
+            db.session.add(register)
+            db.session.flush()
+            db.session.add(
+                RegisterRow(
+                    tenant_id=poitiers.id,
+                    register_id=register.id,
+                    person_hash="1" * 64,
+                    line=2,
+                    household_hash="2" * 64,
+                    stratum="centre",
+                )
+            )
+        db.session.commit()
+
+
 def prepare_people(app: Flask) -> dict[str, int | None]:
-    """The accounts of ``ROLES`` with their roles in Poitiers; their account ids."""
+    """The accounts of ``ROLES`` with their roles in Poitiers; their account ids (and a draw
+    whose pages they visit)."""
+    prepare_a_draw(app)
     from agora.extensions import db
     from agora.identity.models import Role, StaffAssignment
     from agora.identity.services import get_or_create_account, grant_role

@@ -66,6 +66,7 @@ LAYERS = (
                 "assembly",
                 "petitions",
                 "notifications",
+                "draws",
             }
         ),
         "what users do: each owns its models, services, views and templates",

@@ -15,8 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 
-from agora.assembly.models import CheckIn, VotingCard
-from agora.db import GLOBAL_TABLES_WITH_TENANT_REF, TENANT_TABLES
+from agora.assembly.models import Body, CheckIn, VotingCard
+from agora.db import GLOBAL_TABLES_WITH_TENANT_REF, TENANT_TABLES, paris_today, utcnow
+from agora.draws.models import Draw, Register, RegisterRow, RegisterStatus, SubDraw
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
@@ -49,6 +50,8 @@ def _grenoble_rows(app: Flask) -> dict[str, list[int]]:
                 column = {"audit_event": "seq", "tenant_config_version": "version"}.get(table, "id")
                 if table == "ballot_voter":
                     column = "person_id"
+                if table == "register_row":
+                    column = "line"
                 rows[table] = list(
                     db.session.execute(
                         text(f"SELECT {column} FROM {table} WHERE tenant_id = :t ORDER BY 1"),
@@ -76,6 +79,7 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
     member, check_in, card = first["membership"], first["check_in"], first["voting_card"]
     ballot, amendment, milestone = first["ballot"], first["amendment"], first["milestone"]
     signature = first["petition_signature"]
+    draw, register = first["draw"], first["draw_register"]
     return [
         Probe("tenant_config_version", "GET", "/rules/versions/3", "/rules/versions/999999"),
         Probe("audit_event", "GET", "/journal/4", "/journal/999999"),
@@ -188,6 +192,27 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
             "/petitions/9/sign",
             counted="petition_signature",
         ),
+        Probe("draw", "GET", f"/admin/draws/{draw}", "/admin/draws/9"),
+        Probe("draw", "GET", f"/draws/{draw}", "/draws/9"),
+        Probe(
+            "sub_draw",
+            "POST",
+            f"/admin/draws/{draw}/registers",
+            "/admin/draws/9/registers",
+            counted="draw_register",
+        ),
+        Probe(
+            "draw_register",
+            "GET",
+            f"/admin/draws/{draw}/registers/{register}",
+            "/admin/draws/9/registers/9",
+        ),
+        Probe(
+            "register_row",
+            "GET",
+            f"/admin/draws/{draw}/registers/{register}",
+            "/admin/draws/9/registers/9",
+        ),
     ]
 
 
@@ -199,6 +224,7 @@ def test_no_commune_reaches_another_communes_rows(
     _grow_grenoble(runner, onboarded)
     assert runner.invoke(args=["demo", "load", "grenoble"]).exit_code == 0
     _print_a_voting_card(app)
+    _prepare_a_draw(app)
     assert (
         runner.invoke(
             args=[
@@ -269,6 +295,55 @@ def _print_a_voting_card(app: Flask) -> None:
                     session_id=check_in.session_id,
                     person_id=check_in.person_id,
                     code_hash="0" * 64,
+                )
+            )
+        db.session.commit()
+
+
+def _prepare_a_draw(app: Flask) -> None:
+    """Grenoble's panel drawn from its electoral roll: a published method, one register
+    imported with one row."""
+    with app.app_context():
+        grenoble = db.session.execute(select(Tenant).where(Tenant.slug == "grenoble")).scalar_one()
+        with tenant_scope(db.session, grenoble.id):
+            body = db.session.execute(select(Body).where(Body.key == "panel").limit(1)).scalar_one()
+            draw = Draw(
+                tenant_id=grenoble.id,
+                edition_id=body.edition_id,
+                body_id=body.id,
+                title="Tirage de la convention",
+                status="method_published",
+                minimum_age=18,
+                reference_date=paris_today(),
+                method_published_at=utcnow(),
+            )
+            db.session.add(draw)
+            db.session.flush()
+            part = SubDraw(
+                tenant_id=grenoble.id, draw_id=draw.id, source="electoral_roll", seats=150
+            )
+            db.session.add(part)
+            db.session.flush()
+            register = Register(
+                tenant_id=grenoble.id,
+                draw_id=draw.id,
+                sub_draw_id=part.id,
+                source="electoral_roll",
+                filename="liste.csv",
+                size_bytes=100,
+                sha256="0" * 64,
+                status=RegisterStatus.IMPORTED,
+                row_count=1,
+            )
+            db.session.add(register)
+            db.session.flush()
+            db.session.add(
+                RegisterRow(
+                    tenant_id=grenoble.id,
+                    register_id=register.id,
+                    person_hash="1" * 64,
+                    line=2,
+                    household_hash="2" * 64,
                 )
             )
         db.session.commit()

@@ -47,7 +47,8 @@ def test_demo_communes_are_valid() -> None:
     assert [(c.origin, c.minimum) for c in proposal_group.constraints] == [
         ("elected_opposition", 2)
     ]
-    assert hooks.draw_source().channel == "door_to_door"
+    assert hooks.draw_source("address_file").channel == "door_to_door"
+    assert list(hooks.draw_sources()) == ["address_file"]
     panel = get_registry().view(configs["grenoble"])
     assert len(panel.quota_criteria()) == 6
     assert str(panel.decision_rule("action_plan").threshold) == "2/3"

@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     Integer,
     String,
@@ -62,12 +63,20 @@ class BodyStatus(enum.StrEnum):
 
 
 class Body(TenantEntity, Base):
-    """A group with powers: plenary, proposal group, methodology committee…"""
+    """A group with powers: plenary, proposal group, methodology committee… It belongs to an
+    edition, or to the support programme (the prefiguration group, before any edition)."""
 
     __tablename__ = "body"
-    __table_args__ = (tenant_fk("edition_id", "edition"),)
+    __table_args__ = (
+        tenant_fk("edition_id", "edition"),
+        tenant_fk("programme_id", "programme"),
+        CheckConstraint(
+            "(edition_id IS NULL) <> (programme_id IS NULL)", name="edition_or_programme"
+        ),
+    )
 
-    edition_id: Mapped[int] = mapped_column(BigInteger)
+    edition_id: Mapped[int | None] = mapped_column(BigInteger)
+    programme_id: Mapped[int | None] = mapped_column(BigInteger)
     key: Mapped[str] = mapped_column(String(60))
     kind: Mapped[str] = mapped_column(String(60))
     name: Mapped[str] = mapped_column(String(200))

@@ -59,6 +59,10 @@ POLICY: dict[str, frozenset[str]] = {
     "petition.open": frozenset({AUTHENTICATED}),
     "petition.sign": frozenset({AUTHENTICATED}),
     "petition.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
+    # Draws: the commune's administrators and the consultancy's staff prepare and run them
+    # (registers hold personal data: elected members never see them); the method is public
+    # once published.
+    "draw.prepare": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
 }
 
 
@@ -185,6 +189,14 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "petitions.record_meeting": RouteRule("petition.manage", "tenant"),
     "petitions.schedule_council": RouteRule("petition.manage", "tenant"),
     "petitions.record_decision": RouteRule("petition.manage", "tenant"),
+    "draws.index": RouteRule("draw.prepare", "tenant"),
+    "draws.new_draw": RouteRule("draw.prepare", "tenant"),
+    "draws.draw_page": RouteRule("draw.prepare", "tenant"),
+    "draws.change_method": RouteRule("draw.prepare", "tenant"),
+    "draws.upload_register": RouteRule("draw.prepare", "tenant"),
+    "draws.register_page": RouteRule("draw.prepare", "tenant"),
+    "draws.publish_method": RouteRule("draw.prepare", "tenant"),
+    "draws.method_page": RouteRule("public.read", "tenant"),
 }
 
 

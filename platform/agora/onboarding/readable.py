@@ -38,6 +38,9 @@ OPENNESS = Labels(
 PLUGIN_TITLES = Labels(
     programme_fc=_l("Programme of the year"),
     draw_address_file=_l("How residents are drawn by lot"),
+    draw_electoral_roll=_l("How residents are drawn by lot"),
+    draw_volunteers=_l("How residents are drawn by lot"),
+    draw_csv=_l("How residents are drawn by lot"),
     quotas_census=_l("Representativeness of the people drawn"),
     composition_seats=_l("Bodies of the assembly"),
     decision_rules=_l("How decisions are taken"),
@@ -237,6 +240,26 @@ def _draw(settings: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _draw_electoral_roll(settings: dict[str, Any]) -> list[str]:
+    lines = [_("Drawn by lot from the electoral roll.")]
+    if settings.get("stratum_column"):
+        lines.append(_("Draw spread over the commune's areas."))
+    return lines
+
+
+def _draw_volunteers(settings: dict[str, Any]) -> list[str]:
+    return [_("Drawn by lot from the list of volunteers.")]
+
+
+def _draw_csv(settings: dict[str, Any]) -> list[str]:
+    return [
+        _(
+            "Drawn by lot from a register described by the commune: %(label)s.",
+            label=settings.get("label", ""),
+        )
+    ]
+
+
 def _charter(settings: dict[str, Any]) -> list[str]:
     return [_("The internal rules follow the open assembly model, adapted by the group.")]
 
@@ -248,6 +271,9 @@ DESCRIBERS: dict[str, Callable[[Any], list[str]]] = {
     "interpellation_rights": _interpellation,
     "programme_fc": _programme,
     "draw_address_file": _draw,
+    "draw_electoral_roll": _draw_electoral_roll,
+    "draw_volunteers": _draw_volunteers,
+    "draw_csv": _draw_csv,
     "charter_open_assembly": _charter,
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -123,26 +124,65 @@ class RegisterEntry:
     ``person_key`` identifies the person (or the address, for an address file),
     ``household_key`` groups people living together (at most one invitation per household),
     ``stratum`` is the value a stratified draw allocates on (neighbourhood, polling station).
+    ``line`` is the entry's line in the file (for messages that name it), ``birth_date`` the
+    person's date of birth when the register has one (eligibility by age), ``features`` the
+    person's values on the commune's quota criteria when the register has them (feature →
+    value, e.g. ``{"gender": "F"}``), and ``attributes`` what invitations need (name, address).
     """
 
     person_key: str
     household_key: str
     stratum: str
     attributes: Mapping[str, str] = field(default_factory=dict)
+    line: int = 0
+    birth_date: date | None = None
+    features: Mapping[str, str] = field(default_factory=dict)
+
+
+#: Codes of :class:`RegisterFormatError`, with the parameters each one carries. The core
+#: words the message in the reader's language from the code; the English ``message`` is
+#: for logs and for codes it does not know.
+REGISTER_ERROR_CODES: Mapping[str, tuple[str, ...]] = {
+    "empty_file": (),
+    "not_text": (),
+    "encoding": ("encoding",),
+    "delimiter": ("expected", "found"),
+    "missing_columns": ("columns",),
+    "field_count": ("found", "expected"),
+    "malformed": ("detail",),
+    "empty_identifier": (),
+    "empty_address": (),
+    "unreadable_date": ("value",),
+}
 
 
 class RegisterFormatError(ValueError):
-    """A register file that cannot be read; ``line`` and ``column`` say where."""
+    """A register file that cannot be read; ``line`` and ``column`` say where.
 
-    def __init__(self, message: str, *, line: int | None = None, column: str | None = None):
+    ``code`` (one of :data:`REGISTER_ERROR_CODES`) and ``params`` let the core word the
+    message in French; ``str(error)`` is the English message with its place.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        code: str = "malformed",
+        params: Mapping[str, str] | None = None,
+    ):
         where = []
         if line is not None:
             where.append(f"line {line}")
         if column is not None:
             where.append(f"column {column!r}")
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
+        self.message = message
         self.line = line
         self.column = column
+        self.code = code
+        self.params: Mapping[str, str] = dict(params or {"detail": message})
 
 
 class CommuneSettings(Protocol):
@@ -183,13 +223,28 @@ class CommuneSettings(Protocol):
         ...
 
 
+#: Invitation channels a draw source may declare.
+CHANNELS = ("letter", "door_to_door", "phone", "email")
+
+
 class DrawSource(Protocol):
-    """Reads a residents' register (electoral roll extract, address file…)."""
+    """Reads one kind of residents' register (electoral roll extract, address file…).
+
+    A commune may enable several sources; each has a ``name`` unique in the commune
+    (``electoral_roll``, ``address_file``, ``volunteers``, ``generic_csv`` or one the commune
+    chooses), which a sub-draw names.
+    """
 
     name: str
     label: str
     #: How invitations reach people drawn from this source (letter, door-to-door visit…).
     channel: str
+
+    @property
+    def columns(self) -> Mapping[str, str]:
+        """Which column of the file holds what: ``person``, ``household``, ``stratum``,
+        ``birth_date`` and each quota feature the file carries (role → column name)."""
+        ...
 
     def read(self, path: Path) -> Iterator[RegisterEntry]:
         """Stream the register; raise :class:`RegisterFormatError` on malformed input."""

@@ -95,19 +95,31 @@ def agora_composition_rules(tenant: CommuneSettings) -> list[BodySpec] | None:
     """
 
 
-@hookspec(firstresult=True)
-def agora_draw_source(tenant: CommuneSettings) -> DrawSource | None:
-    """Return the reader of the register residents are drawn from (one provider).
+@hookspec
+def agora_draw_source(tenant: CommuneSettings) -> list[DrawSource]:
+    """Return the named sources residents may be drawn from (every enabled plugin adds).
 
-    Examples: the electoral roll extract sent by the prefecture, an address file for
-    door-to-door visits, a generic CSV. The reader streams
-    :class:`~agora.plugins.contracts.RegisterEntry` objects and raises
-    :class:`~agora.plugins.contracts.RegisterFormatError` with the line and column of a fault.
+    Examples: the electoral roll extract sent by the prefecture (``electoral_roll``), an
+    address file for door-to-door visits (``address_file``), the volunteers' list
+    (``volunteers``), a generic CSV (``generic_csv``). A commune enables as many as its draws
+    need, and each sub-draw of a draw names the source it reads (Paris: 80 seats from the
+    electoral roll, 15 from non-EU residents who volunteered). Names are unique within a
+    commune: the configuration check refuses two sources with the same name.
+
+    Each source streams :class:`~agora.plugins.contracts.RegisterEntry` objects and raises
+    :class:`~agora.plugins.contracts.RegisterFormatError` with the line, column and code of a
+    fault, which the core words in French; its ``columns`` say which column of the file holds
+    the identifier, the household, the stratum, the date of birth and each quota feature.
 
     :param tenant: the commune's configuration.
-    :returns: the draw source.
+    :returns: the plugin's sources for this commune (usually one); an empty list when it
+        has none.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.3
+       Every enabled plugin adds named sources (a list); it was a one-provider hook
+       returning a single reader. Entries gained ``line``, ``birth_date`` and
+       ``features``; errors gained ``code`` and ``params``.
     """
 
 

@@ -105,6 +105,10 @@ class PluginRegistry:
                 return impl.function(**kwargs)
         return default
 
+    def call_own(self, hook: str, name: str, default: Any, **kwargs: Any) -> Any:
+        """Ask plugin ``name`` alone for ``hook`` (``default`` when it does not implement it)."""
+        return self._call_own(hook, name, default, **kwargs)
+
     def settings_schema(self, name: str) -> JSONSchema:
         """The JSON Schema of plugin ``name``'s settings (:data:`NO_SETTINGS` by default)."""
         return cast(JSONSchema, self._call_own("agora_settings_schema", name, NO_SETTINGS))
@@ -177,8 +181,24 @@ class TenantHooks:
     def composition_rules(self) -> list[BodySpec]:
         return cast(list[BodySpec], self._one("agora_composition_rules"))
 
-    def draw_source(self) -> DrawSource:
-        return cast(DrawSource, self._one("agora_draw_source"))
+    def draw_sources(self) -> dict[str, DrawSource]:
+        """The commune's draw sources by name, in the order its plugins are enabled."""
+        results = self._subset.caller("agora_draw_source")(tenant=self.config)
+        sources: dict[str, DrawSource] = {}
+        for source in (s for result in reversed(results) for s in result):
+            if source.name in sources:
+                raise TooManyProviders(
+                    f"{self.config.slug}: two draw sources are named {source.name!r}"
+                )
+            sources[source.name] = source
+        return sources
+
+    def draw_source(self, name: str) -> DrawSource:
+        """The commune's draw source ``name``; :class:`MissingProvider` when it has none."""
+        source = self.draw_sources().get(name)
+        if source is None:
+            raise MissingProvider(f"{self.config.slug}: no draw source named {name!r}")
+        return source
 
     def quota_criteria(self) -> list[QuotaCriterion]:
         results = self._subset.caller("agora_quota_criteria")(tenant=self.config)

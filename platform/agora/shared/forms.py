@@ -24,9 +24,11 @@ from flask import flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
+    GovFileInput,
     GovInput,
     GovRadioInput,
     GovSelect,
@@ -259,6 +261,22 @@ def checkboxes_field(
         description=hint,
         widget=Checkboxes(),
         **options,
+    )
+
+
+class FileInput(_french_errors(GovFileInput)):  # type: ignore[misc]
+    pass
+
+
+def file_field(label: str, *, required: str, hint: str = "", accept: str = "") -> FileField:
+    """A file to upload (the form is sent as ``multipart/form-data``); ``required`` is the
+    message shown when none is chosen."""
+    return FileField(
+        label,
+        validators=[FileRequired(message=required)],
+        description=hint,
+        widget=FileInput(),
+        render_kw={"accept": accept} if accept else {},
     )
 
 

@@ -77,6 +77,20 @@ AUDIT_ACTIONS = Labels(
         "tenant.updated": _l("The commune's record was updated"),
         "config.version_created": _l("New version of the rules"),
         "petition.opened": _l("A petition was opened"),
+        "draw.designed": _l("A draw was designed"),
+        "draw.method_changed": _l("The method of a draw was changed"),
+        "draw.register_uploaded": _l("A register was uploaded for a draw"),
+        "draw.register_imported": _l("A register was imported for a draw"),
+        "draw.register_failed": _l("A register was refused for a draw"),
+        "draw.method_published": _l("The method of a draw was published"),
+        "draw.committed": _l("A draw's commitment was published"),
+        "draw.stage1_done": _l("The invitations of a draw were drawn"),
+        "draw.revealed": _l("A draw's random value was revealed"),
+        "draw.invitations": _l("A draw's invitations were sent"),
+        "draw.responses": _l("A draw's responses were opened"),
+        "draw.pool_closed": _l("A draw's pool of volunteers was closed"),
+        "draw.stage2_done": _l("A draw's panel was selected"),
+        "draw.seated": _l("A draw's panel took its seats"),
         "petition.level_reached": _l("A petition reached a threshold"),
         "petition.meeting_held": _l("Meeting held on a petition"),
         "petition.council_scheduled": _l("Petition put on the council's agenda"),
@@ -261,8 +275,41 @@ PETITION_EFFECTS = Labels(
     council_agenda=_l("item on the council's agenda"),
     referendum=_l("debate on a local referendum"),
 )
+DRAW_STATUS = Labels(
+    designed=_lp("draw", "designed"),
+    method_published=_lp("draw", "method published"),
+    committed=_lp("draw", "commitment published"),
+    stage1_done=_lp("draw", "invitations drawn"),
+    revealed=_lp("draw", "random value revealed"),
+    invitations=_lp("draw", "invitations sent"),
+    responses=_lp("draw", "collecting responses"),
+    pool_closed=_lp("draw", "pool closed"),
+    stage2_done=_lp("draw", "panel selected"),
+    seated=_lp("draw", "seated"),
+)
+REGISTER_STATUS = Labels(
+    uploaded=_lp("register", "uploaded"),
+    importing=_lp("register", "importing"),
+    imported=_lp("register", "imported"),
+    failed=_lp("register", "refused"),
+)
+ALGORITHMS = Labels(
+    leximin=_l("LEXIMIN (the fairest: raises the lowest chance of selection first)"),
+    maximin=_l("MAXIMIN (raises the lowest chance of selection)"),
+    legacy=_l("Greedy (the former method)"),
+)
+CHANNELS = Labels(
+    letter=_l("by letter"),
+    door_to_door=_l("door-to-door visits"),
+    phone=_l("by phone"),
+    email=_l("by e-mail"),
+)
 
 TEMPLATE_LABELS = {
+    "draw_status_labels": DRAW_STATUS,
+    "register_status_labels": REGISTER_STATUS,
+    "algorithm_labels": ALGORITHMS,
+    "channel_labels": CHANNELS,
     "edition_status_labels": EDITION_STATUSES,
     "subject_status_labels": SUBJECT_STATUSES,
     "ballot_status_labels": BALLOT_STATUSES,
@@ -375,6 +422,13 @@ STATUS_FAMILIES: dict[str, frozenset[str]] = {
 STATUS_COLOUR_OVERRIDES: dict[tuple[str, str], str] = {
     ("petition", "closed"): "grey",
     ("ballot", "closed"): "grey",
+    **{("draw", status): "blue" for status in DRAW_STATUS},
+    ("draw", "designed"): "yellow",
+    ("draw", "seated"): "green",
+    ("register", "uploaded"): "blue",
+    ("register", "importing"): "blue",
+    ("register", "imported"): "green",
+    ("register", "failed"): "red",
 }
 
 
@@ -397,6 +451,7 @@ OBJECT_TYPES = Labels(
     body=_l("a body of the assembly"),
     charter_version=_l("a version of the internal rules"),
     council_deliberation=_l("a deliberation of the council"),
+    draw=_l("a draw by lot"),
     edition=_l("an edition of the assembly"),
     feasibility_note=_l("a feasibility note"),
     identity_provider=_l("an identity provider"),

@@ -85,6 +85,15 @@ FILE_SCHEMA: dict[str, Any] = {
                 "subject_submitters": {"enum": list(SUBJECT_SUBMITTERS)},
             },
         },
+        "draws": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                # Who may be drawn: people at least this old on the day of the draw (a
+                # draw pins the value when it is designed).
+                "minimum_age": {"type": "integer", "minimum": 0, "maximum": 120},
+            },
+        },
         "privacy": {
             "type": "object",
             "additionalProperties": False,
@@ -143,6 +152,11 @@ class TenantConfig:
     @property
     def assembly(self) -> Mapping[str, Any]:
         return self.document["assembly"]  # type: ignore[no-any-return]
+
+    @property
+    def draws(self) -> Mapping[str, Any]:
+        """The ``[draws]`` table: eligibility rules draws start with (empty when absent)."""
+        return self.document.get("draws") or {}
 
     @property
     def theme_colour(self) -> str | None:
@@ -267,7 +281,32 @@ def validate_document(
 
     if errors:
         raise TenantConfigError(source, errors)
-    return TenantConfig(document)
+    config = TenantConfig(document)
+    names: dict[str, str] = {}
+    for plugin, sources in _draw_sources_by_plugin(registry, config, known):
+        for draw_source in sources:
+            if draw_source.name in names:
+                errors.append(
+                    FieldError(
+                        f"plugins.{plugin}",
+                        f"the draw source {draw_source.name!r} is also provided by "
+                        f"{names[draw_source.name]}; give one of them another 'source' name",
+                    )
+                )
+            names.setdefault(draw_source.name, plugin)
+    if errors:
+        raise TenantConfigError(source, errors)
+    return config
+
+
+def _draw_sources_by_plugin(
+    registry: PluginRegistry, config: TenantConfig, enabled: list[str]
+) -> list[tuple[str, list[Any]]]:
+    """Each enabled plugin's draw sources for ``config`` (to find two with one name)."""
+    found = []
+    for plugin in registry.providers("agora_draw_source", enabled):
+        found.append((plugin, registry.call_own("agora_draw_source", plugin, [], tenant=config)))
+    return found
 
 
 def load_file(path: Path, registry: PluginRegistry) -> TenantConfig:

@@ -17,6 +17,7 @@ from werkzeug.exceptions import (
     Forbidden,
     HTTPException,
     InternalServerError,
+    RequestEntityTooLarge,
     UnprocessableEntity,
 )
 
@@ -27,6 +28,7 @@ from agora.web import console, filters, public, theme
 _STATUS_EXCEPTIONS: dict[int, type[HTTPException]] = {
     403: Forbidden,
     409: Conflict,
+    413: RequestEntityTooLarge,
     422: UnprocessableEntity,
 }
 

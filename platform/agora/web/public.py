@@ -30,7 +30,7 @@ def home() -> str:
         bodies=hooks.composition_rules(),
         programme=hooks.programme_template(),
         rules=[hooks.decision_rule(kind) for kind in DECISION_KINDS],
-        draw_source=hooks.draw_source(),
+        draw_sources=list(hooks.draw_sources().values()),
         quotas=hooks.quota_criteria(),
     )
 

@@ -15,7 +15,7 @@ from agora_draw_sources.reader import CsvRegister, settings_schema
 
 NAME = "draw_address_file"
 DEFAULTS = CsvRegister(
-    name=NAME,
+    name="address_file",
     label="le fichier des adresses de la commune, avec porte-à-porte",
     channel="door_to_door",
     person_column="id",
@@ -31,5 +31,5 @@ def agora_settings_schema() -> dict[str, Any]:
 
 
 @hookimpl
-def agora_draw_source(tenant: CommuneSettings) -> CsvRegister:
-    return CsvRegister.configured(DEFAULTS, tenant.plugin_settings(NAME))
+def agora_draw_source(tenant: CommuneSettings) -> list[CsvRegister]:
+    return [CsvRegister.configured(DEFAULTS, tenant.plugin_settings(NAME))]

@@ -14,12 +14,14 @@ from agora_draw_sources.reader import CsvRegister, settings_schema
 
 NAME = "draw_electoral_roll"
 DEFAULTS = CsvRegister(
-    name=NAME,
+    name="electoral_roll",
     label="la liste électorale de la commune",
     channel="letter",
     person_column="ine",
     household_columns=("adresse", "code_postal"),
     stratum_column="bureau_de_vote",
+    birth_date_column="date_naissance",
+    attribute_columns=("nom", "prenoms", "adresse", "code_postal"),
 )
 
 
@@ -29,5 +31,5 @@ def agora_settings_schema() -> dict[str, Any]:
 
 
 @hookimpl
-def agora_draw_source(tenant: CommuneSettings) -> CsvRegister:
-    return CsvRegister.configured(DEFAULTS, tenant.plugin_settings(NAME))
+def agora_draw_source(tenant: CommuneSettings) -> list[CsvRegister]:
+    return [CsvRegister.configured(DEFAULTS, tenant.plugin_settings(NAME))]

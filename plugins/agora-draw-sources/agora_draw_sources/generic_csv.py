@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agora.plugins import hookimpl
-from agora.plugins.contracts import CommuneSettings
+from agora.plugins.contracts import CHANNELS, CommuneSettings
 from agora_draw_sources.reader import CSV_SETTINGS_PROPERTIES, CsvRegister
 
 NAME = "draw_csv"
@@ -20,19 +20,19 @@ def agora_settings_schema() -> dict[str, Any]:
         "properties": {
             **CSV_SETTINGS_PROPERTIES,
             "label": {"type": "string", "minLength": 1},
-            "channel": {"enum": ["letter", "door_to_door", "phone", "email"]},
+            "channel": {"enum": list(CHANNELS)},
         },
     }
 
 
 @hookimpl
-def agora_draw_source(tenant: CommuneSettings) -> CsvRegister:
+def agora_draw_source(tenant: CommuneSettings) -> list[CsvRegister]:
     settings = tenant.plugin_settings(NAME)
     defaults = CsvRegister(
-        name=NAME,
+        name="generic_csv",
         label=settings["label"],
         channel=settings["channel"],
         person_column=settings["person_column"],
         household_columns=tuple(settings["household_columns"]),
     )
-    return CsvRegister.configured(defaults, settings)
+    return [CsvRegister.configured(defaults, settings)]

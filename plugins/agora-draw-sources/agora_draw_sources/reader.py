@@ -1,24 +1,38 @@
-"""Streaming CSV reader shared by the register plugins."""
+"""Streaming readers shared by the register plugins: delimited text, and ODS spreadsheets."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from xml.etree import ElementTree
 
 from agora.plugins.contracts import RegisterEntry, RegisterFormatError
 
-#: Settings every CSV register accepts (each plugin adds its own defaults).
+#: Settings every register plugin accepts (each plugin adds its own defaults).
 CSV_SETTINGS_PROPERTIES: dict[str, Any] = {
+    # The name sub-draws give this source (unique in the commune).
+    "source": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"},
     "delimiter": {"type": "string", "minLength": 1, "maxLength": 1},
     "encoding": {"enum": ["utf-8", "utf-8-sig", "latin-1", "cp1252"]},
     "person_column": {"type": "string", "minLength": 1},
     "household_columns": {"type": "array", "items": {"type": "string"}, "minItems": 1},
     "stratum_column": {"type": "string", "minLength": 1},
+    "birth_date_column": {"type": "string", "minLength": 1},
+    # quota feature → the column holding it (e.g. {gender = "sexe"}).
+    "feature_columns": {"type": "object", "additionalProperties": {"type": "string"}},
     "attribute_columns": {"type": "array", "items": {"type": "string"}},
 }
+
+_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$|^(\d{4})-(\d{2})-(\d{2})$")
+_DELIMITERS = (";", ",", "\t", "|")
+#: A first line longer than this is no header.
+_HEADER_MAX = 64 * 1024
 
 
 def settings_schema() -> dict[str, Any]:
@@ -30,9 +44,24 @@ def _normalise(value: str) -> str:
     return " ".join(value.casefold().split())
 
 
+def parse_date(value: str) -> date | None:
+    """``31/01/1990``, ``31-01-1990``, ``31.01.1990`` or ``1990-01-31``; ``None`` if unreadable."""
+    match = _DATE.match(value.strip())
+    if match is None:
+        return None
+    if match.group(1):
+        day, month, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+    else:
+        year, month, day = int(match.group(4)), int(match.group(5)), int(match.group(6))
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class CsvRegister:
-    """A register in a delimited text file with a header line."""
+    """A register in a delimited text file (or an ODS sheet) with a header line."""
 
     name: str
     label: str
@@ -43,12 +72,16 @@ class CsvRegister:
     attribute_columns: tuple[str, ...] = ()
     delimiter: str = ";"
     encoding: str = "utf-8-sig"
+    birth_date_column: str | None = None
+    feature_columns: Mapping[str, str] = field(default_factory=dict)
+    #: Whether an OpenDocument spreadsheet (.ods) is accepted besides delimited text.
+    spreadsheets: bool = False
 
     @classmethod
     def configured(cls, defaults: CsvRegister, settings: Mapping[str, Any]) -> CsvRegister:
         """``defaults`` overridden by the commune's settings."""
         return cls(
-            name=defaults.name,
+            name=settings.get("source", defaults.name),
             label=defaults.label,
             channel=defaults.channel,
             person_column=settings.get("person_column", defaults.person_column),
@@ -57,63 +90,240 @@ class CsvRegister:
             attribute_columns=tuple(settings.get("attribute_columns", defaults.attribute_columns)),
             delimiter=settings.get("delimiter", defaults.delimiter),
             encoding=settings.get("encoding", defaults.encoding),
+            birth_date_column=settings.get("birth_date_column", defaults.birth_date_column),
+            feature_columns=dict(settings.get("feature_columns", defaults.feature_columns)),
+            spreadsheets=defaults.spreadsheets,
         )
+
+    @property
+    def columns(self) -> Mapping[str, str]:
+        roles = {"person": self.person_column, "household": ", ".join(self.household_columns)}
+        if self.stratum_column:
+            roles["stratum"] = self.stratum_column
+        if self.birth_date_column:
+            roles["birth_date"] = self.birth_date_column
+        roles.update(self.feature_columns)
+        return roles
 
     @property
     def required_columns(self) -> list[str]:
         columns = [self.person_column, *self.household_columns, *self.attribute_columns]
         if self.stratum_column:
             columns.append(self.stratum_column)
+        if self.birth_date_column:
+            columns.append(self.birth_date_column)
+        columns.extend(self.feature_columns.values())
         return list(dict.fromkeys(columns))
 
     def read(self, path: Path) -> Iterator[RegisterEntry]:
-        line = 1
+        if self.spreadsheets and zipfile.is_zipfile(path):
+            yield from self._entries(_ods_rows(path))
+            return
+        where = [1]
+
+        def numbered(rows: Iterable[list[str]]) -> Iterator[tuple[int, list[str]]]:
+            for line, row in enumerate(rows, start=1):
+                where[0] = line + 1  # a decoding error is met reading the next line
+                yield line, row
+
         try:
             with path.open(newline="", encoding=self.encoding) as stream:
+                _check_text(stream)
+                where[0] = 1
                 rows = csv.reader(stream, delimiter=self.delimiter, strict=True)
-                header = next(rows, None)
-                if not header:
-                    raise RegisterFormatError(
-                        "the file is empty (a header line is expected)", line=1
-                    )
-                header = [name.strip() for name in header]
-                missing = [c for c in self.required_columns if c not in header]
-                if missing:
-                    raise RegisterFormatError(
-                        f"missing column(s) {', '.join(map(repr, missing))}; "
-                        f"the header has {', '.join(map(repr, header))}",
-                        line=1,
-                    )
-                index = {name: header.index(name) for name in self.required_columns}
-                width = len(header)
-                for line, row in enumerate(rows, start=2):
-                    if not row:
-                        continue
-                    if len(row) != width:
-                        raise RegisterFormatError(
-                            f"{len(row)} fields where the header has {width}", line=line
-                        )
-                    yield self._entry(row, index, line)
+                yield from self._entries(numbered(rows))
         except UnicodeDecodeError as error:
             raise RegisterFormatError(
-                f"the file is not valid {self.encoding} text", line=line
+                f"the file is not valid {self.encoding} text",
+                line=_line_of_bad_byte(path, self.encoding),
+                code="encoding",
+                params={"encoding": _encoding_name(self.encoding)},
             ) from error
         except csv.Error as error:
-            raise RegisterFormatError(f"malformed CSV: {error}", line=line) from error
+            raise RegisterFormatError(
+                f"malformed CSV: {error}",
+                line=where[0] - 1,
+                code="malformed",
+                params={"detail": str(error)},
+            ) from error
+
+    def _entries(self, rows: Iterable[tuple[int, list[str]]]) -> Iterator[RegisterEntry]:
+        """The entries of numbered rows, the first being the header."""
+        index: dict[str, int] | None = None
+        width = 0
+        for line, row in rows:
+            if index is None:
+                index, width = self._read_header(row), len(row)
+                continue
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) != width:
+                raise RegisterFormatError(
+                    f"{len(row)} fields where the header has {width}",
+                    line=line,
+                    code="field_count",
+                    params={"found": str(len(row)), "expected": str(width)},
+                )
+            yield self._entry(row, index, line)
+        if index is None:
+            raise RegisterFormatError(
+                "the file is empty (a header line is expected)", line=1, code="empty_file"
+            )
+
+    def _read_header(self, header: list[str]) -> dict[str, int]:
+        names = [name.strip() for name in header]
+        if not any(names):
+            raise RegisterFormatError(
+                "the file is empty (a header line is expected)", line=1, code="empty_file"
+            )
+        missing = [c for c in self.required_columns if c not in names]
+        if missing and len(names) == 1:
+            for other in _DELIMITERS:
+                if other != self.delimiter and other in names[0]:
+                    raise RegisterFormatError(
+                        f"columns are separated by {other!r} where {self.delimiter!r} is expected",
+                        line=1,
+                        code="delimiter",
+                        params={"expected": self.delimiter, "found": other},
+                    )
+        if missing:
+            raise RegisterFormatError(
+                f"missing column(s) {', '.join(map(repr, missing))}; "
+                f"the header has {', '.join(map(repr, names))}",
+                line=1,
+                code="missing_columns",
+                params={"columns": ", ".join(missing)},
+            )
+        return {name: names.index(name) for name in self.required_columns}
 
     def _entry(self, row: list[str], index: Mapping[str, int], line: int) -> RegisterEntry:
         person = row[index[self.person_column]].strip()
         if not person:
-            raise RegisterFormatError("empty identifier", line=line, column=self.person_column)
+            raise RegisterFormatError(
+                "empty identifier", line=line, column=self.person_column, code="empty_identifier"
+            )
         household = " | ".join(_normalise(row[index[c]]) for c in self.household_columns)
         if not household.strip(" |"):
             raise RegisterFormatError(
-                "empty address", line=line, column=", ".join(self.household_columns)
+                "empty address",
+                line=line,
+                column=", ".join(self.household_columns),
+                code="empty_address",
             )
         stratum = row[index[self.stratum_column]].strip() if self.stratum_column else ""
+        birth_date = None
+        if self.birth_date_column:
+            raw = row[index[self.birth_date_column]].strip()
+            birth_date = parse_date(raw)
+            if birth_date is None:
+                raise RegisterFormatError(
+                    f"unreadable date {raw!r}",
+                    line=line,
+                    column=self.birth_date_column,
+                    code="unreadable_date",
+                    params={"value": raw},
+                )
         return RegisterEntry(
             person_key=person,
             household_key=household,
             stratum=stratum,
             attributes={c: row[index[c]].strip() for c in self.attribute_columns},
+            line=line,
+            birth_date=birth_date,
+            features={f: row[index[c]].strip() for f, c in self.feature_columns.items()},
         )
+
+
+def _line_of_bad_byte(path: Path, encoding: str) -> int:
+    """The line holding the first byte ``encoding`` cannot decode (text is read by blocks,
+    so the reader's own count is that of the block)."""
+    with path.open("rb") as stream:
+        for line, raw in enumerate(stream, start=1):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError:
+                return line
+    return 1
+
+
+def _check_text(stream: IO[str]) -> None:
+    """Refuse binary data (a workbook, UTF-16) before the CSV reader sees it."""
+    start = stream.read(4096)
+    stream.seek(0)
+    if "\x00" in start:
+        raise RegisterFormatError("the file is not a text file", line=1, code="not_text")
+
+
+def _encoding_name(encoding: str) -> str:
+    return {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "latin-1": "Latin-1", "cp1252": "Windows-1252"}[
+        encoding
+    ]
+
+
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+#: A sheet row or cell repeated more than this is the spreadsheet's empty padding.
+_REPEAT_MAX = 1000
+
+
+def _cell_text(cell: ElementTree.Element) -> str:
+    parts = []
+    for paragraph in cell.iter(f"{{{_TEXT}}}p"):
+        pieces = [paragraph.text or ""]
+        for child in paragraph:
+            if child.tag == f"{{{_TEXT}}}s":
+                pieces.append(" " * int(child.get(f"{{{_TEXT}}}c", "1")))
+            else:
+                pieces.append("".join(child.itertext()))
+            pieces.append(child.tail or "")
+        parts.append("".join(pieces))
+    return "\n".join(parts)
+
+
+def _ods_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet of an OpenDocument spreadsheet, row by row (trailing empty cells and
+    rows dropped). Read with the standard library: the XML has no external entities to
+    resolve, and expat refuses entity expansion bombs."""
+    try:
+        archive = zipfile.ZipFile(path)
+        content = archive.open("content.xml")
+    except (zipfile.BadZipFile, KeyError) as error:
+        raise RegisterFormatError(
+            "not an OpenDocument spreadsheet", line=1, code="not_text"
+        ) from error
+    line = 0
+    with archive, content:
+        try:
+            # expat >= 2.4 refuses entity-expansion bombs; ElementTree resolves no external entity.
+            for _event, element in ElementTree.iterparse(content, events=("end",)):  # noqa: S314
+                if element.tag == f"{{{_TABLE}}}table":
+                    break  # the first sheet only
+                if element.tag != f"{{{_TABLE}}}table-row":
+                    continue
+                cells: list[str] = []
+                for cell in element:
+                    if cell.tag not in (
+                        f"{{{_TABLE}}}table-cell",
+                        f"{{{_TABLE}}}covered-table-cell",
+                    ):
+                        continue
+                    repeat = int(cell.get(f"{{{_TABLE}}}number-columns-repeated", "1"))
+                    cells.extend([_cell_text(cell)] * min(repeat, _REPEAT_MAX))
+                while cells and not cells[-1]:
+                    cells.pop()
+                repeat = int(element.get(f"{{{_TABLE}}}number-rows-repeated", "1"))
+                element.clear()
+                if not cells:
+                    line += min(repeat, _REPEAT_MAX)
+                    continue
+                for _ in range(min(repeat, _REPEAT_MAX)):
+                    line += 1
+                    yield line, cells
+        except ElementTree.ParseError as error:
+            raise RegisterFormatError(
+                f"unreadable spreadsheet: {error}",
+                line=line,
+                code="malformed",
+                params={"detail": str(error)},
+            ) from error

@@ -1,0 +1,92 @@
+"""Staff forms of a draw: its design and method, and a register's upload."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField
+from wtforms.validators import NumberRange, Optional
+
+from agora.plugins.contracts import DrawSource
+from agora.shared.forms import (
+    TEXT_MAX,
+    Form,
+    NumberInput,
+    file_field,
+    radio_field,
+    select_field,
+    text_field,
+    textarea_field,
+)
+from agora.shared.labels import ALGORITHMS
+
+PLACEHOLDER = ("", _l("Choose…"))
+
+
+def _seats(label: str) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[
+            Optional(strip_whitespace=True),
+            NumberRange(min=0, max=10000, message=_l("Enter a whole number of at least %(min)s.")),
+        ],
+        widget=NumberInput(),
+        description=_l("Seats drawn from this source (leave empty if none)."),
+    )
+
+
+class MethodForm(Form):
+    """The method of a draw; one seats field per source of the commune (``seats_<name>``)."""
+
+    algorithm = radio_field(_l("Selection algorithm"), [], required=_l("Choose an algorithm."))
+    minimum_age = IntegerField(
+        _l("Minimum age on the day of the draw"),
+        validators=[NumberRange(min=0, max=120, message=_l("Enter an age from 0 to 120."))],
+        widget=NumberInput(),
+    )
+    witnesses = textarea_field(
+        _l("Witnesses"),
+        required=False,
+        hint=_l("Who attends the draw (a bailiff, residents, elected members…)."),
+    )
+    exclusions = textarea_field(
+        _l("Excluded identifiers"),
+        required=False,
+        max_length=TEXT_MAX * 20,
+        hint=_l(
+            "Register identifiers of people who may not be drawn (elected members, the "
+            "commune's agents), one per line. Only their fingerprints are kept."
+        ),
+    )
+
+    def source_fields(self) -> list[tuple[str, object]]:
+        return [(field.name[6:], field) for field in self if field.name.startswith("seats_")]
+
+
+def method_form(sources: Mapping[str, DrawSource], *, new: bool, **values: object) -> MethodForm:
+    """The method form for the commune's ``sources`` (with a title and a body when ``new``)."""
+
+    class Bound(MethodForm):
+        pass
+
+    if new:
+        Bound.title = text_field(_l("Title"), hint=_l("For instance: Draw of the 2026 assembly"))
+        Bound.body = select_field(
+            _l("Body whose seats are drawn"), [PLACEHOLDER], required=_l("Choose a body.")
+        )
+    for name, source in sources.items():
+        setattr(Bound, f"seats_{name}", _seats(source.label))
+    form = Bound(**values)
+    form.algorithm.choices = [(key, str(label)) for key, label in ALGORITHMS.items()]
+    return form
+
+
+class RegisterForm(Form):
+    sub_draw = select_field(_l("Source"), [PLACEHOLDER], required=_l("Choose a source."))
+    register = file_field(
+        _l("Register file"),
+        required=_l("Choose the register's file."),
+        hint=_l("CSV (or ODS for the volunteers' list), as the source expects it."),
+        accept=".csv,.txt,.ods",
+    )

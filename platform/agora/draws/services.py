@@ -1,0 +1,745 @@
+"""Draws: design, method, lifecycle and registers. Every write and audit record is here.
+
+The lifecycle (:class:`~agora.draws.models.DrawStatus`) moves one step at a time and never
+back; each step is in the commune's audit chain. The method (sources and seats, eligibility,
+algorithm, witnesses) can change only while the draw is designed: once published, a change
+is refused and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func, insert, select
+
+from agora.assembly.models import Body, Edition
+from agora.audit import services as audit
+from agora.db import DbSession, paris_today, utcnow
+from agora.draws.models import (
+    Draw,
+    DrawStatus,
+    Register,
+    RegisterRow,
+    RegisterStatus,
+    SubDraw,
+)
+from agora.errors import Conflict, Invalid, TooLarge
+from agora.plugins.contracts import DrawSource, QuotaCriterion, RegisterFormatError
+from agora.plugins.manager import TenantHooks
+from agora.programme.models import Programme
+from agora.tenancy.models import Tenant
+
+#: The lifecycle, in order: a draw moves to the next status only.
+LIFECYCLE: tuple[DrawStatus, ...] = tuple(DrawStatus)
+ALGORITHMS = ("leximin", "maximin", "legacy")
+#: Registers may be uploaded (or replaced) until the commitment seals them.
+REGISTERS_OPEN = (DrawStatus.DESIGNED, DrawStatus.METHOD_PUBLISHED)
+#: Rows are written by batches of this many.
+BATCH = 5000
+#: On PostgreSQL, the import's progress is written (in its own transaction) this often.
+PROGRESS_EVERY = 20000
+CHUNK = 1 << 20
+
+
+#: Told the number of lines read so far, during an import.
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class SubDrawPlan:
+    """``seats`` drawn from the commune's source ``source``."""
+
+    source: str
+    seats: int
+
+
+# ---------------------------------------------------------------------------------------
+# Design and method
+
+
+def drawn_seats(hooks: TenantHooks, body: Body) -> int | None:
+    """The seats of ``body`` its composition rule fills by lot (``None`` when the commune's
+    rule does not describe the body, as for a programme's prefiguration group)."""
+    for spec in hooks.composition_rules():
+        if spec.key == body.key:
+            return sum(
+                seat.count
+                for seat in spec.seats
+                if seat.selection_mode in ("drawn", "drawn_among_volunteers")
+            )
+    return None
+
+
+def _check_plan(hooks: TenantHooks, body: Body, plan: list[SubDrawPlan], algorithm: str) -> None:
+    if not plan:
+        raise Invalid(_("A draw needs at least one source."))
+    sources = hooks.draw_sources()
+    seen: set[str] = set()
+    for part in plan:
+        if part.source not in sources:
+            raise Invalid(
+                _(
+                    "The commune has no draw source named “%(source)s” (it has: %(known)s).",
+                    source=part.source,
+                    known=", ".join(sources) or "—",
+                )
+            )
+        if part.source in seen:
+            raise Invalid(_("The source “%(source)s” is named twice.", source=part.source))
+        seen.add(part.source)
+        if part.seats < 1:
+            raise Invalid(_("Each source fills at least one seat."))
+    if algorithm not in ALGORITHMS:
+        raise Invalid(_("Unknown selection algorithm."))
+    wanted = drawn_seats(hooks, body)
+    total = sum(part.seats for part in plan)
+    if wanted is not None and total != wanted:
+        raise Invalid(
+            ngettext(
+                "The body “%(body)s” has %(num)d drawn seat; the sources fill %(total)d.",
+                "The body “%(body)s” has %(num)d drawn seats; the sources fill %(total)d.",
+                wanted,
+                body=body.name,
+                total=total,
+            )
+        )
+
+
+def exclusion_hash(tenant: Tenant, person_key: str) -> str:
+    """What an excluded id is kept as (the id itself is not)."""
+    return hashlib.sha256(f"{tenant.id}:{person_key.strip()}".encode()).hexdigest()
+
+
+def design_draw(
+    session: DbSession,
+    tenant: Tenant,
+    hooks: TenantHooks,
+    *,
+    actor: str,
+    body: Body,
+    title: str,
+    plan: list[SubDrawPlan],
+    algorithm: str = "leximin",
+    witnesses: str = "",
+    minimum_age: int = 0,
+    excluded_ids: Iterable[str] = (),
+) -> Draw:
+    """A new draw filling ``body``'s drawn seats, for the body's edition or programme; the
+    minimum age comes from the commune's ``[draws]`` configuration."""
+    _check_plan(hooks, body, plan, algorithm)
+    draw = Draw(
+        tenant_id=tenant.id,
+        edition_id=body.edition_id,
+        programme_id=body.programme_id,
+        body_id=body.id,
+        title=title,
+        status=DrawStatus.DESIGNED,
+        minimum_age=minimum_age,
+        reference_date=paris_today(),
+        excluded_hashes=sorted({exclusion_hash(tenant, i) for i in excluded_ids if i.strip()}),
+        algorithm=algorithm,
+        witnesses=witnesses,
+    )
+    session.add(draw)
+    session.flush()
+    for position, part in enumerate(plan):
+        session.add(
+            SubDraw(
+                tenant_id=tenant.id,
+                draw_id=draw.id,
+                source=part.source,
+                seats=part.seats,
+                position=position,
+            )
+        )
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="draw.designed",
+        object_type="draw",
+        object_id=draw.id,
+        details={
+            "body": body.id,
+            "sources": {part.source: part.seats for part in plan},
+            "minimum_age": draw.minimum_age,
+            "algorithm": algorithm,
+        },
+        public=True,
+    )
+    session.flush()
+    return draw
+
+
+def change_method(
+    session: DbSession,
+    tenant: Tenant,
+    hooks: TenantHooks,
+    draw: Draw,
+    *,
+    actor: str,
+    plan: list[SubDrawPlan],
+    algorithm: str,
+    witnesses: str,
+    minimum_age: int,
+    excluded_ids: Iterable[str] | None = None,
+) -> Draw:
+    """Change the method of a draw not yet published (refused once published)."""
+    if draw.status != DrawStatus.DESIGNED:
+        raise Conflict(
+            _(
+                "The method of this draw was published on %(day)s: it can no longer change.",
+                day=draw.method_published_at.date().isoformat()
+                if draw.method_published_at
+                else "—",
+            )
+        )
+    body = session.get(Body, (tenant.id, draw.body_id))
+    assert body is not None
+    _check_plan(hooks, body, plan, algorithm)
+    if not 0 <= minimum_age <= 120:
+        raise Invalid(_("The minimum age must be between 0 and 120."))
+    existing = {s.source: s for s in sub_draws(session, draw)}
+    wanted = {part.source for part in plan}
+    for source, sub_draw in existing.items():
+        if source not in wanted:
+            session.delete(sub_draw)
+    for position, part in enumerate(plan):
+        if part.source in existing:
+            existing[part.source].seats = part.seats
+            existing[part.source].position = position
+        else:
+            session.add(
+                SubDraw(
+                    tenant_id=tenant.id,
+                    draw_id=draw.id,
+                    source=part.source,
+                    seats=part.seats,
+                    position=position,
+                )
+            )
+    draw.algorithm = algorithm
+    draw.witnesses = witnesses
+    draw.minimum_age = minimum_age
+    if excluded_ids is not None:
+        draw.excluded_hashes = sorted(
+            {exclusion_hash(tenant, i) for i in excluded_ids if i.strip()}
+        )
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="draw.method_changed",
+        object_type="draw",
+        object_id=draw.id,
+        details={
+            "sources": {part.source: part.seats for part in plan},
+            "minimum_age": minimum_age,
+            "algorithm": algorithm,
+            "exclusions": len(draw.excluded_hashes),
+        },
+    )
+    session.flush()
+    return draw
+
+
+def sub_draws(session: DbSession, draw: Draw) -> list[SubDraw]:
+    return list(
+        session.execute(
+            select(SubDraw)
+            .where(SubDraw.tenant_id == draw.tenant_id, SubDraw.draw_id == draw.id)
+            .order_by(SubDraw.position)
+        ).scalars()
+    )
+
+
+def registers(session: DbSession, draw: Draw) -> list[Register]:
+    return list(
+        session.execute(
+            select(Register)
+            .where(Register.tenant_id == draw.tenant_id, Register.draw_id == draw.id)
+            .order_by(Register.created_at.desc(), Register.id.desc())
+        ).scalars()
+    )
+
+
+def current_registers(session: DbSession, draw: Draw) -> dict[int, Register]:
+    """Per sub-draw, its latest register."""
+    latest: dict[int, Register] = {}
+    for register in registers(session, draw):
+        latest.setdefault(register.sub_draw_id, register)
+    return latest
+
+
+def draws_of(session: DbSession, tenant: Tenant) -> list[Draw]:
+    return list(
+        session.execute(
+            select(Draw).where(Draw.tenant_id == tenant.id).order_by(Draw.created_at.desc())
+        ).scalars()
+    )
+
+
+def owner_title(session: DbSession, draw: Draw) -> str:
+    """The edition or the programme the draw belongs to, as staff name it."""
+    if draw.edition_id is not None:
+        edition = session.get(Edition, (draw.tenant_id, draw.edition_id))
+        return edition.title if edition else ""
+    programme = session.get(Programme, (draw.tenant_id, draw.programme_id))
+    return programme.title if programme else ""
+
+
+# ---------------------------------------------------------------------------------------
+# The lifecycle
+
+
+def advance(session: DbSession, tenant: Tenant, draw: Draw, to: DrawStatus, *, actor: str) -> Draw:
+    """Move ``draw`` to ``to``, the next step of its lifecycle (each step is audited)."""
+    position = LIFECYCLE.index(draw.status)
+    if to == draw.status or LIFECYCLE.index(to) <= position:
+        raise Conflict(
+            _(
+                "This draw is already past the step “%(step)s”: a step is never done twice.",
+                step=status_label(to),
+            )
+        )
+    expected = LIFECYCLE[position + 1]
+    if to != expected:
+        raise Conflict(
+            _(
+                "The step “%(step)s” comes after “%(expected)s”, which is not done yet.",
+                step=status_label(to),
+                expected=status_label(expected),
+            )
+        )
+    if to == DrawStatus.METHOD_PUBLISHED:
+        _check_publishable(session, draw)
+        draw.method_published_at = utcnow()
+    if to == DrawStatus.COMMITTED:
+        _check_registers_imported(session, draw)
+    previous = draw.status
+    draw.status = to
+    draw.status_changed_at = utcnow()
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action=f"draw.{to.value}",
+        object_type="draw",
+        object_id=draw.id,
+        details={"from": previous.value, "to": to.value, **method_record(session, draw)},
+        public=True,
+    )
+    session.flush()
+    return draw
+
+
+def publish_method(session: DbSession, tenant: Tenant, draw: Draw, *, actor: str) -> Draw:
+    return advance(session, tenant, draw, DrawStatus.METHOD_PUBLISHED, actor=actor)
+
+
+def _check_publishable(session: DbSession, draw: Draw) -> None:
+    if not sub_draws(session, draw):
+        raise Conflict(_("A draw needs at least one source before its method is published."))
+
+
+def _check_registers_imported(session: DbSession, draw: Draw) -> None:
+    latest = current_registers(session, draw)
+    for sub_draw in sub_draws(session, draw):
+        register = latest.get(sub_draw.id)
+        if register is None or register.status != RegisterStatus.IMPORTED:
+            raise Conflict(
+                _(
+                    "The register of the source “%(source)s” is not imported yet.",
+                    source=sub_draw.source,
+                )
+            )
+
+
+def method_record(session: DbSession, draw: Draw) -> dict[str, Any]:
+    """The method as the audit chain and the public page keep it."""
+    return {
+        "sources": {s.source: s.seats for s in sub_draws(session, draw)},
+        "minimum_age": draw.minimum_age,
+        "reference_date": draw.reference_date.isoformat(),
+        "exclusions": len(draw.excluded_hashes),
+        "algorithm": draw.algorithm,
+        "witnesses": draw.witnesses,
+    }
+
+
+def status_label(status: DrawStatus) -> str:
+    from agora.shared.labels import DRAW_STATUS
+
+    return str(DRAW_STATUS[status.value])
+
+
+# ---------------------------------------------------------------------------------------
+# Registers: upload
+
+
+def upload_path(folder: str | Path, tenant: Tenant, register_id: int) -> Path:
+    return Path(folder) / str(tenant.id) / f"register-{register_id}.upload"
+
+
+def receive_register(
+    session: DbSession,
+    tenant: Tenant,
+    draw: Draw,
+    sub_draw: SubDraw,
+    *,
+    actor: str,
+    stream: IO[bytes],
+    filename: str,
+    folder: str | Path,
+    max_bytes: int,
+) -> Register:
+    """Stream an uploaded file to disk (hashing and measuring it on the way) and record it;
+    a file over ``max_bytes`` is refused and nothing is kept."""
+    if draw.status not in REGISTERS_OPEN:
+        raise Conflict(
+            _("The registers of this draw are sealed by its commitment: none can be added.")
+        )
+    name = Path(filename or "registre").name[:255] or "registre"
+    register = Register(
+        tenant_id=tenant.id,
+        draw_id=draw.id,
+        sub_draw_id=sub_draw.id,
+        source=sub_draw.source,
+        filename=name,
+        size_bytes=0,
+        sha256="",
+        status=RegisterStatus.UPLOADED,
+    )
+    session.add(register)
+    session.flush()
+    path = upload_path(folder, tenant, register.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with path.open("wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge(
+                        _(
+                            "File “%(file)s”: larger than the %(limit)s accepted.",
+                            file=name,
+                            limit=megabytes(max_bytes),
+                        )
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    register.size_bytes = size
+    register.sha256 = digest.hexdigest()
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="draw.register_uploaded",
+        object_type="draw",
+        object_id=draw.id,
+        details={
+            "register": register.id,
+            "source": sub_draw.source,
+            "file": name,
+            "bytes": size,
+            "sha256": register.sha256,
+        },
+    )
+    session.flush()
+    return register
+
+
+def megabytes(size: int) -> str:
+    from flask_babel import format_decimal
+
+    return str(_("%(size)s MB", size=format_decimal(round(size / 2**20, 1))))
+
+
+# ---------------------------------------------------------------------------------------
+# Registers: import
+
+
+def person_hash(tenant: Tenant, source: str, person_key: str) -> str:
+    """The stable id a register row keeps (the register's own id is not kept)."""
+    return hashlib.sha256(f"{tenant.id}:{source}:{person_key}".encode()).hexdigest()
+
+
+def _household_hash(tenant: Tenant, source: str, household_key: str) -> str:
+    return hashlib.sha256(f"{tenant.id}:{source}:household:{household_key}".encode()).hexdigest()
+
+
+def format_error(filename: str, error: RegisterFormatError) -> str:
+    """The French (reader's language) message of a register's fault: file, line, column."""
+    params = {k: str(v) for k, v in error.params.items()}
+    code = error.code
+    if code == "empty_file":
+        problem = _("the file is empty (a header line is expected)")
+    elif code == "not_text":
+        problem = _("this is not a text file (a workbook, or text saved as UTF-16?)")
+    elif code == "encoding":
+        problem = _(
+            "the file is not valid %(encoding)s text; save it again as %(encoding)s",
+            encoding=params.get("encoding", "?"),
+        )
+    elif code == "delimiter":
+        problem = _(
+            "columns are separated by “%(found)s” where “%(expected)s” is expected",
+            found=params.get("found", "?"),
+            expected=params.get("expected", "?"),
+        )
+    elif code == "missing_columns":
+        columns = params.get("columns", "")
+        problem = ngettext(
+            "missing column: %(columns)s",
+            "missing columns: %(columns)s",
+            len(columns.split(", ")),
+            columns=columns,
+        )
+    elif code == "field_count":
+        problem = _(
+            "%(found)s fields where the header has %(expected)s",
+            found=params.get("found", "?"),
+            expected=params.get("expected", "?"),
+        )
+    elif code == "empty_identifier":
+        problem = _("empty identifier")
+    elif code == "empty_address":
+        problem = _("empty address")
+    elif code == "unreadable_date":
+        problem = _("unreadable date “%(value)s”", value=params.get("value", ""))
+    elif code == "duplicate":
+        problem = _(
+            "identifier “%(value)s” already on line %(first)s",
+            value=params.get("value", ""),
+            first=params.get("first", "?"),
+        )
+    elif code == "unknown_value":
+        problem = _(
+            "unknown value “%(value)s” for “%(criterion)s” (expected: %(expected)s)",
+            value=params.get("value", ""),
+            criterion=params.get("criterion", ""),
+            expected=params.get("expected", ""),
+        )
+    else:
+        problem = _("malformed file: %(detail)s", detail=params.get("detail", str(error)))
+    if error.line is not None and error.column is not None:
+        place = _("Line %(line)s, column “%(column)s”", line=error.line, column=error.column)
+    elif error.line is not None:
+        place = _("Line %(line)s", line=error.line)
+    else:
+        place = ""
+    if place:
+        return str(
+            _(
+                "File “%(file)s” — %(place)s: %(problem)s",
+                file=filename,
+                place=place,
+                problem=problem,
+            )
+        )
+    return str(_("File “%(file)s”: %(problem)s", file=filename, problem=problem))
+
+
+def _age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _criteria_by_feature(criteria: list[QuotaCriterion]) -> dict[str, QuotaCriterion]:
+    return {criterion.feature: criterion for criterion in criteria}
+
+
+def import_register(
+    session: DbSession,
+    tenant: Tenant,
+    hooks: TenantHooks,
+    register: Register,
+    path: Path,
+    *,
+    progress: Progress | None = None,
+) -> Register:
+    """Read the register at ``path`` through its source and store its eligible rows, all or
+    nothing: on the first fault nothing is stored and the register is marked failed with
+    the French message naming file, line and column. The file is deleted either way."""
+    draw = session.get(Draw, (tenant.id, register.draw_id))
+    assert draw is not None
+    try:
+        source = hooks.draw_source(register.source)
+    except LookupError:
+        return _fail(
+            session,
+            tenant,
+            register,
+            _("The commune no longer has the draw source “%(source)s”.", source=register.source),
+            path,
+        )
+    savepoint = session.begin_nested()
+    try:
+        stored, ineligible = _store_rows(
+            session, tenant, hooks, draw, register, source, path, progress
+        )
+    except RegisterFormatError as error:
+        savepoint.rollback()
+        return _fail(session, tenant, register, format_error(register.filename, error), path)
+    except OSError as error:
+        savepoint.rollback()
+        return _fail(
+            session,
+            tenant,
+            register,
+            _("File “%(file)s”: %(problem)s", file=register.filename, problem=str(error)),
+            path,
+        )
+    savepoint.commit()
+    register.status = RegisterStatus.IMPORTED
+    register.row_count = stored
+    register.ineligible = ineligible
+    register.error = ""
+    register.imported_at = utcnow()
+    audit.record(
+        session,
+        tenant,
+        actor="job:draws.import_register",
+        action="draw.register_imported",
+        object_type="draw",
+        object_id=draw.id,
+        details={
+            "register": register.id,
+            "source": register.source,
+            "sha256": register.sha256,
+            "rows": stored,
+            "ineligible": ineligible,
+        },
+        public=True,
+    )
+    path.unlink(missing_ok=True)
+    session.flush()
+    return register
+
+
+def _fail(
+    session: DbSession, tenant: Tenant, register: Register, message: str, path: Path
+) -> Register:
+    register.status = RegisterStatus.FAILED
+    register.error = message
+    register.row_count = 0
+    audit.record(
+        session,
+        tenant,
+        actor="job:draws.import_register",
+        action="draw.register_failed",
+        object_type="draw",
+        object_id=register.draw_id,
+        details={"register": register.id, "sha256": register.sha256, "error": message},
+    )
+    path.unlink(missing_ok=True)
+    session.flush()
+    return register
+
+
+def _store_rows(
+    session: DbSession,
+    tenant: Tenant,
+    hooks: TenantHooks,
+    draw: Draw,
+    register: Register,
+    source: DrawSource,
+    path: Path,
+    progress: Progress | None,
+) -> tuple[int, dict[str, int]]:
+    criteria = _criteria_by_feature(hooks.quota_criteria())
+    allowed = {
+        feature: {value.value for value in criterion.values}
+        for feature, criterion in criteria.items()
+    }
+    columns: Mapping[str, str] = getattr(source, "columns", {})
+    excluded = set(draw.excluded_hashes)
+    seen: dict[bytes, int] = {}
+    batch: list[dict[str, Any]] = []
+    stored = 0
+    ineligible = {"under_age": 0, "excluded": 0}
+    lines = 0
+    for entry in source.read(path):
+        lines += 1
+        key = hashlib.sha256(entry.person_key.encode()).digest()
+        first = seen.get(key)
+        if first is not None:
+            raise RegisterFormatError(
+                f"duplicate identifier {entry.person_key!r}",
+                line=entry.line,
+                column=columns.get("person"),
+                code="duplicate",
+                params={"value": entry.person_key, "first": str(first)},
+            )
+        seen[key] = entry.line
+        for feature, value in entry.features.items():
+            values = allowed.get(feature)
+            if values is not None and value not in values:
+                raise RegisterFormatError(
+                    f"unknown value {value!r} for {feature}",
+                    line=entry.line,
+                    column=columns.get(feature, feature),
+                    code="unknown_value",
+                    params={
+                        "value": value,
+                        "criterion": criteria[feature].label,
+                        "expected": ", ".join(sorted(values)),
+                    },
+                )
+        if exclusion_hash(tenant, entry.person_key) in excluded:
+            ineligible["excluded"] += 1
+            continue
+        if (
+            draw.minimum_age
+            and entry.birth_date is not None
+            and _age_on(entry.birth_date, draw.reference_date) < draw.minimum_age
+        ):
+            ineligible["under_age"] += 1
+            continue
+        batch.append(
+            {
+                "tenant_id": tenant.id,
+                "register_id": register.id,
+                "person_hash": person_hash(tenant, register.source, entry.person_key),
+                "line": entry.line,
+                "household_hash": _household_hash(tenant, register.source, entry.household_key),
+                "stratum": entry.stratum[:100],
+                "birth_date": entry.birth_date,
+                "features": dict(entry.features),
+                "contact": dict(entry.attributes),
+            }
+        )
+        if len(batch) >= BATCH:
+            session.execute(insert(RegisterRow), batch)
+            stored += len(batch)
+            batch = []
+        if progress is not None and lines % PROGRESS_EVERY == 0:
+            progress(lines)
+    if batch:
+        session.execute(insert(RegisterRow), batch)
+        stored += len(batch)
+    register.lines_read = lines
+    return stored, {k: v for k, v in ineligible.items() if v}
+
+
+def register_rows(session: DbSession, register: Register) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(RegisterRow)
+            .where(
+                RegisterRow.tenant_id == register.tenant_id,
+                RegisterRow.register_id == register.id,
+            )
+        ).scalar_one()
+    )

@@ -1,0 +1,256 @@
+"""A draw's staff pages: the list, the design of a draw and its method, the registers'
+upload and import (with its progress), and the steps of the lifecycle; and the public page
+of a draw's method once published."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from agora.assembly.models import Body, BodyStatus, Edition
+from agora.draws import services
+from agora.draws.forms import PLACEHOLDER, MethodForm, RegisterForm, method_form
+from agora.draws.models import Draw, DrawStatus, Register, RegisterStatus, SubDraw
+from agora.errors import Invalid
+from agora.extensions import db
+from agora.identity.acting import who
+from agora.jobs import enqueue
+from agora.programme.models import Programme
+from agora.shared.forms import ask_confirmation, notify, render_invalid
+from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
+
+bp = Blueprint("draws", __name__, template_folder="templates")
+
+
+def _bodies() -> list[tuple[str, str]]:
+    """Bodies still to compose whose seats can be drawn, named with their edition or
+    programme."""
+    tenant = current_tenant()
+    rows = db.session.execute(
+        select(Body, Edition.title, Programme.title)
+        .outerjoin(Edition, (Edition.tenant_id == Body.tenant_id) & (Edition.id == Body.edition_id))
+        .outerjoin(
+            Programme,
+            (Programme.tenant_id == Body.tenant_id) & (Programme.id == Body.programme_id),
+        )
+        .where(Body.tenant_id == tenant.id, Body.status == BodyStatus.TO_COMPOSE)
+        .order_by(Body.created_at.desc())
+    ).all()
+    return [
+        (str(body.id), f"{body.name} — {edition or programme}") for body, edition, programme in rows
+    ]
+
+
+def _plan(form: MethodForm) -> list[services.SubDrawPlan]:
+    return [
+        services.SubDrawPlan(source, int(field.data))  # type: ignore[attr-defined]
+        for source, field in form.source_fields()
+        if field.data  # type: ignore[attr-defined]
+    ]
+
+
+@bp.get("/admin/draws")
+def index() -> str:
+    tenant = current_tenant()
+    draws = services.draws_of(db.session, tenant)
+    return render_template(
+        "draws/index.html",
+        draws=draws,
+        owners={draw.id: services.owner_title(db.session, draw) for draw in draws},
+    )
+
+
+@bp.route("/admin/draws/new", methods=["GET", "POST"])
+def new_draw() -> Any:
+    tenant, hooks = current_tenant(), tenant_hooks()
+    sources = hooks.draw_sources()
+    minimum_age = int(tenant_config().draws.get("minimum_age", 0))
+    form = method_form(sources, new=True, algorithm="leximin", minimum_age=minimum_age)
+    form.body.choices = [PLACEHOLDER, *_bodies()]
+    if request.method == "GET":
+        return render_template("draws/new.html", form=form, sources=sources)
+    if not form.validate_on_submit():
+        return render_invalid("draws/new.html", form, sources=sources)
+    body = get_owned_or_404(Body, int(form.body.data))
+    try:
+        draw = services.design_draw(
+            db.session,
+            tenant,
+            hooks,
+            actor=who(),
+            body=body,
+            title=form.title.data,
+            plan=_plan(form),
+            algorithm=form.algorithm.data,
+            witnesses=form.witnesses.data or "",
+            minimum_age=int(form.minimum_age.data or 0),
+            excluded_ids=(form.exclusions.data or "").splitlines(),
+        )
+    except Invalid as refusal:
+        form.refuse(None, refusal.message)
+        return render_invalid("draws/new.html", form, sources=sources)
+    db.session.commit()
+    notify(_("The draw is designed. Upload its registers, then publish its method."))
+    return redirect(url_for("draws.draw_page", draw_id=draw.id))
+
+
+def _draw_page(draw: Draw, register_form: RegisterForm | None = None, status: int = 200) -> Any:
+    parts = services.sub_draws(db.session, draw)
+    form = register_form or RegisterForm()
+    sources = tenant_hooks().draw_sources()
+    form.sub_draw.choices = [
+        PLACEHOLDER,
+        *[(str(p.id), sources[p.source].label if p.source in sources else p.source) for p in parts],
+    ]
+    body = get_owned_or_404(Body, draw.body_id)
+    return (
+        render_template(
+            "draws/draw.html",
+            draw=draw,
+            body=body,
+            owner=services.owner_title(db.session, draw),
+            parts=parts,
+            sources=sources,
+            latest=services.current_registers(db.session, draw),
+            registers=services.registers(db.session, draw),
+            form=form,
+            registers_open=draw.status in services.REGISTERS_OPEN,
+            lifecycle=services.LIFECYCLE,
+        ),
+        status,
+    )
+
+
+@bp.get("/admin/draws/<int:draw_id>")
+def draw_page(draw_id: int) -> Any:
+    return _draw_page(get_owned_or_404(Draw, draw_id))
+
+
+@bp.route("/admin/draws/<int:draw_id>/method", methods=["GET", "POST"])
+def change_method(draw_id: int) -> Any:
+    tenant, hooks = current_tenant(), tenant_hooks()
+    draw = get_owned_or_404(Draw, draw_id)
+    sources = hooks.draw_sources()
+    seats = {part.source: part.seats for part in services.sub_draws(db.session, draw)}
+    form = method_form(
+        sources,
+        new=False,
+        algorithm=draw.algorithm,
+        minimum_age=draw.minimum_age,
+        witnesses=draw.witnesses,
+        **{f"seats_{name}": seats.get(name) for name in sources},
+    )
+    if request.method == "GET":
+        return render_template("draws/method_form.html", form=form, draw=draw, sources=sources)
+    if not form.validate_on_submit():
+        return render_invalid("draws/method_form.html", form, draw=draw, sources=sources)
+    exclusions = (form.exclusions.data or "").splitlines()
+    services.change_method(
+        db.session,
+        tenant,
+        hooks,
+        draw,
+        actor=who(),
+        plan=_plan(form),
+        algorithm=form.algorithm.data,
+        witnesses=form.witnesses.data or "",
+        minimum_age=int(form.minimum_age.data or 0),
+        excluded_ids=exclusions if any(line.strip() for line in exclusions) else None,
+    )
+    db.session.commit()
+    notify(_("The method of the draw is changed."))
+    return redirect(url_for("draws.draw_page", draw_id=draw.id))
+
+
+@bp.post("/admin/draws/<int:draw_id>/registers")
+def upload_register(draw_id: int) -> Any:
+    tenant = current_tenant()
+    draw = get_owned_or_404(Draw, draw_id)
+    limit = int(current_app.config["AGORA_MAX_REGISTER_BYTES"])
+    # Werkzeug refuses (413) a request far over the limit before reading it; a file just
+    # over it is measured while it is written to disk.
+    request.max_content_length = limit + (1 << 20)
+    form = RegisterForm()
+    form.sub_draw.choices = [
+        PLACEHOLDER,
+        *[(str(p.id), p.source) for p in services.sub_draws(db.session, draw)],
+    ]
+    if not form.validate_on_submit():
+        return _draw_page(draw, form, 422)
+    sub_draw = get_owned_or_404(SubDraw, int(form.sub_draw.data))
+    if sub_draw.draw_id != draw.id:
+        abort(404)
+    upload = form.register.data
+    register = services.receive_register(
+        db.session,
+        tenant,
+        draw,
+        sub_draw,
+        actor=who(),
+        stream=upload.stream,
+        filename=upload.filename or "",
+        folder=current_app.config["AGORA_UPLOAD_DIR"],
+        max_bytes=limit,
+    )
+    register.status = RegisterStatus.IMPORTING
+    db.session.commit()
+    enqueue("draws.import_register", tenant_id=tenant.id, register_id=register.id)
+    return redirect(url_for("draws.register_page", draw_id=draw.id, register_id=register.id))
+
+
+@bp.get("/admin/draws/<int:draw_id>/registers/<int:register_id>")
+def register_page(draw_id: int, register_id: int) -> Any:
+    draw = get_owned_or_404(Draw, draw_id)
+    register = get_owned_or_404(Register, register_id)
+    if register.draw_id != draw.id:
+        abort(404)
+    return render_template(
+        "draws/register.html",
+        draw=draw,
+        register=register,
+        source=tenant_hooks().draw_sources().get(register.source),
+        running=register.status in (RegisterStatus.UPLOADED, RegisterStatus.IMPORTING),
+    )
+
+
+@bp.post("/admin/draws/<int:draw_id>/publish")
+def publish_method(draw_id: int) -> Any:
+    tenant = current_tenant()
+    draw = get_owned_or_404(Draw, draw_id)
+    if (
+        page := ask_confirmation(
+            title=_("Publish the method of the draw?"),
+            consequences=[
+                _("The method (sources, seats, eligibility, algorithm, witnesses) becomes public."),
+                _("It can no longer change."),
+            ],
+            cancel_url=url_for("draws.draw_page", draw_id=draw.id),
+        )
+    ) is not None:
+        return page
+    services.publish_method(db.session, tenant, draw, actor=who())
+    db.session.commit()
+    notify(_("The method of the draw is published."))
+    return redirect(url_for("draws.draw_page", draw_id=draw.id))
+
+
+@bp.get("/draws/<int:draw_id>")
+def method_page(draw_id: int) -> Any:
+    """The public page of a draw's method, once published (before, as missing)."""
+    draw = get_owned_or_404(Draw, draw_id)
+    if draw.status == DrawStatus.DESIGNED:
+        abort(404)
+    hooks = tenant_hooks()
+    return render_template(
+        "draws/method.html",
+        draw=draw,
+        body=get_owned_or_404(Body, draw.body_id),
+        owner=services.owner_title(db.session, draw),
+        parts=services.sub_draws(db.session, draw),
+        sources=hooks.draw_sources(),
+        quotas=hooks.quota_criteria(),
+        latest=services.current_registers(db.session, draw),
+    )
