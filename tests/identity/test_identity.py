@@ -257,9 +257,11 @@ def test_export_then_erasure_keeps_the_audit_chain(
     page = client.get("/me/data", headers=POITIERS).get_data(as_text=True)
     assert "morgan@example.fr" in page and "Effacer mes données" in page
 
-    refused = client.post("/me/erase", data={}, headers=POITIERS)
-    assert refused.status_code == 422 and _signed_in(client, POITIERS)
-    assert client.post("/me/erase", data={"confirm": "yes"}, headers=POITIERS).status_code == 302
+    # Irreversible: a confirmation page first, which erases nothing.
+    asked = client.post("/me/erase", data={}, headers=POITIERS)
+    assert asked.status_code == 200 and _signed_in(client, POITIERS)
+    assert 'name="confirmed" value="yes"' in asked.get_data(as_text=True)
+    assert client.post("/me/erase", data={"confirmed": "yes"}, headers=POITIERS).status_code == 302
     assert not _signed_in(client, POITIERS)
 
     tenant = _tenant(app, "poitiers")
