@@ -540,3 +540,59 @@ def test_the_reader_finds_a_destructive_default_and_a_lost_value() -> None:
     assert filled is not None and filled.invalid == "title"
     assert filled.data["title"].endswith("\x01") and len(filled.data["title"]) <= 5
     assert filled.expected == {"text": MARKER.format(n=2), "status": "held"}
+
+
+# --- forms the demonstration does not show -----------------------------------------------
+
+
+def refused_again(client: FlaskClient, host: str, page: str, action: str) -> list[str]:
+    """Read ``page``'s form posting to ``action``, send it refused as above; the problems."""
+    headers = {"Host": host, "Accept-Language": "fr"}
+    response = client.get(page, headers=headers)
+    assert response.status_code == 200, (page, response.status_code)
+    forms = [f for f in read_forms(response.get_data(as_text=True)).forms if f.action == action]
+    assert forms, f"{page} has no form posting to {action}"
+    filled = fill(forms[0])
+    assert filled is not None
+    posted = client.post(action, data=filled.data, headers=headers)
+    codes = {code for code in enum_codes() if code not in french_strings()}
+    return refusal_problems(posted, forms[0], filled, english_messages(), codes)
+
+
+def test_starting_a_programme_keeps_the_date_when_refused(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: Any
+) -> None:
+    # Grenoble has no programme yet: its timeline offers to start one.
+    sign_in(
+        client,
+        "grenoble.localhost",
+        "mairie@grenoble.example",
+        role="commune_admin",
+        commune="grenoble",
+    )
+    assert refused_again(client, "grenoble.localhost", "/programme", "/programme") == []
+    started = client.post(
+        "/programme", data={"starts_on": "2026-01-05"}, headers={"Host": "grenoble.localhost"}
+    )
+    assert started.status_code == 302
+    timeline = client.get("/programme", headers={"Host": "grenoble.localhost"})
+    assert "Le programme est lancé" in timeline.get_data(as_text=True)
+
+
+def test_recording_a_meeting_keeps_the_date_when_refused(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: Any
+) -> None:
+    from petitions.test_petitions import _open, _seed
+
+    sign_in(client, "poitiers.localhost", "camille@example.fr")
+    petition_id = _open(client, {"Host": "poitiers.localhost"})
+    _seed(app, "poitiers", petition_id, 900)
+    sign_in(
+        client,
+        "poitiers.localhost",
+        "mairie@poitiers.example",
+        role="commune_admin",
+        commune="poitiers",
+    )
+    action = f"/admin/petitions/{petition_id}/meeting"
+    assert refused_again(client, "poitiers.localhost", "/admin/petitions", action) == []
