@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from agora.petitions.models import Petition
 from agora.petitions.services import TITLE_MAX
 from agora.plugins.contracts import InterpellationRules
 from agora.shared.forms import Form, checkbox_field, date_field, text_field, textarea_field
@@ -85,13 +86,20 @@ class AnswerForm(Form):
     )
 
 
-def staff_forms(petition_id: int, **bound: Form) -> dict[str, Form]:
-    """The staff forms of one petition, each field named after the petition (several
-    petitions share the page); ``bound`` are forms as they were sent (refused)."""
-    prefix = f"petition-{petition_id}"
+def staff_prefix(petition: Petition) -> str:
+    """The staff forms' fields are named after their petition (several share the page)."""
+    return f"petition-{petition.id}"
+
+
+def staff_forms(petition: Petition, **bound: Form) -> dict[str, Form]:
+    """The staff forms of one petition, the council's session as recorded; ``bound`` are
+    forms as they were sent (refused)."""
+    prefix = staff_prefix(petition)
     forms: dict[str, Form] = {
         "meeting": MeetingForm(formdata=None, prefix=prefix),
-        "council": CouncilForm(formdata=None, prefix=prefix),
+        "council": CouncilForm(
+            formdata=None, prefix=prefix, session_on=petition.council_session_on
+        ),
         "answer": AnswerForm(formdata=None, prefix=prefix),
     }
     forms.update(bound)

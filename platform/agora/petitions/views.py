@@ -25,6 +25,7 @@ from agora.petitions.forms import (
     SignForm,
     sign_form,
     staff_forms,
+    staff_prefix,
 )
 from agora.petitions.models import Petition
 from agora.plugins.contracts import InterpellationRules
@@ -211,12 +212,9 @@ def _admin_page(petition: Petition | None = None, **refused: Form) -> str:
     next to its fields and in the page's error summary."""
     rows = services.petitions_of(db.session, current_tenant())
     forms = {
-        p.id: staff_forms(p.id, **(refused if petition is not None and p.id == petition.id else {}))
+        p.id: staff_forms(p, **(refused if petition is not None and p.id == petition.id else {}))
         for p in rows
     }
-    for p in rows:
-        if p.council_session_on is not None and "council" not in refused:
-            forms[p.id]["council"].session_on.data = p.council_session_on
     return render_template(
         "petitions/admin.html",
         petitions=rows,
@@ -233,14 +231,10 @@ def _back(petition: Petition) -> Response:
     return redirect(url_for("petitions.admin_page") + f"#petition-{petition.id}")
 
 
-def _prefix(petition: Petition) -> str:
-    return f"petition-{petition.id}"
-
-
 @bp.post("/admin/petitions/<int:petition_id>/meeting")
 def record_meeting(petition_id: int) -> Response | tuple[str, int]:
     petition = get_owned_or_404(Petition, petition_id)
-    form = MeetingForm(prefix=_prefix(petition))
+    form = MeetingForm(prefix=staff_prefix(petition))
     if not form.validate():
         return _admin_page(petition, meeting=form), 422
     try:
@@ -257,7 +251,7 @@ def record_meeting(petition_id: int) -> Response | tuple[str, int]:
 @bp.post("/admin/petitions/<int:petition_id>/council")
 def schedule_council(petition_id: int) -> Response | tuple[str, int]:
     petition = get_owned_or_404(Petition, petition_id)
-    form = CouncilForm(prefix=_prefix(petition))
+    form = CouncilForm(prefix=staff_prefix(petition))
     if not form.validate():
         return _admin_page(petition, council=form), 422
     try:
@@ -276,7 +270,7 @@ def schedule_council(petition_id: int) -> Response | tuple[str, int]:
 @bp.post("/admin/petitions/<int:petition_id>/decision")
 def record_decision(petition_id: int) -> Response | str | tuple[str, int]:
     petition = get_owned_or_404(Petition, petition_id)
-    form = AnswerForm(prefix=_prefix(petition))
+    form = AnswerForm(prefix=staff_prefix(petition))
     if not form.validate():
         return _admin_page(petition, answer=form), 422
     # Checked in full first (a refusal comes back next to its field, 422), then confirmed:
