@@ -22,6 +22,7 @@ from agora.identity.models import Account, LoginToken, RoleGrant
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support.fixtures import SignIn, json_of
+from support.pages import page_text
 from support.smtp import Inbox
 
 POITIERS = {"Host": "poitiers.localhost"}
@@ -142,6 +143,14 @@ def test_staff_need_a_second_factor(
     secret = grouped.group(1).replace(" ", "")
     wrong = client.post("/login/second-factor", data={"code": "000000"}, headers=CONSOLE)
     assert wrong.status_code == 401 and not _signed_in(client, CONSOLE)
+    assert "Ce code n" in wrong.get_data(as_text=True)  # next to the field, the form again
+    typo = client.post(
+        "/login/second-factor", data={"code": "12a456", "next": "/rules"}, headers=CONSOLE
+    )
+    page = typo.get_data(as_text=True)
+    assert typo.status_code == 422 and not _signed_in(client, CONSOLE)
+    assert "Saisissez les six chiffres" in page and 'value="12a456"' in page
+    assert 'name="next" type="hidden" value="/rules"' in page
     code = pyotp.TOTP(secret).now()
     assert (
         client.post("/login/second-factor", data={"code": code}, headers=CONSOLE).status_code == 302
@@ -257,9 +266,11 @@ def test_export_then_erasure_keeps_the_audit_chain(
     page = client.get("/me/data", headers=POITIERS).get_data(as_text=True)
     assert "morgan@example.fr" in page and "Effacer mes données" in page
 
-    refused = client.post("/me/erase", data={}, headers=POITIERS)
-    assert refused.status_code == 422 and _signed_in(client, POITIERS)
-    assert client.post("/me/erase", data={"confirm": "yes"}, headers=POITIERS).status_code == 302
+    # Irreversible: a confirmation page first, which erases nothing.
+    asked = client.post("/me/erase", data={}, headers=POITIERS)
+    assert asked.status_code == 200 and _signed_in(client, POITIERS)
+    assert 'name="confirmed" value="yes"' in asked.get_data(as_text=True)
+    assert client.post("/me/erase", data={"confirmed": "yes"}, headers=POITIERS).status_code == 302
     assert not _signed_in(client, POITIERS)
 
     tenant = _tenant(app, "poitiers")
@@ -327,3 +338,55 @@ def test_the_sign_in_mail_is_written_in_its_recipients_language(
         db.session.commit()
     _ask_link(client, inbox, "sam@example.fr", POITIERS)
     assert "Pour vous connecter à Poitiers" in inbox.bodies()[-1], inbox.bodies()[-1]
+
+
+def test_granting_and_withdrawing_a_role(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    sign_in(
+        client,
+        "poitiers.localhost",
+        "mairie@poitiers.example",
+        role="commune_admin",
+        commune="poitiers",
+    )
+    page = client.get("/admin/members", headers=POITIERS).get_data(as_text=True)
+    # The role select starts on « Choisir… »: no role is granted by default.
+    assert re.search(r'<select[^>]*name="role"[^>]*>\s*<option value="">Choisir…</option>', page)
+    refused = client.post(
+        "/admin/members", data={"email": "dominique.example.fr", "role": "agent"}, headers=POITIERS
+    )
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Il y a un problème" in text
+    assert 'value="dominique.example.fr"' in text and '<option value="agent" selected>' in text
+    no_role = client.post(
+        "/admin/members", data={"email": "dominique@example.fr", "role": ""}, headers=POITIERS
+    )
+    assert no_role.status_code == 422 and "Choisissez un rôle." in no_role.get_data(as_text=True)
+    granted = client.post(
+        "/admin/members", data={"email": "dominique@example.fr", "role": "agent"}, headers=POITIERS
+    )
+    assert granted.status_code == 302
+    members = client.get("/admin/members", headers=POITIERS).get_data(as_text=True)
+    assert "dominique@example.fr a désormais le rôle : agent·e municipal·e." in members
+    tenant = _tenant(app, "poitiers")
+    with app.app_context(), tenant_scope(db.session, tenant.id):
+        account = db.session.execute(
+            select(Account).where(Account.email == "dominique@example.fr")
+        ).scalar_one()
+        grant_id = db.session.execute(
+            select(RoleGrant.id).where(
+                RoleGrant.account_id == account.id, RoleGrant.revoked_at.is_(None)
+            )
+        ).scalar_one()
+    # Withdrawing asks first, and withdraws nothing until confirmed.
+    asked = client.post(f"/admin/members/{grant_id}/revoke", headers=POITIERS)
+    assert asked.status_code == 200
+    assert 'name="confirmed" value="yes"' in asked.get_data(as_text=True)
+    assert "dominique@example.fr" in page_text(client.get("/admin/members", headers=POITIERS))
+    done = client.post(
+        f"/admin/members/{grant_id}/revoke", data={"confirmed": "yes"}, headers=POITIERS
+    )
+    assert done.status_code == 302
+    after = page_text(client.get("/admin/members", headers=POITIERS))
+    assert "Le rôle « agent·e municipal·e » est retiré à dominique@example.fr." in after

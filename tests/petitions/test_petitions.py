@@ -40,6 +40,11 @@ GRENOBLE = {"Host": "grenoble.localhost"}
 ATTESTS = {"lives_here": "yes", "old_enough": "yes"}
 
 
+def _staff(petition_id: int, **fields: str) -> dict[str, str]:
+    """A staff form's fields, named after their petition (several share the admin page)."""
+    return {f"petition-{petition_id}-{name}": value for name, value in fields.items()}
+
+
 @pytest.fixture
 def mayor(app: Flask, onboarded: Path, sign_in: SignIn) -> FlaskClient:
     """Poitiers' commune administrator, signed in."""
@@ -372,7 +377,7 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
     # Nothing to record before a threshold is reached.
     early = mayor.post(
         f"/admin/petitions/{petition_id}/council",
-        data={"session_on": "2030-01-15"},
+        data=_staff(petition_id, session_on="2030-01-15"),
         headers=POITIERS,
     )
     assert early.status_code == 409
@@ -380,19 +385,21 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
     _seed(app, "poitiers", petition_id, 900)
     # A resident may not record anything.
     forbidden = client.post(
-        f"/admin/petitions/{petition_id}/meeting", data={"held_on": "2020-01-01"}, headers=POITIERS
+        f"/admin/petitions/{petition_id}/meeting",
+        data=_staff(petition_id, held_on="2020-01-01"),
+        headers=POITIERS,
     )
     assert forbidden.status_code == 403
     today = datetime.now(PARIS).date().isoformat()
     for path, data in (
-        ("meeting", {"held_on": today}),
-        ("council", {"session_on": "2030-01-15"}),
+        ("meeting", _staff(petition_id, held_on=today)),
+        ("council", _staff(petition_id, session_on="2030-01-15")),
     ):
         done = mayor.post(f"/admin/petitions/{petition_id}/{path}", data=data, headers=POITIERS)
         assert done.status_code == 302, page_text(done)
     no_answer = mayor.post(
         f"/admin/petitions/{petition_id}/decision",
-        data={"decided_on": today, "answer": " "},
+        data=_staff(petition_id, decided_on=today, answer=" "),
         headers=POITIERS,
     )
     assert no_answer.status_code == 422
@@ -400,19 +407,22 @@ def test_staff_record_the_meeting_the_council_and_the_public_answer(
     # The answer is irreversible: a confirmation page first, which writes nothing.
     asked = mayor.post(
         f"/admin/petitions/{petition_id}/decision",
-        data={"decided_on": today, "answer": answer},
+        data=_staff(petition_id, decided_on=today, answer=answer),
         headers=POITIERS,
     )
     assert asked.status_code == 200
     confirmation = asked.get_data(as_text=True)
     assert 'name="confirmed" value="yes"' in confirmation
-    assert f'name="answer" value="{answer}"'.replace("'", "&#39;") in confirmation
+    assert (
+        f'name="petition-{petition_id}-answer" value="{answer}"'.replace("'", "&#39;")
+        in confirmation
+    )
     assert "Statut : réponse donnée" not in page_text(
         client.get(f"/petitions/{petition_id}", headers=POITIERS)
     )
     decided = mayor.post(
         f"/admin/petitions/{petition_id}/decision",
-        data={"decided_on": today, "answer": answer, "confirmed": "yes"},
+        data={**_staff(petition_id, decided_on=today, answer=answer), "confirmed": "yes"},
         headers=POITIERS,
     )
     assert decided.status_code == 302
@@ -442,7 +452,7 @@ def test_staff_dates_start_at_the_opening_and_end_today_in_paris(
     opened_fr = format_date(opened, "long", locale="fr")
     early_meeting = mayor.post(
         f"/admin/petitions/{petition_id}/meeting",
-        data={"held_on": the_day_before},
+        data=_staff(petition_id, held_on=the_day_before),
         headers=POITIERS,
     )
     assert early_meeting.status_code == 422
@@ -452,7 +462,7 @@ def test_staff_dates_start_at_the_opening_and_end_today_in_paris(
     )
     early_answer = mayor.post(
         f"/admin/petitions/{petition_id}/decision",
-        data={"decided_on": the_day_before, "answer": "Vingt bancs."},
+        data=_staff(petition_id, decided_on=the_day_before, answer="Vingt bancs."),
         headers=POITIERS,
     )
     assert early_answer.status_code == 422
@@ -485,7 +495,9 @@ def test_staff_dates_start_at_the_opening_and_end_today_in_paris(
             os.environ["TZ"] = before
         time.tzset()
     for field in ("held_on", "decided_on"):
-        found = re.search(rf'name="{field}" type="date" min="([\d-]+)" max="([\d-]+)"', form)
+        tag = re.search(rf'<input[^>]*name="petition-{petition_id}-{field}"[^>]*>', form)
+        assert tag, form
+        found = re.search(r'min="([\d-]+)"[^>]*max="([\d-]+)"', tag.group(0))
         assert found, form
         assert found.groups() == (opened.isoformat(), paris_today.isoformat())
 
@@ -549,7 +561,7 @@ def test_a_council_session_cannot_be_dated_before_the_petition_opened(
     petition_id, opened = _signed_by(app, client, sign_in, 900)
     refused = mayor.post(
         f"/admin/petitions/{petition_id}/council",
-        data={"session_on": (opened - timedelta(days=1)).isoformat()},
+        data=_staff(petition_id, session_on=(opened - timedelta(days=1)).isoformat()),
         headers=POITIERS,
     )
     assert refused.status_code == 422

@@ -27,7 +27,12 @@ from agora.extensions import db, limiter
 from agora.identity import federation, handoff, oidc
 from agora.identity.access import record_failure, safe_next, sign_in
 from agora.identity.acting import current_account
-from agora.identity.forms import MagicLinkForm
+from agora.identity.forms import (
+    GrantRoleForm,
+    MagicLinkForm,
+    MagicLinkUseForm,
+    SecondFactorForm,
+)
 from agora.identity.models import Account, Role, RoleGrant, TokenPurpose
 from agora.identity.services import (
     TokenRefused,
@@ -48,6 +53,8 @@ from agora.identity.services import (
     verify_totp,
 )
 from agora.shared import mail
+from agora.shared.forms import ask_confirmation, notify, render_invalid
+from agora.shared.labels import ROLES
 from agora.tenancy.context import get_owned_or_404, request_tenant
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
@@ -118,14 +125,16 @@ def confirm_magic_link(token: str) -> str:
         check_token(db.session, token, purpose=TokenPurpose.MAGIC_LINK, host=request.host)
     except TokenRefused as refused:
         abort(410, description=_refusal(refused.reason))
-    return render_template(
-        "identity/magic_link_confirm.html", token=token, next_path=request.args.get("next", "")
-    )
+    form = MagicLinkUseForm(formdata=None, next=request.args.get("next", ""))
+    return render_template("identity/magic_link_confirm.html", token=token, form=form)
 
 
 @bp.post("/login/magic/<token>")
 @limiter.limit("10 per minute")
-def use_magic_link(token: str) -> Response:
+def use_magic_link(token: str) -> Response | tuple[str, int]:
+    form = MagicLinkUseForm()
+    if not form.validate():
+        return render_invalid("identity/magic_link_confirm.html", form, token=token)
     try:
         account = redeem_magic_link(db.session, token, tenant=request_tenant(), host=request.host)
     except TokenRefused as refused:
@@ -137,10 +146,10 @@ def use_magic_link(token: str) -> Response:
         cookie.clear()
         cookie["pending_account_id"] = account.id
         cookie["pending_host"] = request.host
-        query = urlencode({"next": request.form.get("next", "")})
+        query = urlencode({"next": form.next.data or ""})
         return redirect(f"{url_for('identity.second_factor')}?{query}")
     sign_in(account, "magic_link")
-    return redirect(safe_next(request.form.get("next")))
+    return redirect(safe_next(form.next.data))
 
 
 def _pending_account() -> Account:
@@ -155,7 +164,12 @@ def _pending_account() -> Account:
 
 @bp.get("/login/second-factor")
 def second_factor() -> str:
-    account = _pending_account()
+    form = SecondFactorForm(formdata=None, next=request.args.get("next", ""))
+    return _second_factor_page(_pending_account(), form)
+
+
+def _second_factor_page(account: Account, form: SecondFactorForm) -> str:
+    """The code's form, with the key to add to an authenticator app until one is set up."""
     setup = None
     if not account.totp_confirmed:
         secret, uri = totp_provisioning(account)
@@ -168,26 +182,27 @@ def second_factor() -> str:
             "qr": segno.make(uri, error="m").svg_data_uri(scale=5, border=4),
         }
     db.session.commit()
-    return render_template(
-        "identity/second_factor.html", setup=setup, next_path=request.args.get("next", "")
-    )
+    return render_template("identity/second_factor.html", setup=setup, form=form)
 
 
 @bp.post("/login/second-factor")
 @limiter.limit("5 per minute")
-def check_second_factor() -> Response:
+def check_second_factor() -> Response | tuple[str, int]:
     account = _pending_account()
-    if not verify_totp(account, request.form.get("code", "")):
+    form = SecondFactorForm()
+    if not form.validate():
+        return _second_factor_page(account, form), 422
+    if not verify_totp(account, form.code.data):
         db.session.rollback()
         record_failure("totp", "magic_link")
-        abort(
-            401,
-            description=_(
-                "This code is not valid. Check your authenticator's clock and try again."
-            ),
+        # A wrong code is a refused sign-in (401), shown next to the field; it is not kept.
+        form.code.data = ""
+        form.refuse(
+            "code", _("This code is not valid. Check your authenticator's clock and try again.")
         )
+        return _second_factor_page(account, form), 401
     sign_in(account, "magic_link+totp")
-    return redirect(safe_next(request.form.get("next")))
+    return redirect(safe_next(form.next.data))
 
 
 @bp.get("/login/handoff", endpoint="handoff")
@@ -374,51 +389,92 @@ def my_data_json() -> Response:
 
 
 @bp.post("/me/erase")
-def erase_me() -> Response:
-    if request.form.get("confirm") != "yes":
-        abort(422, description=_("Tick the box to confirm the erasure."))
+def erase_me() -> str | Response:
+    if (
+        page := ask_confirmation(
+            title=_("Erase your data?"),
+            consequences=[
+                _("Your name, e-mail address and sign-in links are erased."),
+                _("You are signed out."),
+                _("What you did stays counted (votes, attendance) without your name."),
+            ],
+            cancel_url=url_for("identity.my_data"),
+            confirm_text=_("Erase my data"),
+        )
+    ) is not None:
+        return page
     erase_account(db.session, _me(), request_tenant())
     db.session.commit()
     cookie.clear()
+    notify(_("Your data is erased and you are signed out."))
     return redirect(url_for("home"))
 
 
 # --- members of the commune -----------------------------------------------------------------
 
 
-@bp.get("/admin/members")
-def members() -> str:
+def _grant_form(formdata: Any = None) -> GrantRoleForm:
+    """The grant form, offering every role but the consultancy's (the operator assigns it)."""
+    form = GrantRoleForm(formdata=formdata)
+    form.offer((r.value, str(ROLES[r.value])) for r in Role if r != Role.CONSULTANCY_STAFF)
+    return form
+
+
+def _members_page(form: GrantRoleForm) -> str:
     tenant = request_tenant()
     assert tenant is not None
-    return render_template(
-        "identity/members.html",
-        rows=members_of(db.session, tenant),
-        roles=[r for r in Role if r != Role.CONSULTANCY_STAFF],
-    )
+    return render_template("identity/members.html", rows=members_of(db.session, tenant), form=form)
+
+
+@bp.get("/admin/members")
+def members() -> str:
+    return _members_page(_grant_form())
 
 
 @bp.post("/admin/members", endpoint="grant_role")
-def grant_member_role() -> Response:
+def grant_member_role() -> Response | tuple[str, int]:
     tenant = request_tenant()
     assert tenant is not None
-    email = request.form.get("email", "").strip()
-    try:
-        role = Role(request.form.get("role", ""))
-    except ValueError:
-        abort(422, description=_("Unknown role."))
-    if "@" not in email or role == Role.CONSULTANCY_STAFF:
-        abort(422, description=_("Please enter a valid e-mail address and role."))
-    grant_role_by_email(db.session, tenant, email, role, granted_by=actor(current_account()))
+    form = _grant_form(request.form)
+    if not form.validate():
+        return _members_page(form), 422
+    role = Role(form.role.data)
+    grant_role_by_email(
+        db.session, tenant, form.email.data, role, granted_by=actor(current_account())
+    )
     db.session.commit()
+    notify(
+        _(
+            "%(email)s is now %(role)s.",
+            email=form.email.data,
+            role=ROLES[role.value],
+        )
+    )
     return redirect(url_for("identity.members"))
 
 
 @bp.post("/admin/members/<int:grant_id>/revoke")
-def revoke_role(grant_id: int) -> Response:
+def revoke_role(grant_id: int) -> str | Response:
     tenant = request_tenant()
     assert tenant is not None
-    revoke_grant(
-        db.session, tenant, get_owned_or_404(RoleGrant, grant_id), actor(current_account())
-    )
+    grant = get_owned_or_404(RoleGrant, grant_id)
+    holder = db.session.get(Account, grant.account_id)
+    email = (holder.email if holder is not None else None) or _("(erased)")
+    role = ROLES[grant.role.value]
+    if (
+        page := ask_confirmation(
+            title=_("Withdraw the role %(role)s from %(email)s?", role=role, email=email),
+            consequences=[
+                _("They lose at once what this role allows in the commune."),
+                _("The role can be granted again later."),
+            ],
+            cancel_url=url_for("identity.members"),
+            confirm_text=_("Withdraw the role"),
+            irreversible=False,
+        )
+    ) is not None:
+        return page
+    revoke_grant(db.session, tenant, grant, actor(current_account()))
     db.session.commit()
+    notify(_("The role %(role)s is withdrawn from %(email)s.", role=role, email=email))
     return redirect(url_for("identity.members"))

@@ -5,7 +5,7 @@ these pages. Views stay thin: rules live in :mod:`agora.petitions.services`."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -17,10 +17,19 @@ from agora.extensions import db
 from agora.identity.access import offered_only_if
 from agora.identity.acting import acting_person, who
 from agora.petitions import services
-from agora.petitions.forms import PetitionForm, SignForm, sign_form
+from agora.petitions.forms import (
+    AnswerForm,
+    CouncilForm,
+    MeetingForm,
+    PetitionForm,
+    SignForm,
+    sign_form,
+    staff_forms,
+    staff_prefix,
+)
 from agora.petitions.models import Petition
 from agora.plugins.contracts import InterpellationRules
-from agora.shared.forms import ask_confirmation, form_date, notify, render_invalid
+from agora.shared.forms import Form, ask_confirmation, notify, render_invalid
 from agora.shared.people import Person
 from agora.tenancy.context import current_tenant, get_owned_or_404, request_tenant, tenant_hooks
 
@@ -195,10 +204,22 @@ def petitions_csv() -> Response:
 
 @bp.get("/admin/petitions")
 def admin_page() -> str:
+    return _admin_page()
+
+
+def _admin_page(petition: Petition | None = None, **refused: Form) -> str:
+    """The staff page; with ``petition``, its ``refused`` form as it was sent, its errors
+    next to its fields and in the page's error summary."""
     rows = services.petitions_of(db.session, current_tenant())
+    forms = {
+        p.id: staff_forms(p, **(refused if petition is not None and p.id == petition.id else {}))
+        for p in rows
+    }
     return render_template(
         "petitions/admin.html",
         petitions=rows,
+        forms=forms,
+        form=next(iter(refused.values()), None),
         statuses={p.id: services.status_of(p) for p in rows},
         effects={p.id: services.reached_effects(p) for p in rows},
         opened_on={p.id: services.opened_on(p) for p in rows},
@@ -211,42 +232,59 @@ def _back(petition: Petition) -> Response:
 
 
 @bp.post("/admin/petitions/<int:petition_id>/meeting")
-def record_meeting(petition_id: int) -> Response:
+def record_meeting(petition_id: int) -> Response | tuple[str, int]:
     petition = get_owned_or_404(Petition, petition_id)
-    services.record_meeting(db.session, current_tenant(), petition, form_date("held_on"), who())
+    form = MeetingForm(prefix=staff_prefix(petition))
+    if not form.validate():
+        return _admin_page(petition, meeting=form), 422
+    try:
+        services.record_meeting(db.session, current_tenant(), petition, form.held_on.data, who())
+    except Invalid as refusal:
+        db.session.rollback()
+        form.refuse("held_on", refusal.message)
+        return _admin_page(petition, meeting=form), 422
     db.session.commit()
     notify(_("The meeting is recorded."))
     return _back(petition)
 
 
 @bp.post("/admin/petitions/<int:petition_id>/council")
-def schedule_council(petition_id: int) -> Response:
+def schedule_council(petition_id: int) -> Response | tuple[str, int]:
     petition = get_owned_or_404(Petition, petition_id)
-    services.schedule_council(
-        db.session, current_tenant(), petition, form_date("session_on"), who()
-    )
+    form = CouncilForm(prefix=staff_prefix(petition))
+    if not form.validate():
+        return _admin_page(petition, council=form), 422
+    try:
+        services.schedule_council(
+            db.session, current_tenant(), petition, form.session_on.data, who()
+        )
+    except Invalid as refusal:
+        db.session.rollback()
+        form.refuse("session_on", refusal.message)
+        return _admin_page(petition, council=form), 422
     db.session.commit()
     notify(_("The council session is recorded."))
     return _back(petition)
 
 
 @bp.post("/admin/petitions/<int:petition_id>/decision")
-def record_decision(petition_id: int) -> Response | str:
+def record_decision(petition_id: int) -> Response | str | tuple[str, int]:
     petition = get_owned_or_404(Petition, petition_id)
-    confirmed = request.form.get("confirmed") == "yes"
-    # Checked in full first (a refusal is a 422 with its message), then confirmed: the
-    # answer is public and closes the signatures for good.
-    services.record_decision(
-        db.session,
-        current_tenant(),
-        petition,
-        form_date("decided_on"),
-        request.form.get("answer", ""),
-        who(),
-    )
-    if not confirmed:
-        db.session.rollback()  # nothing is written before the person confirms
-        page = ask_confirmation(
+    form = AnswerForm(prefix=staff_prefix(petition))
+    if not form.validate():
+        return _admin_page(petition, answer=form), 422
+    # Checked in full first (a refusal comes back next to its field, 422), then confirmed:
+    # the answer is public and closes the signatures for good.
+    try:
+        services.record_decision(
+            db.session, current_tenant(), petition, form.decided_on.data, form.answer.data, who()
+        )
+    except Invalid as refusal:  # the answer itself is checked by the form: the date
+        db.session.rollback()
+        form.refuse("decided_on", refusal.message)
+        return _admin_page(petition, answer=form), 422
+    if (
+        page := ask_confirmation(
             title=_("Record the answer to « %(title)s »?", title=petition.title),
             consequences=[
                 _("The answer is published on the petition's page."),
@@ -256,7 +294,8 @@ def record_decision(petition_id: int) -> Response | str:
             cancel_url=url_for("petitions.admin_page") + f"#petition-{petition.id}",
             confirm_text=_("Record the answer"),
         )
-        assert page is not None
+    ) is not None:
+        db.session.rollback()  # nothing is written before the person confirms
         return page
     db.session.commit()
     notify(_("The answer is recorded and shown on the petition's page."))

@@ -1,4 +1,5 @@
-"""The programme's staff form: a session's next status (no status chosen in advance)."""
+"""The programme's staff forms: starting the programme, and a session's next status (no status
+chosen in advance)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
-from agora.shared.forms import Form, NumberInput, select_field, textarea_field
+from agora.shared.forms import Form, NumberInput, date_field, select_field, textarea_field
 
 #: The neutral first entry of the status select: nothing is chosen until a person picks.
 PLACEHOLDER = ("", _l("Choose…"))
@@ -29,3 +30,9 @@ class ProgrammeStatusForm(Form):
     def offer(self, statuses: Sequence[tuple[str, str]]) -> None:
         """The statuses the session may take next, after "Choose…"."""
         self.status.choices = [PLACEHOLDER, *statuses]
+
+
+class StartProgrammeForm(Form):
+    """The day the commune's support programme starts (its sessions are spread from it)."""
+
+    starts_on = date_field(_l("Start date"), required=_l("Enter the day the programme starts."))

@@ -13,9 +13,9 @@ from agora.extensions import db
 from agora.identity.acting import current_account
 from agora.identity.services import actor, communes_of_staff
 from agora.programme import services
-from agora.programme.forms import ProgrammeStatusForm
+from agora.programme.forms import ProgrammeStatusForm, StartProgrammeForm
 from agora.programme.models import ProgrammeSession, SessionStatus
-from agora.shared.forms import ask_confirmation, form_date, notify
+from agora.shared.forms import ask_confirmation, notify
 from agora.shared.labels import SESSION_STATUSES
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_hooks
 from agora.tenancy.isolation import tenant_scope
@@ -25,19 +25,30 @@ bp = Blueprint("programme", __name__, template_folder="templates")
 
 @bp.get("/programme")
 def timeline() -> str:
+    return _timeline_page(StartProgrammeForm(formdata=None))
+
+
+def _timeline_page(form: StartProgrammeForm) -> str:
     tenant = current_tenant()
     programme = services.programme_of(db.session, tenant)
     entries = services.timeline(services.sessions_of(db.session, programme)) if programme else []
-    return render_template("programme/timeline.html", programme=programme, entries=entries)
+    return render_template(
+        "programme/timeline.html", programme=programme, entries=entries, form=form
+    )
 
 
 @bp.post("/programme")
-def instantiate() -> Response:
+def instantiate() -> Response | tuple[str, int]:
     tenant = current_tenant()
-    starts_on = form_date("starts_on", _("the start date must be a date (YYYY-MM-DD)"))
+    form = StartProgrammeForm()
+    if not form.validate():
+        return _timeline_page(form), 422
     template = tenant_hooks().programme_template()
-    services.instantiate(db.session, tenant, template, starts_on, actor(current_account()))
+    services.instantiate(
+        db.session, tenant, template, form.starts_on.data, actor(current_account())
+    )
     db.session.commit()
+    notify(_("The programme is started: its sessions are on the timeline."))
     return redirect(url_for("programme.timeline"))
 
 
