@@ -20,9 +20,7 @@ found is checked:
 
 A form with nothing to type or choose (one button: revoke, advance, mark as read…) has no
 value to lose: it is checked for (a) only. ``NOT_WTFORMS`` lists, with the reason, the forms
-that are not WTForms forms by nature; ``PENDING_ASSEMBLY_FORMS`` those of the assembly
-capability being converted on another branch. Both lists are checked: an entry that is no
-route fails, and so does a pending form no page shows or that now passes (remove it).
+that are not WTForms forms by nature; an entry that is no route fails.
 """
 
 from __future__ import annotations
@@ -75,17 +73,6 @@ NOT_WTFORMS: dict[str, str] = {
         "a code holder's vote: read by casting.payload_from_form, without building a form "
         "(bench/voting.py); its refusals re-render the ballot with the choices, "
         "tests/voting covers them"
-    ),
-}
-
-#: Forms of the assembly capability, converted to WTForms on another branch
-#: (``forms-assembly``): remove each entry when that branch is merged and the form passes.
-PENDING_ASSEMBLY_FORMS: dict[str, str] = {
-    "assembly.add_milestone": "a title with a control character is accepted (302)",
-    "assembly.reach_milestone": "an impossible date answers an error page, the form is lost",
-    "assembly.annotate_proposal": "a rationale with a control character is accepted (302)",
-    "assembly.edit_proposal": (
-        "shown to the commune's administrator, who is refused (403): the form is lost"
     ),
 }
 
@@ -484,7 +471,7 @@ def test_every_form_keeps_its_values_and_starts_on_no_destructive_status(
     english = english_messages()
     french = french_strings()
     codes = {code for code in enum_codes() if code not in french}
-    checked, pending_failing = [], set()
+    checked: list[str] = []
     for endpoint, found in sorted(seen.items()):
         if endpoint in NOT_WTFORMS:
             continue
@@ -498,10 +485,6 @@ def test_every_form_keeps_its_values_and_starts_on_no_destructive_status(
         )
         problems = refusal_problems(response, found.form, filled, english, codes)
         checked.append(endpoint)
-        if endpoint in PENDING_ASSEMBLY_FORMS:
-            if problems:
-                pending_failing.add(endpoint)
-            continue
         failures += [
             f"form to {endpoint} (on {found.page}, {found.person}), "
             f"{filled.invalid!r} made invalid: {problem}"
@@ -511,13 +494,9 @@ def test_every_form_keeps_its_values_and_starts_on_no_destructive_status(
     print("forms checked:", checked)
     assert not failures, f"{len(failures)} problems:\n" + "\n".join(failures)
     # Every listed form is a route that takes a POST (the demonstration has no open ballot,
-    # so the vote's form is not on its pages); every pending one is still shown.
+    # so the vote's form is not on its pages).
     posted = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())}
     assert set(NOT_WTFORMS) <= posted, sorted(set(NOT_WTFORMS) - posted)
-    stale = sorted(set(PENDING_ASSEMBLY_FORMS) - set(seen))
-    assert not stale, f"no page shows these forms any more, remove them: {stale}"
-    fixed = sorted(set(PENDING_ASSEMBLY_FORMS) - pending_failing)
-    assert not fixed, f"these assembly forms pass now, remove them from the pending list: {fixed}"
 
 
 def test_destructive_statuses_are_status_codes() -> None:
