@@ -149,3 +149,39 @@ def test_a_story_whose_steps_do_not_follow_one_another_is_refused(
     assert "poitiers.toml: the council must deliberate after the edition's last day" in (
         result.output
     )
+
+
+def test_a_ballots_figures_are_explained_on_its_page(
+    client: FlaskClient, runner: Any, onboarded: Path
+) -> None:
+    assert runner.invoke(args=["demo", "load", "poitiers", "grenoble"]).exit_code == 0
+    pages = {}
+    for slug, host in HOSTS.items():
+        found = re.findall(r'href="(/ballots/\d+)"', page_text_raw(client, "/assemblee", host))
+        pages[slug] = [page_text(client.get(path, headers=host)) for path in found]
+    subject, plan = pages["poitiers"]
+    # Who voted out of whom, what the quorum asked and what there was.
+    assert "40 personnes ont voté, sur 40 personnes présentes ayant le droit de vote." in subject
+    assert (
+        "Quorum atteint : il fallait au moins 30 personnes présentes (il y en avait 40), "
+        "dont au moins 10 habitant·es tiré·es au sort (il y en avait 25)."
+    ) in subject
+    assert "la mention majoritaire d'une option est celle qu'au moins la moitié" in subject
+    # The plan: its count and the majority it needed, not a bare fraction.
+    assert re.search(
+        r"Adopté\. (\d+) voix pour, (\d+) contre, (\d+) abstentions?\. Voix pour : \1 sur les "
+        r"\d+ suffrages exprimés \(pour et contre ; les abstentions ne comptent pas\), soit "
+        r"\d+\s% ; il en fallait au moins deux tiers \(67\s%\)\.",
+        plan,
+    ), plan
+    assert "soutien" not in plan and "17/22" not in plan
+    choice, _ = pages["grenoble"]
+    assert "sur 120 membres présent·es ayant le droit de vote (l'instance compte 150" in choice
+    assert "il fallait la présence de la moitié des 150 membres, soit 75" in choice
+    assert re.search(
+        r"Se protéger de la chaleur chez soi \d+ approbations sur 120 votant·es", choice
+    )
+
+
+def page_text_raw(client: FlaskClient, path: str, host: dict[str, str]) -> str:
+    return client.get(path, headers=host).get_data(as_text=True)
