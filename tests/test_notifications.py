@@ -262,7 +262,7 @@ def test_a_notification_made_in_english_reaches_each_reader_in_their_language(
     assert mails["mairie@poitiers.fr"] == (
         f"Poitiers — Pétition{NBSP}: 50 signatures atteintes",
         f"La pétition «{NBSP}Des bancs place d'Armes{NBSP}» a recueilli 50 signatures, ce qui "
-        f"engage la commune à{NBSP}: Rencontre avec le maire et les élus référents. Indiquez "
+        f"engage la commune à{NBSP}: Rencontre avec le maire et les élu·es référent·es. Indiquez "
         f"sur la page de gestion des pétitions ce que fait la commune.\n\n{link}\n",
     )
     assert mails["deputy@example.org"] == (
@@ -275,7 +275,7 @@ def test_a_notification_made_in_english_reaches_each_reader_in_their_language(
     # On the page, in the language the reader reads the site in, linking to the petition.
     french = page_text(mayor.get("/notifications", headers=POITIERS))
     assert "Pétition : 50 signatures atteintes" in french
-    assert "Rencontre avec le maire et les élus référents" in french
+    assert "Rencontre avec le maire et les élu·es référent·es" in french
     english = page_text(deputy.get("/notifications", headers=POITIERS))
     assert "Petition: 50 signatures reached" in english
     assert "meeting with the mayor and elected referents" in english

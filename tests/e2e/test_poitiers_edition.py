@@ -640,7 +640,12 @@ def public_sees_the_diff(edition: Edition, visitor: Page, council: str) -> None:
     visitor.goto(council)
     _heading(visitor, "La réponse du conseil")
     expect(
-        visitor.get_by_text(re.compile(r"adoptée avec amendements \(41 pour, 6 contre"))
+        visitor.get_by_text(
+            re.compile(
+                r"adoptée avec amendements \(vote des élu·es du conseil municipal : "
+                r"41 pour, 6 contre"
+            )
+        )
     ).to_be_visible()
     measure = visitor.locator("article.card").filter(has_text="Des rues scolaires")
     expect(measure).to_contain_text("Réponse du conseil : modifiée")

@@ -551,6 +551,15 @@ def _demo_signatures(rules: InterpellationRules, index: int) -> int:
     return rules.levels[0].signatures * 2 // 9
 
 
+def _daytime(opened: datetime, elapsed: timedelta) -> datetime:
+    """``elapsed`` after ``opened``, each day's share of it between 8:00 and 22:00 (people
+    sign in the daytime), never before ``opened``."""
+    days, rest = divmod(elapsed, timedelta(days=1))
+    start = opened + timedelta(days=days)
+    day_start = start.replace(hour=8, minute=0, second=0, microsecond=0)
+    return max(opened, day_start + rest * 14 / 24)
+
+
 def load_petitions(
     session: DbSession, tenant: Tenant, hooks: TenantHooks, story: Story, today: date
 ) -> None:
@@ -566,7 +575,7 @@ def load_petitions(
         petition = petitions.open_petition(
             session, tenant, rules, people.new(session), entry.title, entry.text, ACTOR, now=opened
         )
-        # Signatures come in within the window, however short the commune's.
+        # Signatures come in within the window, however short the commune's, in the daytime.
         span = min(timedelta(days=entry.spread), (petition.closes_at - opened) * 0.9)
         count = _demo_signatures(rules, index)
         for number in range(count):
@@ -577,7 +586,7 @@ def load_petitions(
                 people.new(session),
                 lives_here=True,
                 old_enough=True,
-                now=opened + span * (number + 1) / (count + 1),
+                now=_daytime(opened, span * (number + 1) / (count + 1)),
             )
         effects = petitions.reached_effects(petition)
         if "meeting" in effects:
@@ -586,7 +595,9 @@ def load_petitions(
                 session, tenant, petition, (first + timedelta(days=16)).date(), ACTOR
             )
         if petition.status == PetitionStatus.ON_COUNCIL_AGENDA:
-            petitions.schedule_council(session, tenant, petition, today + timedelta(days=23), ACTOR)
+            # The council's next Monday meeting, three weeks on at least.
+            meeting = today + timedelta(days=21 + (7 - (today + timedelta(days=21)).weekday()) % 7)
+            petitions.schedule_council(session, tenant, petition, meeting, ACTOR)
 
 
 def load(
