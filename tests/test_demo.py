@@ -185,3 +185,16 @@ def test_a_ballots_figures_are_explained_on_its_page(
 
 def page_text_raw(client: FlaskClient, path: str, host: dict[str, str]) -> str:
     return client.get(path, headers=host).get_data(as_text=True)
+
+
+def test_the_demo_communes_show_their_emblem_next_to_their_name(
+    client: FlaskClient, onboarded: Path
+) -> None:
+    for slug, host in HOSTS.items():
+        page = page_text_raw(client, "/", host)
+        # Decorative: the commune's name is written next to it, in the same link.
+        found = re.search(r'<img class="agora-header__logo" src="([^"]+)" alt="">([^<]+)</a>', page)
+        assert found and found.group(2) == slug.capitalize(), page
+        with client.get(found.group(1), headers=host) as emblem:
+            assert emblem.status_code == 200 and emblem.mimetype == "image/svg+xml"
+            assert "pas le logo officiel" in emblem.get_data(as_text=True)
