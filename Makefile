@@ -98,10 +98,10 @@ css:
 	cd frontend && npm install --no-audit --no-fund --ignore-scripts --no-package-lock
 	cd frontend && npx sass --no-source-map --style=compressed --quiet-deps agora.scss ../$(STATIC)/agora.css
 	mkdir -p $(STATIC)/govuk
-	{ echo '/* GOV.UK Frontend $(shell node -p "require('./frontend/node_modules/govuk-frontend/package.json').version" 2>/dev/null), MIT licence, (c) Crown copyright */'; \
+	{ echo "/* GOV.UK Frontend $$(node -p "require('./frontend/node_modules/govuk-frontend/package.json').version"), MIT licence, (c) Crown copyright */"; \
 	  sed 's,//# sourceMappingURL=.*,,' frontend/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js; } \
 	  > $(STATIC)/govuk/govuk-frontend.min.js
-	cp frontend/agora.js $(STATIC)/agora.js
+	cp frontend/agora.js frontend/supported.js $(STATIC)/
 
 ## make screenshots: PNGs of the main pages at 390 and 1280 px, per person, into screenshots/
 screenshots: install

@@ -573,7 +573,7 @@ def _card_holder_checks_in_and_abstains(
     """Staff print the session's voting cards; a drawn member not yet checked in scans their
     card: the QR code's address (its code in the fragment) opens the presence page with the
     code filled in, confirming leads to the ballot with the code filled in again."""
-    _dashboard(edition, staff)
+    _step(edition, staff, "Séances")
     staff.get_by_role("link", name="Journée 4 — plan d'action").click()
     staff.get_by_role("link", name="Accueil depuis la liste d'émargement et cartes de vote").click()
     with staff.expect_download() as download:
@@ -715,7 +715,7 @@ def residents_petition(edition: Edition, camille: Page, mayor: Page, visitor: Pa
     _heading(camille, "Pétitions")
     expect(camille.get_by_text("Droit d'interpellation citoyenne")).to_be_visible()
     edition.audit.check(camille, "public: petitions")
-    camille.get_by_role("button", name="Lancer une pétition").click()
+    camille.get_by_role("link", name="Lancer une pétition").click()
     _heading(camille, "Lancer une pétition")
     edition.audit.check(camille, "public: open a petition")
     camille.get_by_label("Titre").fill(PETITION)
