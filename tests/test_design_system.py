@@ -132,7 +132,10 @@ def test_an_error_keeps_the_commune_s_frame_and_the_way_back(
     missing = client.get("/petitions/999999", headers=POITIERS)
     page = missing.get_data(as_text=True)
     assert missing.status_code == 404
-    assert '<p class="agora-header__brand"><a href="/">Poitiers</a></p>' in page
+    assert (
+        '<p class="agora-header__brand"><a href="/"><img class="agora-header__logo" '
+        'src="/static/communes/poitiers.svg" alt="">Poitiers</a></p>'
+    ) in page
     assert "Page introuvable" in page
     assert '<a class="govuk-link" href="/petitions">Revenir à cette rubrique</a>' in page
     came_from = client.get(

@@ -36,6 +36,7 @@ from agora.petitions.models import Petition
 from agora.shared.people import Person
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
+from support import demo
 from support.fixtures import REDIS_URL, SignIn
 from support.pages import page_text
 from support.smtp import Inbox
@@ -125,10 +126,12 @@ def test_members_are_notified_of_a_divergence_and_invited_to_the_review_by_mail(
         plan_id, year = plan.id, edition.year
     review, departure = sorted(map(_body, inbox.messages), key=lambda b: "Délibération" in b)
     # Rendered when sent, in French: the review's date and time in Paris, each link absolute.
-    assert f"le 17 novembre {year + 1} à 18:30. Vous y êtes invité·e." in review, review
+    dates = demo.dates("poitiers")
+    assert f"le {demo.french(dates.review)} à 18:30. Vous y êtes invité·e." in review, review
     assert review.endswith(f"\n\nhttp://poitiers.localhost/assemblee/{year}\n")
     assert departure.startswith(
-        f"Délibération {year}-11-17-04{NBSP}: 1 mesure diffère du vote de l'assemblée."
+        f"Délibération {dates.council.isoformat()}-04{NBSP}: "
+        "1 mesure diffère du vote de l'assemblée."
     )
     assert departure.endswith(f"\n\nhttp://poitiers.localhost/council/{plan_id}\n")
 
@@ -259,7 +262,7 @@ def test_a_notification_made_in_english_reaches_each_reader_in_their_language(
     assert mails["mairie@poitiers.fr"] == (
         f"Poitiers — Pétition{NBSP}: 50 signatures atteintes",
         f"La pétition «{NBSP}Des bancs place d'Armes{NBSP}» a recueilli 50 signatures, ce qui "
-        f"engage la commune à{NBSP}: Rencontre avec le maire et les élus référents. Indiquez "
+        f"engage la commune à{NBSP}: Rencontre avec le maire et les élu·es référent·es. Indiquez "
         f"sur la page de gestion des pétitions ce que fait la commune.\n\n{link}\n",
     )
     assert mails["deputy@example.org"] == (
@@ -272,7 +275,7 @@ def test_a_notification_made_in_english_reaches_each_reader_in_their_language(
     # On the page, in the language the reader reads the site in, linking to the petition.
     french = page_text(mayor.get("/notifications", headers=POITIERS))
     assert "Pétition : 50 signatures atteintes" in french
-    assert "Rencontre avec le maire et les élus référents" in french
+    assert "Rencontre avec le maire et les élu·es référent·es" in french
     english = page_text(deputy.get("/notifications", headers=POITIERS))
     assert "Petition: 50 signatures reached" in english
     assert "meeting with the mayor and elected referents" in english
@@ -298,7 +301,8 @@ def test_the_mail_is_written_when_sent_in_the_language_of_its_recipient_then(
         "Poitiers — The council did not adopt the action plan as voted",
     ]
     review = next(b for b in map(_body, inbox.messages) if "review" in b)
-    assert re.search(r"in public on November 17, \d{4} at 6:30\sPM\. You are invited\.", review)
+    day = demo.english(demo.dates("poitiers").review)
+    assert re.search(rf"in public on {day} at 6:30\sPM\. You are invited\.", review)
 
 
 def test_the_language_chosen_before_signing_in_stays_and_becomes_the_accounts(

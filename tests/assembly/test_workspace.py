@@ -140,6 +140,13 @@ def demo(app: Flask, runner: Any, onboarded: Path, client: FlaskClient, sign_in:
     with app.app_context():
         tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
         with tenant_scope(db.session, tenant.id):
+            # The demo's programme is over (it comes before the edition): one session still
+            # to hold, for the forms of a session's status.
+            launch = db.session.execute(
+                select(ProgrammeSession).order_by(ProgrammeSession.position.desc()).limit(1)
+            ).scalar_one()
+            launch.status = SessionStatus.CONFIRMED
+            db.session.commit()
 
             def ids(model: Any) -> list[int]:
                 return list(db.session.execute(select(model.id)).scalars())

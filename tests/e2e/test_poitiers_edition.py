@@ -419,14 +419,16 @@ def day_one_vote(edition: Edition, staff: Page, voters: Page) -> None:
     staff.goto(ballot_url)
     edition.audit.check(staff, "staff: ballot open")
     _confirmed(staff, "Clore et dépouiller")
-    expect(staff.get_by_text("40 votes.")).to_be_visible()
-    expect(staff.get_by_text("Quorum atteint.")).to_be_visible()
+    expect(staff.get_by_text(re.compile(r"^40 personnes ont voté, sur 40 "))).to_be_visible()
+    expect(
+        staff.get_by_text(re.compile(r"^Quorum atteint : il fallait au moins 30 personnes"))
+    ).to_be_visible()
     ranking = staff.get_by_role("table", name="Classement")
     expect(ranking.get_by_role("row").nth(1)).to_contain_text(SUBJECTS[0][0])
     expect(ranking.get_by_role("row").nth(1)).to_contain_text("mention majoritaire : Excellent")
     _confirmed(staff, "Certifier la décision")
     expect(staff.get_by_text(f"Choisi : {SUBJECTS[0][0]}")).to_be_visible()
-    by_origin = staff.get_by_role("table", name="Votes selon l'origine des votant·es")
+    by_origin = staff.get_by_role("table", name="Nombre de votant·es selon leur origine")
     expect(by_origin.get_by_role("row", name=re.compile("tiré·es au sort"))).to_contain_text("25")
     edition.audit.check(staff, "staff: ballot certified")
     _close_session(edition, staff, "Journée 1 — choix du sujet")
@@ -545,9 +547,14 @@ def plan_adopted_at_two_thirds(edition: Edition, staff: Page, voters: Page) -> N
     _card_holder_checks_in_and_abstains(edition, staff, voters, ballot_url)
     staff.goto(ballot_url)
     _confirmed(staff, "Clore et dépouiller")
-    expect(staff.get_by_text("31 votes.")).to_be_visible()
+    expect(staff.get_by_text(re.compile(r"^31 personnes ont voté, sur \d+ "))).to_be_visible()
     expect(
-        staff.get_by_text(re.compile(r"Adopté — soutien : 21/29, seuil requis : 2/3"))
+        staff.get_by_text(
+            re.compile(
+                r"Adopté\. .*Voix pour : 21 sur les 29 suffrages exprimés .*"
+                r"il en fallait au moins deux tiers"
+            )
+        )
     ).to_be_visible()
     _confirmed(staff, "Certifier la décision")
     _close_session(edition, staff, "Journée 4 — plan d'action")
@@ -633,7 +640,12 @@ def public_sees_the_diff(edition: Edition, visitor: Page, council: str) -> None:
     visitor.goto(council)
     _heading(visitor, "La réponse du conseil")
     expect(
-        visitor.get_by_text(re.compile(r"adoptée avec amendements \(41 pour, 6 contre"))
+        visitor.get_by_text(
+            re.compile(
+                r"adoptée avec amendements \(vote des élu·es du conseil municipal : "
+                r"41 pour, 6 contre"
+            )
+        )
     ).to_be_visible()
     measure = visitor.locator("article.card").filter(has_text="Des rues scolaires")
     expect(measure).to_contain_text("Réponse du conseil : modifiée")

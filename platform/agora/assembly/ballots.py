@@ -3,12 +3,14 @@ cast through :mod:`agora.assembly.casting`."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Any, NamedTuple
 
+from flask_babel import format_percent, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from agora.assembly import sessions
@@ -58,6 +60,9 @@ class QuorumCount:
     present: int
     drawn_present: int
     reasons: tuple[QuorumShortfall, ...]
+    #: The body's voting members (``None`` for a body open to all present, or a result
+    #: stored before it was recorded).
+    members: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +70,7 @@ class QuorumCount:
             "present": self.present,
             "drawn_present": self.drawn_present,
             "reasons": [reason._asdict() for reason in self.reasons],
+            "members": self.members,
         }
 
     @classmethod
@@ -76,6 +82,7 @@ class QuorumCount:
             reasons=tuple(
                 QuorumShortfall(r["code"], r["present"], r["required"]) for r in data["reasons"]
             ),
+            members=data.get("members"),
         )
 
 
@@ -145,6 +152,160 @@ def quorum_reason(reason: QuorumShortfall) -> str:
         ),
     }
     return str(messages[reason.code])
+
+
+# --- what a result's figures mean, in words ----------------------------------------------
+
+
+def turnout_text(result: BallotResult) -> str:
+    """Who voted, out of whom: ``45 personnes ont voté, sur 45 présentes avec le droit de
+    vote.``"""
+    count = result.quorum
+    voted = ngettext("%(num)d person voted", "%(num)d people voted", result.tally.turnout)
+    if count.members is None:
+        among = ngettext(
+            "out of %(num)d person present with a right to vote.",
+            "out of %(num)d people present with a right to vote.",
+            count.present,
+        )
+    else:
+        among = ngettext(
+            "out of %(num)d member present with a right to vote",
+            "out of %(num)d members present with a right to vote",
+            count.present,
+        ) + ngettext(
+            " (the body has %(num)d voting member).",
+            " (the body has %(num)d voting members).",
+            count.members,
+        )
+    return f"{voted}, {among}"
+
+
+def quorum_text(result: BallotResult, rule: DecisionRule | None) -> str:
+    """The quorum met, with what it asked and what there was."""
+    count, asked = result.quorum, rule.quorum if rule is not None else None
+    if asked is None:
+        return str(_("Quorum met."))
+    parts = []
+    if asked.min_present:
+        parts.append(
+            ngettext(
+                "at least %(num)d person present (there were %(present)d)",
+                "at least %(num)d people present (there were %(present)d)",
+                asked.min_present,
+                present=count.present,
+            )
+        )
+    if asked.min_drawn_present:
+        parts.append(
+            ngettext(
+                "of whom at least %(num)d drawn resident (there were %(present)d)",
+                "of whom at least %(num)d drawn residents (there were %(present)d)",
+                asked.min_drawn_present,
+                present=count.drawn_present,
+            )
+        )
+    if asked.min_share_of_members and count.members is not None:
+        needed = math.ceil(asked.min_share_of_members * count.members)
+        parts.append(
+            ngettext(
+                "the presence of %(share)s of the %(members)d members, that is %(num)d "
+                "(there were %(present)d)",
+                "the presence of %(share)s of the %(members)d members, that is %(num)d "
+                "(there were %(present)d)",
+                needed,
+                share=fraction_words(asked.min_share_of_members),
+                members=count.members,
+                present=count.present,
+            )
+        )
+    if not parts:
+        return str(_("No quorum is required for this decision."))
+    return str(_("Quorum met: %(conditions)s.", conditions=", ".join(parts)))
+
+
+def fraction_words(share: Fraction) -> str:
+    """``1/2`` → ``la moitié``; a fraction without a name stays in figures."""
+    names = {
+        Fraction(1, 2): _("half"),
+        Fraction(2, 3): _("two thirds"),
+        Fraction(3, 5): _("three fifths"),
+        Fraction(3, 4): _("three quarters"),
+        Fraction(1, 3): _("a third"),
+    }
+    return str(names.get(share, f"{share.numerator}/{share.denominator}"))
+
+
+def motion_text(result: BallotResult, rule: DecisionRule | None) -> str:
+    """A motion's count and what it needed: ``34 voix pour sur 44 suffrages exprimés (77 %) ;
+    il en fallait au moins les deux tiers (67 %).``"""
+    tally = result.tally
+    counts = tally.totals.counts
+    votes_for, against, abstain = counts["for"], counts["against"], counts["abstain"]
+    cast = votes_for + against
+    counted_abstentions = (
+        rule is not None and rule.count_abstentions and tally.method != "simple_majority"
+    )
+    if counted_abstentions:
+        cast += abstain
+    figures = " ".join(
+        (
+            ngettext("%(num)d vote for,", "%(num)d votes for,", votes_for),
+            ngettext("%(num)d against,", "%(num)d against,", against),
+            ngettext("%(num)d abstention.", "%(num)d abstentions.", abstain),
+        )
+    )
+    if tally.support is None or tally.required is None or not cast:
+        return figures
+    kind = (
+        _("votes cast (for, against and abstentions)")
+        if counted_abstentions
+        else _("votes cast (for and against; abstentions do not count)")
+    )
+    share = _(
+        "Votes for: %(num)d of the %(cast)d %(kind)s, that is %(percent)s;",
+        num=votes_for,
+        cast=cast,
+        kind=kind,
+        percent=format_percent(float(tally.support)),
+    )
+    if tally.method == "qualified_majority":
+        needed = _(
+            "at least %(share)s were needed (%(percent)s).",
+            share=fraction_words(tally.required),
+            percent=format_percent(float(tally.required)),
+        )
+    else:
+        needed = _("more than half were needed.")
+    return f"{figures} {share} {needed}"
+
+
+def approvals_text(result: BallotResult, option: str) -> str:
+    """``approuvée par 96 des 120 votant·es``."""
+    return str(
+        ngettext(
+            "approved by %(num)d of the %(voters)d voters",
+            "approved by %(num)d of the %(voters)d voters",
+            result.tally.totals.counts[option],
+            voters=result.tally.turnout,
+        )
+    )
+
+
+def method_help(method: str) -> str:
+    """How the method decides, in one sentence, under the results it explains."""
+    texts = {
+        "majority_judgment": _(
+            "Each voter gives every option a grade; an option's majority grade is the one "
+            "at least half the voters gave it or better. The option with the best majority "
+            "grade wins."
+        ),
+        "approval": _(
+            "Each voter approves as many options as they wish; the option approved by the "
+            "most voters wins."
+        ),
+    }
+    return str(texts.get(method, ""))
 
 
 @dataclass(frozen=True)
@@ -350,6 +511,7 @@ def close(
             present=present,
             drawn_present=drawn,
             reasons=tuple(QuorumShortfall(r.code, r.present, r.required) for r in report.reasons),
+            members=members,
         ),
         resolution=tiebreak.resolve(result, rule.tie_break),
     ).to_json()

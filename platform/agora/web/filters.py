@@ -37,7 +37,11 @@ def _datetime(moment: datetime | str) -> str:
     return str(format_datetime(moment, "d MMMM y, HH:mm"))
 
 
-def _date(day: date) -> str:
+def _date(day: date | str) -> str:
+    """A day in the reader's language; an ISO 8601 string (a deliverable's acceptance) is read
+    first."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
     return str(format_date(day, "long"))
 
 

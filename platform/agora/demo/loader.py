@@ -1,24 +1,28 @@
 """``flask demo load``: realistic French demonstration data, built through the services.
 
-For each onboarded commune: its support programme (sessions held up to today) and a past
-edition lived from end to end — bodies composed and installed as its rules say, the charter
-adopted, subjects submitted and reviewed (one inadmissible, with its public reason), a
-subject chosen by the assembly's own method, proposals annotated by agents, the action plan
-adopted by its threshold, the council's deliberation with one amended measure, and the
-public follow-up; and petitions under the commune's right of interpellation, when it has
-one (one on the council's agenda at 912 signatures with levels at 50 and 900, or short of a
-single threshold of 2,000; one just opened). Everything is deterministic (seeded), and
-applying it twice does nothing.
+For each onboarded commune, its own story (:mod:`agora.demo.story`: its subjects, proposals,
+places and petitions, and the days between its steps) told through the services, in order:
+its support programme held up to the launch, the charter adopted by the council, then a past
+edition lived from end to end — bodies composed and installed as its rules say, subjects
+submitted and reviewed (one inadmissible, with its public reason), a subject chosen by the
+assembly's own method, proposals annotated by agents and amended, the action plan adopted by
+its threshold, the council's deliberation with one amended measure, and the public
+follow-up; and petitions under the commune's right of interpellation, when it has one (one
+on the council's agenda at 912 signatures with levels at 50 and 900, or short of a single
+threshold of 2,000; one just opened). Everything is deterministic (seeded) for a given day,
+and applying it twice does nothing.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -47,14 +51,15 @@ from agora.assembly.models import (
     EditionStatus,
     MeasureStatus,
 )
-from agora.db import PARIS, DbSession, utcnow
+from agora.db import PARIS, DbSession, paris_today, utcnow
+from agora.demo.story import Chronology, Story, StoryError, charter_council, chronology, story_for
 from agora.extensions import db
 from agora.petitions import services as petitions
 from agora.petitions.models import PetitionStatus
 from agora.plugins.contracts import BodySpec, InterpellationRules
 from agora.plugins.manager import TenantHooks, get_registry
 from agora.programme import services as programme
-from agora.programme.models import SessionStatus
+from agora.programme.models import ProgrammeStatus, SessionStatus
 from agora.shared.people import Person
 from agora.tenancy.config import TenantConfig
 from agora.tenancy.isolation import tenant_scope
@@ -146,37 +151,6 @@ LAST_NAMES = [
     "Nguyen",
     "Traoré",
 ]
-SUBJECTS = (
-    (
-        "Se déplacer à vélo en sécurité dans tous les quartiers",
-        "Pistes continues, stationnement vélo près des écoles et des commerces.",
-    ),
-    ("Rafraîchir la ville en été", "Arbres, fontaines et cours d'école végétalisées."),
-    ("Mieux manger à la cantine", "Plus de produits locaux et bio, moins de gaspillage."),
-    (
-        "Des lieux pour les jeunes le soir",
-        "Ouvrir des salles municipales aux associations de jeunes.",
-    ),
-    ("Revenir sur la réforme des retraites", "Demander l'abrogation de la réforme nationale."),
-)
-INADMISSIBLE = "Hors des compétences de la commune : les retraites relèvent de la loi nationale."
-PROPOSALS = (
-    (
-        "Un réseau cyclable continu",
-        "Relier les quartiers par un réseau cyclable continu et séparé de la circulation.",
-        1_200_000,
-    ),
-    (
-        "Des rues scolaires",
-        "Fermer aux voitures les rues des écoles aux heures d'entrée et de sortie.",
-        300_000,
-    ),
-    (
-        "Un atelier vélo par quartier",
-        "Ouvrir un atelier de réparation solidaire dans chaque quartier.",
-        90_000,
-    ),
-)
 
 
 @dataclass
@@ -193,10 +167,14 @@ class _People:
         return bodies.add_person(session, self.tenant, self.name())
 
 
-def _hooks(session: DbSession, tenant: Tenant) -> TenantHooks:
+def _config(session: DbSession, tenant: Tenant) -> TenantConfig:
     version = current_config(session, tenant)
     assert version is not None
-    return get_registry().view(TenantConfig(version.document))
+    return TenantConfig(version.document)
+
+
+def _hooks(session: DbSession, tenant: Tenant) -> TenantHooks:
+    return get_registry().view(_config(session, tenant))
 
 
 def _origins(spec: BodySpec) -> list[tuple[str, bool]]:
@@ -214,90 +192,142 @@ def _origins(spec: BodySpec) -> list[tuple[str, bool]]:
     return seats
 
 
-def load_programme(session: DbSession, tenant: Tenant, hooks: TenantHooks, starts_on: date) -> None:
-    if programme.programme_of(session, tenant) is not None:
-        return
-    row = programme.instantiate(session, tenant, hooks.programme_template(), starts_on, ACTOR)
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    """``day`` at ``hour``:``minute`` in Paris."""
+    return datetime.combine(day, time(hour, minute), tzinfo=PARIS)
+
+
+def _dated(when: datetime, *rows: Any, field: str = "created_at") -> None:
+    """The demonstration tells a past: its rows bear the dates of the story, not of loading."""
+    for row in rows:
+        setattr(row, field, when)
+
+
+def load_programme(
+    session: DbSession, tenant: Tenant, hooks: TenantHooks, story: Story, when: Chronology
+) -> date:
+    """The support programme, held from scoping to the launch; answers the day the
+    prefiguration group voted the charter."""
+    row = programme.instantiate(
+        session, tenant, hooks.programme_template(), when.programme_starts, ACTOR
+    )
+    _dated(_at(when.programme_starts - timedelta(days=14), 10), row)
     now = utcnow()
+    charter_voted = when.launch
     for entry in programme.sessions_of(session, row):
-        when = (
-            entry.scheduled_at.replace(tzinfo=UTC)
-            if entry.scheduled_at and entry.scheduled_at.tzinfo is None
-            else entry.scheduled_at
-        )
-        if when is None or when > now - timedelta(days=3):
+        if not entry.remote:
+            entry.venue = story.programme_venues.get(entry.kind, story.programme_venue)
+        held = entry.scheduled_at
+        if held is None or held > now - timedelta(days=3):
             continue
+        day = held.astimezone(PARIS).date()
+        if "charter" in entry.deliverables:
+            charter_voted = day
         programme.change_status(session, tenant, entry, SessionStatus.CONFIRMED, ACTOR)
-        programme.change_status(session, tenant, entry, SessionStatus.HELD, ACTOR, attendance=18)
-        for key in entry.deliverables:
-            programme.accept_deliverable(session, tenant, entry, key, ACTOR)
         programme.change_status(
             session,
             tenant,
             entry,
-            SessionStatus.MINUTES_PUBLISHED,
+            SessionStatus.HELD,
             ACTOR,
-            minutes="Relevé de décisions diffusé au groupe de préfiguration.",
+            attendance=story.attendance_at(entry.kind),
         )
+        for key in entry.deliverables:
+            programme.accept_deliverable(session, tenant, entry, key, ACTOR)
+        # Accepted the day of the session, not the day the demonstration was loaded.
+        entry.deliverables = {key: day.isoformat() for key in entry.deliverables}
+        programme.change_status(
+            session, tenant, entry, SessionStatus.MINUTES_PUBLISHED, ACTOR, minutes=story.minutes
+        )
+    if when.launch < now.date():
+        row.status = ProgrammeStatus.LAUNCHED
+    return charter_voted
 
 
-def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: int) -> Edition:
+def load_edition(
+    session: DbSession,
+    tenant: Tenant,
+    hooks: TenantHooks,
+    story: Story,
+    when: Chronology,
+    charter_voted: date,
+) -> Edition:
     """A past edition, lived from the call for subjects to the follow-up."""
+    year = when.first_day.year
     # Seeded on purpose: the demonstration is the same on every machine.
     people = _People(random.Random(f"{tenant.slug}-{year}"), tenant)  # noqa: S311
     specs = hooks.composition_rules()
-    edition = editions.open_edition(session, tenant, year, f"Assemblée {year}", specs, ACTOR)
+    edition = editions.open_edition(
+        session, tenant, year, story.title.format(year=year), specs, ACTOR
+    )
+    _dated(_at(when.launch - timedelta(days=60), 10), edition)
     by_key = {b.key: b for b in editions.bodies_of(session, edition)}
     for spec in specs:
         body = by_key[spec.key]
         for origin, voting in _origins(spec):
             bodies.add_member(session, body, people.new(session), origin, voting_right=voting)
         bodies.install(session, tenant, body, spec, ACTOR)
+        _dated(_at(when.launch, 18), body, field="installed_at")
 
     if charter.in_force(session, tenant) is None:
+        adopted_on = charter_council(story, charter_voted, when.first_day)
         version = charter.draft(session, tenant, hooks, ACTOR)
         charter.advance(session, tenant, version, ACTOR)
         charter.advance(
-            session, tenant, version, ACTOR, council_reference=f"Délibération {year - 1}-12-14-07"
+            session,
+            tenant,
+            version,
+            ACTOR,
+            council_reference=f"Délibération {adopted_on.isoformat()}-{story.charter_number}",
         )
         charter.advance(session, tenant, version, ACTOR)
+        _dated(_at(charter_voted, 20), version, field="validated_at")
+        _dated(_at(adopted_on, 21), version, field="adopted_at")
+        _dated(_at(adopted_on + timedelta(days=1), 0), version, field="in_force_at")
 
     deciding = next(by_key[s.key] for s in specs if "decide" in s.powers)
     drafting = next((by_key[s.key] for s in specs if "draft_content" in s.powers), deciding)
 
     editions.advance(session, tenant, edition, EditionStatus.SUBJECT_CALL, ACTOR)
-    submitted = [
-        subjects.submit(
-            session, tenant, edition, title, text, rule="anyone", person=people.new(session)
+    rule_of_call = _config(session, tenant).subject_submitters
+    members = [p for m, p in bodies.members_of(session, deciding) if m.voting_right]
+    submitted = []
+    for index, topic in enumerate(story.subjects):
+        # Residents who answered the open call, or the members where members submit.
+        author = people.new(session) if rule_of_call == "anyone" else members[index * 7]
+        subject = subjects.submit(
+            session, tenant, edition, topic.title, topic.text, rule=rule_of_call, person=author
         )
-        for title, text in SUBJECTS
-    ]
-    for subject in submitted:
-        inadmissible = subject.title.startswith("Revenir")
+        _dated(_at(when.launch + timedelta(days=1 + index), 19), subject)
+        submitted.append(subject)
+    for subject, topic in zip(submitted, story.subjects, strict=True):
         subjects.review(
             session,
             tenant,
             subject,
             general_interest=True,
-            municipal_competence=not inadmissible,
+            municipal_competence=not topic.inadmissible,
             budget_sustainable=True,
-            reason=INADMISSIBLE if inadmissible else "",
+            reason=topic.inadmissible,
             actor=ACTOR,
         )
-    admissible = [s for s in submitted if not s.title.startswith("Revenir")]
+    admissible = [s for s, e in zip(submitted, story.subjects, strict=True) if not e.inadmissible]
 
-    day_one = datetime(year, 3, 14, 9, 30, tzinfo=PARIS)
-    first = sessions.plan(
-        session,
-        tenant,
-        edition,
-        deciding,
-        1,
-        "Journée 1 — choix du sujet",
-        day_one,
-        "Salle des fêtes",
-        ACTOR,
-    )
+    days = [
+        sessions.plan(
+            session,
+            tenant,
+            edition,
+            deciding,
+            number,
+            day.title,
+            _at(on, 9, 30),
+            day.venue,
+            ACTOR,
+        )
+        for number, (day, on) in enumerate(zip(story.days, when.days, strict=True), start=1)
+    ]
+    first, last = days[0], days[-1]
     sessions.set_status(session, tenant, first, AssemblySessionStatus.OPEN, ACTOR)
     rule = hooks.decision_rule("subject_choice")
     ballot = ballots.open_ballot(
@@ -306,7 +336,7 @@ def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: i
         rule,
         first,
         deciding,
-        "Quel sujet pour cette année ?",
+        story.subject_question,
         [ballots.NewOption(s.title, subject_id=s.id) for s in admissible],
         ACTOR,
     )
@@ -317,153 +347,118 @@ def load_edition(session: DbSession, tenant: Tenant, hooks: TenantHooks, year: i
     sessions.set_status(session, tenant, first, AssemblySessionStatus.CLOSED, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.SUBJECT_SELECTED, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.DELIBERATING, ACTOR)
+    for between in days[1:-1]:  # hearings and writing: no vote
+        for status in (AssemblySessionStatus.OPEN, AssemblySessionStatus.CLOSED):
+            sessions.set_status(session, tenant, between, status, ACTOR)
 
     author = bodies.members_of(session, drafting)[0][1]
-    drafted = [
-        proposals.draft(session, tenant, edition, drafting, author, title, text, budget)
-        for title, text, budget in PROPOSALS
-    ]
-    for proposal, verdict in zip(
-        drafted, ("feasible_with_conditions", "feasible", "feasible"), strict=True
-    ):
-        proposals.annotate(
+    drafted_on = when.days[-2] if len(when.days) > 2 else when.first_day
+    drafted = []
+    for entry in story.proposals:
+        proposal = proposals.draft(
+            session, tenant, edition, drafting, author, entry.title, entry.text, entry.budget
+        )
+        note = proposals.annotate(
+            session, tenant, proposal, entry.service, "technical", entry.feasibility, entry.note
+        )
+        _dated(_at(drafted_on, 16), proposal)
+        _dated(_at(drafted_on + timedelta(days=9), 11), note)
+        drafted.append(proposal)
+    # Residents amend; the authors accept or turn down each amendment, publicly.
+    for proposal, entry in zip(drafted, story.proposals, strict=True):
+        if entry.amendment is None:
+            continue
+        change = entry.amendment
+        tabled = amendments.table(
+            session, tenant, proposal, people.new(session), change.text, change.reason
+        )
+        amendments.decide(
             session,
             tenant,
+            tabled,
             proposal,
-            "Direction de la voirie",
-            "technical",
-            verdict,
-            "Étude de trafic à mener ; compatible avec le plan de mobilité.",
+            drafting,
+            author,
+            accept=not change.refusal,
+            reason=change.refusal,
         )
-    # Residents amend; the authors accept one amendment and turn one down, publicly.
-    _, school_streets, workshops = drafted
-    accepted = amendments.table(
-        session,
-        tenant,
-        workshops,
-        people.new(session),
-        workshops.text.removesuffix(".") + ", ouvert aussi le samedi.",
-        "Beaucoup d'habitants travaillent en semaine.",
-    )
-    amendments.decide(session, tenant, accepted, workshops, drafting, author, accept=True)
-    rejected = amendments.table(
-        session,
-        tenant,
-        school_streets,
-        people.new(session),
-        school_streets.text + " Aussi le mercredi après-midi.",
-        "Les centres de loisirs accueillent les enfants le mercredi.",
-    )
-    amendments.decide(
-        session,
-        tenant,
-        rejected,
-        school_streets,
-        drafting,
-        author,
-        accept=False,
-        reason="Les écoles sont fermées le mercredi après-midi : la mesure n'y aurait pas d'effet.",
-    )
+        _dated(_at(drafted_on + timedelta(days=5), 20), tabled)
+        _dated(_at(drafted_on + timedelta(days=12), 18), tabled, field="decided_at")
 
-    last = sessions.plan(
-        session,
-        tenant,
-        edition,
-        deciding,
-        4,
-        "Journée 4 — plan d'action",
-        day_one + timedelta(days=70),
-        "Salle des fêtes",
-        ACTOR,
-    )
     sessions.set_status(session, tenant, last, AssemblySessionStatus.OPEN, ACTOR)
     plan_rule = hooks.decision_rule("action_plan")
     plan_ballot = ballots.open_ballot(
-        session, tenant, plan_rule, last, deciding, "Adoptez-vous le plan d'action ?", [], ACTOR
+        session, tenant, plan_rule, last, deciding, story.plan_question, [], ACTOR
     )
     _vote(session, tenant, plan_ballot, deciding, last, plan_rule.method, [], people, voters=45)
     ballots.close(session, tenant, plan_ballot, deciding, plan_rule, ACTOR)
     plan = decisions.certify(session, tenant, edition, plan_ballot, deciding, plan_rule, ACTOR)
     assert plan is not None, "the demonstration plan is adopted"
     sessions.set_status(session, tenant, last, AssemblySessionStatus.CLOSED, ACTOR)
+    for row, held in ((ballot, first), (plan_ballot, last)):
+        _dated(held.starts_at + timedelta(hours=5), row, field="closes_at")
     editions.advance(session, tenant, edition, EditionStatus.PLAN_ADOPTED, ACTOR)
     council.transmit(session, tenant, plan, ACTOR)
+    _dated(_at(when.last_day + timedelta(days=3), 10), plan, field="transmitted_at")
     editions.advance(session, tenant, edition, EditionStatus.TRANSMITTED, ACTOR)
 
     measures = council.measures_of(session, plan)
-    carried_by = (
-        ("Direction de la voirie", "Adjointe aux mobilités", date(year + 2, 6, 30)),
-        ("Direction de l'éducation", "Adjoint à l'éducation", date(year + 1, 9, 1)),
-        ("Direction de la vie des quartiers", "Adjointe à la vie des quartiers", None),
-    )
-    answers = {
-        m.id: council.MeasureAnswer(
-            CouncilResponse.ACCEPTED, owner_service=owner, elected_referent=referent, due_on=due
+    assert [m.title for m in measures] == [p.title for p in story.proposals]
+    answers = {}
+    for measure, entry in zip(measures, story.proposals, strict=True):
+        due = None if entry.due is None else when.council + timedelta(days=entry.due)
+        answer = council.MeasureAnswer(
+            CouncilResponse.ACCEPTED,
+            owner_service=entry.service,
+            elected_referent=entry.referent,
+            due_on=due,
         )
-        for m, (owner, referent, due) in zip(measures, carried_by, strict=True)
-    }
-    answers[measures[1].id] = replace(
-        answers[measures[1].id],
-        response=CouncilResponse.MODIFIED,
-        council_text=(
-            "Fermer aux voitures les rues de dix écoles pilotes aux heures d'entrée et de sortie."
-        ),
-        council_budget_eur=150_000,
-        justification=(
-            "Budget 2026 contraint : expérimentation sur dix écoles avant généralisation."
-        ),
-    )
-    council.record_deliberation(
+        if entry.council_change is not None:
+            answer = replace(
+                answer,
+                response=CouncilResponse.MODIFIED,
+                council_text=entry.council_change.text,
+                council_budget_eur=entry.council_change.budget,
+                justification=entry.council_change.justification,
+            )
+        answers[measure.id] = answer
+    changed = any(entry.council_change for entry in story.proposals)
+    deliberation = council.record_deliberation(
         session,
         tenant,
         plan,
-        reference=f"{year}-11-17-04",
-        session_date=date(year, 11, 17),
-        outcome=CouncilOutcome.ADOPTED_WITH_AMENDMENTS,
-        votes=(41, 6, 6),
+        reference=f"{when.council.isoformat()}-{story.council_number}",
+        session_date=when.council,
+        outcome=CouncilOutcome.ADOPTED_WITH_AMENDMENTS if changed else CouncilOutcome.ADOPTED_AS_IS,
+        votes=story.council_votes,
         answers=answers,
         actor=ACTOR,
     )
+    _dated(_at(when.council, 22), deliberation)
     review = sessions.sessions_of(session, edition)[-1]  # scheduled a year after the council
-    if review.starts_at < utcnow():  # the demo's past edition: its review has taken place
+    if review.starts_at < utcnow():  # an older edition: its review has taken place
         for status in (AssemblySessionStatus.OPEN, AssemblySessionStatus.CLOSED):
             sessions.set_status(session, tenant, review, status, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.COUNCIL_DECIDED, ACTOR)
     editions.advance(session, tenant, edition, EditionStatus.FOLLOW_UP, ACTOR)
-    council.update_measure(
-        session,
-        tenant,
-        measures[0],
-        MeasureStatus.IN_PROGRESS,
-        "Premiers tronçons en travaux.",
-        ACTOR,
-    )
-    council.update_measure(
-        session, tenant, measures[1], MeasureStatus.IN_PROGRESS, "Trois écoles équipées.", ACTOR
-    )
-    council.update_measure(
-        session,
-        tenant,
-        measures[1],
-        MeasureStatus.DELAYED,
-        "Livraison des barrières reportée.",
-        ACTOR,
-    )
-    council.update_measure(session, tenant, measures[2], MeasureStatus.IN_PROGRESS, "", ACTOR)
-    council.update_measure(
-        session, tenant, measures[2], MeasureStatus.DONE, "Neuf ateliers ouverts.", ACTOR
-    )
-    # The cycling network's steps: one reached, one late, one to come.
-    for title, due, reached in (
-        ("Schéma directeur voté", date(year + 1, 1, 31), date(year + 1, 1, 27)),
-        ("Premiers 10 km en service", date(year + 1, 9, 30), None),
-        ("Réseau complet", date(year + 2, 6, 30), None),
-    ):
-        milestone = council.add_milestone(session, tenant, measures[0], title, due, ACTOR)
-        if reached is not None and reached <= date.today():
-            council.reach_milestone(session, tenant, milestone, reached, ACTOR)
-    # An owner service that stopped reporting: shown publicly as overdue.
-    measures[0].status_updated_at = utcnow() - timedelta(days=90)
+    today = utcnow().astimezone(PARIS).date()
+    for measure, entry in zip(measures, story.proposals, strict=True):
+        for update in entry.updates:
+            council.update_measure(
+                session, tenant, measure, MeasureStatus(update.status), update.note, ACTOR
+            )
+        # The owner service's last word, that many days ago (over 60: shown as overdue).
+        _dated(
+            _at(today - timedelta(days=entry.last_update), 11), measure, field="status_updated_at"
+        )
+        for step in entry.milestones:
+            milestone = council.add_milestone(
+                session, tenant, measure, step.title, when.council + timedelta(days=step.due), ACTOR
+            )
+            _dated(_at(when.council + timedelta(days=10), 10), milestone)
+            if step.reached is not None:
+                reached = when.council + timedelta(days=step.reached)
+                council.reach_milestone(session, tenant, milestone, reached, ACTOR)
     return edition
 
 
@@ -544,28 +539,6 @@ def _ballot_form(method: str, options: list[str], pick: random.Random) -> MultiD
     )
 
 
-#: (title, text, days since opening, days over which the signatures came in). How many each
-#: has depends on the commune's own thresholds: see :func:`_demo_signatures`.
-PETITIONS = (
-    (
-        "Sauvons les platanes du boulevard",
-        "Le projet de réaménagement du boulevard prévoit d'abattre les quarante-deux platanes "
-        "qui le bordent.\nNous demandons que le projet soit revu pour les conserver, et que "
-        "les habitantes et habitants du quartier soient associés au nouveau plan.",
-        120,
-        95,
-    ),
-    (
-        "Un marché de producteurs le mercredi soir",
-        "Nous demandons l'ouverture d'un marché de producteurs locaux le mercredi de 17 h à "
-        "20 h sur la place du quartier, pour que celles et ceux qui travaillent en journée "
-        "puissent y venir.",
-        2,
-        2,
-    ),
-)
-
-
 def _demo_signatures(rules: InterpellationRules, index: int) -> int:
     """The first petition: a dozen past the council's level when a meeting comes before it
     (912 with levels at 50 and 900), else a little over a fifth of the way to the first level
@@ -578,21 +551,32 @@ def _demo_signatures(rules: InterpellationRules, index: int) -> int:
     return rules.levels[0].signatures * 2 // 9
 
 
-def load_petitions(session: DbSession, tenant: Tenant, hooks: TenantHooks, today: date) -> None:
+def _daytime(opened: datetime, elapsed: timedelta) -> datetime:
+    """``elapsed`` after ``opened``, each day's share of it between 8:00 and 22:00 (people
+    sign in the daytime), never before ``opened``."""
+    days, rest = divmod(elapsed, timedelta(days=1))
+    start = opened + timedelta(days=days)
+    day_start = start.replace(hour=8, minute=0, second=0, microsecond=0)
+    return max(opened, day_start + rest * 14 / 24)
+
+
+def load_petitions(
+    session: DbSession, tenant: Tenant, hooks: TenantHooks, story: Story, today: date
+) -> None:
     """The commune's petitions, signed over the weeks, under its own rules; one on the
     council's agenda has had its meeting with the mayor and has a date at the council."""
     rules = hooks.interpellation_rules()
     if rules is None:
         return
     people = _People(random.Random(f"{tenant.slug}-petitions"), tenant)  # noqa: S311
-    noon = datetime.combine(today, datetime.min.time(), tzinfo=PARIS) + timedelta(hours=12)
-    for index, (title, text, age, spread) in enumerate(PETITIONS):
-        opened = noon - timedelta(days=age)
+    noon = _at(today, 12)
+    for index, entry in enumerate(story.petitions):
+        opened = noon - timedelta(days=entry.age)
         petition = petitions.open_petition(
-            session, tenant, rules, people.new(session), title, text, ACTOR, now=opened
+            session, tenant, rules, people.new(session), entry.title, entry.text, ACTOR, now=opened
         )
-        # Signatures come in within the window, however short the commune's.
-        span = min(timedelta(days=spread), (petition.closes_at - opened) * 0.9)
+        # Signatures come in within the window, however short the commune's, in the daytime.
+        span = min(timedelta(days=entry.spread), (petition.closes_at - opened) * 0.9)
         count = _demo_signatures(rules, index)
         for number in range(count):
             petitions.sign(
@@ -602,7 +586,7 @@ def load_petitions(session: DbSession, tenant: Tenant, hooks: TenantHooks, today
                 people.new(session),
                 lives_here=True,
                 old_enough=True,
-                now=opened + span * (number + 1) / (count + 1),
+                now=_daytime(opened, span * (number + 1) / (count + 1)),
             )
         effects = petitions.reached_effects(petition)
         if "meeting" in effects:
@@ -611,19 +595,26 @@ def load_petitions(session: DbSession, tenant: Tenant, hooks: TenantHooks, today
                 session, tenant, petition, (first + timedelta(days=16)).date(), ACTOR
             )
         if petition.status == PetitionStatus.ON_COUNCIL_AGENDA:
-            petitions.schedule_council(session, tenant, petition, today + timedelta(days=23), ACTOR)
+            # The council's next Monday meeting, three weeks on at least.
+            meeting = today + timedelta(days=21 + (7 - (today + timedelta(days=21)).weekday()) % 7)
+            petitions.schedule_council(session, tenant, petition, meeting, ACTOR)
 
 
-def load(session: DbSession, tenant: Tenant, today: date | None = None) -> bool:
-    """Demonstration data for ``tenant``; ``False`` when it already has some."""
+def load(
+    session: DbSession, tenant: Tenant, today: date | None = None, stories: Path | None = None
+) -> bool:
+    """Demonstration data for ``tenant``, told by its story in ``stories`` (``<slug>.toml``)
+    or the generic one; ``False`` when it already has some."""
     with tenant_scope(session, tenant.id):
         if editions.editions_of(session, tenant):
             return False
         hooks = _hooks(session, tenant)
-        today = today or date.today()
-        load_programme(session, tenant, hooks, today - timedelta(weeks=8))
-        load_edition(session, tenant, hooks, today.year - 1)
-        load_petitions(session, tenant, hooks, today)
+        today = today or paris_today()
+        story = story_for(tenant.slug, stories)
+        when = chronology(story, today, hooks.programme_template().duration_weeks)
+        voted = load_programme(session, tenant, hooks, story, when)
+        load_edition(session, tenant, hooks, story, when, voted)
+        load_petitions(session, tenant, hooks, story, today)
     return True
 
 
@@ -632,13 +623,24 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 
 @demo_cli.command("load")
 @click.argument("slugs", nargs=-1)
-def load_command(slugs: tuple[str, ...]) -> None:
+@click.option(
+    "--stories",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the communes' stories, <slug>.toml (default: the demo folder of the "
+    "tenants' folder).",
+)
+def load_command(slugs: tuple[str, ...], stories: Path | None) -> None:
     """Fill the communes SLUGS (default: every commune) with demonstration data."""
+    folder = stories or Path(current_app.config["AGORA_TENANTS_DIR"]) / "demo"
     query = select(Tenant).order_by(Tenant.slug)
     if slugs:
         query = query.where(Tenant.slug.in_(slugs))
     for tenant in db.session.execute(query).scalars():
-        loaded = load(db.session, tenant)
+        try:
+            loaded = load(db.session, tenant, stories=folder)
+        except StoryError as error:
+            raise click.ClickException(str(error)) from error
         click.echo(
             f"{tenant.slug}: {'demonstration data loaded' if loaded else 'already has data'}"
         )
