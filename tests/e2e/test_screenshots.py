@@ -43,6 +43,11 @@ MAIN = {
     "programme.timeline": ("elected member", "staff"),
     "assembly_admin.dashboard": ("commune admin", "staff"),
     "programme.across_communes": ("staff",),
+    "draws.index": ("commune admin",),
+    "draws.new_draw": ("commune admin",),
+    "draws.draw_page": ("commune admin",),
+    "draws.register_page": ("commune admin",),
+    "draws.method_page": ("anonymous",),
 }
 
 
