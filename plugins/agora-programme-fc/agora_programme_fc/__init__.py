@@ -92,7 +92,7 @@ def agora_programme_template(tenant: CommuneSettings) -> ProgrammeTemplate:
                 "Tirage au sort",
                 (
                     SessionSpec(
-                        6, "draw", "Tirage au sort des habitants", deliverables=("draw_protocol",)
+                        6, "draw", "Tirage au sort des habitant·es", deliverables=("draw_protocol",)
                     ),
                 ),
             ),
