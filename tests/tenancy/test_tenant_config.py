@@ -47,8 +47,9 @@ def test_demo_communes_are_valid() -> None:
     assert [(c.origin, c.minimum) for c in proposal_group.constraints] == [
         ("elected_opposition", 2)
     ]
+    # Poitiers draws from its address file (door to door) and from its volunteers' list.
+    assert list(hooks.draw_sources()) == ["address_file", "volunteers"]
     assert hooks.draw_source("address_file").channel == "door_to_door"
-    assert list(hooks.draw_sources()) == ["address_file"]
     panel = get_registry().view(configs["grenoble"])
     assert len(panel.quota_criteria()) == 6
     assert str(panel.decision_rule("action_plan").threshold) == "2/3"
