@@ -715,7 +715,7 @@ def residents_petition(edition: Edition, camille: Page, mayor: Page, visitor: Pa
     _heading(camille, "Pétitions")
     expect(camille.get_by_text("Droit d'interpellation citoyenne")).to_be_visible()
     edition.audit.check(camille, "public: petitions")
-    camille.get_by_role("button", name="Lancer une pétition").click()
+    camille.get_by_role("link", name="Lancer une pétition").click()
     _heading(camille, "Lancer une pétition")
     edition.audit.check(camille, "public: open a petition")
     camille.get_by_label("Titre").fill(PETITION)
