@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 import tomli_w
+from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from agora.assembly import editions
 from agora.assembly.models import Body
+from agora.db import paris_today
 from agora.draws.models import Draw, DrawStatus, Register, RegisterRow, SubDraw
 from agora.extensions import db
 from agora.plugins.manager import get_registry
@@ -212,7 +214,8 @@ def test_the_method_cannot_change_once_published(
         data={"seats_electoral_roll": "100", "algorithm": "maximin", "minimum_age": "18"},
     )
     assert changed.status_code == 409
-    assert "La méthode de ce tirage a été publiée le" in page_text(changed)
+    published_on = format_date(paris_today(), "long", locale="fr")  # « 6 décembre 2026 »
+    assert f"La méthode de ce tirage a été publiée le {published_on}" in page_text(changed)
     assert "elle ne peut plus changer" in page_text(changed)
     with app.app_context():
         tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()

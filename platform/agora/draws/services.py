@@ -15,13 +15,13 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, insert, select
 
 from agora.assembly.models import Body, Edition
 from agora.audit import services as audit
-from agora.db import DbSession, paris_today, utcnow
+from agora.db import PARIS, DbSession, paris_today, utcnow
 from agora.draws.models import (
     Draw,
     DrawStatus,
@@ -150,15 +150,7 @@ def design_draw(
     session.add(draw)
     session.flush()
     for position, part in enumerate(plan):
-        session.add(
-            SubDraw(
-                tenant_id=tenant.id,
-                draw_id=draw.id,
-                source=part.source,
-                seats=part.seats,
-                position=position,
-            )
-        )
+        _add_sub_draw(session, draw, part, position)
     audit.record(
         session,
         tenant,
@@ -176,6 +168,18 @@ def design_draw(
     )
     session.flush()
     return draw
+
+
+def _add_sub_draw(session: DbSession, draw: Draw, part: SubDrawPlan, position: int) -> None:
+    session.add(
+        SubDraw(
+            tenant_id=draw.tenant_id,
+            draw_id=draw.id,
+            source=part.source,
+            seats=part.seats,
+            position=position,
+        )
+    )
 
 
 def change_method(
@@ -196,7 +200,7 @@ def change_method(
         raise Conflict(
             _(
                 "The method of this draw was published on %(day)s: it can no longer change.",
-                day=draw.method_published_at.date().isoformat()
+                day=format_date(draw.method_published_at.astimezone(PARIS).date(), "long")
                 if draw.method_published_at
                 else "—",
             )
@@ -216,15 +220,7 @@ def change_method(
             existing[part.source].seats = part.seats
             existing[part.source].position = position
         else:
-            session.add(
-                SubDraw(
-                    tenant_id=tenant.id,
-                    draw_id=draw.id,
-                    source=part.source,
-                    seats=part.seats,
-                    position=position,
-                )
-            )
+            _add_sub_draw(session, draw, part, position)
     draw.algorithm = algorithm
     draw.witnesses = witnesses
     draw.minimum_age = minimum_age
