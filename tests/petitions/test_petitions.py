@@ -152,7 +152,11 @@ def test_s28_912_signatures_put_the_petition_on_the_council_agenda_and_tell_the_
     assert "912 signatures sur 4 500 pour le prochain seuil" in page
     assert "Vous avez signé cette pétition" in page
     listing = page_text(resident.get("/petitions", headers=POITIERS))
-    assert "Des bancs place d'Armes inscrite à l'ordre du jour du conseil 912" in listing
+    # The list says what the count is measured against, as the petition's page does.
+    assert (
+        "Des bancs place d'Armes inscrite à l'ordre du jour du conseil 912 "
+        "sur 4 500 pour le prochain seuil"
+    ) in listing
 
     # The commune's administrator is told, on their page and by mail, at each level.
     notifications = page_text(mayor.get("/notifications", headers=POITIERS))

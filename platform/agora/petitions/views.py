@@ -80,6 +80,7 @@ def index() -> str:
         rules=_rules(),
         petitions=rows,
         statuses={p.id: services.status_of(p) for p in rows},
+        next_levels={p.id: services.next_level(p) for p in rows},
     )
 
 
