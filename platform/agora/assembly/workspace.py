@@ -257,7 +257,10 @@ def edition_steps(
         Step(
             StepKey.DRAW,
             StepState.BLOCKED,
-            _("Not yet available in the application: enter the drawn members in each body."),
+            _(
+                "Prepare the draw (method, registers) under Draws; selecting the members there"
+                " is not yet available in the application: enter the drawn members in each body."
+            ),
         ),
         _bodies(session, edition, hooks),
         _subjects(session, edition),
