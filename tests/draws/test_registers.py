@@ -237,3 +237,10 @@ def test_elected_members_never_see_a_draw(
     sign_in(client, "poitiers.localhost", "elu@poitiers.fr", role="elected", commune="poitiers")
     for path in ("/admin/draws", f"/admin/draws/{draw}"):
         assert client.get(path, headers=POITIERS).status_code == 403
+
+
+def test_the_draws_offer_the_engines_algorithms() -> None:
+    from agora.draws import services
+    from agora.sortition import ALGORITHMS
+
+    assert services.ALGORITHMS == ALGORITHMS

@@ -9,17 +9,17 @@ is refused and nothing is stored.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from flask_babel import format_date, ngettext
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
-from agora.assembly.models import Body, Edition
+from agora.assembly.models import Body, BodyStatus, Edition
 from agora.audit import services as audit
 from agora.db import PARIS, DbSession, paris_today, utcnow
 from agora.draws.models import (
@@ -34,10 +34,13 @@ from agora.errors import Conflict, Invalid, TooLarge
 from agora.plugins.contracts import DrawSource, QuotaCriterion, RegisterFormatError
 from agora.plugins.manager import TenantHooks
 from agora.programme.models import Programme
+from agora.shared.labels import DRAW_STATUS
 from agora.tenancy.models import Tenant
 
 #: The lifecycle, in order: a draw moves to the next status only.
 LIFECYCLE: tuple[DrawStatus, ...] = tuple(DrawStatus)
+#: The engine's algorithms (``agora.sortition.ALGORITHMS``), named here so that loading the
+#: application does not load the engine and its solvers; a test keeps the two equal.
 ALGORITHMS = ("leximin", "maximin", "legacy")
 #: Registers may be uploaded (or replaced) until the commitment seals them.
 REGISTERS_OPEN = (DrawStatus.DESIGNED, DrawStatus.METHOD_PUBLISHED)
@@ -110,6 +113,24 @@ def _check_plan(hooks: TenantHooks, body: Body, plan: list[SubDrawPlan], algorit
                 total=total,
             )
         )
+
+
+def bodies_to_draw(session: DbSession, tenant: Tenant) -> list[tuple[str, str]]:
+    """Bodies still to compose whose seats can be drawn, as (id, name — edition or
+    programme), newest first."""
+    rows = session.execute(
+        select(Body, Edition.title, Programme.title)
+        .outerjoin(Edition, (Edition.tenant_id == Body.tenant_id) & (Edition.id == Body.edition_id))
+        .outerjoin(
+            Programme,
+            (Programme.tenant_id == Body.tenant_id) & (Programme.id == Body.programme_id),
+        )
+        .where(Body.tenant_id == tenant.id, Body.status == BodyStatus.TO_COMPOSE)
+        .order_by(Body.created_at.desc())
+    ).all()
+    return [
+        (str(body.id), f"{body.name} — {edition or programme}") for body, edition, programme in rows
+    ]
 
 
 def exclusion_hash(tenant: Tenant, person_key: str) -> str:
@@ -371,8 +392,6 @@ def method_record(session: DbSession, draw: Draw) -> dict[str, Any]:
 
 
 def status_label(status: DrawStatus) -> str:
-    from agora.shared.labels import DRAW_STATUS
-
     return str(DRAW_STATUS[status.value])
 
 
@@ -457,8 +476,6 @@ def receive_register(
 
 
 def megabytes(size: int) -> str:
-    from flask_babel import format_decimal
-
     return str(_("%(size)s MB", size=format_decimal(round(size / 2**20, 1))))
 
 
@@ -658,7 +675,7 @@ def _store_rows(
         feature: {value.value for value in criterion.values}
         for feature, criterion in criteria.items()
     }
-    columns: Mapping[str, str] = getattr(source, "columns", {})
+    columns = source.columns
     excluded = set(draw.excluded_hashes)
     seen: dict[bytes, int] = {}
     batch: list[dict[str, Any]] = []

@@ -8,9 +8,8 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from agora.assembly.models import Body, BodyStatus, Edition
+from agora.assembly.models import Body
 from agora.draws import services
 from agora.draws.forms import PLACEHOLDER, MethodForm, RegisterForm, method_form
 from agora.draws.models import Draw, DrawStatus, Register, RegisterStatus, SubDraw
@@ -18,30 +17,10 @@ from agora.errors import Invalid
 from agora.extensions import db
 from agora.identity.acting import who
 from agora.jobs import enqueue
-from agora.programme.models import Programme
 from agora.shared.forms import ask_confirmation, notify, render_invalid
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 
 bp = Blueprint("draws", __name__, template_folder="templates")
-
-
-def _bodies() -> list[tuple[str, str]]:
-    """Bodies still to compose whose seats can be drawn, named with their edition or
-    programme."""
-    tenant = current_tenant()
-    rows = db.session.execute(
-        select(Body, Edition.title, Programme.title)
-        .outerjoin(Edition, (Edition.tenant_id == Body.tenant_id) & (Edition.id == Body.edition_id))
-        .outerjoin(
-            Programme,
-            (Programme.tenant_id == Body.tenant_id) & (Programme.id == Body.programme_id),
-        )
-        .where(Body.tenant_id == tenant.id, Body.status == BodyStatus.TO_COMPOSE)
-        .order_by(Body.created_at.desc())
-    ).all()
-    return [
-        (str(body.id), f"{body.name} — {edition or programme}") for body, edition, programme in rows
-    ]
 
 
 def _plan(form: MethodForm) -> list[services.SubDrawPlan]:
@@ -69,7 +48,7 @@ def new_draw() -> Any:
     sources = hooks.draw_sources()
     minimum_age = int(tenant_config().draws.get("minimum_age", 0))
     form = method_form(sources, new=True, algorithm="leximin", minimum_age=minimum_age)
-    form.body.choices = [PLACEHOLDER, *_bodies()]
+    form.body.choices = [PLACEHOLDER, *services.bodies_to_draw(db.session, tenant)]
     if request.method == "GET":
         return render_template("draws/new.html", form=form, sources=sources)
     if not form.validate_on_submit():
