@@ -17,6 +17,8 @@ from flask.sessions import SecureCookieSessionInterface
 from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import select
 
+from support.draws import published_draw
+
 #: The served application's session key (conftest.py serves the site with it; the suite
 #: signs its people's sessions with it).
 SECRET_KEY = "e2e-secret"
@@ -194,62 +196,18 @@ def visits(app: Flask) -> tuple[list[Visit], list[str]]:
 def prepare_a_draw(app: Flask) -> None:
     """The demonstration has no draw yet (issue #13): a published method for the plenary of
     Poitiers' edition, with one imported register, so that the draw's pages are visited."""
-    from agora.assembly.models import Body
-    from agora.db import paris_today, utcnow
-    from agora.draws.models import Draw, Register, RegisterRow, RegisterStatus, SubDraw
-    from agora.extensions import db
-    from agora.tenancy.isolation import tenant_scope
-    from agora.tenancy.models import Tenant
-
-    with app.app_context():
-        poitiers = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
-        with tenant_scope(db.session, poitiers.id):
-            if db.session.execute(select(Draw.id).limit(1)).scalar() is not None:
-                return
-            body = db.session.execute(
-                select(Body).where(Body.key == "plenary").limit(1)
-            ).scalar_one()
-            draw = Draw(
-                tenant_id=poitiers.id,
-                edition_id=body.edition_id,
-                body_id=body.id,
-                title="Tirage au sort de l'assemblée plénière",
-                status="method_published",
-                minimum_age=16,
-                reference_date=paris_today(),
-                witnesses="Maître Dupont, commissaire de justice",
-                method_published_at=utcnow(),
-            )
-            db.session.add(draw)
-            db.session.flush()
-            part = SubDraw(tenant_id=poitiers.id, draw_id=draw.id, source="address_file", seats=100)
-            db.session.add(part)
-            db.session.flush()
-            register = Register(
-                tenant_id=poitiers.id,
-                draw_id=draw.id,
-                sub_draw_id=part.id,
-                source="address_file",
-                filename="adresses.csv",
-                size_bytes=120,
-                sha256="0" * 64,
-                status=RegisterStatus.IMPORTED,
-                lines_read=1,
-                row_count=1,
-            )
-            db.session.add(register)
-            db.session.flush()
-            db.session.add(
-                RegisterRow(
-                    tenant_id=poitiers.id,
-                    register_id=register.id,
-                    person_hash="1" * 64,
-                    line=2,
-                    household_hash="2" * 64,
-                    stratum="centre",
-                )
-            )
-        db.session.commit()
+    published_draw(
+        app,
+        "poitiers",
+        body_key="plenary",
+        source="address_file",
+        seats=100,
+        minimum_age=16,
+        title="Tirage au sort de l'assemblée plénière",
+        filename="adresses.csv",
+        witnesses="Maître Dupont, commissaire de justice",
+        stratum="centre",
+    )
 
 
 def prepare_people(app: Flask) -> dict[str, int | None]:

@@ -15,12 +15,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 
-from agora.assembly.models import Body, CheckIn, VotingCard
-from agora.db import GLOBAL_TABLES_WITH_TENANT_REF, TENANT_TABLES, paris_today, utcnow
-from agora.draws.models import Draw, Register, RegisterRow, RegisterStatus, SubDraw
+from agora.assembly.models import CheckIn, VotingCard
+from agora.db import GLOBAL_TABLES_WITH_TENANT_REF, TENANT_TABLES
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
+from support.draws import published_draw
 from support.fixtures import APP_ROLE, Database, SignIn
 
 
@@ -303,50 +303,16 @@ def _print_a_voting_card(app: Flask) -> None:
 def _prepare_a_draw(app: Flask) -> None:
     """Grenoble's panel drawn from its electoral roll: a published method, one register
     imported with one row."""
-    with app.app_context():
-        grenoble = db.session.execute(select(Tenant).where(Tenant.slug == "grenoble")).scalar_one()
-        with tenant_scope(db.session, grenoble.id):
-            body = db.session.execute(select(Body).where(Body.key == "panel").limit(1)).scalar_one()
-            draw = Draw(
-                tenant_id=grenoble.id,
-                edition_id=body.edition_id,
-                body_id=body.id,
-                title="Tirage de la convention",
-                status="method_published",
-                minimum_age=18,
-                reference_date=paris_today(),
-                method_published_at=utcnow(),
-            )
-            db.session.add(draw)
-            db.session.flush()
-            part = SubDraw(
-                tenant_id=grenoble.id, draw_id=draw.id, source="electoral_roll", seats=150
-            )
-            db.session.add(part)
-            db.session.flush()
-            register = Register(
-                tenant_id=grenoble.id,
-                draw_id=draw.id,
-                sub_draw_id=part.id,
-                source="electoral_roll",
-                filename="liste.csv",
-                size_bytes=100,
-                sha256="0" * 64,
-                status=RegisterStatus.IMPORTED,
-                row_count=1,
-            )
-            db.session.add(register)
-            db.session.flush()
-            db.session.add(
-                RegisterRow(
-                    tenant_id=grenoble.id,
-                    register_id=register.id,
-                    person_hash="1" * 64,
-                    line=2,
-                    household_hash="2" * 64,
-                )
-            )
-        db.session.commit()
+    published_draw(
+        app,
+        "grenoble",
+        body_key="panel",
+        source="electoral_roll",
+        seats=150,
+        minimum_age=18,
+        title="Tirage de la convention",
+        filename="liste.csv",
+    )
 
 
 def _page(response: Any) -> str:
