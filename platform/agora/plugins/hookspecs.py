@@ -102,9 +102,9 @@ def agora_draw_source(tenant: CommuneSettings) -> list[DrawSource]:
     Examples: the electoral roll extract sent by the prefecture (``electoral_roll``), an
     address file for door-to-door visits (``address_file``), the volunteers' list
     (``volunteers``), a generic CSV (``generic_csv``). A commune enables as many as its draws
-    need, and each sub-draw of a draw names the source it reads (Paris: 80 seats from the
-    electoral roll, 15 from non-EU residents who volunteered). Names are unique within a
-    commune: the configuration check refuses two sources with the same name.
+    need, and each sub-draw of a draw names the source it reads (for example 80 seats from
+    the electoral roll and 15 from a list of non-EU residents who volunteered). Names are
+    unique within a commune: the configuration check refuses two sources with the same name.
 
     Each source streams :class:`~agora.plugins.contracts.RegisterEntry` objects and raises
     :class:`~agora.plugins.contracts.RegisterFormatError` with the line, column and code of a

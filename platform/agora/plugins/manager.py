@@ -98,24 +98,21 @@ class PluginRegistry:
         callers = self.manager.get_hookcallers(plugin) or []
         return sorted(caller.name for caller in callers)
 
-    def _call_own(self, hook: str, name: str, default: Any, **kwargs: Any) -> Any:
-        # Hooks about a plugin's own settings are asked of that plugin alone.
+    def call_own(self, hook: str, name: str, default: Any, **kwargs: Any) -> Any:
+        """Ask plugin ``name`` alone for ``hook`` (``default`` when it does not implement it):
+        hooks about a plugin's own settings and sources."""
         for impl in getattr(self.manager.hook, hook).get_hookimpls():
             if impl.plugin_name == name:
                 return impl.function(**kwargs)
         return default
 
-    def call_own(self, hook: str, name: str, default: Any, **kwargs: Any) -> Any:
-        """Ask plugin ``name`` alone for ``hook`` (``default`` when it does not implement it)."""
-        return self._call_own(hook, name, default, **kwargs)
-
     def settings_schema(self, name: str) -> JSONSchema:
         """The JSON Schema of plugin ``name``'s settings (:data:`NO_SETTINGS` by default)."""
-        return cast(JSONSchema, self._call_own("agora_settings_schema", name, NO_SETTINGS))
+        return cast(JSONSchema, self.call_own("agora_settings_schema", name, NO_SETTINGS))
 
     def check_settings(self, name: str, settings: dict[str, Any]) -> list[tuple[str, str]]:
         """Plugin ``name``'s own checks of schema-valid ``settings``."""
-        problems = self._call_own("agora_check_settings", name, [], settings=settings)
+        problems = self.call_own("agora_check_settings", name, [], settings=settings)
         return cast(list[tuple[str, str]], problems)
 
     def providers(self, hook: str, enabled: Iterable[str]) -> list[str]:
@@ -182,16 +179,10 @@ class TenantHooks:
         return cast(list[BodySpec], self._one("agora_composition_rules"))
 
     def draw_sources(self) -> dict[str, DrawSource]:
-        """The commune's draw sources by name, in the order its plugins are enabled."""
+        """The commune's draw sources by name, in the order the plugins were registered
+        (names are unique: the configuration check refused a commune that had two alike)."""
         results = self._subset.caller("agora_draw_source")(tenant=self.config)
-        sources: dict[str, DrawSource] = {}
-        for source in (s for result in reversed(results) for s in result):
-            if source.name in sources:
-                raise TooManyProviders(
-                    f"{self.config.slug}: two draw sources are named {source.name!r}"
-                )
-            sources[source.name] = source
-        return sources
+        return {source.name: source for result in reversed(results) for source in result}
 
     def draw_source(self, name: str) -> DrawSource:
         """The commune's draw source ``name``; :class:`MissingProvider` when it has none."""

@@ -282,9 +282,10 @@ def validate_document(
     if errors:
         raise TenantConfigError(source, errors)
     config = TenantConfig(document)
+    # Two sources with one name (the same plugin enabled twice under its default name…).
     names: dict[str, str] = {}
-    for plugin, sources in _draw_sources_by_plugin(registry, config, known):
-        for draw_source in sources:
+    for plugin in registry.providers("agora_draw_source", known):
+        for draw_source in registry.call_own("agora_draw_source", plugin, [], tenant=config):
             if draw_source.name in names:
                 errors.append(
                     FieldError(
@@ -297,16 +298,6 @@ def validate_document(
     if errors:
         raise TenantConfigError(source, errors)
     return config
-
-
-def _draw_sources_by_plugin(
-    registry: PluginRegistry, config: TenantConfig, enabled: list[str]
-) -> list[tuple[str, list[Any]]]:
-    """Each enabled plugin's draw sources for ``config`` (to find two with one name)."""
-    found = []
-    for plugin in registry.providers("agora_draw_source", enabled):
-        found.append((plugin, registry.call_own("agora_draw_source", plugin, [], tenant=config)))
-    return found
 
 
 def load_file(path: Path, registry: PluginRegistry) -> TenantConfig:

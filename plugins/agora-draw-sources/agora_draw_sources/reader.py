@@ -31,8 +31,6 @@ CSV_SETTINGS_PROPERTIES: dict[str, Any] = {
 
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$|^(\d{4})-(\d{2})-(\d{2})$")
 _DELIMITERS = (";", ",", "\t", "|")
-#: A first line longer than this is no header.
-_HEADER_MAX = 64 * 1024
 
 
 def settings_schema() -> dict[str, Any]:
