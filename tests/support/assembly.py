@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from agora.assembly import bodies, editions, sessions, subjects
 from agora.assembly.models import AssemblySession, AssemblySessionStatus, EditionStatus
-from agora.demo import _origins
+from agora.demo import origins
 from agora.extensions import db
 from agora.plugins.manager import get_registry
 from agora.tenancy.config import TenantConfig
@@ -41,7 +41,7 @@ def build_edition(app: Flask, slug: str = "poitiers") -> Edition:
             row = editions.open_edition(db.session, tenant, 2026, "Assemblée 2026", specs, "test")
             found = {b.key: b for b in editions.bodies_of(db.session, row)}
             for spec in specs:
-                for number, (origin, voting) in enumerate(_origins(spec)):
+                for number, (origin, voting) in enumerate(origins(spec)):
                     person = bodies.add_person(db.session, tenant, f"{spec.key} {number}")
                     bodies.add_member(
                         db.session, found[spec.key], person, origin, voting_right=voting

@@ -27,7 +27,6 @@ from agora.assembly import (
     workspace,
 )
 from agora.assembly.forms import (
-    PLACEHOLDER,
     CharterAdvanceForm,
     DeliberationForm,
     EditionAdvanceForm,
@@ -76,7 +75,7 @@ from agora.identity.acting import acting_person, who
 from agora.notifications.services import commune_address
 from agora.plugins.contracts import BodySpec
 from agora.plugins.manager import TenantHooks
-from agora.shared.forms import ask_confirmation, notify, render_invalid
+from agora.shared.forms import PLACEHOLDER, ask_confirmation, notify, render_invalid
 from agora.shared.labels import (
     CHARTER_STATUSES,
     DECISIONS,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from typing import Any, NamedTuple
 
 from flask_babel import format_percent, ngettext
@@ -31,7 +30,7 @@ from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.errors import Conflict, Forbidden, Invalid
 from agora.plugins.contracts import DecisionRule
-from agora.shared.labels import METHODS
+from agora.shared.labels import METHODS, fraction_words
 from agora.tenancy.models import Tenant
 from agora.voting import quorum, tiebreak
 from agora.voting.ballots import (
@@ -222,18 +221,6 @@ def quorum_text(result: BallotResult, rule: DecisionRule | None) -> str:
     if not parts:
         return str(_("No quorum is required for this decision."))
     return str(_("Quorum met: %(conditions)s.", conditions=", ".join(parts)))
-
-
-def fraction_words(share: Fraction) -> str:
-    """``1/2`` → ``la moitié``; a fraction without a name stays in figures."""
-    names = {
-        Fraction(1, 2): _("half"),
-        Fraction(2, 3): _("two thirds"),
-        Fraction(3, 5): _("three fifths"),
-        Fraction(3, 4): _("three quarters"),
-        Fraction(1, 3): _("a third"),
-    }
-    return str(names.get(share, f"{share.numerator}/{share.denominator}"))
 
 
 def motion_text(result: BallotResult, rule: DecisionRule | None) -> str:

@@ -18,6 +18,7 @@ from wtforms import HiddenField, IntegerField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from agora.shared.forms import (
+    PLACEHOLDER,
     Form,
     NumberInput,
     checkbox_field,
@@ -94,9 +95,6 @@ def ballot_form(
 
 
 # --- The staff workspace -----------------------------------------------------------------
-
-#: The neutral first entry of every status select: nothing is chosen until a person picks.
-PLACEHOLDER = ("", _l("Choose…"))
 
 
 class WholeNumberField(IntegerField):  # type: ignore[misc]

@@ -71,7 +71,6 @@ from agora.tenancy.context import (
     get_owned_or_404,
     hooks_at,
 )
-from agora.voting import fraction_text
 from agora.voting.ballots import FRENCH_SIX_GRADES
 
 bp = Blueprint("assembly", __name__, template_folder="templates")
@@ -102,16 +101,16 @@ def edition_page(year: int | None = None) -> str:
     return edition_page_with(_edition_or_404(year))
 
 
-def drafting_bodies(edition: Edition) -> list[Body]:
-    """The edition's bodies that draft proposals."""
-    return [b for b in editions.bodies_of(db.session, edition) if "draft_content" in b.powers]
-
-
-def proposal_form(edition: Edition, form: ProposalForm | None = None) -> ProposalForm:
-    """The form drafting a proposal (``form``, the one sent, else a blank one) with its
-    bodies: the body is chosen when only one drafts, else the author picks."""
+def proposal_form(
+    edition: Edition, form: ProposalForm | None = None, bodies: list[Body] | None = None
+) -> ProposalForm:
+    """The form drafting a proposal (``form``, the one sent, else a blank one) with the
+    edition's bodies that draft (from ``bodies`` when the caller has them): the body is
+    chosen when only one drafts, else the author picks."""
     form = form or blank(ProposalForm)
-    found = drafting_bodies(edition)
+    if bodies is None:
+        bodies = editions.bodies_of(db.session, edition)
+    found = [b for b in bodies if "draft_content" in b.powers]
     with_choices(form.body_id, [(str(b.id), b.name) for b in found], placeholder=len(found) != 1)
     return form
 
@@ -126,11 +125,12 @@ def edition_page_with(
     tenant = current_tenant()
     plan = council.plan_of(db.session, edition)
     measures = council.measures_of(db.session, plan) if plan else []
+    bodies = editions.bodies_of(db.session, edition)
     return render_template(
         "assembly/edition.html",
         edition=edition,
         all_editions=editions.editions_of(db.session, tenant),
-        bodies=editions.bodies_of(db.session, edition),
+        bodies=bodies,
         subjects=subjects.subjects_of(db.session, edition),
         subject_submitters=config_at(edition.config_version).subject_submitters,
         sessions=sessions.sessions_of(db.session, edition),
@@ -141,7 +141,7 @@ def edition_page_with(
         measures=measures,
         overdue={m.id for m in measures if council.is_overdue(m)},
         subject_form=subject_form or blank(SubjectForm),
-        proposal_form=drafted or proposal_form(edition),
+        proposal_form=drafted or proposal_form(edition, bodies=bodies),
         form=subject_form or drafted,
     )
 
@@ -404,7 +404,6 @@ def _ballot_page(
         method_help=ballots.method_help,
         resolution_text=ballots.resolution_text,
         step_text=ballots.step_text,
-        fraction_text=fraction_text,
         ballot=ballot,
         result=result,
         # The rule it was taken under: what its quorum and majority asked.

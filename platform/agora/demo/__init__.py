@@ -2,6 +2,6 @@
 ``tenants/demo/<slug>.toml`` or the generic ``generic.toml``) told through the services
 (``loader``)."""
 
-from agora.demo.loader import _origins, init_app, load
+from agora.demo.loader import init_app, load, origins
 
-__all__ = ["_origins", "init_app", "load"]
+__all__ = ["init_app", "load", "origins"]

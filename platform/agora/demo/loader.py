@@ -177,7 +177,7 @@ def _hooks(session: DbSession, tenant: Tenant) -> TenantHooks:
     return get_registry().view(_config(session, tenant))
 
 
-def _origins(spec: BodySpec) -> list[tuple[str, bool]]:
+def origins(spec: BodySpec) -> list[tuple[str, bool]]:
     """(origin, voting right) for every seat, meeting the body's constraints."""
     needed = {c.origin: c.minimum for c in spec.constraints}
     seats: list[tuple[str, bool]] = []
@@ -264,7 +264,7 @@ def load_edition(
     by_key = {b.key: b for b in editions.bodies_of(session, edition)}
     for spec in specs:
         body = by_key[spec.key]
-        for origin, voting in _origins(spec):
+        for origin, voting in origins(spec):
             bodies.add_member(session, body, people.new(session), origin, voting_right=voting)
         bodies.install(session, tenant, body, spec, ACTOR)
         _dated(_at(when.launch, 18), body, field="installed_at")
@@ -491,6 +491,8 @@ def _vote(
     for entry in sessions.roster(session, row):
         if entry.check_in is None and entry.membership.voting_right:
             waiting.setdefault(entry.membership.origin, []).append(entry.person.id)
+    shape = casting.shape_of(session, tenant.id, ballot.id)
+    assert shape is not None  # the ballot was just opened
     for index in range(voters):
         if body.openness == "open_to_public":
             origin = mix[index % len(mix)]
@@ -507,8 +509,6 @@ def _vote(
             _membership, person = members[index]
             sessions.check_in_from_roster(session, tenant, row, person.id, ACTOR)
             voter_code = None
-        shape = casting.shape_of(session, tenant.id, ballot.id)
-        assert shape is not None  # the ballot was just opened
         payload = casting.payload_from_form(method, _ballot_form(method, options, pick))
         casting.cast(session, shape, payload, person=person, code=voter_code)
 

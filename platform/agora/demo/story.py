@@ -22,6 +22,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from agora.assembly.models import MeasureStatus
+from agora.assembly.proposals import VERDICTS
+
 GENERIC = Path(__file__).with_name("generic.toml")
 
 #: Monday = 0 … Sunday = 6 (``date.weekday()``).
@@ -34,8 +37,8 @@ WEEKDAYS = {
     "saturday": 5,
     "sunday": 6,
 }
-VERDICTS = ("feasible", "feasible_with_conditions", "not_feasible")
-MEASURE_STATUSES = ("in_progress", "delayed", "done", "abandoned")
+#: The statuses a measure's update may take (planned is where every measure starts).
+MEASURE_STATUSES = tuple(s.value for s in MeasureStatus if s != MeasureStatus.PLANNED)
 
 
 class StoryError(ValueError):

@@ -10,6 +10,7 @@ from wtforms.validators import NumberRange, Optional
 
 from agora.plugins.contracts import DrawSource
 from agora.shared.forms import (
+    PLACEHOLDER,
     TEXT_MAX,
     Form,
     NumberInput,
@@ -20,8 +21,6 @@ from agora.shared.forms import (
     textarea_field,
 )
 from agora.shared.labels import ALGORITHMS
-
-PLACEHOLDER = ("", _l("Choose…"))
 
 
 def _seats(label: str) -> IntegerField:

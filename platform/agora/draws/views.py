@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 
 from agora.assembly.models import Body
 from agora.draws import services
-from agora.draws.forms import PLACEHOLDER, MethodForm, RegisterForm, method_form
+from agora.draws.forms import MethodForm, RegisterForm, method_form
 from agora.draws.models import Draw, DrawStatus, Register, RegisterStatus, SubDraw
 from agora.errors import Invalid
 from agora.extensions import db
 from agora.identity.acting import who
 from agora.jobs import enqueue
-from agora.shared.forms import ask_confirmation, notify, render_invalid
+from agora.shared.forms import PLACEHOLDER, ask_confirmation, notify, render_invalid
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 
 bp = Blueprint("draws", __name__, template_folder="templates")

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Field, HiddenField
 from wtforms.validators import Length, ValidationError
 
-from agora.shared.forms import Form, select_field, text_field
+from agora.shared.forms import PLACEHOLDER, Form, select_field, text_field
 
 #: The longest e-mail address (RFC 5321's path limit).
 EMAIL_MAX = 320
@@ -18,9 +18,6 @@ EMAIL_MAX = 320
 NEXT_MAX = 2000
 #: A TOTP code as typed: six digits, perhaps split by a space.
 CODE_MAX = 7
-
-#: The neutral first entry of a select: nothing is chosen until a person picks.
-PLACEHOLDER = ("", _l("Choose…"))
 
 
 def _looks_like_an_address(form: Any, field: Field) -> None:

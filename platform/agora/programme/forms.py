@@ -9,10 +9,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
-from agora.shared.forms import Form, NumberInput, date_field, select_field, textarea_field
-
-#: The neutral first entry of the status select: nothing is chosen until a person picks.
-PLACEHOLDER = ("", _l("Choose…"))
+from agora.shared.forms import (
+    PLACEHOLDER,
+    Form,
+    NumberInput,
+    date_field,
+    select_field,
+    textarea_field,
+)
 
 
 class ProgrammeStatusForm(Form):

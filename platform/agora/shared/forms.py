@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
 from typing import Any
 
 from flask import flash, render_template, request
@@ -48,8 +47,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from agora.errors import Invalid
-
+#: The neutral first choice of a select: nothing is chosen until a person picks.
+PLACEHOLDER = ("", _l("Choose…"))
 #: The longest one-line text a form takes unless its field says otherwise.
 LINE_MAX = 200
 #: The longest multi-line text a form takes unless its field says otherwise.
@@ -344,14 +343,6 @@ def render_invalid(template: str, form: Form, **context: Any) -> tuple[str, int]
     """The same page again, with the values the person sent and each error next to its
     field: status 422 (the request was understood, its content refused)."""
     return render_template(template, form=form, **context), 422
-
-
-def form_date(field: str, error: str | None = None) -> date:
-    """The ISO date in ``field`` (what ``<input type="date">`` sends), else 422 with ``error``."""
-    try:
-        return date.fromisoformat(request.form.get(field, ""))
-    except ValueError as invalid:
-        raise Invalid(error or _("the date must be a date (YYYY-MM-DD)")) from invalid
 
 
 def ask_confirmation(
