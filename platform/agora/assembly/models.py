@@ -104,6 +104,9 @@ class Membership(TenantEntity, Base):
     body_id: Mapped[int] = mapped_column(BigInteger)
     person_id: Mapped[int] = mapped_column(BigInteger)
     origin: Mapped[str] = mapped_column(String(40))
+    #: For a drawn member, the draw source (``address_file``, ``electoral_roll``…) they were
+    #: drawn from.
+    source: Mapped[str] = mapped_column(String(40), default="")
     voting_right: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[MembershipStatus] = mapped_column(str_enum(MembershipStatus))
     replaced_by_id: Mapped[int | None] = mapped_column(BigInteger)

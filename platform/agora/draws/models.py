@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKeyConstraint,
     Integer,
     String,
@@ -34,6 +36,7 @@ class DrawStatus(enum.StrEnum):
     INVITATIONS = "invitations"
     RESPONSES = "responses"
     POOL_CLOSED = "pool_closed"
+    LOTTERY_COMMITTED = "lottery_committed"
     STAGE2_DONE = "stage2_done"
     SEATED = "seated"
 
@@ -68,6 +71,25 @@ class Draw(TenantEntity, Base):
     algorithm: Mapped[str] = mapped_column(String(20), default="leximin")
     witnesses: Mapped[str] = mapped_column(Text, default="")
     method_published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: Stage 1: how many invitations, stratified by the register's stratum (or uniform),
+    #: one per household; the number per stratum once computed.
+    invitations_wanted: Mapped[int] = mapped_column(Integer, default=0)
+    stratified: Mapped[bool] = mapped_column(Boolean, default=True)
+    allocation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Stage 1's commitment, published before the randomness exists: the registers' hashes,
+    #: the parameters and the future drand round (``{"chain", "round", "at"}``) or a sealed
+    #: seed's hash; and its SHA-256.
+    commitment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    commitment_sha256: Mapped[str] = mapped_column(String(64), default="")
+    #: The revealed randomness of stage 1 (the drand beacon, or the unsealed seed).
+    reveal: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Stage 2's audit record (``agora_sortition.audit``): commitment, lottery, reveal,
+    #: panel, reserve and replacements. The public export is built from it.
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: When the draw closed (seated), from which the retention period runs; when the
+    #: personal data of the people not selected was purged.
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     status_changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
@@ -148,3 +170,155 @@ class RegisterRow(TenantOwned, Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class InvitationStatus(enum.StrEnum):
+    """Where an invitation stands, from the letter (or visit) to the answer."""
+
+    INVITED = "invited"
+    NOT_REACHED = "not_reached"
+    REFUSED = "refused"
+    INTERESTED = "interested"
+    RESPONDED = "responded"
+
+
+class VisitRound(TenantEntity, Base):
+    """A door-to-door round: a pair (an elected member and a commune agent) visiting some of
+    a draw's invited addresses. The pair records outcomes for its own round's addresses only."""
+
+    __tablename__ = "visit_round"
+    __table_args__ = (
+        tenant_fk("draw_id", "draw", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "draw_id", "name"),
+    )
+
+    draw_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(100))
+    #: The accounts of the pair (``account.id``), who may record this round's outcomes.
+    member_account_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    day: Mapped[date | None] = mapped_column(Date)
+
+
+class Invitation(TenantEntity, Base):
+    """One household (or person) invited at stage 1: by letter with a unique code, or by a
+    door-to-door visit. Points at its register row by the row's keys (the row may be purged)."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        tenant_fk("draw_id", "draw", ondelete="CASCADE"),
+        tenant_fk("sub_draw_id", "sub_draw", ondelete="CASCADE"),
+        tenant_fk("visit_round_id", "visit_round", ondelete="SET NULL"),
+        UniqueConstraint("tenant_id", "code"),
+        UniqueConstraint("tenant_id", "draw_id", "person_hash"),
+    )
+
+    draw_id: Mapped[int] = mapped_column(BigInteger)
+    sub_draw_id: Mapped[int] = mapped_column(BigInteger)
+    register_id: Mapped[int] = mapped_column(BigInteger)
+    person_hash: Mapped[str] = mapped_column(String(64))
+    household_hash: Mapped[str] = mapped_column(String(64))
+    stratum: Mapped[str] = mapped_column(String(100), default="")
+    #: Order of the draw (the letters are printed in this order).
+    position: Mapped[int] = mapped_column(Integer)
+    #: The code printed on the letter, which opens the response form (no ambiguous letters).
+    code: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(20), default="letter")
+    visit_round_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[InvitationStatus] = mapped_column(
+        str_enum(InvitationStatus), default=InvitationStatus.INVITED
+    )
+    outcome_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome_by: Mapped[str] = mapped_column(String(200), default="")
+    #: When the GDPR art. 14 notice was shown (first contact: the letter or the visit).
+    notice_shown_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Response(TenantEntity, Base):
+    """An answer: online with the letter's code, typed in by an agent from paper, recorded at
+    a visit, or a volunteer's row. With consent and availability, it is in the pool."""
+
+    __tablename__ = "draw_response"
+    __table_args__ = (
+        tenant_fk("draw_id", "draw", ondelete="CASCADE"),
+        tenant_fk("sub_draw_id", "sub_draw", ondelete="CASCADE"),
+        tenant_fk("invitation_id", "invitation", ondelete="SET NULL"),
+        UniqueConstraint("tenant_id", "draw_id", "person_hash"),
+    )
+
+    draw_id: Mapped[int] = mapped_column(BigInteger)
+    sub_draw_id: Mapped[int] = mapped_column(BigInteger)
+    invitation_id: Mapped[int | None] = mapped_column(BigInteger)
+    person_hash: Mapped[str] = mapped_column(String(64))
+    household_hash: Mapped[str] = mapped_column(String(64), default="")
+    #: The self-declared profile on the quota criteria (feature → value).
+    features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: How to reach the person if selected (name, e-mail, phone): deleted by the retention
+    #: purge unless selected.
+    contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    available: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: ``online``, ``paper``, ``visit`` or ``volunteer``.
+    channel: Mapped[str] = mapped_column(String(20))
+    entered_by: Mapped[str] = mapped_column(String(200), default="")
+    #: The selection probability stage 2 gave this person (kept for the public record).
+    probability: Mapped[float | None] = mapped_column(Float)
+
+
+class PickRole(enum.StrEnum):
+    PANEL = "panel"
+    RESERVE = "reserve"
+
+
+class PickStatus(enum.StrEnum):
+    """A selected person's way from the draw to the seat."""
+
+    SELECTED = "selected"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    SEATED = "seated"
+    WITHDRAWN = "withdrawn"
+
+
+class Pick(TenantEntity, Base):
+    """One person stage 2 selected: on the panel, or on the ordered reserve."""
+
+    __tablename__ = "draw_pick"
+    __table_args__ = (
+        tenant_fk("draw_id", "draw", ondelete="CASCADE"),
+        tenant_fk("response_id", "draw_response", ondelete="CASCADE"),
+        tenant_fk("membership_id", "membership", ondelete="SET NULL"),
+        tenant_fk("replaces_id", "draw_pick", ondelete="SET NULL"),
+        UniqueConstraint("tenant_id", "draw_id", "response_id"),
+    )
+
+    draw_id: Mapped[int] = mapped_column(BigInteger)
+    response_id: Mapped[int] = mapped_column(BigInteger)
+    role: Mapped[PickRole] = mapped_column(str_enum(PickRole))
+    #: Order on the panel or the reserve (the reserve is called in this order).
+    rank: Mapped[int] = mapped_column(Integer)
+    status: Mapped[PickStatus] = mapped_column(str_enum(PickStatus), default=PickStatus.SELECTED)
+    membership_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: The withdrawn pick this one replaces.
+    replaces_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: Where no reserve fitted: the quotas the replacement breaks ("écart de quota"), shown
+    #: publicly once the methodology committee confirms it.
+    quota_gap: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    gap_confirmed_by: Mapped[str] = mapped_column(String(200), default="")
+    gap_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Deviation(TenantEntity, Base):
+    """A public departure from the published method: a quota bound relaxed, more invitations
+    in targeted strata, a replacement outside the quotas. Logged and shown on the public page."""
+
+    __tablename__ = "draw_deviation"
+    __table_args__ = (tenant_fk("draw_id", "draw", ondelete="CASCADE"),)
+
+    draw_id: Mapped[int] = mapped_column(BigInteger)
+    #: ``relaxed_bound``, ``targeted_invitations`` or ``quota_gap``.
+    kind: Mapped[str] = mapped_column(String(40))
+    #: What was decided and why, as shown on the public page (French).
+    summary: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
