@@ -29,6 +29,8 @@ class Role(enum.StrEnum):
     AGENT = "agent"
     FACILITATOR = "facilitator"
     EVALUATOR = "evaluator"
+    #: The draw's methodology committee: confirms the departures from a published method.
+    METHODOLOGY_COMMITTEE = "methodology_committee"
     BODY_MEMBER = "body_member"
     RESIDENT = "resident"
 

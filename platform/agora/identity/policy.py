@@ -18,6 +18,7 @@ COMMUNE_ADMIN = Role.COMMUNE_ADMIN.value
 ELECTED = Role.ELECTED.value
 AGENT = Role.AGENT.value
 FACILITATOR = Role.FACILITATOR.value
+METHODOLOGY = Role.METHODOLOGY_COMMITTEE.value
 
 #: action → the roles allowed to perform it.
 POLICY: dict[str, frozenset[str]] = {
@@ -63,6 +64,16 @@ POLICY: dict[str, frozenset[str]] = {
     # (registers hold personal data: elected members never see them); the method is public
     # once published.
     "draw.prepare": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
+    "draw.run": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
+    # A door-to-door pair (an elected member and an agent) records the outcomes of its own
+    # round's addresses only (checked by the visit service); nothing else of the pool.
+    "draw.visit": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN, ELECTED, AGENT}),
+    # Agents type in the answers that came back on paper.
+    "draw.enter_responses": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN, AGENT}),
+    # A resident answers an invitation with the code printed on the letter.
+    "draw.respond": frozenset({ANYONE}),
+    # The methodology committee confirms a replacement outside the quotas.
+    "draw.confirm_deviation": frozenset({METHODOLOGY}),
 }
 
 

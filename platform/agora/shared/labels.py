@@ -139,6 +139,7 @@ ROLES = Labels(
     agent=_l("municipal agent"),
     facilitator=_l("facilitator"),
     evaluator=_l("evaluator"),
+    methodology_committee=_l("methodology committee member"),
     body_member=_l("body member"),
     resident=_l("resident"),
 )
@@ -284,6 +285,7 @@ DRAW_STATUS = Labels(
     invitations=_lp("draw", "invitations sent"),
     responses=_lp("draw", "collecting responses"),
     pool_closed=_lp("draw", "pool closed"),
+    lottery_committed=_lp("draw", "lottery committed"),
     stage2_done=_lp("draw", "panel selected"),
     seated=_lp("draw", "seated"),
 )
