@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 import agora.models  # noqa: F401  (every table, so TENANT_TABLES is complete)
 from agora import create_app
+from agora.draws import beacons
 from support.fixtures import (
     APP_ROLE,
     NO_POSTGRESQL,
@@ -146,6 +147,8 @@ def app(database: Database) -> Iterator[Flask]:
             "AGORA_REDIS_URL": None,
             # Tests post forms directly; test_security.py checks CSRF with it on.
             "WTF_CSRF_ENABLED": False,
+            # No network here: the draws read genuine recorded drand beacons.
+            "AGORA_DRAND_BEACONS": str(beacons.RECORDED),
         }
     )
     yield application

@@ -32,6 +32,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "AGORA_MAX_REGISTER_BYTES": int(os.environ.get("AGORA_MAX_REGISTER_BYTES", 400 * 2**20)),
         "AGORA_UPLOAD_DIR": os.environ.get("AGORA_UPLOAD_DIR")
         or str(Path(instance_path) / "uploads"),
+        # Public randomness of the draws: a drand relay, or (no network: tests, the
+        # demonstration) a file of recorded beacons (agora/draws/data/recorded_beacons.json).
+        "AGORA_DRAND_URL": os.environ.get("AGORA_DRAND_URL", "https://api.drand.sh"),
+        "AGORA_DRAND_BEACONS": os.environ.get("AGORA_DRAND_BEACONS") or None,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # If Redis goes away, keep limiting per process rather than not at all.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,

@@ -97,4 +97,3 @@ def sub_draw_pool(session: DbSession, criteria: list[QuotaCriterion], sub_draw: 
         tuple(tuple(str(r.features.get(f, "")) for f in features) for r in responses),
         tuple(r.household_hash or r.person_hash for r in responses),
     )
-
