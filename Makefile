@@ -62,6 +62,7 @@ demo: install
 	$(BIN)/flask --app agora identity create-account equipe@cooperative.example
 	$(BIN)/flask --app agora identity assign-staff equipe@cooperative.example poitiers
 	$(BIN)/flask --app agora identity assign-staff equipe@cooperative.example grenoble
+	$(BIN)/flask --app agora identity assign-staff equipe@cooperative.example montreuil
 	$(BIN)/flask --app agora identity grant mairie@poitiers.example poitiers commune_admin
 	$(BIN)/flask --app agora demo load
 

@@ -61,7 +61,7 @@ def test_each_commune_tells_its_own_story(
 def test_the_story_follows_one_another_up_to_today(
     app: Flask, runner: Any, onboarded: Path
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers", "grenoble"]).exit_code == 0
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
     now, today = utcnow(), paris_today()
     with app.app_context():
         for tenant in db.session.execute(select(Tenant)).scalars():

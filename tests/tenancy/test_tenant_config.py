@@ -60,7 +60,7 @@ def test_apply_onboards_then_is_idempotent(app: Flask, runner: Any, tenant_files
     assert first.exit_code == 0, first.output
     assert "poitiers: new commune" in first.output
     after_first = _snapshot(app)
-    assert after_first[0] == 2
+    assert after_first[0] == 3  # the three demonstration communes
 
     second = runner.invoke(args=["tenants", "apply", str(tenant_files)])
     assert second.exit_code == 0, second.output

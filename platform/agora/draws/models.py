@@ -265,8 +265,8 @@ class Response(TenantEntity, Base):
 
 
 class PickRole(enum.StrEnum):
-    PANEL = "panel"
-    RESERVE = "reserve"
+    PANEL = "on_panel"
+    RESERVE = "in_reserve"
 
 
 class PickStatus(enum.StrEnum):

@@ -59,12 +59,17 @@ def relaxed_bounds(session: DbSession, sub_draw: SubDraw) -> dict[tuple[str, str
     return bounds
 
 
+def sub_draw_criteria(criteria: list[QuotaCriterion], sub_draw: SubDraw) -> list[QuotaCriterion]:
+    """The criteria that apply to ``sub_draw``'s source."""
+    return [criterion for criterion in criteria if criterion.applies_to(sub_draw.source)]
+
+
 def sub_draw_quotas(
     session: DbSession, criteria: list[QuotaCriterion], sub_draw: SubDraw
 ) -> QuotaSet:
-    """The quotas stage 2 applies to ``sub_draw``: the published ones, with the bounds
-    relaxed by public deviations."""
-    return published_quotas(criteria, sub_draw.seats).replace_bounds(
+    """The quotas stage 2 applies to ``sub_draw``: the published ones for its source's
+    criteria, with the bounds relaxed by public deviations."""
+    return published_quotas(sub_draw_criteria(criteria, sub_draw), sub_draw.seats).replace_bounds(
         relaxed_bounds(session, sub_draw)
     )
 
@@ -88,9 +93,9 @@ def pool_responses(session: DbSession, sub_draw: SubDraw) -> list[Response]:
 
 def sub_draw_pool(session: DbSession, criteria: list[QuotaCriterion], sub_draw: SubDraw) -> Pool:
     """The pool of ``sub_draw`` for the engine: each respondent's hashed id, their declared
-    value on every quota criterion, and their household (one seat per household)."""
+    value on every quota criterion of its source, and their household (one seat per household)."""
     responses = pool_responses(session, sub_draw)
-    features = tuple(criterion.feature for criterion in criteria)
+    features = tuple(criterion.feature for criterion in sub_draw_criteria(criteria, sub_draw))
     return Pool(
         tuple(r.person_hash for r in responses),
         features,

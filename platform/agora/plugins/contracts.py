@@ -268,6 +268,12 @@ class QuotaCriterion:
     values: tuple[QuotaValue, ...]
     #: Allowed deviation from the reference share, in seats, on each side.
     tolerance_seats: int = 1
+    #: The draw sources whose sub-draws this criterion applies to (all when empty): a pool
+    #: of 16–17-year-olds has no age quota.
+    draw_sources: tuple[str, ...] = ()
+
+    def applies_to(self, source: str) -> bool:
+        return not self.draw_sources or source in self.draw_sources
 
 
 @dataclass(frozen=True)

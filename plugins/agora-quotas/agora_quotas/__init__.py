@@ -9,6 +9,8 @@ Example::
       { value = "F", label = "Femmes", share = 0.53 },
       { value = "M", label = "Hommes", share = 0.47 },
     ]
+    # Optional: only for the sub-draws from these draw sources.
+    draw_sources = ["electoral_roll"]
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def agora_settings_schema() -> dict[str, Any]:
             "label": {"type": "string", "minLength": 1},
             "tolerance_seats": {"type": "integer", "minimum": 0},
             "source": {"type": "string"},
+            # The draw sources this criterion applies to (all when absent).
+            "draw_sources": {"type": "array", "items": {"type": "string"}, "minItems": 1},
             "values": {"type": "array", "items": value, "minItems": 2},
         },
     }
@@ -63,6 +67,7 @@ def agora_quota_criteria(tenant: CommuneSettings) -> list[QuotaCriterion]:
                 QuotaValue(v["value"], v["label"], float(v["share"])) for v in criterion["values"]
             ),
             tolerance_seats=criterion.get("tolerance_seats", 1),
+            draw_sources=tuple(criterion.get("draw_sources", ())),
         )
         for criterion in tenant.plugin_settings(NAME)["criteria"]
     ]
