@@ -234,17 +234,16 @@ def _programme(settings: dict[str, Any]) -> list[str]:
 
 
 def _draw(settings: dict[str, Any]) -> list[str]:
-    lines = [_("Drawn by lot from a file of addresses.")]
-    if settings.get("stratum_column"):
-        lines.append(_("Draw spread over the commune's areas."))
-    return lines
+    # Both the address file and the electoral roll have a stratum column by default (the
+    # neighbourhood, the polling station): their draws are always spread over the areas.
+    return [_("Drawn by lot from a file of addresses."), _("Draw spread over the commune's areas.")]
 
 
 def _draw_electoral_roll(settings: dict[str, Any]) -> list[str]:
-    lines = [_("Drawn by lot from the electoral roll.")]
-    if settings.get("stratum_column"):
-        lines.append(_("Draw spread over the commune's areas."))
-    return lines
+    return [
+        _("Drawn by lot from the electoral roll."),
+        _("Draw spread over the commune's areas."),
+    ]
 
 
 def _draw_volunteers(settings: dict[str, Any]) -> list[str]:
