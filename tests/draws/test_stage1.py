@@ -297,7 +297,9 @@ def test_stage1_invites_one_person_per_household_by_the_public_rule(
     assert row.reveal["result_sha256"] == hashlib.sha256(result).hexdigest()
     assert row.reveal["signature"]["checked"] is True  # the genuine beacon verifies
     staff = _text(client.get(f"/admin/draws/{draw}", headers=POITIERS))
-    assert "Foyers invités" in staff
+    assert "Foyers invités" in staff and "Révéler l'étape 1" in staff
+    detail = _text(client.get(f"/admin/draws/{draw}/stage1", headers=POITIERS))
+    assert row.reveal["result_sha256"] in detail
 
 
 def test_every_household_once_though_one_has_three_people(

@@ -150,25 +150,36 @@ def commit_stage1(draw_id: int) -> Any:
     return redirect(url_for("draws.draw_page", draw_id=draw.id))
 
 
+def _stage1_page(draw: Draw, form: SeedForm, status: int = 200) -> Any:
+    return (
+        render_template(
+            "draws/stage1.html",
+            draw=draw,
+            form=form,
+            running=draw.status == DrawStatus.COMMITTED and "started_at" in draw.reveal,
+            rows=sum(part["rows"] for part in draw.commitment.get("sub_draws", [])),
+            sources=tenant_hooks().draw_sources(),
+        ),
+        status,
+    )
+
+
 @bp.get("/admin/draws/<int:draw_id>/stage1")
 def stage1_page(draw_id: int) -> Any:
-    draw = get_owned_or_404(Draw, draw_id)
-    return render_template(
-        "draws/stage1.html",
-        draw=draw,
-        form=SeedForm(),
-        running=draw.status == DrawStatus.COMMITTED and "started_at" in draw.reveal,
-        rows=sum(part["rows"] for part in draw.commitment.get("sub_draws", [])),
-        sources=tenant_hooks().draw_sources(),
-    )
+    return _stage1_page(get_owned_or_404(Draw, draw_id), SeedForm())
 
 
 @bp.post("/admin/draws/<int:draw_id>/stage1")
 def run_stage1(draw_id: int) -> Any:
     tenant = current_tenant()
     draw = get_owned_or_404(Draw, draw_id)
+    form = SeedForm()
     seed = request.form.get("seed", "")
-    stage1.check_ready(db.session, tenant, draw, actor=who(), seed=seed)
+    try:
+        stage1.check_ready(db.session, tenant, draw, actor=who(), seed=seed)
+    except Invalid as refusal:
+        form.refuse("seed", refusal.message)
+        return _stage1_page(draw, form, 422)
     if (
         page := ask_confirmation(
             title=_("Draw the invitations of stage 1?"),
@@ -182,6 +193,7 @@ def run_stage1(draw_id: int) -> Any:
         return page
     stage1.start(db.session, tenant, draw, actor=who(), seed=seed)
     db.session.commit()
+    # The seed travels with the job: it is published at the reveal anyway.
     enqueue("draws.stage1", tenant_id=tenant.id, draw_id=draw.id, actor=who(), seed=seed)
     return redirect(url_for("draws.stage1_page", draw_id=draw.id))
 
