@@ -215,12 +215,12 @@ def test_commit_allocates_per_stratum_and_publishes_the_commitment(
 BAD_COMMITMENTS = {
     "no invitation": (
         {"invitations": "0"},
-        "Saisissez un nombre d'invitations d'au moins 1.",
+        "Il faut au moins une invitation.",
     ),
     "more invitations than households": (
         {"invitations": "21"},
-        "Le registre de la source « electoral_roll » compte 20 foyers : impossible d'y tirer "
-        "21 invitations, une par foyer.",
+        "Source « la liste électorale de la commune » : 20 foyers seulement, impossible d'y "
+        "inviter 21 foyers, un par invitation.",
     ),
     "malformed seed hash": (
         {"randomness": "seed", "seed_sha256": "abc123"},
@@ -368,6 +368,7 @@ def test_a_sealed_seed_draws_once_unsealed_and_is_revealed(
     for shown in (SEED, row.reveal["result_sha256"], row.commitment_sha256, sealed):
         assert shown in public
     assert "Comment le recalculer" in public
+    assert "vérifiée avec la clé publique" not in public  # a seed has no signature
 
 
 def test_the_reveal_publishes_the_beacon(app: Flask, client: FlaskClient, draw: int) -> None:
@@ -383,6 +384,7 @@ def test_the_reveal_publishes_the_beacon(app: Flask, client: FlaskClient, draw: 
     assert row.status == DrawStatus.REVEALED and row.allocation == {"electoral_roll": {"": 7}}
     public = _text(client.get(f"/draws/{draw}", headers=POITIERS))
     assert row.reveal["random_value"] in public and "Tout le registre" in public
+    assert "vérifiée avec la clé publique de la chaîne drand" in public
 
 
 def test_elected_members_may_not_run_stage1(

@@ -110,6 +110,8 @@ class Inviting(NamedTuple):
     """A sub-draw invited at stage 1, with its register and how its people are reached."""
 
     source: str
+    #: The source's name as the commune reads it (« la liste électorale de la commune »).
+    label: str
     sub_draw_id: int
     seats: int
     register: Register
@@ -125,7 +127,9 @@ def inviting_registers(session: DbSession, hooks: TenantHooks, draw: Draw) -> li
         source = sources.get(part.source)
         register = latest.get(part.id)
         if source is not None and source.channel in INVITING_CHANNELS and register is not None:
-            found.append(Inviting(part.source, part.id, part.seats, register, source.channel))
+            found.append(
+                Inviting(part.source, source.label, part.id, part.seats, register, source.channel)
+            )
     return found
 
 
@@ -161,15 +165,15 @@ def commit(
     split = largest_remainder(wanted, {part.source: part.seats for part in parts})
     allocation: dict[str, dict[str, int]] = {}
     committed_parts = []
-    for source, sub_draw_id, _seats, register, channel in parts:
+    for source, label, sub_draw_id, _seats, register, channel in parts:
         households = households_by_stratum(session, register)
         total = sum(households.values())
         if split[source] > total:
             raise Invalid(
                 _(
-                    "The register of the source “%(source)s” holds %(households)s households: "
-                    "%(wanted)s invitations cannot be drawn from it, one per household.",
-                    source=source,
+                    "Source “%(source)s”: only %(households)s households, so %(wanted)s "
+                    "invitations cannot be drawn from it, one per household.",
+                    source=label,
                     households=total,
                     wanted=split[source],
                 )
@@ -305,12 +309,12 @@ def _randomness(draw: Draw, seed: str) -> dict[str, Any]:
         signature = {"checked": True, "how": verify_drand_signature(beacon, chain)}
     except SignatureNotChecked as why:
         signature = {"checked": False, "why": str(why)}
-    except ValueError as error:
+    except ValueError:
         raise Conflict(
             _(
-                "The signature of drand's round %(round)s does not verify: %(detail)s",
+                "The signature of drand's round %(round)s does not verify: this beacon is not "
+                "drand's.",
                 round=beacon["round"],
-                detail=str(error),
             )
         ) from None
     return {
