@@ -456,3 +456,34 @@ def test_a_register_of_twenty_thousand_people(
     assert len(invitations) == 1200 == row.reveal["invited"]
     assert len({i.household_hash for i in invitations}) == 1200
     assert sum(row.allocation["electoral_roll"].values()) == 1200
+
+
+def test_stage1_before_the_commitment_is_refused(
+    app: Flask, client: FlaskClient, draw: int
+) -> None:
+    response = _run(client, draw)
+    assert response.status_code == 409
+    assert (
+        "L'étape « invitations tirées » vient après « engagement publié », qui n'est pas encore "
+        "fait" in _text(response)
+    )
+    assert _state(app, draw)[1] == []
+
+
+def test_a_draw_among_volunteers_only_invites_nobody(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn, tmp_path: Path
+) -> None:
+    app.config["AGORA_UPLOAD_DIR"] = str(tmp_path / "uploads")
+    sign_in(
+        client, "poitiers.localhost", "admin@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    draw_id = _design(client, app, onboarded, {"volunteers": "100"})
+    _upload(client, app, draw_id, "volunteers", _volunteers())
+    _publish(client, draw_id)
+    page = _text(client.get(f"/admin/draws/{draw_id}/commit", headers=POITIERS))
+    assert "l'étape 1 n'invitera personne" in page
+    assert _commit(client, draw_id, invitations="").status_code == 302
+    assert _run(client, draw_id).status_code == 302
+    row, invitations, _events = _state(app, draw_id)
+    assert row.status == DrawStatus.STAGE1_DONE and invitations == []
+    assert row.allocation == {} and row.reveal["invited"] == 0
