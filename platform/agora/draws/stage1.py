@@ -370,7 +370,7 @@ def draw_households(
     allocation: dict[str, int],
     *,
     stratified: bool,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[tuple[bytes, str, str, str]]:
     """The households the rule invites from a register, as (key, household hash, person
     hash, stratum), in the draw's order (ascending key)."""
@@ -379,10 +379,11 @@ def draw_households(
     for household, stratum, people in _households(session, tenant_id, register_id):
         if progress is not None:
             progress(len(people))
-        heap = heaps.get(stratum if stratified else "")
+        share = stratum if stratified else ""
+        heap = heaps.get(share)
         if heap is None:
             continue
-        wanted = allocation[stratum if stratified else ""]
+        wanted = allocation[share]
         key = -int.from_bytes(_key(random_value, household))
         if len(heap) >= wanted and key <= heap[0][0]:
             continue
@@ -437,6 +438,8 @@ def run(
 
     invited: list[dict[str, Any]] = []
     for part in draw.commitment["sub_draws"]:
+        if not any(draw.allocation[part["source"]].values()):
+            continue
         drawn = draw_households(
             session,
             tenant.id,
