@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from agora.assembly.models import Body
 from agora.db import paris_today, utcnow
-from agora.draws.models import Draw, Register, RegisterRow, RegisterStatus, SubDraw
+from agora.draws.models import Draw, Invitation, Register, RegisterRow, RegisterStatus, SubDraw
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
@@ -75,6 +75,35 @@ def published_draw(
                     line=2,
                     household_hash="2" * 64,
                     stratum=stratum,
+                )
+            )
+        db.session.commit()
+
+
+def invite_one(app: Flask, slug: str) -> None:
+    """Give the draw of commune ``slug`` one invitation (its register's row), as stage 1
+    leaves them."""
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            row, register = db.session.execute(
+                select(RegisterRow, Register).join(
+                    Register,
+                    (Register.tenant_id == RegisterRow.tenant_id)
+                    & (Register.id == RegisterRow.register_id),
+                )
+            ).one()
+            db.session.add(
+                Invitation(
+                    tenant_id=tenant.id,
+                    draw_id=register.draw_id,
+                    sub_draw_id=register.sub_draw_id,
+                    register_id=register.id,
+                    person_hash=row.person_hash,
+                    household_hash=row.household_hash,
+                    stratum=row.stratum,
+                    position=1,
+                    code="ABCDEFGH23",
                 )
             )
         db.session.commit()

@@ -20,7 +20,7 @@ from agora.db import GLOBAL_TABLES_WITH_TENANT_REF, TENANT_TABLES
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
-from support.draws import published_draw
+from support.draws import invite_one, published_draw
 from support.fixtures import APP_ROLE, Database, SignIn
 
 
@@ -213,6 +213,7 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
             f"/admin/draws/{draw}/registers/{register}",
             "/admin/draws/9/registers/9",
         ),
+        Probe("invitation", "GET", f"/admin/draws/{draw}/stage1", "/admin/draws/9/stage1"),
     ]
 
 
@@ -313,6 +314,7 @@ def _prepare_a_draw(app: Flask) -> None:
         title="Tirage de la convention",
         filename="liste.csv",
     )
+    invite_one(app, "grenoble")
 
 
 def _page(response: Any) -> str:

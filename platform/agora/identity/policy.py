@@ -208,6 +208,11 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "draws.register_page": RouteRule("draw.prepare", "tenant"),
     "draws.publish_method": RouteRule("draw.prepare", "tenant"),
     "draws.method_page": RouteRule("public.read", "tenant"),
+    # Draws, stage 1: the commitment, the drawing of the invitations, the reveal.
+    "draws.commit_stage1": RouteRule("draw.run", "tenant"),
+    "draws.stage1_page": RouteRule("draw.prepare", "tenant"),
+    "draws.run_stage1": RouteRule("draw.run", "tenant"),
+    "draws.reveal_stage1": RouteRule("draw.run", "tenant"),
 }
 
 
