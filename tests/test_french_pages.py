@@ -49,6 +49,7 @@ HOSTS = {"tenant": "poitiers.localhost", "platform": "localhost"}
 FRENCH_WORDS = frozenset(
     {
         "agent",
+        "invitations",
         "association",
         "expert",
         "final",
