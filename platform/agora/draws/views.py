@@ -233,3 +233,6 @@ def method_page(draw_id: int) -> Any:
         quotas=hooks.quota_criteria(),
         latest=services.current_registers(db.session, draw),
     )
+
+
+from agora.draws import record_views  # noqa: E402, F401  (its routes)
