@@ -22,6 +22,8 @@ from agora.draws.models import Draw, Invitation, Pick, Register, RegisterRow, Re
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from support.draws_record import ADDRESSES, INVITED, REGISTER_SHA256, ClosedDraw, closed_draw
+from support.fixtures import SignIn
+from support.pages import page_text
 
 POITIERS = {"Host": "poitiers.localhost"}
 MONTH = timedelta(days=31)
@@ -124,6 +126,26 @@ def test_a_draw_closed_5_months_ago_is_kept(
     after = _state(app, drawn)
     assert after == before
     assert after["purged_at"] is None and after["rows"] == ADDRESSES
+
+
+def test_the_staff_page_says_when_the_data_goes(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    drawn = closed_draw(app, closed_ago=5 * MONTH)
+    sign_in(
+        client, "poitiers.localhost", "admin@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    page = page_text(client.get(f"/admin/draws/{drawn.draw_id}", headers=POITIERS))
+    assert "Le compte rendu public du tirage" in page
+    assert "seront supprimées le" in page
+    with app.app_context(), tenant_scope(db.session, drawn.tenant_id):
+        draw = db.session.get(Draw, (drawn.tenant_id, drawn.draw_id))
+        assert draw is not None
+        draw.closed_at = draw.closed_at - 2 * MONTH if draw.closed_at else None
+        db.session.commit()
+    _purge(app)
+    page = page_text(client.get(f"/admin/draws/{drawn.draw_id}", headers=POITIERS))
+    assert "ont été supprimées le" in page
 
 
 def _set_retention(app: Flask, onboarded: Path, months: int) -> Any:

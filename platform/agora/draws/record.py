@@ -14,6 +14,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import format_date, format_decimal, pgettext
@@ -38,6 +39,7 @@ from agora.draws.models import (
     SubDraw,
 )
 from agora.plugins.contracts import DrawSource, QuotaCriterion
+from agora.shared.labels import ALGORITHMS
 from agora.tenancy.models import Tenant
 from agora_sortition.audit import current_panel as replaced_panel
 
@@ -453,7 +455,7 @@ def replacements(
                     short(entry["replacement"]),
                     int(entry.get("fitting", 0)),
                     tuple(_breach_text(b) for b in entry.get("breaches") or ()),
-                    format_date(when.astimezone(PARIS).date(), "long") if when else "",
+                    _long_date(when) if when else "",
                 )
             )
     return rows
@@ -663,12 +665,17 @@ def proces_verbal(tenant: Tenant, record: PublicRecord, sources: Mapping[str, Dr
                     _("Draw: %(title)s", title=draw.title),
                     _(
                         "Method published on %(day)s",
-                        day=format_date(draw.method_published_at.astimezone(PARIS).date(), "long")
+                        day=_long_date(draw.method_published_at)
                         if draw.method_published_at
                         else "—",
                     ),
                     _("Status: %(status)s", status=services.status_label(draw.status)),
-                    _("Algorithm: %(algorithm)s", algorithm=draw.algorithm),
+                    *(
+                        [_("Panel seated on %(day)s", day=_long_date(draw.closed_at))]
+                        if draw.closed_at
+                        else []
+                    ),
+                    _("Algorithm: %(algorithm)s", algorithm=ALGORITHMS[draw.algorithm]),
                     _("Witnesses: %(names)s", names=draw.witnesses or "—"),
                 ]
             ),
@@ -702,20 +709,18 @@ def proces_verbal(tenant: Tenant, record: PublicRecord, sources: Mapping[str, Dr
             )
         sections.append((_("Stage 1: the invitations"), "\n".join(lines)))
     for funnel in record.funnels:
-        total = funnel.total
         sections.append(
             (
                 _("Responses: %(source)s", source=source_label(sources, _part(record, funnel))),
                 "\n".join(
                     [
-                        _(
-                            "Invited %(invited)s, reached %(reached)s, interested "
-                            "%(interested)s, in the pool %(pool)s, on the panel %(panel)s.",
-                            **{step: total.steps()[i] for i, step in enumerate(FUNNEL_STEPS)},
-                        ),
+                        _funnel_sentence(funnel.total),
                         *(
-                            f"{stratum_label(row.stratum)} : "
-                            + " → ".join(str(n) for n in row.steps())
+                            _(
+                                "%(stratum)s: %(figures)s",
+                                stratum=stratum_label(row.stratum),
+                                figures=_funnel_sentence(row),
+                            )
                             for row in funnel.rows
                         ),
                     ]
@@ -748,10 +753,7 @@ def proces_verbal(tenant: Tenant, record: PublicRecord, sources: Mapping[str, Dr
     sections.append(
         (
             _("Deviations from the method"),
-            "\n".join(
-                f"{format_date(d.decided_at.astimezone(PARIS).date(), 'long')} — {d.summary}"
-                for d in record.deviations
-            )
+            "\n".join(f"{_long_date(d.decided_at)} — {d.summary}" for d in record.deviations)
             or _("None."),
         )
     )
@@ -788,6 +790,20 @@ def proces_verbal(tenant: Tenant, record: PublicRecord, sources: Mapping[str, Dr
         str(_("Procès-verbal of the draw: %(title)s", title=draw.title)),
         str(_("%(commune)s — %(body)s", commune=tenant.name, body=record.body.name)),
         [(str(heading), str(text)) for heading, text in sections],
+    )
+
+
+def _long_date(moment: datetime) -> str:
+    return str(format_date(moment.astimezone(PARIS).date(), "long"))
+
+
+def _funnel_sentence(row: FunnelRow) -> str:
+    return str(
+        _(
+            "Invited %(invited)s, reached %(reached)s, interested %(interested)s, in the pool "
+            "%(pool)s, on the panel %(panel)s.",
+            **dict(zip(FUNNEL_STEPS, row.steps(), strict=True)),
+        )
     )
 
 

@@ -4,6 +4,7 @@ the funnel and of the representativeness, and the procès-verbal."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, render_template
@@ -11,11 +12,11 @@ from flask_babel import format_percent
 from flask_babel import gettext as _
 
 from agora.documents.tables import csv_response
-from agora.draws import charts, record
+from agora.draws import charts, record, retention
 from agora.draws.models import Draw, SubDraw
 from agora.draws.views import bp
 from agora.extensions import db
-from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_hooks
+from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 
 
 def _public_record(draw_id: int) -> record.PublicRecord:
@@ -62,6 +63,12 @@ def _share_chart(criterion: record.Representativeness) -> Any:
         groups,
         maximum=top or 1.0,
     )
+
+
+@bp.app_template_global("draw_purge_date")
+def draw_purge_date(draw: Draw) -> datetime | None:
+    """For the staff page: when the draw's personal data of people not selected goes."""
+    return retention.purge_date(draw, retention.retention_months(tenant_config().draws))
 
 
 @bp.get("/draws/<int:draw_id>/record")

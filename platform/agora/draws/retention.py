@@ -12,6 +12,7 @@ response funnel, which counts the deleted invitations, is frozen in the purge's 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -35,8 +36,15 @@ DEFAULT_RETENTION_MONTHS = 6
 ACTOR = "job:draws.purge"
 
 
-def retention_months(draws_settings: dict[str, Any]) -> int:
+def retention_months(draws_settings: Mapping[str, Any]) -> int:
+    """The commune's retention period, in months after a draw closes."""
     return int(draws_settings.get("retention_months", DEFAULT_RETENTION_MONTHS))
+
+
+def purge_date(draw: Draw, months: int) -> datetime | None:
+    """When the personal data of ``draw``'s people not selected goes (``None`` while the
+    draw is open)."""
+    return add_months(draw.closed_at, months) if draw.closed_at is not None else None
 
 
 def due(session: DbSession, tenant: Tenant, months: int, now: datetime | None = None) -> list[Draw]:
@@ -50,9 +58,7 @@ def due(session: DbSession, tenant: Tenant, months: int, now: datetime | None = 
         )
     ).scalars()
     return [
-        draw
-        for draw in closed
-        if draw.closed_at is not None and add_months(draw.closed_at, months) <= moment
+        draw for draw in closed if (day := purge_date(draw, months)) is not None and day <= moment
     ]
 
 
