@@ -258,3 +258,27 @@ def test_the_funnel_and_representativeness_as_spreadsheets(
     rows = shares.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert rows[1].startswith("Genre;Femmes;0.53;")
     assert len(rows) == 1 + 2 + 5 + 9
+
+
+def test_a_lottery_committed_but_not_revealed_shows_its_commitment(
+    client: FlaskClient, drawn: ClosedDraw, app: Flask
+) -> None:
+    with app.app_context(), tenant_scope(db.session, drawn.tenant_id):
+        draw = db.session.get(Draw, (drawn.tenant_id, drawn.draw_id))
+        assert draw is not None
+        committed = {
+            **draw.record[str(drawn.sub_draw_id)],
+            "reveal": None,
+            "panel": None,
+            "reserve": None,
+        }
+        committed.pop("replacements")
+        draw.record = {str(drawn.sub_draw_id): committed}
+        draw.status = DrawStatus.LOTTERY_COMMITTED
+        db.session.commit()
+    text = page_text(client.get(f"/draws/{drawn.draw_id}/record", headers=POITIERS))
+    assert committed["commitment_sha256"] in text
+    assert "Valeur aléatoire révélée pas encore révélée" in text
+    assert "Total 30 24 20 18 0" in text
+    record = _engine_record(client, drawn)
+    assert "probabilities" in audit.verify(record, commitment=record["commitment_sha256"])

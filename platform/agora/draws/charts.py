@@ -23,7 +23,7 @@ COLOURS = ("#505a5f", "#1d70b8", "#00703c", "#d4351c", "#4c2c92")
 def _text(x: float, y: float, content: str, *, anchor: str = "start") -> str:
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" font-size="12" text-anchor="{anchor}" '
-        f'fill="#0b0c0c">{escape(content)}</text>'
+        f'font-family="system-ui, sans-serif" fill="#0b0c0c">{escape(content)}</text>'
     )
 
 
