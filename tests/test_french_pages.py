@@ -74,6 +74,8 @@ FRENCH_WORDS = frozenset(
         "pétition",
         "petition",
         "technique",
+        # A drawn panel (« le panel tiré au sort »), also the code of a pick on it.
+        "panel",
         "email",
         "fixe",
         "vote",

@@ -80,6 +80,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     from agora.audit import cli as audit_cli
     from agora.audit import jobs as audit_jobs  # noqa: F401  (registers the jobs)
     from agora.draws import jobs as draws_jobs  # noqa: F401  (registers the jobs)
+    from agora.draws import retention as draws_retention  # (registers draws.purge, its CLI)
     from agora.draws import views as draws_views
     from agora.identity import access as identity_access
     from agora.identity import cli as identity_cli
@@ -108,6 +109,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     jobs_cli.init_app(app)
     identity_cli.init_app(app)
     assembly_cli.init_app(app)
+    draws_retention.init_app(app)
     demo.init_app(app)
 
     app.config["TRUSTED_HOSTS"] = [*app.config["TRUSTED_HOSTS"], *_trusted_custom_domains(app)]

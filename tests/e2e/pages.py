@@ -44,6 +44,12 @@ NOT_PAGES: dict[str, str] = {
     "identity.oidc_logout": "a redirect to the identity provider (sign-in host)",
     "identity.oidc_logged_out": "the identity provider's return (sign-in host)",
     "identity.handoff": "the landing of a one-minute hand-off token, no page of its own",
+    # The downloads of a draw's public record.
+    "draws.record_export": "a JSON download",
+    "draws.engine_record": "a JSON download (one sub-draw's engine record)",
+    "draws.funnel_csv": "open data (CSV)",
+    "draws.representativeness_csv": "open data (CSV)",
+    "draws.proces_verbal": "a PDF",
 }
 
 #: The people who visit, by the role they hold in Poitiers (``None``: anonymous).

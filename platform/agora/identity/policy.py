@@ -213,6 +213,13 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "draws.stage1_page": RouteRule("draw.prepare", "tenant"),
     "draws.run_stage1": RouteRule("draw.run", "tenant"),
     "draws.reveal_stage1": RouteRule("draw.run", "tenant"),
+    # The public record of a draw (record_views).
+    "draws.record_page": RouteRule("public.read", "tenant"),
+    "draws.record_export": RouteRule("public.read", "tenant"),
+    "draws.engine_record": RouteRule("public.read", "tenant"),
+    "draws.funnel_csv": RouteRule("public.read", "tenant"),
+    "draws.representativeness_csv": RouteRule("public.read", "tenant"),
+    "draws.proces_verbal": RouteRule("public.read", "tenant"),
 }
 
 

@@ -92,6 +92,9 @@ FILE_SCHEMA: dict[str, Any] = {
                 # Who may be drawn: people at least this old on the day of the draw (a
                 # draw pins the value when it is designed).
                 "minimum_age": {"type": "integer", "minimum": 0, "maximum": 120},
+                # The personal data of the people not selected is deleted this many
+                # months after the draw closes (6 when absent).
+                "retention_months": {"type": "integer", "minimum": 1, "maximum": 120},
             },
         },
         "privacy": {
