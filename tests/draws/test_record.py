@@ -151,7 +151,7 @@ def test_the_export_verifies_with_the_engine(
     assert data["records"]["address_file"] == record
     draw = _stored(app, drawn)
     assert data["stage1"]["commitment_sha256"] == draw.commitment_sha256
-    assert data["stage1"]["reveal"]["round"] == 1000
+    assert data["stage1"]["reveal"]["drand"]["round"] == 1000
     assert data["registers"][0]["sha256"] == REGISTER_SHA256
     assert data["deviations"][0]["detail"]["feature"] == "gender"
     assert any("python -m agora.sortition verify" in line for line in data["readme"])

@@ -139,16 +139,36 @@ def closed_draw(
                         contact={"adresse": f"{i + 1} rue de la Paix"},
                     )
                 )
+            # Stage 1 in the shapes stage1.commit and stage1.run store.
+            households = {stratum: ADDRESSES // 3 for stratum in STRATA}
             stage1 = {
-                "registers": {str(part.id): REGISTER_SHA256},
+                "sub_draws": [
+                    {
+                        "source": part.source,
+                        "sub_draw": part.id,
+                        "channel": "door_to_door",
+                        "register": register.id,
+                        "register_sha256": REGISTER_SHA256,
+                        "rows": ADDRESSES,
+                        "households": households,
+                    }
+                ],
                 "invitations": INVITED,
                 "stratified": True,
-                "drand": {"chain": "quicknet", "round": 1000, "at": "2023-08-23T16:19:54+00:00"},
+                "drand": {"chain": "quicknet", "round": 1000, "at": "2023-08-23T15:59:24+00:00"},
             }
+            beacon = recorded_beacon(1000)
             draw.commitment = stage1
             draw.commitment_sha256 = audit.sha256(stage1)
-            draw.reveal = recorded_beacon(1000)
-            draw.allocation = {stratum: INVITED // 3 for stratum in STRATA}
+            draw.invitations_wanted = INVITED
+            draw.reveal = {
+                "drand": {**stage1["drand"], **beacon},
+                "signature": {"checked": False, "why": "not checked in this test"},
+                "random_value": beacon["randomness"],
+                "invited": INVITED,
+                "result_sha256": audit.sha256(sorted(_hash("p", i) for i in range(INVITED))),
+            }
+            draw.allocation = {part.source: {stratum: INVITED // 3 for stratum in STRATA}}
             for i in range(INVITED):
                 status = (
                     InvitationStatus.NOT_REACHED
@@ -167,7 +187,7 @@ def closed_draw(
                     stratum=STRATA[i % 3],
                     position=i,
                     code=f"CODE{i:04d}",
-                    channel="visit" if i % 2 else "letter",
+                    channel="door_to_door",
                     status=status,
                 )
                 db.session.add(invitation)

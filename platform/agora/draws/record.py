@@ -703,7 +703,9 @@ def proces_verbal(tenant: Tenant, record: PublicRecord, sources: Mapping[str, Dr
                 _(
                     "Invitations by stratum: %(allocation)s",
                     allocation=", ".join(
-                        f"{stratum_label(str(k))} {v}" for k, v in sorted(draw.allocation.items())
+                        f"{stratum_label(str(k))} {v}"
+                        for strata in draw.allocation.values()
+                        for k, v in sorted(strata.items())
                     ),
                 )
             )

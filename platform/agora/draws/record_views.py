@@ -81,6 +81,7 @@ def record_page(draw_id: int) -> str:
         public=public,
         draw=public.draw,
         labels=labels,
+        sources=sources,
         step_labels=record.step_labels(),
         funnel_charts={
             f.sub_draw_id: _funnel_chart(f, labels[f.sub_draw_id]) for f in public.funnels

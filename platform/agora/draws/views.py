@@ -235,5 +235,5 @@ def method_page(draw_id: int) -> Any:
     )
 
 
-from agora.draws import stage1_views  # noqa: E402, F401  (its routes)
-from agora.draws import record_views  # noqa: E402, F401  (its routes)
+# The other steps' routes, on this blueprint.
+from agora.draws import record_views, stage1_views  # noqa: E402, F401
