@@ -76,7 +76,7 @@ def test_the_record_page_shows_seals_funnel_charts_probabilities_and_changes(
     assert record["reveal"]["random_value"] in text
     # The funnel: 30 invited, 24 reached, 20 interested, 18 in the pool, 4 on the panel.
     assert "Total 30 24 20 18 4" in text
-    assert "centre 10 8 6 6" in text
+    assert "Centre-ville 10 8 6 6" in text
     # One chart per criterion (and the funnel's), each an image with a title and a table.
     assert html.count('role="img"') == 4
     assert "Genre : part dans le recensement, le vivier et le panel" in text
@@ -252,7 +252,7 @@ def test_the_funnel_and_representativeness_as_spreadsheets(
     assert funnel.status_code == 200
     lines = funnel.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0] == "Source;Strate;Invité·es;Atteint·es;Intéressé·es;Dans le vivier;Au panel"
-    assert ";centre;10;8;6;6;" in lines[1]
+    assert ";Centre-ville;10;8;6;6;" in lines[1]
     assert len(lines) == 4
     shares = client.get(f"/draws/{drawn.draw_id}/representativeness.csv", headers=POITIERS)
     rows = shares.get_data(as_text=True).lstrip("\ufeff").splitlines()

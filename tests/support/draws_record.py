@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -141,7 +142,7 @@ def closed_draw(
                 )
             # Stage 1 in the shapes stage1.commit and stage1.run store.
             households = {stratum: ADDRESSES // 3 for stratum in STRATA}
-            stage1 = {
+            stage1: dict[str, Any] = {
                 "sub_draws": [
                     {
                         "source": part.source,

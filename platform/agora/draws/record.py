@@ -192,6 +192,11 @@ class PublicRecord:
     criteria_labels: tuple[str, ...]
     deviations: tuple[Deviation, ...]
     replacements: tuple[ReplacementRow, ...]
+    #: A register's stratum → its name in the quota criteria (``trois-cites`` → Trois-Cités).
+    strata: Mapping[str, str]
+
+    def stratum_label(self, stratum: str) -> str:
+        return services.stratum_label(self.strata, stratum)
 
     @property
     def panel_size(self) -> int:
@@ -498,6 +503,7 @@ def public_record(
         criteria_labels=tuple(criterion.label for criterion in criteria),
         deviations=tuple(deviations(session, draw)),
         replacements=tuple(replacements(session, draw, parts, records)),
+        strata=services.stratum_names(criteria),
     )
 
 
@@ -597,7 +603,11 @@ def funnel_table(
     header = [str(_("Source")), str(_("Stratum")), *step_labels()]
     labels = {part.id: source_label(sources, part) for part in record.parts}
     rows: list[list[object]] = [
-        [labels.get(funnel.sub_draw_id, funnel.source), stratum_label(row.stratum), *row.steps()]
+        [
+            labels.get(funnel.sub_draw_id, funnel.source),
+            record.stratum_label(row.stratum),
+            *row.steps(),
+        ]
         for funnel in record.funnels
         for row in funnel.rows
     ]
@@ -639,10 +649,6 @@ def step_labels() -> list[str]:
         str(pgettext("funnel", "In the pool")),
         str(pgettext("funnel", "On the panel")),
     ]
-
-
-def stratum_label(stratum: str) -> str:
-    return stratum or str(_("not invited by stratum (volunteers)"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -703,7 +709,7 @@ def proces_verbal(tenant: Tenant, record: PublicRecord, sources: Mapping[str, Dr
                 _(
                     "Invitations by stratum: %(allocation)s",
                     allocation=", ".join(
-                        f"{stratum_label(str(k))} {v}"
+                        f"{record.stratum_label(str(k))} {v}"
                         for strata in draw.allocation.values()
                         for k, v in sorted(strata.items())
                     ),
@@ -720,7 +726,7 @@ def proces_verbal(tenant: Tenant, record: PublicRecord, sources: Mapping[str, Dr
                         *(
                             _(
                                 "%(stratum)s: %(figures)s",
-                                stratum=stratum_label(row.stratum),
+                                stratum=record.stratum_label(row.stratum),
                                 figures=_funnel_sentence(row),
                             )
                             for row in funnel.rows

@@ -88,7 +88,6 @@ def record_page(draw_id: int) -> str:
         },
         share_charts={c.feature: _share_chart(c) for c in public.representativeness},
         percent=_percent,
-        stratum_label=record.stratum_label,
         verify_command=record.verify_command,
         record_filename=record.record_filename,
     )

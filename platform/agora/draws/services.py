@@ -9,7 +9,7 @@ is refused and nothing is stored.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -389,6 +389,18 @@ def method_record(session: DbSession, draw: Draw) -> dict[str, Any]:
         "algorithm": draw.algorithm,
         "witnesses": draw.witnesses,
     }
+
+
+def stratum_names(criteria: Iterable[QuotaCriterion]) -> dict[str, str]:
+    """A register's strata named by the quota criteria whose values they are (the address
+    file's ``quartier`` holds the neighbourhood criterion's values)."""
+    return {value.value: value.label for criterion in criteria for value in criterion.values}
+
+
+def stratum_label(names: Mapping[str, str], stratum: str) -> str:
+    if not stratum:
+        return str(_("no stratum (volunteers, or a uniform draw)"))
+    return names.get(stratum, stratum)
 
 
 def status_label(status: DrawStatus) -> str:

@@ -31,6 +31,13 @@ def _plan(form: MethodForm) -> list[services.SubDrawPlan]:
     ]
 
 
+@bp.app_template_global()
+def stratum_name(stratum: str) -> str:
+    """A register's stratum as the commune names it in its quota criteria."""
+    names = services.stratum_names(tenant_hooks().quota_criteria())
+    return services.stratum_label(names, stratum)
+
+
 @bp.get("/admin/draws")
 def index() -> str:
     tenant = current_tenant()
