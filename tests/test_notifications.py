@@ -406,6 +406,10 @@ def test_the_mail_is_queued_after_commit_and_written_by_the_worker(
             select(Notification).where(Notification.kind == notices.COUNCIL_DIVERGED).limit(1)
         ).scalar_one()
         notify(db.session, tenant, [person], notices.COUNCIL_DIVERGED, told.params)
+        # A savepoint released inside the transaction (a register's import does so) commits
+        # nothing yet: nothing is queued.
+        db.session.begin_nested().commit()
+        assert get_queue(REDIS_URL).jobs == []
         assert inbox.messages == []
         db.session.commit()  # the job is queued once the transaction commits
     queue = get_queue(REDIS_URL)

@@ -52,12 +52,17 @@ def notify(
 @event.listens_for(Session, "after_commit")
 def _dispatch(session: Session) -> None:
     # A job started before the commit would not see the rows (nor, on SQLite, get the lock).
+    # SQLAlchemy also calls this when a savepoint is released: the rows are not committed yet.
+    if session.in_nested_transaction():
+        return
     for tenant_id in sorted(session.info.pop(_PENDING, set())):
         enqueue("notifications.deliver", tenant_id=tenant_id)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint undone: the transaction goes on
+        return
     session.info.pop(_PENDING, None)
 
 
