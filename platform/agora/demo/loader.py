@@ -52,6 +52,7 @@ from agora.assembly.models import (
     MeasureStatus,
 )
 from agora.db import PARIS, DbSession, paris_today, utcnow
+from agora.demo.draws import load_draw
 from agora.demo.story import Chronology, Story, StoryError, charter_council, chronology, story_for
 from agora.extensions import db
 from agora.petitions import services as petitions
@@ -262,6 +263,17 @@ def load_edition(
     )
     _dated(_at(when.launch - timedelta(days=60), 10), edition)
     by_key = {b.key: b for b in editions.bodies_of(session, edition)}
+    if story.draw is not None:
+        load_draw(
+            session,
+            tenant,
+            hooks,
+            edition,
+            by_key[story.draw.body],
+            story.draw,
+            when.launch,
+            int(_config(session, tenant).draws.get("minimum_age", 0)),
+        )
     for spec in specs:
         body = by_key[spec.key]
         for origin, voting in origins(spec):

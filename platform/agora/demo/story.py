@@ -118,6 +118,42 @@ class Petition:
     spread: int
 
 
+#: The registers ``agora.demo.registers`` generates, by the name a story gives them.
+REGISTERS = ("address_file", "electoral_roll", "volunteers", "youth_census")
+
+
+@dataclass(frozen=True)
+class DrawPool:
+    """A sub-draw of the story's draw: ``seats`` from the commune's source ``source``, read
+    from a generated register of ``rows`` lines."""
+
+    source: str
+    seats: int
+    register: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class DrawStory:
+    """The draw that fills the edition's body ``body``, lived up to its seating."""
+
+    body: str
+    title: str
+    witnesses: str
+    #: The quota criterion whose values are the registers' strata (neighbourhoods…).
+    strata: str
+    invitations: int
+    #: Share of the invited households (or volunteers) who answer and join the pool.
+    answer_rate: float
+    #: The reserve, in people, kept in order after the panel.
+    reserve: int
+    pools: tuple[DrawPool, ...]
+    #: A seed the witnesses sealed (its SHA-256 is published); none: a drand round.
+    seed: str = ""
+    #: Why a quota the pool cannot meet is relaxed (a public deviation), if it happens.
+    relax_reason: str = ""
+
+
 @dataclass(frozen=True)
 class Story:
     source: str
@@ -146,6 +182,7 @@ class Story:
     council_votes: tuple[int, int, int]
     proposals: tuple[Proposal, ...]
     petitions: tuple[Petition, ...] = field(default=())
+    draw: DrawStory | None = None
 
     def attendance_at(self, kind: str) -> int:
         return self.attendance.get(kind, self.attendance["default"])
@@ -320,6 +357,35 @@ def _proposal(row: _Table) -> Proposal:
     )
 
 
+def _draw(table: _Table | None) -> DrawStory | None:
+    if table is None:
+        return None
+    rate = table.data.get("answer_rate")
+    if not isinstance(rate, float) or not 0 < rate <= 1:
+        raise StoryError(f"{table.source}: draw.answer_rate must be a number in ]0, 1]")
+    pools = tuple(
+        DrawPool(
+            p.text("source"),
+            p.number("seats", minimum=1),
+            p.choice("register", REGISTERS),
+            p.number("rows", minimum=1),
+        )
+        for p in table.tables("pools", minimum=1)
+    )
+    return DrawStory(
+        body=table.text("body"),
+        title=table.text("title"),
+        witnesses=table.text("witnesses"),
+        strata=table.text("strata"),
+        invitations=table.number("invitations", minimum=1),
+        answer_rate=rate,
+        reserve=table.number("reserve"),
+        pools=pools,
+        seed=table.text("seed", ""),
+        relax_reason=table.text("relax_reason", ""),
+    )
+
+
 def parse(data: dict[str, Any], source: str) -> Story:
     top = _Table(data, source, "")
     programme, charter, edition = top.table("programme"), top.table("charter"), top.table("edition")
@@ -368,6 +434,7 @@ def parse(data: dict[str, Any], source: str) -> Story:
             Petition(p.text("title"), p.text("text"), p.number("age"), p.number("spread"))
             for p in top.tables("petitions")
         ),
+        draw=_draw(top.optional_table("draw")),
     )
 
 

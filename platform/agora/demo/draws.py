@@ -1,0 +1,126 @@
+"""The demonstration's draws: each demo commune's story may tell the draw that filled its
+edition's body (``[draw]`` in ``tenants/demo/<slug>.toml``), lived through the application's
+own services from the generated register to the seated members, so that the draw's staff
+pages, public method and public record show a complete draw.
+
+Registers come from ``agora.demo.registers``. The public randomness is a seed sealed by the
+witnesses, or a genuine drand beacon recorded in ``agora/draws/data`` (the demonstration runs
+without network); its commitment still names the round before the round is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+
+from agora.assembly.models import Body, Edition
+from agora.db import DbSession
+from agora.demo import registers
+from agora.demo.story import DrawPool, DrawStory
+from agora.draws import services, stage1
+from agora.draws.models import Draw, RegisterStatus
+from agora.plugins.contracts import QuotaCriterion
+from agora.plugins.manager import TenantHooks
+from agora.tenancy.models import Tenant
+
+ACTOR = "demo"
+
+
+def _shares(criteria: list[QuotaCriterion], feature: str) -> tuple[list[str], list[float]]:
+    for criterion in criteria:
+        if criterion.feature == feature:
+            return [v.value for v in criterion.values], [
+                v.reference_share for v in criterion.values
+            ]
+    raise LookupError(f"the commune has no quota criterion {feature!r} for the draw's strata")
+
+
+def _register(
+    pool: DrawPool,
+    folder: Path,
+    tenant: Tenant,
+    criteria: list[QuotaCriterion],
+    strata: str,
+    today: date,
+) -> Path:
+    """The pool's register, generated (the same file on every machine)."""
+    values, weights = _shares(criteria, strata)
+    path = folder / f"{tenant.slug}-{pool.source}.csv"
+    postcode = "86000" if tenant.insee_code.startswith("86") else tenant.insee_code[:2] + "000"
+    generate: dict[str, Callable[[], Path]] = {
+        "address_file": lambda: registers.address_file(
+            path, pool.rows, insee_code=tenant.insee_code, commune=tenant.name,
+            postcode=postcode, strata=values, weights=weights,
+        ),
+        "electoral_roll": lambda: registers.electoral_roll(
+            path, pool.rows, postcode=postcode, strata=values, weights=weights, today=today
+        ),
+        "volunteers": lambda: registers.volunteers(
+            path, pool.rows, strata=values, weights=weights,
+            age_bands=_shares(criteria, "age_band")[0],
+        ),
+        "youth_census": lambda: registers.youth_census(
+            path, pool.rows, postcode=postcode, strata=values, weights=weights, today=today
+        ),
+    }  # fmt: skip
+    return generate[pool.register]()
+
+
+def load_draw(
+    session: DbSession,
+    tenant: Tenant,
+    hooks: TenantHooks,
+    edition: Edition,
+    body: Body,
+    story: DrawStory,
+    today: date,
+    minimum_age: int,
+) -> Draw:
+    """The story's draw for ``body``, from its design to the members seated."""
+    criteria = hooks.quota_criteria()
+    draw = services.design_draw(
+        session,
+        tenant,
+        hooks,
+        actor=ACTOR,
+        body=body,
+        title=story.title.format(year=edition.year),
+        plan=[services.SubDrawPlan(pool.source, pool.seats) for pool in story.pools],
+        witnesses=story.witnesses,
+        minimum_age=minimum_age,
+    )
+    folder = Path(current_app.config["AGORA_UPLOAD_DIR"])
+    by_source = {part.source: part for part in services.sub_draws(session, draw)}
+    with tempfile.TemporaryDirectory() as scratch:
+        for pool in story.pools:
+            path = _register(pool, Path(scratch), tenant, criteria, story.strata, today)
+            with path.open("rb") as stream:
+                register = services.receive_register(
+                    session, tenant, draw, by_source[pool.source], actor=ACTOR, stream=stream,
+                    filename=path.name, folder=folder, max_bytes=1 << 30,
+                )  # fmt: skip
+            services.import_register(
+                session, tenant, hooks, register, services.upload_path(folder, tenant, register.id)
+            )
+            if register.status != RegisterStatus.IMPORTED:
+                raise RuntimeError(f"the demonstration's register did not import: {register.error}")
+    services.publish_method(session, tenant, draw, actor=ACTOR)
+    seed = story.seed
+    stage1.commit(
+        session,
+        tenant,
+        hooks,
+        draw,
+        actor=ACTOR,
+        invitations=story.invitations,
+        stratified=True,
+        seed_sha256=hashlib.sha256(seed.encode()).hexdigest() if seed else None,
+    )
+    stage1.run(session, tenant, draw, actor=ACTOR, seed=seed)
+    stage1.reveal(session, tenant, draw, actor=ACTOR)
+    return draw
