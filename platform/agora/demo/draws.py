@@ -22,7 +22,7 @@ from agora.assembly.models import Body, Edition
 from agora.db import DbSession
 from agora.demo import registers
 from agora.demo.story import DrawPool, DrawStory
-from agora.draws import services, stage1
+from agora.draws import beacons, services, stage1
 from agora.draws.models import Draw, RegisterStatus
 from agora.plugins.contracts import QuotaCriterion
 from agora.plugins.manager import TenantHooks
@@ -110,6 +110,22 @@ def load_draw(
             if register.status != RegisterStatus.IMPORTED:
                 raise RuntimeError(f"the demonstration's register did not import: {register.error}")
     services.publish_method(session, tenant, draw, actor=ACTOR)
+    config = current_app.config
+    # The demonstration runs without network: its draws read genuine recorded beacons.
+    configured, config["AGORA_DRAND_BEACONS"] = (
+        config.get("AGORA_DRAND_BEACONS"),
+        config.get("AGORA_DRAND_BEACONS") or str(beacons.RECORDED),
+    )
+    try:
+        _stage1(session, tenant, hooks, draw, story)
+    finally:
+        config["AGORA_DRAND_BEACONS"] = configured
+    return draw
+
+
+def _stage1(
+    session: DbSession, tenant: Tenant, hooks: TenantHooks, draw: Draw, story: DrawStory
+) -> None:
     seed = story.seed
     stage1.commit(
         session,
@@ -123,4 +139,3 @@ def load_draw(
     )
     stage1.run(session, tenant, draw, actor=ACTOR, seed=seed)
     stage1.reveal(session, tenant, draw, actor=ACTOR)
-    return draw
