@@ -11,6 +11,7 @@ without network); its commitment still names the round before the round is read.
 from __future__ import annotations
 
 import hashlib
+import random
 import tempfile
 from collections.abc import Callable
 from datetime import date
@@ -22,8 +23,8 @@ from agora.assembly.models import Body, Edition
 from agora.db import DbSession
 from agora.demo import registers
 from agora.demo.story import DrawPool, DrawStory
-from agora.draws import beacons, services, stage1
-from agora.draws.models import Draw, RegisterStatus
+from agora.draws import beacons, feasibility, responses, selection, services, stage1
+from agora.draws.models import Draw, InvitationStatus, PickRole, RegisterStatus
 from agora.plugins.contracts import QuotaCriterion
 from agora.plugins.manager import TenantHooks
 from agora.tenancy.models import Tenant
@@ -118,6 +119,8 @@ def load_draw(
     )
     try:
         _stage1(session, tenant, hooks, draw, story)
+        _answers(session, tenant, hooks, draw, story)
+        _stage2(session, tenant, hooks, draw, story)
     finally:
         config["AGORA_DRAND_BEACONS"] = configured
     return draw
@@ -139,3 +142,77 @@ def _stage1(
     )
     stage1.run(session, tenant, draw, actor=ACTOR, seed=seed)
     stage1.reveal(session, tenant, draw, actor=ACTOR)
+
+
+def _profile(
+    pick: random.Random, criteria: list[QuotaCriterion], scarce: tuple[str, str] | None
+) -> dict[str, str]:
+    """A profile drawn from the census shares, ``scarce`` four times rarer."""
+    profile = {}
+    for criterion in criteria:
+        weights = [
+            v.reference_share / (4 if scarce == (criterion.feature, v.value) else 1)
+            for v in criterion.values
+        ]
+        profile[criterion.feature] = pick.choices(
+            [v.value for v in criterion.values], weights=weights
+        )[0]
+    return profile
+
+
+def _answers(
+    session: DbSession, tenant: Tenant, hooks: TenantHooks, draw: Draw, story: DrawStory
+) -> None:
+    """The invitations go out; about ``answer_rate`` of the households answer yes (by the
+    visit at the door, online or on paper), the others are not reached or refuse."""
+    pick = random.Random(f"{tenant.slug}-draw")  # noqa: S311 (the same demonstration everywhere)
+    scarce = tuple(story.scarce.split("=", 1)) if story.scarce else None
+    responses.send_invitations(session, tenant, draw, actor=ACTOR)
+    parts = {part.id: part for part in services.sub_draws(session, draw)}
+    for invitation in stage1.invitations_of(session, draw):
+        door = invitation.channel == "door_to_door"
+        if pick.random() >= story.answer_rate:
+            outcome = InvitationStatus.REFUSED if door and pick.random() < 0.4 else None
+            outcome = outcome or (InvitationStatus.NOT_REACHED if door else None)
+            if outcome is not None:
+                responses.record_outcome(session, tenant, draw, invitation, outcome, actor=ACTOR)
+            continue
+        first = pick.choice(registers.FIRST_NAMES_F + registers.FIRST_NAMES_M)
+        criteria = responses.criteria_for(hooks, parts[invitation.sub_draw_id])
+        responses.record_response(
+            session,
+            tenant,
+            hooks,
+            draw,
+            invitation,
+            features=_profile(pick, criteria, scarce),  # type: ignore[arg-type]
+            available=pick.random() < 0.95,
+            consent=True,
+            contact={"name": f"{first} {pick.choice(registers.LAST_NAMES)}"},
+            channel="visit" if door else pick.choice(("online", "online", "paper")),
+            actor=ACTOR,
+        )
+    responses.collect(session, tenant, draw, actor=ACTOR)
+    responses.close_pool(session, tenant, draw, actor=ACTOR)
+
+
+def _stage2(
+    session: DbSession, tenant: Tenant, hooks: TenantHooks, draw: Draw, story: DrawStory
+) -> None:
+    """Quotas the pool cannot meet are relaxed (a public deviation); the lottery is
+    committed and revealed; the panel confirms and is seated."""
+    parts = {part.id: part for part in services.sub_draws(session, draw)}
+    for problem in feasibility.problems(session, hooks, draw):
+        if not story.relax_reason or not problem.feature:
+            raise RuntimeError(f"the demonstration's pool cannot be drawn: {problem.message}")
+        feasibility.relax_bound(
+            session, tenant, hooks, draw, parts[problem.sub_draw_id], feature=problem.feature,
+            value=problem.value, minimum=problem.new_min, maximum=problem.new_max,
+            reason=story.relax_reason, actor=ACTOR,
+        )  # fmt: skip
+    selection.run_lottery(session, tenant, hooks, draw, actor=ACTOR)
+    selection.reveal_lottery(session, tenant, draw, reserve=story.reserve, actor=ACTOR)
+    for chosen, _response in selection.picks(session, draw):
+        if chosen.role == PickRole.PANEL:
+            selection.confirm(session, tenant, draw, chosen, actor=ACTOR)
+    selection.seat(session, tenant, draw, actor=ACTOR)

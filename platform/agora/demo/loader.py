@@ -276,7 +276,10 @@ def load_edition(
         )
     for spec in specs:
         body = by_key[spec.key]
+        drawn = story.draw is not None and story.draw.body == spec.key
         for origin, voting in origins(spec):
+            if drawn and origin == "drawn":
+                continue  # seated by the draw
             bodies.add_member(session, body, people.new(session), origin, voting_right=voting)
         bodies.install(session, tenant, body, spec, ACTOR)
         _dated(_at(when.launch, 18), body, field="installed_at")

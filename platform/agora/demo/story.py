@@ -152,6 +152,9 @@ class DrawStory:
     seed: str = ""
     #: Why a quota the pool cannot meet is relaxed (a public deviation), if it happens.
     relax_reason: str = ""
+    #: A quota value four times rarer among the answers than in the census (the people
+    #: who answer least), as ``feature=value``.
+    scarce: str = ""
 
 
 @dataclass(frozen=True)
@@ -383,6 +386,7 @@ def _draw(table: _Table | None) -> DrawStory | None:
         pools=pools,
         seed=table.text("seed", ""),
         relax_reason=table.text("relax_reason", ""),
+        scarce=table.text("scarce", ""),
     )
 
 
