@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from agora.audit import services as audit
 from agora.db import PARIS, DbSession, utcnow
@@ -187,7 +187,7 @@ def send_invitations(session: DbSession, tenant: Tenant, draw: Draw, *, actor: s
 def add_volunteers(session: DbSession, tenant: Tenant, draw: Draw) -> int:
     """Each row of a volunteers' register (a source that invites nobody) becomes a response
     with the profile and consent its list holds; the number added."""
-    parts = [p for p in services.sub_draws(session, draw)]
+    parts = services.sub_draws(session, draw)
     registers = services.current_registers(session, draw)
     added = 0
     for part in parts:
@@ -294,20 +294,13 @@ def counts(session: DbSession, draw: Draw) -> dict[str, Any]:
     }
 
 
-def responses_page(
-    session: DbSession, draw: Draw, *, page: int, per_page: int = 50
-) -> tuple[list[Response], int]:
-    """One page of the draw's answers (newest first) and their number."""
-    where = (Response.tenant_id == draw.tenant_id, Response.draw_id == draw.id)
-    total = int(session.execute(select(func.count()).where(*where)).scalar_one())
-    rows = session.execute(
+def responses_query(draw: Draw) -> Select[Response]:
+    """The draw's answers, newest first (the staff list pages through them)."""
+    return (
         select(Response)
-        .where(*where)
+        .where(Response.tenant_id == draw.tenant_id, Response.draw_id == draw.id)
         .order_by(Response.created_at.desc(), Response.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).scalars()
-    return list(rows), total
+    )
 
 
 def record_outcome(

@@ -331,6 +331,8 @@ def withdraw(
     draw.record = {**draw.record, key: record}
     seated = pick.status == PickStatus.SEATED
     pick.status = PickStatus.WITHDRAWN if seated else PickStatus.DECLINED
+    # One pick per person: the reserve's becomes the panel's.
+    _leave_reserve(session, draw, replacement)
     new = _pick(
         session,
         draw,
@@ -340,7 +342,6 @@ def withdraw(
         replaces_id=pick.id,
         quota_gap=[] if done["fitting"] else list(done["breaches"]),
     )
-    _leave_reserve(session, draw, replacement)
     if seated and pick.membership_id is not None:
         ending = session.get(Membership, (tenant.id, pick.membership_id))
         assert ending is not None

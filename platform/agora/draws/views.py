@@ -243,4 +243,9 @@ def method_page(draw_id: int) -> Any:
 
 
 # The other steps' routes, on this blueprint.
-from agora.draws import record_views, stage1_views  # noqa: E402, F401
+from agora.draws import (  # noqa: E402, F401
+    record_views,
+    responses_views,
+    selection_views,
+    stage1_views,
+)

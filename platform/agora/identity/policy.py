@@ -74,6 +74,9 @@ POLICY: dict[str, frozenset[str]] = {
     "draw.respond": frozenset({ANYONE}),
     # The methodology committee confirms a replacement outside the quotas.
     "draw.confirm_deviation": frozenset({METHODOLOGY}),
+    # The panel and its reserve, followed by those who run the draw and by the committee
+    # (which sees profiles, not names: the page checks draw.run for those).
+    "draw.follow": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN, METHODOLOGY}),
 }
 
 
@@ -213,6 +216,22 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "draws.stage1_page": RouteRule("draw.prepare", "tenant"),
     "draws.run_stage1": RouteRule("draw.run", "tenant"),
     "draws.reveal_stage1": RouteRule("draw.run", "tenant"),
+    # Answers and the pool: residents answer with their letter's code; agents type in
+    # paper answers; staff move the steps and relax a quota the pool cannot meet.
+    "draws.answer_with_code": RouteRule("draw.respond", "tenant"),
+    "draws.respond": RouteRule("draw.respond", "tenant"),
+    "draws.responses_page": RouteRule("draw.enter_responses", "tenant"),
+    "draws.answers_step": RouteRule("draw.run", "tenant"),
+    "draws.feasibility_page": RouteRule("draw.run", "tenant"),
+    # Stage 2: the lottery, the panel, replacements; the committee confirms a quota gap.
+    "draws.lottery_page": RouteRule("draw.run", "tenant"),
+    "draws.run_lottery": RouteRule("draw.run", "tenant"),
+    "draws.reveal_panel": RouteRule("draw.run", "tenant"),
+    "draws.panel_page": RouteRule("draw.follow", "tenant"),
+    "draws.confirm_pick": RouteRule("draw.run", "tenant"),
+    "draws.withdraw_pick": RouteRule("draw.run", "tenant"),
+    "draws.confirm_gap": RouteRule("draw.confirm_deviation", "tenant"),
+    "draws.seat": RouteRule("draw.run", "tenant"),
     # The public record of a draw (record_views).
     "draws.record_page": RouteRule("public.read", "tenant"),
     "draws.record_export": RouteRule("public.read", "tenant"),

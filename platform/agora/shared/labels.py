@@ -306,8 +306,24 @@ CHANNELS = Labels(
     phone=_l("by phone"),
     email=_l("by e-mail"),
 )
+ANSWER_CHANNELS = Labels(
+    online=_l("online"),
+    paper=_l("on paper"),
+    visit=_l("at the door"),
+    volunteer=_l("volunteers' list"),
+)
+
+PICK_STATUSES = Labels(
+    selected=_lp("pick", "to confirm"),
+    confirmed=_lp("pick", "accepted"),
+    declined=_lp("pick", "declined, replaced"),
+    seated=_lp("pick", "seated"),
+    withdrawn=_lp("pick", "withdrew, replaced"),
+)
 
 TEMPLATE_LABELS = {
+    "answer_channel_labels": ANSWER_CHANNELS,
+    "pick_status_labels": PICK_STATUSES,
     "draw_status_labels": DRAW_STATUS,
     "register_status_labels": REGISTER_STATUS,
     "algorithm_labels": ALGORITHMS,

@@ -1,0 +1,419 @@
+"""From the invitations to the seated panel: residents answer with their letter's code,
+agents type in paper answers, the pool closes, an infeasible quota is named, relaxed and
+published, the lottery is committed and revealed into a panel and a reserve, the panel is
+seated and a withdrawal replaced keeping the quotas; every bad input refused in French with
+nothing stored."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from agora.assembly import editions
+from agora.assembly.models import Body, Membership
+from agora.draws import beacons, responses, stage1
+from agora.draws.models import (
+    Deviation,
+    Draw,
+    DrawStatus,
+    Invitation,
+    Pick,
+    PickRole,
+    PickStatus,
+    Response,
+    SubDraw,
+)
+from agora.extensions import db
+from agora.plugins.manager import get_registry
+from agora.tenancy.config import TenantConfig
+from agora.tenancy.isolation import tenant_scope
+from agora.tenancy.models import Tenant
+from agora.tenancy.services import current_config
+from agora_sortition import audit
+from agora_sortition.pool import quota_violations
+from support.fixtures import SignIn
+from support.pages import page_text
+
+POITIERS = {"Host": "poitiers.localhost"}
+HEADER = "ine;nom;prenoms;adresse;code_postal;bureau_de_vote;date_naissance;sexe"
+SEED = "pli scellé du comité"
+SEATS = 20
+
+
+def _text(response: Any) -> str:
+    return re.sub(r"\s+", " ", page_text(response))
+
+
+def _tenant() -> Tenant:
+    return db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+
+
+def _hooks() -> Any:
+    version = current_config(db.session, _tenant())
+    assert version is not None
+    return get_registry().view(TenantConfig(version.document))
+
+
+def _roll(households: int) -> bytes:
+    lines = [HEADER]
+    for n in range(households):
+        lines.append(f"{5000 + n};Nom{n};Prénom;{n + 1} rue Carnot;86000;{n % 3 + 1};01/01/1980;F")
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
+
+
+def _post(client: FlaskClient, path: str, **data: str) -> Any:
+    return client.post(path, headers=POITIERS, data=data)
+
+
+@pytest.fixture
+def revealed(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn, tmp_path: Path
+) -> int:
+    """Poitiers' proposal group (20 drawn seats) drawn from its electoral roll: 300
+    households, 150 invited by a sealed seed, stage 1 revealed; signed in as the commune's
+    administrator."""
+    app.config["AGORA_UPLOAD_DIR"] = str(tmp_path / "uploads")
+    path = onboarded / "poitiers.toml"
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    document["plugins"]["draw_electoral_roll"] = {}
+    path.write_text(tomli_w.dumps(document), encoding="utf-8")
+    assert app.test_cli_runner().invoke(args=["tenants", "apply", str(path)]).exit_code == 0
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        edition = editions.open_edition(
+            db.session, _tenant(), 2031, "Assemblée 2031", _hooks().composition_rules(), "test"
+        )
+        db.session.flush()
+        body_id = db.session.execute(
+            select(Body.id).where(Body.edition_id == edition.id, Body.key == "proposal_group")
+        ).scalar_one()
+        db.session.commit()
+    sign_in(
+        client, "poitiers.localhost", "admin@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    created = _post(
+        client,
+        "/admin/draws/new",
+        title="Groupe de proposition 2031",
+        body=str(body_id),
+        seats_electoral_roll=str(SEATS),
+        algorithm="leximin",
+        minimum_age="16",
+        witnesses="Le comité de méthodologie",
+    )
+    assert created.status_code == 302, _text(created)
+    draw_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        part = db.session.execute(select(SubDraw.id).where(SubDraw.draw_id == draw_id)).scalar_one()
+    uploaded = client.post(
+        f"/admin/draws/{draw_id}/registers",
+        headers=POITIERS,
+        data={"sub_draw": str(part), "register": (io.BytesIO(_roll(300)), "liste.csv")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 302
+    assert _post(client, f"/admin/draws/{draw_id}/publish", confirmed="yes").status_code == 302
+    committed = _post(
+        client,
+        f"/admin/draws/{draw_id}/commit",
+        invitations="150",
+        spread="stratified",
+        randomness="seed",
+        seed_sha256=hashlib.sha256(SEED.encode()).hexdigest(),
+        confirmed="yes",
+    )
+    assert committed.status_code == 302, _text(committed)
+    assert (
+        _post(client, f"/admin/draws/{draw_id}/stage1", seed=SEED, confirmed="yes").status_code
+        == 302
+    )
+    assert _post(client, f"/admin/draws/{draw_id}/reveal", confirmed="yes").status_code == 302
+    return draw_id
+
+
+def _draw(app: Flask, draw_id: int) -> Draw:
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        row = db.session.get(Draw, (_tenant().id, draw_id))
+        assert row is not None
+        db.session.expunge(row)
+        return row
+
+
+def _invitations(app: Flask, draw_id: int) -> list[Invitation]:
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        rows = stage1.invitations_of(db.session, _draw_in_session(draw_id))
+        db.session.expunge_all()
+        return rows
+
+
+def _draw_in_session(draw_id: int) -> Draw:
+    row = db.session.get(Draw, (_tenant().id, draw_id))
+    assert row is not None
+    return row
+
+
+def _count(app: Flask, model: Any) -> int:
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        return int(db.session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def _answer(**profile: str) -> dict[str, str]:
+    return {
+        "profile_gender": "F",
+        "profile_age_band": "30-44",
+        "profile_neighbourhood": "centre",
+        "available": "yes",
+        "consent": "y",
+        "name": "Léa Martin",
+        "email": "lea.martin@exemple.fr",
+    } | profile
+
+
+def test_a_resident_answers_with_the_code_of_their_letter(
+    app: Flask, client: FlaskClient, revealed: int
+) -> None:
+    sent = _post(client, f"/admin/draws/{revealed}/answers/send", confirmed="yes")
+    assert sent.status_code == 302
+    invitation = _invitations(app, revealed)[0]
+    resident = app.test_client()
+    typed = invitation.code.lower()[:5] + " - " + invitation.code.lower()[5:]
+    found = resident.post("/repondre", headers=POITIERS, data={"code": typed})
+    assert found.status_code == 302 and found.headers["Location"].endswith(f"/r/{invitation.code}")
+    form = resident.get(f"/r/{invitation.code}", headers=POITIERS)
+    assert form.status_code == 200
+    assert "CNIL" in _text(form) and "Tranche d'âge" in _text(form)
+    done = resident.post(f"/r/{invitation.code}", headers=POITIERS, data=_answer())
+    assert done.status_code == 302, _text(done)
+    assert "votre réponse est enregistrée" in _text(
+        resident.get(done.headers["Location"], headers=POITIERS)
+    )
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        answer = db.session.execute(select(Response)).scalar_one()
+        assert answer.features == {"gender": "F", "age_band": "30-44", "neighbourhood": "centre"}
+        assert answer.channel == "online" and answer.consent and answer.available
+        assert db.session.get(Invitation, (_tenant().id, invitation.id)).status.value == "responded"  # type: ignore[union-attr]
+    # Until the pool closes, a second answer replaces the first.
+    again = resident.post(f"/r/{invitation.code}", headers=POITIERS, data=_answer(available="no"))
+    assert again.status_code == 302
+    assert _count(app, Response) == 1
+
+
+def test_bad_answers_are_refused_in_french_and_store_nothing(
+    app: Flask, client: FlaskClient, revealed: int
+) -> None:
+    resident = app.test_client()
+    invitation = _invitations(app, revealed)[0]
+    # Before the invitations are sent, no answer.
+    early = resident.post(f"/r/{invitation.code}", headers=POITIERS, data=_answer())
+    assert early.status_code == 409 and "ne reçoit pas encore de réponses" in _text(early)
+    _post(client, f"/admin/draws/{revealed}/answers/send", confirmed="yes")
+    unknown = resident.post("/repondre", headers=POITIERS, data={"code": "ZZZZZZZZZZ"})
+    assert unknown.status_code == 404 and "Code inconnu" in _text(unknown)
+    assert resident.get("/r/ZZZZZZZZZZ", headers=POITIERS).status_code == 404
+    wrong = resident.post(
+        f"/r/{invitation.code}", headers=POITIERS, data=_answer(profile_age_band="12-15")
+    )
+    assert wrong.status_code == 422 and "Tranche d'âge" in _text(wrong)
+    no_name = resident.post(f"/r/{invitation.code}", headers=POITIERS, data=_answer(name=""))
+    assert no_name.status_code == 422 and "Indiquez le nom" in _text(no_name)
+    assert _count(app, Response) == 0
+    _post(client, f"/admin/draws/{revealed}/answers/collect", confirmed="yes")
+    _post(client, f"/admin/draws/{revealed}/answers/close", confirmed="yes")
+    late = resident.post(f"/r/{invitation.code}", headers=POITIERS, data=_answer())
+    assert late.status_code == 409 and "closes depuis le" in _text(late)
+    assert _count(app, Response) == 0
+    # Without consent, the answer is kept without anything personal, outside the pool.
+
+
+def test_agents_type_in_paper_answers_and_elected_members_see_none(
+    app: Flask, client: FlaskClient, revealed: int, sign_in: SignIn
+) -> None:
+    _post(client, f"/admin/draws/{revealed}/answers/send", confirmed="yes")
+    invitation = _invitations(app, revealed)[1]
+    agent = app.test_client()
+    sign_in(agent, "poitiers.localhost", "agent@poitiers.fr", role="agent", commune="poitiers")
+    typed = agent.post(
+        f"/admin/draws/{revealed}/responses",
+        headers=POITIERS,
+        data=_answer(code=invitation.code, consent="", name=""),
+    )
+    assert typed.status_code == 302, _text(typed)
+    listed = _text(agent.get(f"/admin/draws/{revealed}/responses", headers=POITIERS))
+    assert "sur papier" in listed and "1 réponse" in listed
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        answer = db.session.execute(select(Response)).scalar_one()
+        # No consent: not in the pool, and nothing personal kept.
+        assert answer.channel == "paper" and not answer.consent and answer.contact == {}
+        assert answer.entered_by.startswith("account:")  # the agent who typed it in
+    elected = app.test_client()
+    sign_in(elected, "poitiers.localhost", "elu@poitiers.fr", role="elected", commune="poitiers")
+    assert elected.get(f"/admin/draws/{revealed}/responses", headers=POITIERS).status_code == 403
+    assert elected.get(f"/admin/draws/{revealed}/panel", headers=POITIERS).status_code == 403
+
+
+def _fill_pool(app: Flask, draw_id: int, *, without: str = "") -> None:
+    """Answers from every invited household, profiles drawn from the census shares (no one
+    of the age band ``without``)."""
+    pick = random.Random(7)
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        tenant, hooks, draw = _tenant(), _hooks(), _draw_in_session(draw_id)
+        criteria = hooks.quota_criteria()
+        for n, invitation in enumerate(stage1.invitations_of(db.session, draw)):
+            profile = {}
+            for criterion in criteria:
+                values = [v for v in criterion.values if v.value != without]
+                profile[criterion.feature] = pick.choices(
+                    [v.value for v in values], weights=[v.reference_share for v in values]
+                )[0]
+            responses.record_response(
+                db.session, tenant, hooks, draw, invitation, features=profile, available=True,
+                consent=True, contact={"name": f"Personne {n}"}, channel="online", actor="test",
+            )  # fmt: skip
+        db.session.commit()
+
+
+def test_an_infeasible_quota_is_named_relaxed_and_published(
+    app: Flask, client: FlaskClient, revealed: int
+) -> None:
+    _post(client, f"/admin/draws/{revealed}/answers/send", confirmed="yes")
+    _fill_pool(app, revealed, without="75+")
+    _post(client, f"/admin/draws/{revealed}/answers/collect", confirmed="yes")
+    _post(client, f"/admin/draws/{revealed}/answers/close", confirmed="yes")
+    page = _text(client.get(f"/admin/draws/{revealed}/feasibility", headers=POITIERS))
+    assert "Tranche d'âge — 75 ans et plus : minimum 1, 0 disponibles" in page
+    refused = _post(client, f"/admin/draws/{revealed}/lottery", confirmed="yes")
+    assert refused.headers["Location"].endswith(f"/admin/draws/{revealed}/feasibility")
+    assert _draw(app, revealed).status == DrawStatus.POOL_CLOSED
+    part = _draw_part(app, revealed)
+    quota = f"{part}:age_band:75+"
+    bad = _post(
+        client, f"/admin/draws/{revealed}/feasibility", quota=quota, minimum="5", maximum="2",
+        reason="Personne de 75 ans et plus n'a répondu.", confirmed="yes",
+    )  # fmt: skip
+    assert bad.status_code == 422 and "0 ≤ minimum ≤ maximum ≤ 20" in _text(bad)
+    assert _count(app, Deviation) == 0
+    relaxed = _post(
+        client, f"/admin/draws/{revealed}/feasibility", quota=quota, minimum="0", maximum="3",
+        reason="Personne de 75 ans et plus n'a répondu.", confirmed="yes",
+    )  # fmt: skip
+    assert relaxed.status_code == 302
+    public = _text(app.test_client().get(f"/draws/{revealed}", headers=POITIERS))
+    assert "Écarts à la méthode" in public
+    assert "Tranche d'âge — 75 ans et plus : le quota passe de 1–3 à 0–3 sièges" in public
+    assert "Personne de 75 ans et plus n'a répondu." in public
+    assert "peut être tirée" in _text(
+        client.get(f"/admin/draws/{revealed}/feasibility", headers=POITIERS)
+    )
+
+
+def _draw_part(app: Flask, draw_id: int) -> int:
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        return int(
+            db.session.execute(select(SubDraw.id).where(SubDraw.draw_id == draw_id)).scalar_one()
+        )
+
+
+def _picks(app: Flask, draw_id: int) -> list[tuple[Pick, Response]]:
+    from agora.draws import selection
+
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        rows = selection.picks(db.session, _draw_in_session(draw_id))
+        db.session.expunge_all()
+        return rows
+
+
+def test_the_panel_is_drawn_seated_and_a_withdrawal_replaced_keeping_the_quotas(
+    app: Flask, client: FlaskClient, revealed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _post(client, f"/admin/draws/{revealed}/answers/send", confirmed="yes")
+    _fill_pool(app, revealed)
+    _post(client, f"/admin/draws/{revealed}/answers/collect", confirmed="yes")
+    _post(client, f"/admin/draws/{revealed}/answers/close", confirmed="yes")
+    started = _post(client, f"/admin/draws/{revealed}/lottery", confirmed="yes")
+    assert started.status_code == 302, _text(started)
+    draw = _draw(app, revealed)
+    assert draw.status == DrawStatus.LOTTERY_COMMITTED
+    again = _post(client, f"/admin/draws/{revealed}/lottery", confirmed="yes")
+    assert again.status_code == 409
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        chances = db.session.execute(select(Response.probability)).scalars().all()
+        assert all(p is not None and 0 < p <= 1 for p in chances)
+        assert sum(chances) == pytest.approx(SEATS)  # type: ignore[arg-type]
+    # The named round is not out: the panel waits for it.
+    monkeypatch.setattr(beacons, "fetch_beacon", lambda chain, number: None)
+    early = _post(client, f"/admin/draws/{revealed}/panel", reserve="6", confirmed="yes")
+    assert early.status_code == 409 and "n'est pas encore publié" in _text(early)
+    assert _count(app, Pick) == 0
+    monkeypatch.undo()
+    drawn = _post(client, f"/admin/draws/{revealed}/panel", reserve="6", confirmed="yes")
+    assert drawn.status_code == 302, _text(drawn)
+    chosen = _picks(app, revealed)
+    panel = [p for p, _r in chosen if p.role == PickRole.PANEL]
+    assert len(panel) == SEATS and sum(p.role == PickRole.RESERVE for p, _r in chosen) == 6
+    record = _draw(app, revealed).record[str(_draw_part(app, revealed))]
+    assert audit.verify(record, commitment=record["commitment_sha256"])
+    # Seating waits for every acceptance.
+    assert _post(client, f"/admin/draws/{revealed}/seat", confirmed="yes").status_code == 409
+    for pick in panel:
+        assert _post(client, f"/admin/draws/{revealed}/picks/{pick.id}/confirm").status_code == 302
+    seated = _post(client, f"/admin/draws/{revealed}/seat", confirmed="yes")
+    assert seated.status_code == 302, _text(seated)
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        members = (
+            db.session.execute(
+                select(Membership).where(
+                    Membership.origin == "drawn", Membership.source == "electoral_roll"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert len(members) == SEATS
+    assert _draw(app, revealed).closed_at is not None
+    # A member withdraws: the first reserve who keeps every quota takes the seat.
+    leaving = panel[0]
+    no_reason = _post(
+        client, f"/admin/draws/{revealed}/picks/{leaving.id}/withdraw", reason="", confirmed="yes"
+    )
+    assert no_reason.status_code == 422
+    replaced = _post(
+        client, f"/admin/draws/{revealed}/picks/{leaving.id}/withdraw",
+        reason="A déménagé à Niort.", confirmed="yes",
+    )  # fmt: skip
+    assert replaced.status_code == 302
+    record = _draw(app, revealed).record[str(_draw_part(app, revealed))]
+    assert audit.verify(record, commitment=record["commitment_sha256"])
+    current = audit.current_panel(record)
+    pool, _households = audit.pool_from_record(record["pool"])
+    assert quota_violations(pool, audit.quotas_from_record(record["quotas"]), current) == []
+    after = _picks(app, revealed)
+    statuses = {p.id: p.status for p, _r in after}
+    assert statuses[leaving.id] == PickStatus.WITHDRAWN
+    newcomer = next(p for p, _r in after if p.replaces_id == leaving.id)
+    assert newcomer.status == PickStatus.SEATED and newcomer.quota_gap == []
+    with app.app_context(), tenant_scope(db.session, _tenant().id):
+        active = db.session.execute(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.origin == "drawn", Membership.ended_at.is_(None))
+        ).scalar_one()
+        assert active == SEATS
+    # A quota gap is the methodology committee's to confirm: not the staff's.
+    assert (
+        _post(
+            client, f"/admin/draws/{revealed}/picks/{newcomer.id}/gap", confirmed="yes"
+        ).status_code
+        == 403
+    )
+    public = _text(app.test_client().get(f"/draws/{revealed}/record", headers=POITIERS))
+    assert "A déménagé" not in public  # reasons are not published with names
