@@ -6,22 +6,17 @@ nothing stored."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import random
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli_w
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from agora.assembly import editions
-from agora.assembly.models import Body, Membership
+from agora.assembly.models import Membership
 from agora.draws import beacons, responses, stage1
 from agora.draws.models import (
     Deviation,
@@ -38,16 +33,14 @@ from agora.extensions import db
 from agora.plugins.manager import get_registry
 from agora.tenancy.config import TenantConfig
 from agora.tenancy.isolation import tenant_scope
-from agora.tenancy.models import Tenant
 from agora.tenancy.services import current_config
 from agora_sortition import audit
 from agora_sortition.pool import quota_violations
+from support.draw_steps import POITIERS, poitiers, reveal_a_draw
 from support.fixtures import SignIn
 from support.pages import page_text
 
-POITIERS = {"Host": "poitiers.localhost"}
 HEADER = "ine;nom;prenoms;adresse;code_postal;bureau_de_vote;date_naissance;sexe"
-SEED = "pli scellé du comité"
 SEATS = 20
 
 
@@ -55,12 +48,8 @@ def _text(response: Any) -> str:
     return re.sub(r"\s+", " ", page_text(response))
 
 
-def _tenant() -> Tenant:
-    return db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
-
-
 def _hooks() -> Any:
-    version = current_config(db.session, _tenant())
+    version = current_config(db.session, poitiers())
     assert version is not None
     return get_registry().view(TenantConfig(version.document))
 
@@ -83,87 +72,35 @@ def revealed(
     """Poitiers' proposal group (20 drawn seats) drawn from its electoral roll: 300
     households, 150 invited by a sealed seed, stage 1 revealed; signed in as the commune's
     administrator."""
-    app.config["AGORA_UPLOAD_DIR"] = str(tmp_path / "uploads")
-    path = onboarded / "poitiers.toml"
-    document = tomllib.loads(path.read_text(encoding="utf-8"))
-    document["plugins"]["draw_electoral_roll"] = {}
-    path.write_text(tomli_w.dumps(document), encoding="utf-8")
-    assert app.test_cli_runner().invoke(args=["tenants", "apply", str(path)]).exit_code == 0
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
-        edition = editions.open_edition(
-            db.session, _tenant(), 2031, "Assemblée 2031", _hooks().composition_rules(), "test"
-        )
-        db.session.flush()
-        body_id = db.session.execute(
-            select(Body.id).where(Body.edition_id == edition.id, Body.key == "proposal_group")
-        ).scalar_one()
-        db.session.commit()
-    sign_in(
-        client, "poitiers.localhost", "admin@poitiers.fr", role="commune_admin", commune="poitiers"
-    )
-    created = _post(
-        client,
-        "/admin/draws/new",
-        title="Groupe de proposition 2031",
-        body=str(body_id),
-        seats_electoral_roll=str(SEATS),
-        algorithm="leximin",
-        minimum_age="16",
-        witnesses="Le comité de méthodologie",
-    )
-    assert created.status_code == 302, _text(created)
-    draw_id = int(created.headers["Location"].rsplit("/", 1)[1])
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
-        part = db.session.execute(select(SubDraw.id).where(SubDraw.draw_id == draw_id)).scalar_one()
-    uploaded = client.post(
-        f"/admin/draws/{draw_id}/registers",
-        headers=POITIERS,
-        data={"sub_draw": str(part), "register": (io.BytesIO(_roll(300)), "liste.csv")},
-        content_type="multipart/form-data",
-    )
-    assert uploaded.status_code == 302
-    assert _post(client, f"/admin/draws/{draw_id}/publish", confirmed="yes").status_code == 302
-    committed = _post(
-        client,
-        f"/admin/draws/{draw_id}/commit",
-        invitations="150",
-        spread="stratified",
-        randomness="seed",
-        seed_sha256=hashlib.sha256(SEED.encode()).hexdigest(),
-        confirmed="yes",
-    )
-    assert committed.status_code == 302, _text(committed)
-    assert (
-        _post(client, f"/admin/draws/{draw_id}/stage1", seed=SEED, confirmed="yes").status_code
-        == 302
-    )
-    assert _post(client, f"/admin/draws/{draw_id}/reveal", confirmed="yes").status_code == 302
-    return draw_id
+    return reveal_a_draw(
+        app, client, onboarded, sign_in, tmp_path,
+        source="electoral_roll", register=_roll(300), seats=SEATS, invitations=150,
+    )  # fmt: skip
 
 
 def _draw(app: Flask, draw_id: int) -> Draw:
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
-        row = db.session.get(Draw, (_tenant().id, draw_id))
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
+        row = db.session.get(Draw, (poitiers().id, draw_id))
         assert row is not None
         db.session.expunge(row)
         return row
 
 
 def _invitations(app: Flask, draw_id: int) -> list[Invitation]:
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
         rows = stage1.invitations_of(db.session, _draw_in_session(draw_id))
         db.session.expunge_all()
         return rows
 
 
 def _draw_in_session(draw_id: int) -> Draw:
-    row = db.session.get(Draw, (_tenant().id, draw_id))
+    row = db.session.get(Draw, (poitiers().id, draw_id))
     assert row is not None
     return row
 
 
 def _count(app: Flask, model: Any) -> int:
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
         return int(db.session.execute(select(func.count()).select_from(model)).scalar_one())
 
 
@@ -197,11 +134,12 @@ def test_a_resident_answers_with_the_code_of_their_letter(
     assert "votre réponse est enregistrée" in _text(
         resident.get(done.headers["Location"], headers=POITIERS)
     )
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
         answer = db.session.execute(select(Response)).scalar_one()
         assert answer.features == {"gender": "F", "age_band": "30-44", "neighbourhood": "centre"}
         assert answer.channel == "online" and answer.consent and answer.available
-        assert db.session.get(Invitation, (_tenant().id, invitation.id)).status.value == "responded"  # type: ignore[union-attr]
+        answered = db.session.get(Invitation, (poitiers().id, invitation.id))
+        assert answered is not None and answered.status.value == "responded"
     # Until the pool closes, a second answer replaces the first.
     again = resident.post(f"/r/{invitation.code}", headers=POITIERS, data=_answer(available="no"))
     assert again.status_code == 302
@@ -250,7 +188,7 @@ def test_agents_type_in_paper_answers_and_elected_members_see_none(
     assert typed.status_code == 302, _text(typed)
     listed = _text(agent.get(f"/admin/draws/{revealed}/responses", headers=POITIERS))
     assert "sur papier" in listed and "1 réponse" in listed
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
         answer = db.session.execute(select(Response)).scalar_one()
         # No consent: not in the pool, and nothing personal kept.
         assert answer.channel == "paper" and not answer.consent and answer.contact == {}
@@ -265,8 +203,8 @@ def _fill_pool(app: Flask, draw_id: int, *, without: str = "") -> None:
     """Answers from every invited household, profiles drawn from the census shares (no one
     of the age band ``without``)."""
     pick = random.Random(7)
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
-        tenant, hooks, draw = _tenant(), _hooks(), _draw_in_session(draw_id)
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
+        tenant, hooks, draw = poitiers(), _hooks(), _draw_in_session(draw_id)
         criteria = hooks.quota_criteria()
         for n, invitation in enumerate(stage1.invitations_of(db.session, draw)):
             profile = {}
@@ -317,7 +255,7 @@ def test_an_infeasible_quota_is_named_relaxed_and_published(
 
 
 def _draw_part(app: Flask, draw_id: int) -> int:
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
         return int(
             db.session.execute(select(SubDraw.id).where(SubDraw.draw_id == draw_id)).scalar_one()
         )
@@ -326,7 +264,7 @@ def _draw_part(app: Flask, draw_id: int) -> int:
 def _picks(app: Flask, draw_id: int) -> list[tuple[Pick, Response]]:
     from agora.draws import selection
 
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
         rows = selection.picks(db.session, _draw_in_session(draw_id))
         db.session.expunge_all()
         return rows
@@ -345,7 +283,7 @@ def test_the_panel_is_drawn_seated_and_a_withdrawal_replaced_keeping_the_quotas(
     assert draw.status == DrawStatus.LOTTERY_COMMITTED
     again = _post(client, f"/admin/draws/{revealed}/lottery", confirmed="yes")
     assert again.status_code == 409
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
         chances = db.session.execute(select(Response.probability)).scalars().all()
         assert all(p is not None and 0 < p <= 1 for p in chances)
         assert sum(chances) == pytest.approx(SEATS)  # type: ignore[arg-type]
@@ -368,7 +306,7 @@ def test_the_panel_is_drawn_seated_and_a_withdrawal_replaced_keeping_the_quotas(
         assert _post(client, f"/admin/draws/{revealed}/picks/{pick.id}/confirm").status_code == 302
     seated = _post(client, f"/admin/draws/{revealed}/seat", confirmed="yes")
     assert seated.status_code == 302, _text(seated)
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
         members = (
             db.session.execute(
                 select(Membership).where(
@@ -401,7 +339,7 @@ def test_the_panel_is_drawn_seated_and_a_withdrawal_replaced_keeping_the_quotas(
     assert statuses[leaving.id] == PickStatus.WITHDRAWN
     newcomer = next(p for p, _r in after if p.replaces_id == leaving.id)
     assert newcomer.status == PickStatus.SEATED and newcomer.quota_gap == []
-    with app.app_context(), tenant_scope(db.session, _tenant().id):
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
         active = db.session.execute(
             select(func.count())
             .select_from(Membership)

@@ -17,8 +17,6 @@ from flask.sessions import SecureCookieSessionInterface
 from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import select
 
-from support.draws import published_draw
-
 #: The served application's session key (conftest.py serves the site with it; the suite
 #: signs its people's sessions with it).
 SECRET_KEY = "e2e-secret"
@@ -199,27 +197,8 @@ def visits(app: Flask) -> tuple[list[Visit], list[str]]:
     return found, unknown
 
 
-def prepare_a_draw(app: Flask) -> None:
-    """The demonstration has no draw yet (issue #13): a published method for the plenary of
-    Poitiers' edition, with one imported register, so that the draw's pages are visited."""
-    published_draw(
-        app,
-        "poitiers",
-        body_key="plenary",
-        source="address_file",
-        seats=100,
-        minimum_age=16,
-        title="Tirage au sort de l'assemblée plénière",
-        filename="adresses.csv",
-        witnesses="Maître Dupont, commissaire de justice",
-        stratum="centre",
-    )
-
-
 def prepare_people(app: Flask) -> dict[str, int | None]:
-    """The accounts of ``ROLES`` with their roles in Poitiers; their account ids (and a draw
-    whose pages they visit)."""
-    prepare_a_draw(app)
+    """The accounts of ``ROLES`` with their roles in Poitiers; their account ids."""
     from agora.extensions import db
     from agora.identity.models import Role, StaffAssignment
     from agora.identity.services import get_or_create_account, grant_role

@@ -17,10 +17,10 @@ from sqlalchemy import create_engine, select, text
 
 from agora.assembly.models import CheckIn, VotingCard
 from agora.db import GLOBAL_TABLES_WITH_TENANT_REF, TENANT_TABLES
+from agora.draws.models import Draw, VisitRound
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
-from support.draws import invite_one, published_draw
 from support.fixtures import APP_ROLE, Database, SignIn
 
 
@@ -214,6 +214,21 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
             "/admin/draws/9/registers/9",
         ),
         Probe("invitation", "GET", f"/admin/draws/{draw}/stage1", "/admin/draws/9/stage1"),
+        Probe(
+            "draw_response",
+            "POST",
+            f"/r/{_invitation_code(app, first['invitation'])}",
+            "/r/ZZZZZZZZZZ",
+            counted="draw_response",
+        ),
+        Probe("draw_deviation", "GET", f"/draws/{draw}", "/draws/9"),
+        Probe("visit_round", "GET", f"/visites/{first['visit_round']}", "/visites/9"),
+        Probe(
+            "draw_pick",
+            "POST",
+            f"/admin/draws/{draw}/picks/{first['draw_pick']}/confirm",
+            "/admin/draws/9/picks/9/confirm",
+        ),
     ]
 
 
@@ -225,7 +240,7 @@ def test_no_commune_reaches_another_communes_rows(
     _grow_grenoble(runner, onboarded)
     assert runner.invoke(args=["demo", "load", "grenoble"]).exit_code == 0
     _print_a_voting_card(app)
-    _prepare_a_draw(app)
+    _plan_a_round(app)
     assert (
         runner.invoke(
             args=[
@@ -301,20 +316,29 @@ def _print_a_voting_card(app: Flask) -> None:
         db.session.commit()
 
 
-def _prepare_a_draw(app: Flask) -> None:
-    """Grenoble's panel drawn from its electoral roll: a published method, one register
-    imported with one row."""
-    published_draw(
-        app,
-        "grenoble",
-        body_key="panel",
-        source="electoral_roll",
-        seats=150,
-        minimum_age=18,
-        title="Tirage de la convention",
-        filename="liste.csv",
-    )
-    invite_one(app, "grenoble")
+def _plan_a_round(app: Flask) -> None:
+    """Grenoble's roll invites by letter: a door-to-door round planned for its draw all
+    the same, so that a round exists to be reached."""
+    with app.app_context():
+        grenoble = db.session.execute(select(Tenant).where(Tenant.slug == "grenoble")).scalar_one()
+        with tenant_scope(db.session, grenoble.id):
+            draw_id = db.session.execute(select(Draw.id).limit(1)).scalar_one()
+            db.session.add(
+                VisitRound(tenant_id=grenoble.id, draw_id=draw_id, name="Secteur 2, samedi")
+            )
+        db.session.commit()
+
+
+def _invitation_code(app: Flask, invitation_id: int) -> str:
+    with app.app_context():
+        grenoble = db.session.execute(select(Tenant).where(Tenant.slug == "grenoble")).scalar_one()
+        with tenant_scope(db.session, grenoble.id):
+            return str(
+                db.session.execute(
+                    text("SELECT code FROM invitation WHERE tenant_id = :t AND id = :i"),
+                    {"t": grenoble.id, "i": invitation_id},
+                ).scalar_one()
+            )
 
 
 def _page(response: Any) -> str:

@@ -131,11 +131,11 @@ def _card(canvas: Canvas, card: VotingCard, x: float, y: float) -> None:
         cursor -= 9
     qr_x = x + CARD_WIDTH - pad - QR_SIZE
     qr_y = y + CARD_HEIGHT - pad - QR_SIZE
-    _qr_code(canvas, card.url, qr_x, qr_y, QR_SIZE)
+    qr_code(canvas, card.url, qr_x, qr_y, QR_SIZE)
     canvas.linkURL(card.url, (qr_x, qr_y, qr_x + QR_SIZE, qr_y + QR_SIZE), relative=0)
 
 
-def _qr_code(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
+def qr_code(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
     """``data`` as a QR code (segno), drawn as vector squares with its quiet zone."""
     matrix = [list(row) for row in segno.make_qr(data, error="m").matrix_iter(border=2)]
     module = size / len(matrix)

@@ -244,6 +244,7 @@ def method_page(draw_id: int) -> Any:
 
 # The other steps' routes, on this blueprint.
 from agora.draws import (  # noqa: E402, F401
+    letters_views,
     record_views,
     responses_views,
     selection_views,

@@ -232,6 +232,13 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "draws.withdraw_pick": RouteRule("draw.run", "tenant"),
     "draws.confirm_gap": RouteRule("draw.confirm_deviation", "tenant"),
     "draws.seat": RouteRule("draw.run", "tenant"),
+    # Letters and visits: a pair sees its own round only (checked by the visit service).
+    "draws.letters_pdf": RouteRule("draw.run", "tenant"),
+    "draws.rounds_page": RouteRule("draw.run", "tenant"),
+    "draws.my_rounds": RouteRule("draw.visit", "tenant"),
+    "draws.visit_round": RouteRule("draw.visit", "tenant"),
+    "draws.visit_outcome": RouteRule("draw.visit", "tenant"),
+    "draws.visit_sheet": RouteRule("draw.visit", "tenant"),
     # The public record of a draw (record_views).
     "draws.record_page": RouteRule("public.read", "tenant"),
     "draws.record_export": RouteRule("public.read", "tenant"),

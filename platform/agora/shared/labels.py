@@ -321,8 +321,17 @@ PICK_STATUSES = Labels(
     withdrawn=_lp("pick", "withdrew, replaced"),
 )
 
+INVITATION_STATUSES = Labels(
+    invited=_lp("invitation", "not visited yet"),
+    not_reached=_lp("invitation", "nobody at home"),
+    refused=_lp("invitation", "not interested"),
+    interested=_lp("invitation", "interested"),
+    responded=_lp("invitation", "answered"),
+)
+
 TEMPLATE_LABELS = {
     "answer_channel_labels": ANSWER_CHANNELS,
+    "invitation_status_labels": INVITATION_STATUSES,
     "pick_status_labels": PICK_STATUSES,
     "draw_status_labels": DRAW_STATUS,
     "register_status_labels": REGISTER_STATUS,

@@ -1,0 +1,260 @@
+"""The invitations on paper and at the door: the letters' PDF for the print shop, the
+door-to-door rounds, their visit sheets, and the page on which a pair records the outcome of
+each visit from a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from agora.draws import letters, responses, stage1, visits
+from agora.draws.models import (
+    Draw,
+    Invitation,
+    InvitationStatus,
+    RegisterRow,
+    SubDraw,
+    VisitRound,
+)
+from agora.draws.responses_views import answer_form
+from agora.draws.views import bp, stratum_name
+from agora.errors import Invalid
+from agora.extensions import db
+from agora.identity.acting import current_account, who
+from agora.shared.forms import (
+    Form,
+    checkboxes_field,
+    date_field,
+    notify,
+    text_field,
+)
+from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
+
+
+def _attachment(content: bytes, name: str) -> Response:
+    return Response(
+        content,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _letter_text(draw: Draw) -> letters.LetterText:
+    tenant = current_tenant()
+    # Printed in the commune's language, whoever prints them.
+    with force_locale(tenant.locale):
+        return letters.LetterText(
+            commune=tenant.name,
+            colour=tenant_config().theme_colour or "#1d70b8",
+            title=_("You are invited to the citizens' assembly"),
+            paragraphs=(
+                _(
+                    "Your household was drawn by lot among the residents of %(commune)s to "
+                    "take part in the citizens' assembly: residents who deliberate together "
+                    "and propose decisions to the municipal council.",
+                    commune=tenant.name,
+                ),
+                _(
+                    "If you would like to take part, answer with the code below, online or "
+                    "by scanning the QR code. A few questions help draw an assembly that "
+                    "resembles the population. You can also answer on paper at the town hall."
+                ),
+                _("Taking part is voluntary; the working days are compensated."),
+            ),
+            code_label=_("Your personal code"),
+            answer_label=_("Answer at"),
+            notice_title=_("Your personal data"),
+        )
+
+
+@bp.get("/admin/draws/<int:draw_id>/letters.pdf")
+def letters_pdf(draw_id: int) -> Response:
+    """Every letter of the draw, in the order of the draw, for the print shop."""
+    draw = get_owned_or_404(Draw, draw_id)
+    rows = db.session.execute(
+        select(Invitation, RegisterRow.contact)
+        .outerjoin(
+            RegisterRow,
+            (RegisterRow.tenant_id == Invitation.tenant_id)
+            & (RegisterRow.register_id == Invitation.register_id)
+            & (RegisterRow.person_hash == Invitation.person_hash),
+        )
+        .where(
+            Invitation.tenant_id == draw.tenant_id,
+            Invitation.draw_id == draw.id,
+            Invitation.channel.in_(responses.INVITING),
+        )
+        .order_by(Invitation.position)
+    ).all()
+    if not rows:
+        abort(404)
+    content = letters.letters_pdf(
+        _letter_text(draw),
+        [
+            letters.Letter(
+                letters.address_lines(dict(contact or {})),
+                invitation.code,
+                url_for("draws.respond", code=invitation.code, _external=True),
+            )
+            for invitation, contact in rows
+        ],
+    )
+    return _attachment(content, f"lettres-tirage-{draw.id}.pdf")
+
+
+class RoundForm(Form):
+    name = text_field(_l("Name of the round"), hint=_l("For instance: Couronneries, Saturday"))
+    day = date_field(_l("Day of the visits"), required=False)
+    pair = checkboxes_field(
+        _l("The pair"),
+        [],
+        required=_l("Choose the pair."),
+        hint=_l("An elected member and an agent."),
+    )
+    strata = checkboxes_field(_l("Addresses of"), [], required=_l("Choose the addresses."))
+
+
+def _rounds_page(draw: Draw, form: RoundForm, status: int = 200) -> Any:
+    form.pair.choices = [
+        (str(i), label) for i, label in visits.pair_candidates(db.session, current_tenant())
+    ]
+    strata = sorted(stage1.invited_per_stratum(db.session, draw).get("address_file", {}))
+    form.strata.choices = [(s, stratum_name(s)) for s in strata]
+    return (
+        render_template(
+            "draws/visits.html",
+            draw=draw,
+            form=form,
+            rounds=[(v, visits.addresses(db.session, v)) for v in visits.rounds(db.session, draw)],
+        ),
+        status,
+    )
+
+
+@bp.route("/admin/draws/<int:draw_id>/visits", methods=["GET", "POST"])
+def rounds_page(draw_id: int) -> Any:
+    draw = get_owned_or_404(Draw, draw_id)
+    form = RoundForm()
+    if request.method == "GET":
+        return _rounds_page(draw, form)
+    _rounds_page(draw, form)  # fills the choices before validating
+    if not form.validate_on_submit():
+        return _rounds_page(draw, form, 422)
+    try:
+        visits.create_round(
+            db.session,
+            current_tenant(),
+            draw,
+            name=form.name.data or "",
+            day=form.day.data,
+            account_ids=[int(i) for i in form.pair.data],
+            strata=list(form.strata.data),
+            actor=who(),
+        )
+    except Invalid as refusal:
+        db.session.rollback()
+        form.refuse(None, refusal.message)
+        return _rounds_page(draw, form, refusal.status)
+    db.session.commit()
+    notify(_("The round is planned: its pair sees its addresses on its phone."))
+    return redirect(url_for("draws.rounds_page", draw_id=draw.id))
+
+
+def _round_or_404(round_id: int) -> VisitRound:
+    visit = get_owned_or_404(VisitRound, round_id)
+    account = current_account()
+    if not visits.may_visit(visit, account.id if account else None, g.roles):
+        abort(404)  # as if it did not exist: a pair sees its own round only
+    return visit
+
+
+@bp.get("/visites/<int:round_id>")
+def visit_round(round_id: int) -> str:
+    visit = _round_or_404(round_id)
+    draw = get_owned_or_404(Draw, visit.draw_id)
+    return render_template(
+        "draws/visit_round.html",
+        visit=visit,
+        draw=draw,
+        addresses=visits.addresses(db.session, visit),
+        notice=responses.NOTICE,
+        open=draw.status in responses.OPEN,
+    )
+
+
+@bp.route("/visites/<int:round_id>/<int:invitation_id>", methods=["GET", "POST"])
+def visit_outcome(round_id: int, invitation_id: int) -> Any:
+    """The outcome of one visit: nobody home, a refusal, or an answer with its profile."""
+    visit = _round_or_404(round_id)
+    invitation = get_owned_or_404(Invitation, invitation_id)
+    if invitation.visit_round_id != visit.id:
+        abort(404)
+    draw = get_owned_or_404(Draw, visit.draw_id)
+    hooks = tenant_hooks()
+    part = get_owned_or_404(SubDraw, invitation.sub_draw_id)
+    form = answer_form(responses.criteria_for(hooks, part), paper=False)
+    context = {"visit": visit, "invitation": invitation, "notice": responses.NOTICE}
+    if request.method == "GET":
+        return render_template("draws/visit_outcome.html", form=form, **context)
+    outcome = request.form.get("outcome", "")
+    if outcome in ("not_reached", "refused"):
+        responses.record_outcome(
+            db.session, current_tenant(), draw, invitation, InvitationStatus(outcome), actor=who()
+        )
+    else:
+        if not form.validate_on_submit():
+            return render_template("draws/visit_outcome.html", form=form, **context), 422
+        try:
+            responses.record_response(
+                db.session,
+                current_tenant(),
+                hooks,
+                draw,
+                invitation,
+                features={
+                    f.name.removeprefix("profile_"): f.data or "" for f in form.profile_fields()
+                },
+                available=form.available.data == "yes",
+                consent=bool(form.consent.data),
+                contact={
+                    "name": form.name.data or "",
+                    "email": form.email.data or "",
+                    "phone": form.phone.data or "",
+                },
+                channel="visit",
+                actor=who(),
+            )
+        except Invalid as refusal:
+            db.session.rollback()
+            form.refuse(None, refusal.message)
+            return render_template("draws/visit_outcome.html", form=form, **context), 422
+    db.session.commit()
+    notify(_("The visit is recorded."))
+    return redirect(url_for("draws.visit_round", round_id=visit.id))
+
+
+@bp.get("/visites/<int:round_id>/feuille.pdf")
+def visit_sheet(round_id: int) -> Response:
+    visit = _round_or_404(round_id)
+    rows = [
+        (" ".join(letters.address_lines(contact)[1:]), invitation.code)
+        for invitation, contact in visits.addresses(db.session, visit)
+    ]
+    columns = [_("Address"), _("Code"), _("Nobody"), _("Refused"), _("Interested")]
+    content = letters.visit_sheet_pdf(
+        _("Round “%(name)s”", name=visit.name), columns, [(*row, "", "", "") for row in rows]
+    )
+    return _attachment(content, f"feuille-de-visite-{visit.id}.pdf")
+
+
+@bp.get("/visites")
+def my_rounds() -> str:
+    """The door-to-door rounds of the signed-in pair member."""
+    account = current_account()
+    mine = visits.visits_of(db.session, current_tenant(), account.id) if account else []
+    return render_template("draws/my_rounds.html", rounds=mine)
