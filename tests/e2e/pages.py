@@ -95,7 +95,7 @@ def demo_values(app: Flask, tenant_id: int) -> dict[str, Callable[[], Any]]:
         Subject,
     )
     from agora.audit.models import AuditEvent
-    from agora.draws.models import Draw, Register
+    from agora.draws.models import Draw, Invitation, Pick, Register, VisitRound
     from agora.petitions.models import Petition
     from agora.programme.models import ProgrammeSession
     from agora.shared.people import Person
@@ -111,6 +111,10 @@ def demo_values(app: Flask, tenant_id: int) -> dict[str, Callable[[], Any]]:
     membership = select(Membership.body_id, Membership.id).where(Membership.tenant_id == tenant_id)
     check_in = select(CheckIn.session_id, CheckIn.id).where(CheckIn.tenant_id == tenant_id)
     register = select(Register.draw_id, Register.id).where(Register.tenant_id == tenant_id)
+    pick = select(Pick.draw_id, Pick.id).where(Pick.tenant_id == tenant_id)
+    visited = select(Invitation.visit_round_id, Invitation.id).where(
+        Invitation.tenant_id == tenant_id, Invitation.visit_round_id.is_not(None)
+    )
     return {
         "year": lambda: column(Edition, "year"),
         "body_id": lambda: column(Body),
@@ -134,6 +138,10 @@ def demo_values(app: Flask, tenant_id: int) -> dict[str, Callable[[], Any]]:
         "subject_id": lambda: column(Subject),
         "draw_id": lambda: column(Draw),
         "register_id": lambda: register,
+        "pick_id": lambda: pick,
+        "round_id": lambda: column(VisitRound),
+        "invitation_id": lambda: visited,
+        "code": lambda: column(Invitation, "code"),
     }
 
 
@@ -144,6 +152,8 @@ PAIRED = {
     "note_id": "proposal_id",
     "check_in_id": "session_id",
     "register_id": "draw_id",
+    "pick_id": "draw_id",
+    "invitation_id": "round_id",
 }
 #: Arguments named alike in two capabilities.
 RENAMED = {("programme.session_detail", "session_id"): "programme_session_id"}

@@ -23,8 +23,10 @@ from agora.assembly.models import Body, Edition
 from agora.db import DbSession
 from agora.demo import registers
 from agora.demo.story import DrawPool, DrawStory
-from agora.draws import beacons, feasibility, responses, selection, services, stage1
+from agora.draws import beacons, feasibility, responses, selection, services, stage1, visits
 from agora.draws.models import Draw, InvitationStatus, PickRole, RegisterStatus
+from agora.identity.models import Role
+from agora.identity.services import actor, get_or_create_account, grant_role
 from agora.plugins.contracts import QuotaCriterion
 from agora.plugins.manager import TenantHooks
 from agora.tenancy.models import Tenant
@@ -81,8 +83,11 @@ def load_draw(
     story: DrawStory,
     today: date,
     minimum_age: int,
+    *,
+    seat: bool = True,
 ) -> Draw:
-    """The story's draw for ``body``, from its design to the members seated."""
+    """The story's draw for ``body``, from its design to the members seated (or, without
+    ``seat``, to its closed pool with the quotas it cannot meet relaxed)."""
     criteria = hooks.quota_criteria()
     draw = services.design_draw(
         session,
@@ -120,7 +125,9 @@ def load_draw(
     try:
         _stage1(session, tenant, hooks, draw, story)
         _answers(session, tenant, hooks, draw, story)
-        _stage2(session, tenant, hooks, draw, story)
+        _relax(session, tenant, hooks, draw, story)
+        if seat:
+            _stage2(session, tenant, hooks, draw, story)
     finally:
         config["AGORA_DRAND_BEACONS"] = configured
     return draw
@@ -160,6 +167,27 @@ def _profile(
     return profile
 
 
+def _rounds(session: DbSession, tenant: Tenant, hooks: TenantHooks, draw: Draw) -> str:
+    """Where invitations go door to door: an elected member and an agent visit them, one
+    round per stratum; the pair's name in the audit log."""
+    invited = stage1.invitations_of(session, draw)
+    strata = sorted({i.stratum for i in invited if i.channel == "door_to_door"})
+    if not strata:
+        return ACTOR
+    domain = f"{tenant.slug}.example"
+    elected = get_or_create_account(session, f"elu.quartiers@{domain}", "Élu·e des quartiers")
+    agent = get_or_create_account(session, f"agent.quartiers@{domain}", "Agent·e de quartier")
+    grant_role(session, tenant, elected, Role.ELECTED, ACTOR)
+    grant_role(session, tenant, agent, Role.AGENT, ACTOR)
+    names = services.stratum_names(hooks.quota_criteria())
+    for stratum in strata:
+        visits.create_round(
+            session, tenant, draw, name=services.stratum_label(names, stratum), day=None,
+            account_ids=[elected.id, agent.id], strata=[stratum], actor=ACTOR,
+        )  # fmt: skip
+    return actor(elected)
+
+
 def _answers(
     session: DbSession, tenant: Tenant, hooks: TenantHooks, draw: Draw, story: DrawStory
 ) -> None:
@@ -167,15 +195,17 @@ def _answers(
     visit at the door, online or on paper), the others are not reached or refuse."""
     pick = random.Random(f"{tenant.slug}-draw")  # noqa: S311 (the same demonstration everywhere)
     scarce = tuple(story.scarce.split("=", 1)) if story.scarce else None
+    pair = _rounds(session, tenant, hooks, draw)
     responses.send_invitations(session, tenant, draw, actor=ACTOR)
     parts = {part.id: part for part in services.sub_draws(session, draw)}
     for invitation in stage1.invitations_of(session, draw):
         door = invitation.channel == "door_to_door"
+        visitor = pair if door else ACTOR
         if pick.random() >= story.answer_rate:
             outcome = InvitationStatus.REFUSED if door and pick.random() < 0.4 else None
             outcome = outcome or (InvitationStatus.NOT_REACHED if door else None)
             if outcome is not None:
-                responses.record_outcome(session, tenant, draw, invitation, outcome, actor=ACTOR)
+                responses.record_outcome(session, tenant, draw, invitation, outcome, actor=visitor)
             continue
         first = pick.choice(registers.FIRST_NAMES_F + registers.FIRST_NAMES_M)
         criteria = responses.criteria_for(hooks, parts[invitation.sub_draw_id])
@@ -190,17 +220,17 @@ def _answers(
             consent=True,
             contact={"name": f"{first} {pick.choice(registers.LAST_NAMES)}"},
             channel="visit" if door else pick.choice(("online", "online", "paper")),
-            actor=ACTOR,
+            actor=visitor,
         )
     responses.collect(session, tenant, draw, actor=ACTOR)
     responses.close_pool(session, tenant, draw, actor=ACTOR)
 
 
-def _stage2(
+def _relax(
     session: DbSession, tenant: Tenant, hooks: TenantHooks, draw: Draw, story: DrawStory
 ) -> None:
-    """Quotas the pool cannot meet are relaxed (a public deviation); the lottery is
-    committed and revealed; the panel confirms and is seated."""
+    """Quotas the pool cannot meet are relaxed to the engine's smallest change, with the
+    story's reason (a public deviation)."""
     parts = {part.id: part for part in services.sub_draws(session, draw)}
     for problem in feasibility.problems(session, hooks, draw):
         if not story.relax_reason or not problem.feature:
@@ -210,6 +240,12 @@ def _stage2(
             value=problem.value, minimum=problem.new_min, maximum=problem.new_max,
             reason=story.relax_reason, actor=ACTOR,
         )  # fmt: skip
+
+
+def _stage2(
+    session: DbSession, tenant: Tenant, hooks: TenantHooks, draw: Draw, story: DrawStory
+) -> None:
+    """The lottery is committed and revealed; the panel confirms and is seated."""
     selection.run_lottery(session, tenant, hooks, draw, actor=ACTOR)
     selection.reveal_lottery(session, tenant, draw, reserve=story.reserve, actor=ACTOR)
     for chosen, _response in selection.picks(session, draw):

@@ -37,7 +37,7 @@ from agora.draws.models import (
 )
 from agora.errors import Conflict, Invalid
 from agora.plugins.manager import TenantHooks
-from agora.sortition import build_lottery, compile_instance
+from agora.sortition import InfeasibleQuotas, build_lottery, compile_instance
 from agora.tenancy.models import Tenant
 from agora_sortition import audit as records
 from agora_sortition.rounding import AUTO
@@ -72,15 +72,6 @@ def run_lottery(
     if draw.status != DrawStatus.POOL_CLOSED:
         services.advance(session, tenant, draw, DrawStatus.LOTTERY_COMMITTED, actor=actor)
     algorithm = _lottery_algorithm(draw)
-    found = feasibility.problems(session, hooks, draw)
-    if found:
-        raise Invalid(
-            _(
-                "The pool cannot meet the quotas: %(problems)s. Relax a quota (a public "
-                "deviation) before stage 2.",
-                problems="; ".join(p.message for p in found),
-            )
-        )
     criteria = hooks.quota_criteria()
     parts = services.sub_draws(session, draw)
     future = beacons.next_round()
@@ -88,8 +79,20 @@ def run_lottery(
     for done, part in enumerate(parts):
         people = pool.sub_draw_pool(session, criteria, part)
         quotas = pool.sub_draw_quotas(session, criteria, part)
-        instance = compile_instance(people, quotas, part.seats, households=True)
-        lottery = build_lottery(instance, algorithm, AUTO)[1]
+        try:
+            # The engine checks feasibility first: no second solve here.
+            lottery = build_lottery(
+                compile_instance(people, quotas, part.seats, households=True), algorithm, AUTO
+            )[1]
+        except InfeasibleQuotas:
+            found = feasibility.problems(session, hooks, draw)
+            raise Invalid(
+                _(
+                    "The pool cannot meet the quotas: %(problems)s. Relax a quota (a public "
+                    "deviation) before stage 2.",
+                    problems="; ".join(p.message for p in found),
+                )
+            ) from None
         record = records.commit(
             people,
             quotas,
