@@ -33,6 +33,7 @@ beacon comes without its ``previous_signature`` (so the signed message cannot be
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -188,6 +189,9 @@ def verify_drand_signature(
     return f"{scheme} signature on {group}, pairing check by {backend}"
 
 
+# The same bytes give the same answer: a beacon read again (its draw's stage 1, then stage 2,
+# then ``verify``) is checked once per process, not once per quarter of a second.
+@functools.lru_cache(maxsize=64)
 def _pairing_check(group: str, signature: bytes, key: bytes, message: bytes, tag: bytes) -> bool:
     """e(signature, generator) == e(H(message), key), the signature on ``group``, the key on the
     other; ``ValueError`` when a point is not on the curve or not in the prime-order subgroup."""
