@@ -71,8 +71,8 @@ def test_a_new_edition_is_blocked_where_it_must_be(app: Flask, onboarded: Path) 
     steps = _steps(app, 2031)
     assert list(steps) == list(K)
     assert steps[K.CHARTER].state == S.TO_DO
-    assert steps[K.DRAW].state == S.BLOCKED
-    assert "pas encore disponible" in steps[K.DRAW].detail.lower()
+    assert steps[K.DRAW].state == S.TO_DO
+    assert "Tirages au sort" in steps[K.DRAW].detail
     # No member yet: the first body lacks its seats, named with how many are missing.
     assert steps[K.BODIES].state == S.BLOCKED
     assert re.search(r"manque \d+ sièges?", steps[K.BODIES].detail), steps[K.BODIES].detail
@@ -100,6 +100,9 @@ def test_the_demo_edition_is_followed_up(app: Flask, runner: Any, onboarded: Pat
             year = editions.editions_of(db.session, tenant)[0].year
     steps = _steps(app, year)
     assert steps[K.CHARTER].state == S.DONE
+    # The door-to-door draw seated the plenary's drawn members.
+    assert steps[K.DRAW].state == S.DONE
+    assert steps[K.DRAW].detail == "1 tirage a installé ses membres"
     assert steps[K.BODIES].state == S.DONE
     assert steps[K.SUBJECTS].state == S.DONE
     assert steps[K.PLAN].state == S.DONE

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from sqlalchemy import select
 
 from agora.assembly import ballots, bodies, charter, council, editions, sessions, subjects
 from agora.assembly.models import (
@@ -24,7 +25,7 @@ from agora.assembly.models import (
     PlanStatus,
     SubjectStatus,
 )
-from agora.db import DbSession
+from agora.db import Base, DbSession
 from agora.plugins.contracts import BodySpec
 from agora.plugins.manager import TenantHooks
 from agora.shared.labels import ORIGINS
@@ -248,20 +249,45 @@ def _plan_steps(session: DbSession, edition: Edition) -> list[Step]:
     return [plan_step, council_step, follow]
 
 
+def _draw(session: DbSession, edition: Edition) -> Step:
+    """Where the edition's draws stand. Read from the draws' table by name: the draws
+    capability builds on the assembly's models, not the other way round."""
+    table = Base.metadata.tables["draw"]
+    statuses = [
+        str(status)
+        for status in session.execute(
+            select(table.c.status).where(
+                table.c.tenant_id == edition.tenant_id, table.c.edition_id == edition.id
+            )
+        ).scalars()
+    ]
+    if not statuses:
+        return Step(
+            StepKey.DRAW, StepState.TO_DO, _("Design the draw of the drawn seats under Draws.")
+        )
+    under_way = sum(status != "seated" for status in statuses)
+    if under_way:
+        return Step(
+            StepKey.DRAW,
+            StepState.IN_PROGRESS,
+            ngettext("%(num)d draw under way", "%(num)d draws under way", under_way),
+        )
+    return Step(
+        StepKey.DRAW,
+        StepState.DONE,
+        ngettext(
+            "%(num)d draw seated its members", "%(num)d draws seated their members", len(statuses)
+        ),
+    )
+
+
 def edition_steps(
     session: DbSession, tenant: Tenant, edition: Edition, hooks: TenantHooks
 ) -> list[Step]:
     """The steps of ``edition`` in order, each with its state and what blocks it."""
     return [
         _charter(session, tenant),
-        Step(
-            StepKey.DRAW,
-            StepState.BLOCKED,
-            _(
-                "Prepare the draw (method, registers) under Draws; selecting the members there"
-                " is not yet available in the application: enter the drawn members in each body."
-            ),
-        ),
+        _draw(session, edition),
         _bodies(session, edition, hooks),
         _subjects(session, edition),
         _sessions(session, edition),
