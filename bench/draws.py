@@ -44,6 +44,7 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from agora.demo.registers import FIRST_NAMES_F, FIRST_NAMES_M, LAST_NAMES
 from tenancy import APP, OWNER, _create_database, _drop_database, _migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,135 +59,6 @@ STAGE1_INVITATIONS = 1200
 LETTERS, LETTERS_GOAL = 2000, 50.0
 STAGE2_RATIO_GOAL = 1.2
 
-SURNAMES = [
-    "Martin",
-    "Bernard",
-    "Thomas",
-    "Petit",
-    "Robert",
-    "Richard",
-    "Durand",
-    "Dubois",
-    "Moreau",
-    "Laurent",
-    "Simon",
-    "Michel",
-    "Lefèvre",
-    "Leroy",
-    "Roux",
-    "David",
-    "Bertrand",
-    "Morel",
-    "Fournier",
-    "Girard",
-    "Bonnet",
-    "Dupont",
-    "Lambert",
-    "Fontaine",
-    "Rousseau",
-    "Vincent",
-    "Müller",
-    "Lefebvre",
-    "Faure",
-    "André",
-    "Mercier",
-    "Blanc",
-    "Guérin",
-    "Boyer",
-    "Garnier",
-    "Chevalier",
-    "François",
-    "Legrand",
-    "Gauthier",
-    "Garcia",
-    "Perrin",
-    "Robin",
-    "Clément",
-    "Morin",
-    "Nicolas",
-    "Henry",
-    "Roussel",
-    "Mathieu",
-    "Gautier",
-    "Masson",
-    "Marchand",
-    "Duval",
-    "Denis",
-    "Dumont",
-    "Marie",
-    "Lemaire",
-    "Noël",
-    "Meyer",
-    "Dufour",
-    "Meunier",
-    "Brun",
-    "Blanchard",
-    "Giraud",
-    "Joly",
-    "Rivière",
-    "Lucas",
-    "Brunet",
-    "Gaillard",
-    "Barbier",
-    "Arnaud",
-    "Martinez",
-    "Gérard",
-    "Roche",
-    "Renard",
-    "Schmitt",
-    "Roy",
-    "Leroux",
-    "Colin",
-    "Vidal",
-    "Caron",
-    "Picard",
-    "Roger",
-    "Fabre",
-    "Aubert",
-    "Lemoine",
-    "Renaud",
-    "Dumas",
-    "Lacroix",
-    "Olivier",
-    "Philippe",
-    "Bourgeois",
-    "Pierre",
-    "Benoît",
-    "Rey",
-    "Leclerc",
-    "Payet",
-    "Rolland",
-    "Nguyen",
-]
-GIVEN_F = [
-    "Léa",
-    "Emma",
-    "Chloé",
-    "Inès",
-    "Manon",
-    "Jade",
-    "Louise",
-    "Zoé",
-    "Camille",
-    "Sarah",
-    "Anaïs",
-    "Hélène",
-    "Françoise",
-]
-GIVEN_M = [
-    "Lucas",
-    "Hugo",
-    "Louis",
-    "Gabriel",
-    "Jules",
-    "Adam",
-    "Raphaël",
-    "Arthur",
-    "Noé",
-    "Paul",
-    "Timothée",
-    "Jérôme",
-]
 STREETS = [
     "rue de la République",
     "avenue Alsace-Lorraine",
@@ -226,13 +98,13 @@ def generate_roll(path: Path, rows: int, *, encoding: str, seed: int = 13) -> li
             complement = f"Apt {rng.randint(1, 60)}" if rng.random() < 0.3 else ""
             postcode = rng.choice(("38000", "38100"))
             bureau = str(1 + address * 997 % 900)  # ~1,700 people a polling station
-            surname = rng.choice(SURNAMES)
+            surname = rng.choice(LAST_NAMES)
             for _ in range(min(size, rows - people)):
                 people += 1
                 sex = rng.choice("FM")
-                given = rng.choice(GIVEN_F if sex == "F" else GIVEN_M)
+                given = rng.choice(FIRST_NAMES_F if sex == "F" else FIRST_NAMES_M)
                 born = today - timedelta(days=rng.randint(16 * 365, 95 * 365))
-                usage = rng.choice(SURNAMES) if sex == "F" and rng.random() < 0.3 else ""
+                usage = rng.choice(LAST_NAMES) if sex == "F" and rng.random() < 0.3 else ""
                 lines.append(
                     f"{100_000_000 + people * 7919 % 899_999_999};{surname.upper()};"
                     f"{usage.upper()};{given};{sex};{born:%d/%m/%Y};{rng.choice(PLACES)};"

@@ -169,6 +169,8 @@ def test_bad_answers_are_refused_in_french_and_store_nothing(
     _post(client, f"/admin/draws/{revealed}/answers/close", confirmed="yes")
     late = resident.post(f"/r/{invitation.code}", headers=POITIERS, data=_answer())
     assert late.status_code == 409 and "closes depuis le" in _text(late)
+    closed = _text(resident.get(f"/r/{invitation.code}", headers=POITIERS))
+    assert "sont closes" in closed and "Envoyer ma réponse" not in closed
     assert _count(app, Response) == 0
     # Without consent, the answer is kept without anything personal, outside the pool.
 

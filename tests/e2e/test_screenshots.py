@@ -48,6 +48,16 @@ MAIN = {
     "draws.draw_page": ("commune admin",),
     "draws.register_page": ("commune admin",),
     "draws.method_page": ("anonymous",),
+    "draws.record_page": ("anonymous",),
+    "draws.answer_with_code": ("anonymous",),
+    "draws.respond": ("anonymous",),
+    "draws.responses_page": ("commune admin",),
+    "draws.rounds_page": ("commune admin",),
+    "draws.visit_round": ("commune admin",),
+    "draws.visit_outcome": ("commune admin",),
+    "draws.my_rounds": ("elected member",),
+    "draws.lottery_page": ("commune admin",),
+    "draws.panel_page": ("commune admin",),
 }
 
 

@@ -11,6 +11,7 @@ file does not hold is "not yet published".
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,10 @@ from typing import Any
 
 import requests
 from flask import current_app
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+
+from agora.errors import Conflict
 
 CHAIN = "quicknet"
 #: quicknet's chain information (https://api.drand.sh/v2/chains/quicknet/info).
@@ -81,4 +86,26 @@ def fetch_beacon(chain: str, number: int) -> dict[str, Any] | None:
         return None
     response.raise_for_status()
     beacon: dict[str, Any] = response.json()
+    return beacon
+
+
+def published_beacon(named: Mapping[str, Any], waiting: str) -> dict[str, Any]:
+    """The beacon of the committed round ``named`` (``chain``, ``round``, ``at``); refused
+    (409, in the reader's language) while it is not out, ``waiting`` saying what waits."""
+    try:
+        beacon = fetch_beacon(named["chain"], int(named["round"]))
+    except ConnectionError:
+        raise Conflict(
+            _("The drand relay cannot be reached at the moment: try again in a few minutes.")
+        ) from None
+    if beacon is None:
+        raise Conflict(
+            _(
+                "Round %(round)s of drand is not published yet: it will be on %(when)s. "
+                "%(waiting)s",
+                round=named["round"],
+                when=format_datetime(round_time(int(named["round"])), "d MMMM y, HH:mm:ss"),
+                waiting=waiting,
+            )
+        )
     return beacon

@@ -68,10 +68,20 @@ def criteria_for(hooks: TenantHooks, sub_draw: SubDraw) -> list[QuotaCriterion]:
     return [c for c in hooks.quota_criteria() if c.applies_to(sub_draw.source)]
 
 
-def _check_open(draw: Draw) -> None:
+def answers_state(draw: Draw) -> str:
+    """``open`` while answers are taken, ``closed`` once the pool is, ``early`` before."""
     if draw.status in OPEN:
-        return
+        return "open"
     if draw.status in services.LIFECYCLE[services.LIFECYCLE.index(DrawStatus.POOL_CLOSED) :]:
+        return "closed"
+    return "early"
+
+
+def _check_open(draw: Draw) -> None:
+    state = answers_state(draw)
+    if state == "open":
+        return
+    if state == "closed":
         raise Conflict(
             _(
                 "The answers to this draw are closed since %(day)s.",

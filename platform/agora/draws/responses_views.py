@@ -139,7 +139,12 @@ def respond(code: str) -> Any:
     part = get_owned_or_404(SubDraw, invitation.sub_draw_id)
     draw = get_owned_or_404(Draw, invitation.draw_id)
     form = answer_form(responses.criteria_for(tenant_hooks(), part), paper=False)
-    context = {"draw": draw, "invitation": invitation, "notice": responses.NOTICE}
+    context = {
+        "draw": draw,
+        "invitation": invitation,
+        "notice": responses.NOTICE,
+        "state": responses.answers_state(draw),
+    }
     if request.method == "GET" or not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("draws/respond.html", form=form, **context), status

@@ -148,21 +148,9 @@ def reveal_lottery(
         services.advance(session, tenant, draw, DrawStatus.STAGE2_DONE, actor=actor)
     if reserve < 0:
         raise Invalid(_("Enter a reserve of zero people or more."))
-    named = named_round(draw)
-    try:
-        beacon = beacons.fetch_beacon(named["chain"], int(named["round"]))
-    except ConnectionError:
-        raise Conflict(
-            _("The drand relay cannot be reached at the moment: try again in a few minutes.")
-        ) from None
-    if beacon is None:
-        raise Conflict(
-            _(
-                "Round %(round)s of drand is not published yet: the panel can only be drawn "
-                "once it is out.",
-                round=named["round"],
-            )
-        )
+    beacon = beacons.published_beacon(
+        named_round(draw), _("The panel can only be drawn once it is out.")
+    )
     parts = services.sub_draws(session, draw)
     total = sum(part.seats for part in parts)
     revealed: dict[str, Any] = {}
@@ -185,7 +173,7 @@ def reveal_lottery(
         object_type="draw",
         object_id=draw.id,
         details={
-            "drand_round": named["round"],
+            "drand_round": beacon["round"],
             "random_value": beacon.get("randomness"),
             "panel": sum(len(r["panel"]) for r in revealed.values()),
         },

@@ -26,10 +26,8 @@ import heapq
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Any, NamedTuple
 
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -230,28 +228,10 @@ def commit(
 # The randomness
 
 
-def _round_time(round_record: dict[str, Any]) -> str:
-    return str(format_datetime(datetime.fromisoformat(round_record["at"]), "d MMMM y, HH:mm:ss"))
-
-
 def _beacon(draw: Draw) -> dict[str, Any]:
     """The committed round's beacon, its randomness checked; refused while it is not out."""
     committed = draw.commitment["drand"]
-    try:
-        beacon = beacons.fetch_beacon(committed["chain"], int(committed["round"]))
-    except ConnectionError:
-        raise Conflict(
-            _("The drand relay cannot be reached at the moment: try again in a few minutes.")
-        ) from None
-    if beacon is None:
-        raise Conflict(
-            _(
-                "Round %(round)s of drand is not published yet: it will be on %(when)s. "
-                "Stage 1 can only be drawn once it is out.",
-                round=committed["round"],
-                when=_round_time(committed),
-            )
-        )
+    beacon = beacons.published_beacon(committed, _("Stage 1 can only be drawn once it is out."))
     try:
         drand_randomness(beacon)
     except ValueError:
