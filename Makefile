@@ -85,6 +85,7 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: install
+	$(BIN)/python bench/draws.py
 	$(BIN)/python bench/sortition.py
 	$(BIN)/python bench/tenancy.py
 	$(BIN)/python bench/voting.py
