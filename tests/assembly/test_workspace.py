@@ -209,7 +209,8 @@ def test_the_task_list_links_each_step(client: FlaskClient, demo: Any) -> None:
     assert 'class="govuk-task-list' in text
     for key in workspace.PAGES:
         assert f"/admin/assembly/editions/{demo['edition']}/{key.value}" in text
-    assert "pas encore disponible" in text.lower()
+    # The demo's draw seated the plenary: the draw step says so.
+    assert "1 tirage a installé ses membres" in text
 
 
 # --- values kept on error ------------------------------------------------------------------

@@ -2,10 +2,10 @@
 the formats the communes receive, generated from a seed (the same seed, the same file).
 
 - an address file (Base Adresse Nationale export, with the neighbourhood the commune adds),
-  for Poitiers' door-to-door draw;
+  for a door-to-door draw;
 - an electoral roll extract (``;``, French headers, birth dates, polling stations), for
-  Grenoble's panel and Montreuil's main pool;
-- a volunteers' list and a census list of 16–17-year-olds, for Montreuil's other pools.
+  a panel drawn by letter;
+- a volunteers' list and a census list of 16–17-year-olds, for further pools.
 
 The people are invented; street names are common French ones, not a town's real streets.
 """

@@ -41,6 +41,7 @@ from agora.errors import Conflict, Invalid
 from agora.extensions import db
 from agora.jobs import job
 from agora.plugins.manager import TenantHooks
+from agora.sortition import ENGINE_VERSION
 from agora.tenancy.isolation import bind_tenant, bound_tenant_id
 from agora.tenancy.models import Tenant
 from agora_sortition.audit import sha256
@@ -49,7 +50,6 @@ from agora_sortition.randomness import (
     drand_randomness,
     verify_drand_signature,
 )
-from agora_sortition.version import ENGINE_VERSION
 
 #: Channels whose people are drawn at stage 1 (the others have come forward by themselves).
 INVITING_CHANNELS = ("letter", "door_to_door")
