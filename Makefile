@@ -81,8 +81,10 @@ typecheck: $(STAMP)
 	  $(BIN)/mypy platform/agora $(filter-out %.egg-info,$(wildcard plugins/*/agora_*)) tests bench
 	MYPYPATH=sortition:sortition/tests $(BIN)/mypy sortition/agora_sortition sortition/tests
 
+# One pytest-xdist worker per core (TEST_WORKERS=0 runs the suite in this process).
+TEST_WORKERS ?= auto
 pytest: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 bench: install
 	$(BIN)/python bench/draws.py

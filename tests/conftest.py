@@ -63,6 +63,8 @@ def _postgresql_database() -> Iterator[Database]:
         admin_url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as connection:
+        # pytest-xdist's workers start together: one creates the roles, the others wait.
+        connection.execute(text("SELECT pg_advisory_lock(4201)"))
         for role, extra in ((OWNER_ROLE, "CREATEDB"), (APP_ROLE, "")):
             exists = connection.execute(
                 text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}
@@ -71,6 +73,7 @@ def _postgresql_database() -> Iterator[Database]:
                 connection.execute(
                     text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS {extra}")
                 )
+        connection.execute(text("SELECT pg_advisory_unlock(4201)"))
         connection.execute(text(f"CREATE DATABASE {name} OWNER {OWNER_ROLE}"))
     base = admin_url.set(drivername="postgresql+psycopg", database=name)
     owner_url = base.set(username=OWNER_ROLE).render_as_string(hide_password=False)
@@ -138,7 +141,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def app(database: Database) -> Iterator[Flask]:
+def app(database: Database, tmp_path: Path) -> Iterator[Flask]:
     application = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database.app_url,
@@ -149,6 +152,8 @@ def app(database: Database) -> Iterator[Flask]:
             "WTF_CSRF_ENABLED": False,
             # No network here: the draws read genuine recorded drand beacons.
             "AGORA_DRAND_BEACONS": str(beacons.RECORDED),
+            # Not the instance folder, which pytest-xdist's workers share.
+            "AGORA_UPLOAD_DIR": str(tmp_path / "uploads"),
         }
     )
     yield application

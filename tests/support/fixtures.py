@@ -15,7 +15,19 @@ from agora.db import Base
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("AGORA_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("AGORA_TEST_REDIS_URL")
+
+
+def _worker_redis_url(url: str | None) -> str | None:
+    """The tests' Redis database, one per pytest-xdist worker (tests empty it): worker ``gwN``
+    takes the database N below the one configured."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if url is None or worker == "gw0":
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number or 0) - int(worker.removeprefix('gw'))}"
+
+
+REDIS_URL = _worker_redis_url(os.environ.get("AGORA_TEST_REDIS_URL"))
 OWNER_ROLE = "agora_test_owner"
 APP_ROLE = "agora_test_app"
 NO_POSTGRESQL = "PostgreSQL tests need AGORA_TEST_DATABASE_URL (a superuser URL); .ci/run sets it"
