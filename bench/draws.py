@@ -387,7 +387,15 @@ def run_stage2(app_url: str) -> dict[str, Any]:
             )
             body = next(b for b in editions.bodies_of(db.session, edition) if b.key == story.body)
             draw = load_draw(
-                db.session, tenant, hooks, edition, body, story, date(2026, 12, 6), 16, seat=False
+                db.session,
+                tenant,
+                hooks,
+                edition,
+                body,
+                story,
+                date(2026, 12, 6),
+                config.draws,
+                seat=False,
             )
             draw_id, tenant_id = draw.id, tenant.id
             [part] = services.sub_draws(db.session, draw)

@@ -6,6 +6,7 @@ nothing stored."""
 
 from __future__ import annotations
 
+import io
 import random
 import re
 from pathlib import Path
@@ -357,3 +358,71 @@ def test_the_panel_is_drawn_seated_and_a_withdrawal_replaced_keeping_the_quotas(
     )
     public = _text(app.test_client().get(f"/draws/{revealed}/record", headers=POITIERS))
     assert "A déménagé" not in public  # reasons are not published with names
+
+
+def test_the_next_editions_draw_leaves_out_the_people_this_one_seated(
+    app: Flask, client: FlaskClient, revealed: int
+) -> None:
+    for step in ("send", "collect", "close"):
+        if step == "collect":
+            _fill_pool(app, revealed)
+        _post(client, f"/admin/draws/{revealed}/answers/{step}", confirmed="yes")
+    _post(client, f"/admin/draws/{revealed}/lottery", confirmed="yes")
+    _post(client, f"/admin/draws/{revealed}/panel", reserve="0", confirmed="yes")
+    panel = [p for p, _r in _picks(app, revealed) if p.role == PickRole.PANEL]
+    for pick in panel:
+        _post(client, f"/admin/draws/{revealed}/picks/{pick.id}/confirm")
+    assert _post(client, f"/admin/draws/{revealed}/seat", confirmed="yes").status_code == 302
+    seated = {r.person_hash for p, r in _picks(app, revealed) if p.status == PickStatus.SEATED}
+    assert len(seated) == SEATS
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
+        from agora.assembly import editions
+        from agora.assembly.models import Body
+
+        edition = editions.open_edition(
+            db.session, poitiers(), 2032, "Assemblée 2032", _hooks().composition_rules(), "test"
+        )
+        db.session.flush()
+        body_id = db.session.execute(
+            select(Body.id).where(Body.edition_id == edition.id, Body.key == "proposal_group")
+        ).scalar_one()
+        db.session.commit()
+    # The form proposes no exclusion unless the commune's rules say so; here it is chosen.
+    refused = _post(
+        client, "/admin/draws/new", title="Groupe de proposition 2032", body=str(body_id),
+        seats_electoral_roll=str(SEATS), algorithm="leximin", minimum_age="16",
+        recent_editions="99",
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert "Saisissez un nombre d’éditions de 0 à 20" in _text(refused)
+    created = _post(
+        client, "/admin/draws/new", title="Groupe de proposition 2032", body=str(body_id),
+        seats_electoral_roll=str(SEATS), algorithm="leximin", minimum_age="16",
+        recent_editions="1",
+    )  # fmt: skip
+    assert created.status_code == 302, _text(created)
+    second = int(created.headers["Location"].rsplit("/", 1)[1])
+    roll = (io.BytesIO(_roll(300)), "registre.csv")
+    uploaded = client.post(
+        f"/admin/draws/{second}/registers",
+        headers=POITIERS,
+        data={"sub_draw": str(_draw_part(app, second)), "register": roll},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 302
+    page = _text(client.get(f"/admin/draws/{second}", headers=POITIERS))
+    assert "Membres des éditions précédentes écartés : ceux de la dernière édition" in page
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
+        from agora.draws.models import Register, RegisterRow
+
+        register = db.session.execute(
+            select(Register).where(Register.draw_id == second)
+        ).scalar_one()
+        assert register.ineligible == {"recent_member": SEATS}
+        assert register.row_count == 300 - SEATS
+        kept = set(db.session.scalars(select(RegisterRow.person_hash).where(
+            RegisterRow.register_id == register.id
+        )))  # fmt: skip
+        assert not kept & seated
+    shown = _text(client.get(f"/admin/draws/{second}/registers/{register.id}", headers=POITIERS))
+    assert f"Membres d’une édition précédente {SEATS}" in shown

@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import random
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 
@@ -82,12 +83,13 @@ def load_draw(
     body: Body,
     story: DrawStory,
     today: date,
-    minimum_age: int,
+    settings: Mapping[str, Any],
     *,
     seat: bool = True,
 ) -> Draw:
     """The story's draw for ``body``, from its design to the members seated (or, without
-    ``seat``, to its closed pool with the quotas it cannot meet relaxed)."""
+    ``seat``, to its closed pool with the quotas it cannot meet relaxed). ``settings``: the
+    commune's ``[draws]`` configuration."""
     criteria = hooks.quota_criteria()
     draw = services.design_draw(
         session,
@@ -98,7 +100,8 @@ def load_draw(
         title=story.title.format(year=edition.year),
         plan=[services.SubDrawPlan(pool.source, pool.seats) for pool in story.pools],
         witnesses=story.witnesses,
-        minimum_age=minimum_age,
+        minimum_age=int(settings.get("minimum_age", 0)),
+        recent_editions=int(settings.get("exclude_members_of_last_editions", 0)),
     )
     folder = Path(current_app.config["AGORA_UPLOAD_DIR"])
     by_source = {part.source: part for part in services.sub_draws(session, draw)}

@@ -272,7 +272,7 @@ def load_edition(
             by_key[story.draw.body],
             story.draw,
             when.launch,
-            int(_config(session, tenant).draws.get("minimum_age", 0)),
+            _config(session, tenant).draws,
         )
     for spec in specs:
         body = by_key[spec.key]

@@ -44,6 +44,18 @@ class MethodForm(Form):
         validators=[NumberRange(min=0, max=120, message=_l("Enter an age from 0 to 120."))],
         widget=NumberInput(),
     )
+    recent_editions = IntegerField(
+        _l("Previous editions whose members may not be drawn"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=20, message=_l("Enter a number of editions from 0 to 20.")),
+        ],
+        widget=NumberInput(),
+        description=_l(
+            "The people seated by the draws of this many editions before this one are left out "
+            "(matched by their register identifier, within one source). 0: nobody."
+        ),
+    )
     witnesses = textarea_field(
         _l("Witnesses"),
         required=False,

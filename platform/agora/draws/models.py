@@ -63,6 +63,9 @@ class Draw(TenantEntity, Base):
     status: Mapped[DrawStatus] = mapped_column(str_enum(DrawStatus), default=DrawStatus.DESIGNED)
     #: Eligibility, pinned from the commune's ``[draws]`` configuration when designed.
     minimum_age: Mapped[int] = mapped_column(Integer, default=0)
+    #: The people seated by the draws of this many editions before the draw's own are not
+    #: eligible (their register ids' hashes are matched).
+    recent_editions_excluded: Mapped[int] = mapped_column(Integer, default=0)
     #: The day ages are computed on.
     reference_date: Mapped[date] = mapped_column(Date)
     #: SHA-256 of the register ids excluded (elected members, commune agents…): the ids
@@ -138,7 +141,8 @@ class Register(TenantEntity, Base):
     #: Lines read so far (progress) and, once imported, the eligible people stored.
     lines_read: Mapped[int] = mapped_column(Integer, default=0)
     row_count: Mapped[int] = mapped_column(Integer, default=0)
-    #: People read but not eligible, by reason (``under_age``, ``excluded``).
+    #: People read but not eligible, by reason (``under_age``, ``excluded``,
+    #: ``recent_member``).
     ineligible: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: Why the import failed, in French, naming the file, the line and the column.
     error: Mapped[str] = mapped_column(Text, default="")

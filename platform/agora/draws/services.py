@@ -26,9 +26,12 @@ from agora.db import PARIS, DbSession, paris_today, utcnow
 from agora.draws.models import (
     Draw,
     DrawStatus,
+    Pick,
+    PickStatus,
     Register,
     RegisterRow,
     RegisterStatus,
+    Response,
     SubDraw,
 )
 from agora.errors import Conflict, Invalid, TooLarge
@@ -47,6 +50,8 @@ ALGORITHMS = ("leximin", "maximin", "legacy")
 REGISTERS_OPEN = (DrawStatus.DESIGNED, DrawStatus.METHOD_PUBLISHED)
 #: Rows are written by batches of this many.
 BATCH = 5000
+#: The most previous editions whose seated members a draw may leave out.
+MAX_RECENT_EDITIONS = 20
 #: On PostgreSQL, the import's progress is written (in its own transaction) this often.
 PROGRESS_EVERY = 20000
 CHUNK = 1 << 20
@@ -151,11 +156,14 @@ def design_draw(
     algorithm: str = "leximin",
     witnesses: str = "",
     minimum_age: int = 0,
+    recent_editions: int = 0,
     excluded_ids: Iterable[str] = (),
 ) -> Draw:
     """A new draw filling ``body``'s drawn seats, for the body's edition or programme; the
-    minimum age comes from the commune's ``[draws]`` configuration."""
+    minimum age and the previous editions whose members are left out come from the
+    commune's ``[draws]`` configuration."""
     _check_plan(hooks, body, plan, algorithm)
+    _check_eligibility(minimum_age, recent_editions)
     draw = Draw(
         tenant_id=tenant.id,
         edition_id=body.edition_id,
@@ -164,6 +172,7 @@ def design_draw(
         title=title,
         status=DrawStatus.DESIGNED,
         minimum_age=minimum_age,
+        recent_editions_excluded=recent_editions,
         reference_date=paris_today(),
         excluded_hashes=sorted({exclusion_hash(tenant, i) for i in excluded_ids if i.strip()}),
         algorithm=algorithm,
@@ -184,12 +193,26 @@ def design_draw(
             "body": body.id,
             "sources": {part.source: part.seats for part in plan},
             "minimum_age": draw.minimum_age,
+            "recent_editions_excluded": recent_editions,
             "algorithm": algorithm,
         },
         public=True,
     )
     session.flush()
     return draw
+
+
+def _check_eligibility(minimum_age: int, recent_editions: int) -> None:
+    if not 0 <= minimum_age <= 120:
+        raise Invalid(_("The minimum age must be between 0 and 120."))
+    if not 0 <= recent_editions <= MAX_RECENT_EDITIONS:
+        raise Invalid(
+            _(
+                "The number of previous editions whose members are left out must be between "
+                "0 and %(max)d.",
+                max=MAX_RECENT_EDITIONS,
+            )
+        )
 
 
 def _add_sub_draw(session: DbSession, draw: Draw, part: SubDrawPlan, position: int) -> None:
@@ -215,6 +238,7 @@ def change_method(
     algorithm: str,
     witnesses: str,
     minimum_age: int,
+    recent_editions: int = 0,
     excluded_ids: Iterable[str] | None = None,
 ) -> Draw:
     """Change the method of a draw not yet published (refused once published)."""
@@ -230,8 +254,7 @@ def change_method(
     body = session.get(Body, (tenant.id, draw.body_id))
     assert body is not None
     _check_plan(hooks, body, plan, algorithm)
-    if not 0 <= minimum_age <= 120:
-        raise Invalid(_("The minimum age must be between 0 and 120."))
+    _check_eligibility(minimum_age, recent_editions)
     existing = {s.source: s for s in sub_draws(session, draw)}
     wanted = {part.source for part in plan}
     for source, sub_draw in existing.items():
@@ -246,6 +269,7 @@ def change_method(
     draw.algorithm = algorithm
     draw.witnesses = witnesses
     draw.minimum_age = minimum_age
+    draw.recent_editions_excluded = recent_editions
     if excluded_ids is not None:
         draw.excluded_hashes = sorted(
             {exclusion_hash(tenant, i) for i in excluded_ids if i.strip()}
@@ -260,6 +284,7 @@ def change_method(
         details={
             "sources": {part.source: part.seats for part in plan},
             "minimum_age": minimum_age,
+            "recent_editions_excluded": recent_editions,
             "algorithm": algorithm,
             "exclusions": len(draw.excluded_hashes),
         },
@@ -385,6 +410,7 @@ def method_record(session: DbSession, draw: Draw) -> dict[str, Any]:
     return {
         "sources": {s.source: s.seats for s in sub_draws(session, draw)},
         "minimum_age": draw.minimum_age,
+        "recent_editions_excluded": draw.recent_editions_excluded,
         "reference_date": draw.reference_date.isoformat(),
         "exclusions": len(draw.excluded_hashes),
         "algorithm": draw.algorithm,
@@ -673,6 +699,35 @@ def _fail(
     return register
 
 
+def recent_member_hashes(session: DbSession, draw: Draw) -> set[str]:
+    """The hashed register ids of the people seated by the draws of the
+    ``draw.recent_editions_excluded`` editions before the draw's own (for a programme's draw,
+    the latest ones). A hash names its source, so people match within one source only."""
+    if not draw.recent_editions_excluded:
+        return set()
+    earlier = select(Edition.id).where(Edition.tenant_id == draw.tenant_id)
+    if draw.edition_id is not None:
+        own = session.get(Edition, (draw.tenant_id, draw.edition_id))
+        assert own is not None
+        earlier = earlier.where(Edition.year < own.year)
+    editions = earlier.order_by(Edition.year.desc()).limit(draw.recent_editions_excluded)
+    return set(
+        session.scalars(
+            select(Response.person_hash)
+            .join(
+                Pick,
+                (Pick.tenant_id == Response.tenant_id) & (Pick.response_id == Response.id),
+            )
+            .join(Draw, (Draw.tenant_id == Pick.tenant_id) & (Draw.id == Pick.draw_id))
+            .where(
+                Pick.tenant_id == draw.tenant_id,
+                Pick.status == PickStatus.SEATED,
+                Draw.edition_id.in_(editions.scalar_subquery()),
+            )
+        )
+    )
+
+
 def _store_rows(
     session: DbSession,
     tenant: Tenant,
@@ -690,9 +745,10 @@ def _store_rows(
     }
     columns = source.columns
     excluded = set(draw.excluded_hashes)
+    recent_members = recent_member_hashes(session, draw)
     seen: dict[bytes, int] = {}
     sink = _row_sink(session)
-    ineligible = {"under_age": 0, "excluded": 0}
+    ineligible = {"under_age": 0, "excluded": 0, "recent_member": 0}
     lines = 0
     try:
         for entry in source.read(path):
@@ -722,7 +778,7 @@ def _store_rows(
                             "expected": ", ".join(sorted(values)),
                         },
                     )
-            if exclusion_hash(tenant, entry.person_key) in excluded:
+            if excluded and exclusion_hash(tenant, entry.person_key) in excluded:
                 ineligible["excluded"] += 1
                 continue
             if (
@@ -732,11 +788,15 @@ def _store_rows(
             ):
                 ineligible["under_age"] += 1
                 continue
+            hashed = person_hash(tenant, register.source, entry.person_key)
+            if hashed in recent_members:
+                ineligible["recent_member"] += 1
+                continue
             sink.add(
                 (
                     tenant.id,
                     register.id,
-                    person_hash(tenant, register.source, entry.person_key),
+                    hashed,
                     entry.line,
                     _household_hash(tenant, register.source, entry.household_key),
                     entry.stratum[:100],

@@ -53,8 +53,14 @@ def index() -> str:
 def new_draw() -> Any:
     tenant, hooks = current_tenant(), tenant_hooks()
     sources = hooks.draw_sources()
-    minimum_age = int(tenant_config().draws.get("minimum_age", 0))
-    form = method_form(sources, new=True, algorithm="leximin", minimum_age=minimum_age)
+    settings = tenant_config().draws
+    form = method_form(
+        sources,
+        new=True,
+        algorithm="leximin",
+        minimum_age=int(settings.get("minimum_age", 0)),
+        recent_editions=int(settings.get("exclude_members_of_last_editions", 0)),
+    )
     form.body.choices = [PLACEHOLDER, *services.bodies_to_draw(db.session, tenant)]
     if request.method == "GET":
         return render_template("draws/new.html", form=form, sources=sources)
@@ -73,6 +79,7 @@ def new_draw() -> Any:
             algorithm=form.algorithm.data,
             witnesses=form.witnesses.data or "",
             minimum_age=int(form.minimum_age.data or 0),
+            recent_editions=int(form.recent_editions.data or 0),
             excluded_ids=(form.exclusions.data or "").splitlines(),
         )
     except Invalid as refusal:
@@ -126,6 +133,7 @@ def change_method(draw_id: int) -> Any:
         new=False,
         algorithm=draw.algorithm,
         minimum_age=draw.minimum_age,
+        recent_editions=draw.recent_editions_excluded,
         witnesses=draw.witnesses,
         **{f"seats_{name}": seats.get(name) for name in sources},
     )
@@ -144,6 +152,7 @@ def change_method(draw_id: int) -> Any:
         algorithm=form.algorithm.data,
         witnesses=form.witnesses.data or "",
         minimum_age=int(form.minimum_age.data or 0),
+        recent_editions=int(form.recent_editions.data or 0),
         excluded_ids=exclusions if any(line.strip() for line in exclusions) else None,
     )
     db.session.commit()

@@ -109,6 +109,36 @@ def _assembly(document: dict[str, Any]) -> Section:
     return section
 
 
+def _draws(document: dict[str, Any]) -> Section:
+    draws = document.get("draws", {})
+    section = Section(_("Who may be drawn"))
+    if draws.get("minimum_age"):
+        age = int(draws["minimum_age"])
+        section.lines.append(_("Residents aged %(age)d or more on the day of the draw.", age=age))
+    editions = int(draws.get("exclude_members_of_last_editions", 0))
+    if editions:
+        section.lines.append(
+            ngettext(
+                "The people seated by the previous edition's draws may not be drawn again.",
+                "The people seated by the draws of the last %(num)d editions may not be drawn "
+                "again.",
+                editions,
+            )
+        )
+    if draws.get("retention_months"):
+        months = int(draws["retention_months"])
+        section.lines.append(
+            ngettext(
+                "The personal data of the people not selected is deleted %(num)d month after "
+                "the draw closes.",
+                "The personal data of the people not selected is deleted %(num)d months after "
+                "the draw closes.",
+                months,
+            )
+        )
+    return section
+
+
 def _bodies(settings: dict[str, Any]) -> list[str]:
     lines = []
     for body in settings.get("bodies", []):
@@ -280,6 +310,8 @@ DESCRIBERS: dict[str, Callable[[Any], list[str]]] = {
 def describe(document: dict[str, Any]) -> list[Section]:
     """The configuration ``document`` as sections of sentences, in the current language."""
     sections = [_commune(document), _assembly(document)]
+    if document.get("draws"):
+        sections.append(_draws(document))
     for key, settings in (document.get("plugins") or {}).items():
         title = str(PLUGIN_TITLES[key]) if key in PLUGIN_TITLES else _("Other settings")
         describer = DESCRIBERS.get(key, _generic)

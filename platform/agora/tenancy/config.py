@@ -92,6 +92,13 @@ FILE_SCHEMA: dict[str, Any] = {
                 # Who may be drawn: people at least this old on the day of the draw (a
                 # draw pins the value when it is designed).
                 "minimum_age": {"type": "integer", "minimum": 0, "maximum": 120},
+                # The people the draws of this many previous editions seated may not be
+                # drawn again (0 when absent).
+                "exclude_members_of_last_editions": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 20,
+                },
                 # The personal data of the people not selected is deleted this many
                 # months after the draw closes (6 when absent).
                 "retention_months": {"type": "integer", "minimum": 1, "maximum": 120},
