@@ -234,7 +234,7 @@ def staff_opens_poitiers(edition: Edition, staff: Page) -> None:
 def staff_grants_roles(edition: Edition, staff: Page) -> None:
     for email, role in ((MAYOR_OFFICE, "commune_admin"), (AGENT, "agent")):
         staff.get_by_label("Adresse électronique").fill(email)
-        staff.get_by_label("Rôle").select_option(role)
+        staff.get_by_label("Rôle", exact=True).select_option(role)
         _submit(staff, "Attribuer")
     table = staff.get_by_role("table", name="Rôles attribués dans cette commune")
     expect(table.get_by_role("row", name=re.compile(MAYOR_OFFICE))).to_contain_text(
