@@ -150,3 +150,20 @@ def test_an_error_keeps_the_commune_s_frame_and_the_way_back(
         "/petitions/999999", headers={**POITIERS, "Referer": "https://example.org/x"}
     ).get_data(as_text=True)
     assert "example.org" not in elsewhere
+
+
+def test_a_summary_value_is_text_unless_it_is_markup(app: Flask) -> None:
+    """What a person typed (a witness's name, a file's column) is shown as typed, never as
+    HTML; a tag or a translated text passes as markup."""
+    from flask import render_template_string
+
+    with app.test_request_context():
+        html = render_template_string(
+            '{% from "design/macros.html" import summary_list, status_tag %}'
+            "{{ summary_list([('Témoins', witnesses), ('Statut', status_tag('seated', "
+            "draw_status_labels, 'draw'))]) }}",
+            witnesses='<img src=x onerror="alert(1)">Maître Dupont',
+        )
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;Maître Dupont" in html
+    assert '<strong class="govuk-tag' in html

@@ -24,7 +24,16 @@ from agora.assembly.models import Body, Edition
 from agora.db import DbSession
 from agora.demo import registers
 from agora.demo.story import DrawPool, DrawStory
-from agora.draws import beacons, feasibility, responses, selection, services, stage1, visits
+from agora.draws import (
+    beacons,
+    columns,
+    feasibility,
+    responses,
+    selection,
+    services,
+    stage1,
+    visits,
+)
 from agora.draws.models import Draw, InvitationStatus, PickRole, RegisterStatus
 from agora.identity.models import Role
 from agora.identity.services import actor, get_or_create_account, grant_role
@@ -113,9 +122,16 @@ def load_draw(
                     session, tenant, draw, by_source[pool.source], actor=ACTOR, stream=stream,
                     filename=path.name, folder=folder, max_bytes=1 << 30,
                 )  # fmt: skip
-            services.import_register(
-                session, tenant, hooks, register, services.upload_path(folder, tenant, register.id)
-            )
+            upload = Path(services.upload_path(folder, tenant, register.id))
+            if columns.mapped_source(hooks, register) is not None:
+                # As on the mapping screen: the columns the commune's settings propose.
+                columns.await_mapping(session, tenant, hooks, register, upload)
+                names = columns.headers(hooks, register, upload)
+                proposal = columns.proposed(hooks, register, names)
+                columns.choose_columns(
+                    session, tenant, hooks, register, upload, actor=ACTOR, columns=proposal
+                )
+            services.import_register(session, tenant, hooks, register, upload)
             if register.status != RegisterStatus.IMPORTED:
                 raise RuntimeError(f"the demonstration's register did not import: {register.error}")
     services.publish_method(session, tenant, draw, actor=ACTOR)

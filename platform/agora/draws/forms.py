@@ -1,19 +1,21 @@
-"""Staff forms of a draw: its design and method, and a register's upload."""
+"""Staff forms of a draw: its design and method, a register's upload and its columns."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
+from agora.draws.columns import Role
 from agora.plugins.contracts import DrawSource
 from agora.shared.forms import (
     PLACEHOLDER,
     TEXT_MAX,
     Form,
     NumberInput,
+    checkboxes_field,
     file_field,
     radio_field,
     select_field,
@@ -101,3 +103,47 @@ class RegisterForm(Form):
         hint=_l("CSV (or ODS for the volunteers' list), as the source expects it."),
         accept=".csv,.txt,.ods",
     )
+
+
+class ColumnsForm(Form):
+    """The columns of a register, one field per role (``col_<role>``)."""
+
+    def chosen(self) -> dict[str, list[str]]:
+        """The columns chosen, by role."""
+        picked: dict[str, list[str]] = {}
+        for field in self:
+            if field.name.startswith("col_") and field.data:
+                data = field.data if isinstance(field.data, list) else [field.data]
+                picked[field.name[4:]] = [str(name) for name in data if name]
+        return picked
+
+
+def columns_form(
+    roles: Sequence[Role], names: Sequence[str], proposal: Mapping[str, Sequence[str]]
+) -> ColumnsForm:
+    """The mapping form of a file whose header holds ``names``, proposing ``proposal``."""
+
+    class Bound(ColumnsForm):
+        pass
+
+    choices = [(name, name) for name in names]
+    values: dict[str, object] = {}
+    for role in roles:
+        name = f"col_{role.key}"
+        if role.several:
+            field = checkboxes_field(
+                role.label,
+                choices,
+                required=_l("Choose at least one column.") if role.required else False,
+            )
+            values[name] = list(proposal.get(role.key, []))
+        else:
+            first = PLACEHOLDER if role.required else ("", _l("Not in this file"))
+            field = select_field(
+                role.label,
+                [first, *choices],
+                required=_l("Choose a column.") if role.required else False,
+            )
+            values[name] = next(iter(proposal.get(role.key, [])), "")
+        setattr(Bound, name, field)
+    return Bound(**values)

@@ -114,6 +114,8 @@ class SubDraw(TenantEntity, Base):
 
 class RegisterStatus(enum.StrEnum):
     UPLOADED = "uploaded"
+    #: Waiting for its columns to be chosen (a source read with a column mapping).
+    MAPPING = "mapping"
     IMPORTING = "importing"
     IMPORTED = "imported"
     FAILED = "failed"
@@ -147,6 +149,8 @@ class Register(TenantEntity, Base):
     #: Why the import failed, in French, naming the file, the line and the column.
     error: Mapped[str] = mapped_column(Text, default="")
     imported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: The file's columns chosen by role (``ColumnMappedSource``), when its source asks.
+    column_mapping: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
 
 
 class RegisterRow(TenantOwned, Base):

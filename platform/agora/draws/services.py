@@ -35,7 +35,12 @@ from agora.draws.models import (
     SubDraw,
 )
 from agora.errors import Conflict, Invalid, TooLarge
-from agora.plugins.contracts import DrawSource, QuotaCriterion, RegisterFormatError
+from agora.plugins.contracts import (
+    ColumnMappedSource,
+    DrawSource,
+    QuotaCriterion,
+    RegisterFormatError,
+)
 from agora.plugins.manager import TenantHooks
 from agora.programme.models import Programme
 from agora.shared.labels import DRAW_STATUS
@@ -558,6 +563,14 @@ def format_error(filename: str, error: RegisterFormatError) -> str:
             len(columns.split(", ")),
             columns=columns,
         )
+    elif code == "duplicate_columns":
+        columns = params.get("columns", "")
+        problem = ngettext(
+            "the header names the column %(columns)s twice",
+            "the header names the columns %(columns)s twice",
+            len(columns.split(", ")),
+            columns=columns,
+        )
     elif code == "field_count":
         problem = _(
             "%(found)s fields where the header has %(expected)s",
@@ -628,13 +641,23 @@ def import_register(
     try:
         source = hooks.draw_source(register.source)
     except LookupError:
-        return _fail(
+        return fail_register(
             session,
             tenant,
             register,
             _("The commune no longer has the draw source “%(source)s”.", source=register.source),
             path,
         )
+    if register.column_mapping:
+        if not isinstance(source, ColumnMappedSource):
+            return fail_register(
+                session,
+                tenant,
+                register,
+                _("The source “%(source)s” no longer reads chosen columns.", source=source.label),
+                path,
+            )
+        source = source.mapped(register.column_mapping)
     savepoint = session.begin_nested()
     try:
         stored, ineligible = _store_rows(
@@ -642,10 +665,12 @@ def import_register(
         )
     except RegisterFormatError as error:
         savepoint.rollback()
-        return _fail(session, tenant, register, format_error(register.filename, error), path)
+        return fail_register(
+            session, tenant, register, format_error(register.filename, error), path
+        )
     except OSError as error:
         savepoint.rollback()
-        return _fail(
+        return fail_register(
             session,
             tenant,
             register,
@@ -679,9 +704,10 @@ def import_register(
     return register
 
 
-def _fail(
+def fail_register(
     session: DbSession, tenant: Tenant, register: Register, message: str, path: Path
 ) -> Register:
+    """Refuse ``register`` with ``message`` (French), delete its file; audited."""
     register.status = RegisterStatus.FAILED
     register.error = message
     register.row_count = 0

@@ -4,14 +4,15 @@ of a draw's method once published."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from agora.assembly.models import Body
-from agora.draws import services
-from agora.draws.forms import MethodForm, RegisterForm, method_form
+from agora.draws import columns, services
+from agora.draws.forms import MethodForm, RegisterForm, columns_form, method_form
 from agora.draws.models import Draw, DrawStatus, Register, RegisterStatus, SubDraw
 from agora.errors import Invalid
 from agora.extensions import db
@@ -190,10 +191,71 @@ def upload_register(draw_id: int) -> Any:
         folder=current_app.config["AGORA_UPLOAD_DIR"],
         max_bytes=limit,
     )
+    hooks = tenant_hooks()
+    if columns.mapped_source(hooks, register) is not None:
+        columns.await_mapping(db.session, tenant, hooks, register, _upload(register))
+        db.session.commit()
+        if register.status == RegisterStatus.MAPPING:
+            return redirect(
+                url_for("draws.register_columns", draw_id=draw.id, register_id=register.id)
+            )
+        return redirect(url_for("draws.register_page", draw_id=draw.id, register_id=register.id))
     register.status = RegisterStatus.IMPORTING
     db.session.commit()
     enqueue("draws.import_register", tenant_id=tenant.id, register_id=register.id)
     return redirect(url_for("draws.register_page", draw_id=draw.id, register_id=register.id))
+
+
+def _upload(register: Register) -> Path:
+    folder = current_app.config["AGORA_UPLOAD_DIR"]
+    return Path(services.upload_path(folder, current_tenant(), register.id))
+
+
+@bp.route("/admin/draws/<int:draw_id>/registers/<int:register_id>/columns", methods=["GET", "POST"])
+def register_columns(draw_id: int, register_id: int) -> Any:
+    """Which column of the file holds what, for a source that reads chosen columns."""
+    tenant, hooks = current_tenant(), tenant_hooks()
+    draw = get_owned_or_404(Draw, draw_id)
+    register = get_owned_or_404(Register, register_id)
+    if register.draw_id != draw.id or columns.mapped_source(hooks, register) is None:
+        abort(404)
+    here = url_for("draws.register_page", draw_id=draw.id, register_id=register.id)
+    if register.status != RegisterStatus.MAPPING:
+        return redirect(here)
+    path = _upload(register)
+    if not path.is_file():
+        services.fail_register(
+            db.session,
+            tenant,
+            register,
+            _(
+                "File “%(file)s”: it is no longer on the server; upload it again.",
+                file=register.filename,
+            ),
+            path,
+        )
+        db.session.commit()
+        return redirect(here)
+    names = columns.headers(hooks, register, path)
+    roles = columns.roles(hooks, register)
+    form = columns_form(roles, names, columns.proposed(hooks, register, names))
+    context = {"draw": draw, "register": register, "names": names}
+    if request.method == "GET":
+        return render_template("draws/register_columns.html", form=form, **context)
+    if not form.validate_on_submit():
+        return render_invalid("draws/register_columns.html", form, **context)
+    try:
+        columns.choose_columns(
+            db.session, tenant, hooks, register, path, actor=who(), columns=form.chosen()
+        )
+    except columns.ColumnRefused as refusal:
+        db.session.rollback()
+        form.refuse(f"col_{refusal.role}", refusal.message)
+        return render_invalid("draws/register_columns.html", form, **context)
+    db.session.commit()
+    enqueue("draws.import_register", tenant_id=tenant.id, register_id=register.id)
+    notify(_("The columns are chosen: the register is being read."))
+    return redirect(here)
 
 
 @bp.get("/admin/draws/<int:draw_id>/registers/<int:register_id>")
@@ -208,7 +270,19 @@ def register_page(draw_id: int, register_id: int) -> Any:
         register=register,
         source=tenant_hooks().draw_sources().get(register.source),
         running=register.status in (RegisterStatus.UPLOADED, RegisterStatus.IMPORTING),
+        mapped=_columns_read(register),
     )
+
+
+def _columns_read(register: Register) -> list[tuple[str, str]]:
+    """The columns a register was read with, by role, when they were chosen for it."""
+    if not register.column_mapping:
+        return []
+    labels = {role.key: role.label for role in columns.roles(tenant_hooks(), register)}
+    return [
+        (labels.get(role, role), ", ".join(names))
+        for role, names in register.column_mapping.items()
+    ]
 
 
 @bp.post("/admin/draws/<int:draw_id>/publish")

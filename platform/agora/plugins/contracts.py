@@ -6,12 +6,12 @@ plugin's own classes, so a plugin can be replaced without touching the core.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 ORIGINS = (
     "drawn",
@@ -248,6 +248,26 @@ class DrawSource(Protocol):
 
     def read(self, path: Path) -> Iterator[RegisterEntry]:
         """Stream the register; raise :class:`RegisterFormatError` on malformed input."""
+        ...
+
+
+@runtime_checkable
+class ColumnMappedSource(DrawSource, Protocol):
+    """A draw source whose columns are chosen for each file, on the draw's column-mapping
+    screen (a generic CSV): the file waits there after its upload, and is read once mapped.
+
+    Roles (``columns`` keys, each a list of the file's column names): ``person`` (one),
+    ``household`` (one or more: the address), ``stratum``, ``birth_date`` (at most one each),
+    ``attributes`` (any: kept for the letters) and each quota feature (at most one).
+    """
+
+    def headers(self, path: Path) -> list[str]:
+        """The file's column names, in order; :class:`RegisterFormatError` when it has no
+        readable header (empty file, another separator, a name given twice)."""
+        ...
+
+    def mapped(self, columns: Mapping[str, Sequence[str]]) -> DrawSource:
+        """This source reading the columns chosen for one file."""
         ...
 
 

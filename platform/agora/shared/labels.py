@@ -291,6 +291,7 @@ DRAW_STATUS = Labels(
 )
 REGISTER_STATUS = Labels(
     uploaded=_lp("register", "uploaded"),
+    mapping=_lp("register", "columns to choose"),
     importing=_lp("register", "importing"),
     imported=_lp("register", "imported"),
     failed=_lp("register", "refused"),
@@ -453,6 +454,7 @@ STATUS_COLOUR_OVERRIDES: dict[tuple[str, str], str] = {
     ("draw", "designed"): "yellow",
     ("draw", "seated"): "green",
     ("register", "uploaded"): "blue",
+    ("register", "mapping"): "orange",
     ("register", "importing"): "blue",
     ("register", "imported"): "green",
     ("register", "failed"): "red",

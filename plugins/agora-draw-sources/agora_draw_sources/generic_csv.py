@@ -1,4 +1,5 @@
-"""Any CSV register whose columns the commune names in its settings."""
+"""Any CSV register: its columns are chosen for each file on the draw's column-mapping
+screen, proposed from the commune's settings."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from agora.plugins import hookimpl
 from agora.plugins.contracts import CHANNELS, CommuneSettings
-from agora_draw_sources.reader import CSV_SETTINGS_PROPERTIES, CsvRegister
+from agora_draw_sources.reader import CSV_SETTINGS_PROPERTIES, MappedCsvRegister
 
 NAME = "draw_csv"
 
@@ -15,7 +16,7 @@ NAME = "draw_csv"
 def agora_settings_schema() -> dict[str, Any]:
     return {
         "type": "object",
-        "required": ["label", "channel", "person_column", "household_columns"],
+        "required": ["label", "channel"],
         "additionalProperties": False,
         "properties": {
             **CSV_SETTINGS_PROPERTIES,
@@ -26,13 +27,14 @@ def agora_settings_schema() -> dict[str, Any]:
 
 
 @hookimpl
-def agora_draw_source(tenant: CommuneSettings) -> list[CsvRegister]:
+def agora_draw_source(tenant: CommuneSettings) -> list[MappedCsvRegister]:
     settings = tenant.plugin_settings(NAME)
-    defaults = CsvRegister(
+    # No column is known before a file is mapped, unless the settings propose some.
+    defaults = MappedCsvRegister(
         name="generic_csv",
         label=settings["label"],
         channel=settings["channel"],
-        person_column=settings["person_column"],
-        household_columns=tuple(settings["household_columns"]),
+        person_column="",
+        household_columns=(),
     )
-    return [CsvRegister.configured(defaults, settings)]
+    return [MappedCsvRegister.configured(defaults, settings)]

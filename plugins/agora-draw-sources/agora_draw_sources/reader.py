@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 from xml.etree import ElementTree
 
 from agora.plugins.contracts import RegisterEntry, RegisterFormatError
@@ -76,7 +76,7 @@ class CsvRegister:
     spreadsheets: bool = False
 
     @classmethod
-    def configured(cls, defaults: CsvRegister, settings: Mapping[str, Any]) -> CsvRegister:
+    def configured(cls, defaults: Self, settings: Mapping[str, Any]) -> Self:
         """``defaults`` overridden by the commune's settings."""
         return cls(
             name=settings.get("source", defaults.name),
@@ -114,8 +114,12 @@ class CsvRegister:
         return list(dict.fromkeys(columns))
 
     def read(self, path: Path) -> Iterator[RegisterEntry]:
+        yield from self._entries(self._rows(path))
+
+    def _rows(self, path: Path) -> Iterator[tuple[int, list[str]]]:
+        """The file's rows, numbered from 1 (the header)."""
         if self.spreadsheets and zipfile.is_zipfile(path):
-            yield from self._entries(_ods_rows(path))
+            yield from _ods_rows(path)
             return
         where = [1]
 
@@ -129,7 +133,7 @@ class CsvRegister:
                 _check_text(stream)
                 where[0] = 1
                 rows = csv.reader(stream, delimiter=self.delimiter, strict=True)
-                yield from self._entries(numbered(rows))
+                yield from numbered(rows)
         except UnicodeDecodeError as error:
             raise RegisterFormatError(
                 f"the file is not valid {self.encoding} text",
@@ -169,21 +173,10 @@ class CsvRegister:
             )
 
     def _read_header(self, header: list[str]) -> dict[str, int]:
-        names = [name.strip() for name in header]
-        if not any(names):
-            raise RegisterFormatError(
-                "the file is empty (a header line is expected)", line=1, code="empty_file"
-            )
+        names = self._header_names(header)
         missing = [c for c in self.required_columns if c not in names]
         if missing and len(names) == 1:
-            for other in _DELIMITERS:
-                if other != self.delimiter and other in names[0]:
-                    raise RegisterFormatError(
-                        f"columns are separated by {other!r} where {self.delimiter!r} is expected",
-                        line=1,
-                        code="delimiter",
-                        params={"expected": self.delimiter, "found": other},
-                    )
+            self._check_delimiter(names[0])
         if missing:
             raise RegisterFormatError(
                 f"missing column(s) {', '.join(map(repr, missing))}; "
@@ -193,6 +186,26 @@ class CsvRegister:
                 params={"columns": ", ".join(missing)},
             )
         return {name: names.index(name) for name in self.required_columns}
+
+    @staticmethod
+    def _header_names(header: list[str]) -> list[str]:
+        names = [name.strip() for name in header]
+        if not any(names):
+            raise RegisterFormatError(
+                "the file is empty (a header line is expected)", line=1, code="empty_file"
+            )
+        return names
+
+    def _check_delimiter(self, only_name: str) -> None:
+        """A header read as one column holding another separator: say which."""
+        for other in _DELIMITERS:
+            if other != self.delimiter and other in only_name:
+                raise RegisterFormatError(
+                    f"columns are separated by {other!r} where {self.delimiter!r} is expected",
+                    line=1,
+                    code="delimiter",
+                    params={"expected": self.delimiter, "found": other},
+                )
 
     def _entry(self, row: list[str], index: Mapping[str, int], line: int) -> RegisterEntry:
         person = row[index[self.person_column]].strip()
@@ -325,3 +338,49 @@ def _ods_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
                 code="malformed",
                 params={"detail": str(error)},
             ) from error
+
+
+@dataclass(frozen=True)
+class MappedCsvRegister(CsvRegister):
+    """A CSV register whose columns are chosen for each file, on the draw's column-mapping
+    screen (``agora.plugins.contracts.ColumnMappedSource``); the commune's settings only
+    propose them."""
+
+    def headers(self, path: Path) -> list[str]:
+        for _line, row in self._rows(path):
+            names = self._header_names(row)
+            if len(names) == 1:
+                self._check_delimiter(names[0])
+            duplicated = sorted({name for name in names if names.count(name) > 1 and name})
+            if duplicated:
+                raise RegisterFormatError(
+                    f"the header names {', '.join(map(repr, duplicated))} twice",
+                    line=1,
+                    code="duplicate_columns",
+                    params={"columns": ", ".join(duplicated)},
+                )
+            return [name for name in names if name]
+        raise RegisterFormatError(
+            "the file is empty (a header line is expected)", line=1, code="empty_file"
+        )
+
+    def mapped(self, columns: Mapping[str, Sequence[str]]) -> MappedCsvRegister:
+        def one(role: str) -> str | None:
+            chosen = list(columns.get(role, ()))
+            return chosen[0] if chosen else None
+
+        person = one("person")
+        if person is None or not columns.get("household"):
+            raise ValueError("a mapping names the person's column and the household's")
+        roles = {"person", "household", "stratum", "birth_date", "attributes"}
+        return replace(
+            self,
+            person_column=person,
+            household_columns=tuple(columns["household"]),
+            stratum_column=one("stratum"),
+            birth_date_column=one("birth_date"),
+            attribute_columns=tuple(columns.get("attributes", ())),
+            feature_columns={
+                role: chosen[0] for role, chosen in columns.items() if role not in roles and chosen
+            },
+        )
