@@ -100,9 +100,10 @@ def test_the_demo_edition_is_followed_up(app: Flask, runner: Any, onboarded: Pat
             year = editions.editions_of(db.session, tenant)[0].year
     steps = _steps(app, year)
     assert steps[K.CHARTER].state == S.DONE
-    # The door-to-door draw seated the plenary's drawn members.
+    # The door-to-door draw seated the plenary's drawn members, and the proposal group's
+    # draw among them its own.
     assert steps[K.DRAW].state == S.DONE
-    assert steps[K.DRAW].detail == "1 tirage a installé ses membres"
+    assert steps[K.DRAW].detail == "2 tirages ont installé leurs membres"
     assert steps[K.BODIES].state == S.DONE
     assert steps[K.SUBJECTS].state == S.DONE
     assert steps[K.PLAN].state == S.DONE
@@ -209,8 +210,8 @@ def test_the_task_list_links_each_step(client: FlaskClient, demo: Any) -> None:
     assert 'class="govuk-task-list' in text
     for key in workspace.PAGES:
         assert f"/admin/assembly/editions/{demo['edition']}/{key.value}" in text
-    # The demo's draw seated the plenary: the draw step says so.
-    assert "1 tirage a installé ses membres" in text
+    # The demo's draws seated the plenary and the proposal group: the draw step says so.
+    assert "2 tirages ont installé leurs membres" in text
 
 
 # --- values kept on error ------------------------------------------------------------------

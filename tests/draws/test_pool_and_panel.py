@@ -6,6 +6,7 @@ nothing stored."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import random
 import re
@@ -360,33 +361,45 @@ def test_the_panel_is_drawn_seated_and_a_withdrawal_replaced_keeping_the_quotas(
     assert "A déménagé" not in public  # reasons are not published with names
 
 
+def _seat(app: Flask, client: FlaskClient, draw_id: int, *, fill: bool = True) -> None:
+    """The draw's answers collected (from ``_fill_pool`` when ``fill``), its panel drawn with
+    no reserve, every member accepting, and seated."""
+    for step in ("send", "collect", "close"):
+        if step == "collect" and fill:
+            _fill_pool(app, draw_id)
+        answered = _post(client, f"/admin/draws/{draw_id}/answers/{step}", confirmed="yes")
+        assert answered.status_code == 302, _text(answered)
+    assert _post(client, f"/admin/draws/{draw_id}/lottery", confirmed="yes").status_code == 302
+    drawn = _post(client, f"/admin/draws/{draw_id}/panel", reserve="0", confirmed="yes")
+    assert drawn.status_code == 302, _text(drawn)
+    for pick, _response in _picks(app, draw_id):
+        _post(client, f"/admin/draws/{draw_id}/picks/{pick.id}/confirm")
+    assert _post(client, f"/admin/draws/{draw_id}/seat", confirmed="yes").status_code == 302
+
+
+def _open_edition(app: Flask, year: int) -> dict[str, int]:
+    """Poitiers' edition ``year``; its bodies' ids by key."""
+    from agora.assembly import editions
+    from agora.assembly.models import Body
+
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
+        edition = editions.open_edition(
+            db.session, poitiers(), year, f"Assemblée {year}", _hooks().composition_rules(), "test"
+        )
+        db.session.flush()
+        rows = db.session.execute(select(Body.key, Body.id).where(Body.edition_id == edition.id))
+        ids = {str(key): int(body_id) for key, body_id in rows}
+        db.session.commit()
+        return ids
+
+
 def test_the_next_editions_draw_leaves_out_the_people_this_one_seated(
     app: Flask, client: FlaskClient, revealed: int
 ) -> None:
-    for step in ("send", "collect", "close"):
-        if step == "collect":
-            _fill_pool(app, revealed)
-        _post(client, f"/admin/draws/{revealed}/answers/{step}", confirmed="yes")
-    _post(client, f"/admin/draws/{revealed}/lottery", confirmed="yes")
-    _post(client, f"/admin/draws/{revealed}/panel", reserve="0", confirmed="yes")
-    panel = [p for p, _r in _picks(app, revealed) if p.role == PickRole.PANEL]
-    for pick in panel:
-        _post(client, f"/admin/draws/{revealed}/picks/{pick.id}/confirm")
-    assert _post(client, f"/admin/draws/{revealed}/seat", confirmed="yes").status_code == 302
+    _seat(app, client, revealed)
     seated = {r.person_hash for p, r in _picks(app, revealed) if p.status == PickStatus.SEATED}
     assert len(seated) == SEATS
-    with app.app_context(), tenant_scope(db.session, poitiers().id):
-        from agora.assembly import editions
-        from agora.assembly.models import Body
-
-        edition = editions.open_edition(
-            db.session, poitiers(), 2032, "Assemblée 2032", _hooks().composition_rules(), "test"
-        )
-        db.session.flush()
-        body_id = db.session.execute(
-            select(Body.id).where(Body.edition_id == edition.id, Body.key == "proposal_group")
-        ).scalar_one()
-        db.session.commit()
+    body_id = _open_edition(app, 2032)["proposal_group"]
     # The form proposes no exclusion unless the commune's rules say so; here it is chosen.
     refused = _post(
         client, "/admin/draws/new", title="Groupe de proposition 2032", body=str(body_id),
@@ -426,3 +439,72 @@ def test_the_next_editions_draw_leaves_out_the_people_this_one_seated(
         assert not kept & seated
     shown = _text(client.get(f"/admin/draws/{second}/registers/{register.id}", headers=POITIERS))
     assert f"Membres d’une édition précédente {SEATS}" in shown
+
+
+def test_a_nested_draw_takes_the_members_who_volunteer_into_another_body(
+    app: Flask, client: FlaskClient, revealed: int
+) -> None:
+    """Three seats of the methodology committee drawn among the proposal group's drawn
+    members who volunteer (« tirés au sort parmi les volontaires »)."""
+    _seat(app, client, revealed)
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
+        from agora.assembly.models import Body
+
+        committee = db.session.execute(
+            select(Body.id).where(Body.key == "methodology_committee")
+        ).scalar_one()
+    label = "les membres tirés au sort de « Groupe de proposition » qui se portent volontaires"
+    assert label in _text(client.get("/admin/draws/new", headers=POITIERS))
+    created = _post(
+        client, "/admin/draws/new", title="Comité de méthodologie 2031", body=str(committee),
+        seats_members_proposal_group="3", algorithm="leximin", minimum_age="16",
+    )  # fmt: skip
+    assert created.status_code == 302, _text(created)
+    nested = int(created.headers["Location"].rsplit("/", 1)[1])
+    page = _text(client.get(f"/admin/draws/{nested}", headers=POITIERS))
+    assert "Cocher les membres volontaires" in page and "Déposer un registre" not in page
+    part = _draw_part(app, nested)
+    volunteers_url = f"/admin/draws/{nested}/volunteers/{part}"
+    form = client.get(volunteers_url, headers=POITIERS).get_data(as_text=True)
+    members = re.findall(r'name="volunteers"[^>]*value="(\d+)"', form) or re.findall(
+        r'value="(\d+)"[^>]*name="volunteers"', form
+    )
+    assert len(members) == SEATS
+    nobody = _post(client, volunteers_url)
+    assert nobody.status_code == 422
+    assert "Cochez au moins un membre volontaire." in _text(nobody)
+    from agora.draws.models import Register
+
+    assert _count(app, Register) == 1  # the proposal group's roll only
+    stored = client.post(volunteers_url, headers=POITIERS, data={"volunteers": members[:8]})
+    assert stored.status_code == 302, _text(stored)
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
+        register = db.session.execute(
+            select(Register).where(Register.draw_id == nested)
+        ).scalar_one()
+        assert register.row_count == 8, register.error
+    for step, data in (
+        ("publish", {}),
+        ("commit", {"invitations": "0", "spread": "uniform", "randomness": "seed",
+                    "seed_sha256": hashlib.sha256(b"graine").hexdigest()}),
+        ("stage1", {"seed": "graine"}),
+        ("reveal", {}),
+    ):  # fmt: skip
+        done = _post(client, f"/admin/draws/{nested}/{step}", confirmed="yes", **data)
+        assert done.status_code == 302, (step, _text(done))
+    _seat(app, client, nested, fill=False)
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
+        seated = (
+            db.session.execute(select(Membership).where(Membership.body_id == committee))
+            .scalars()
+            .all()
+        )
+        assert len(seated) == 3
+        assert {m.origin for m in seated} == {"drawn"}
+        assert {m.source for m in seated} == {"members_proposal_group"}
+        profiles = db.session.execute(
+            select(Response.features).where(Response.draw_id == nested)
+        ).scalars()
+        assert all(
+            set(features) == {"gender", "age_band", "neighbourhood"} for features in profiles
+        )

@@ -97,7 +97,7 @@ def demo_values(app: Flask, tenant_id: int) -> dict[str, Callable[[], Any]]:
         Subject,
     )
     from agora.audit.models import AuditEvent
-    from agora.draws.models import Draw, Invitation, Pick, Register, VisitRound
+    from agora.draws.models import Draw, Invitation, Pick, Register, SubDraw, VisitRound
     from agora.petitions.models import Petition
     from agora.programme.models import ProgrammeSession
     from agora.shared.people import Person
@@ -114,6 +114,12 @@ def demo_values(app: Flask, tenant_id: int) -> dict[str, Callable[[], Any]]:
     check_in = select(CheckIn.session_id, CheckIn.id).where(CheckIn.tenant_id == tenant_id)
     register = select(Register.draw_id, Register.id).where(Register.tenant_id == tenant_id)
     pick = select(Pick.draw_id, Pick.id).where(Pick.tenant_id == tenant_id)
+    # A nested sub-draw first: its volunteers page is the one a sub-draw's id opens.
+    sub_draw = (
+        select(SubDraw.draw_id, SubDraw.id)
+        .where(SubDraw.tenant_id == tenant_id)
+        .order_by(SubDraw.source.startswith("members_").desc(), SubDraw.id)
+    )
     visited = select(Invitation.visit_round_id, Invitation.id).where(
         Invitation.tenant_id == tenant_id, Invitation.visit_round_id.is_not(None)
     )
@@ -141,6 +147,7 @@ def demo_values(app: Flask, tenant_id: int) -> dict[str, Callable[[], Any]]:
         "draw_id": lambda: column(Draw),
         "register_id": lambda: register,
         "pick_id": lambda: pick,
+        "sub_draw_id": lambda: sub_draw,
         "round_id": lambda: column(VisitRound),
         "invitation_id": lambda: visited,
         "code": lambda: column(Invitation, "code"),
@@ -155,6 +162,7 @@ PAIRED = {
     "check_in_id": "session_id",
     "register_id": "draw_id",
     "pick_id": "draw_id",
+    "sub_draw_id": "draw_id",
     "invitation_id": "round_id",
 }
 #: Arguments named alike in two capabilities.

@@ -14,6 +14,7 @@ import hashlib
 import random
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from agora.draws import (
     beacons,
     columns,
     feasibility,
+    nested,
     responses,
     selection,
     services,
@@ -147,6 +149,67 @@ def load_draw(
         _relax(session, tenant, hooks, draw, story)
         if seat:
             _stage2(session, tenant, hooks, draw, story)
+    finally:
+        config["AGORA_DRAND_BEACONS"] = configured
+    return draw
+
+
+def load_nested_draw(
+    session: DbSession,
+    tenant: Tenant,
+    hooks: TenantHooks,
+    parent: Body,
+    body: Body,
+    story: DrawStory,
+    settings: Mapping[str, Any],
+    title: str,
+) -> Draw:
+    """``body``'s drawn seats drawn among the members ``parent``'s draw seated who volunteer
+    (``story.nested_volunteers`` of them), lived up to its seating."""
+    seats = services.drawn_seats(hooks, body) or 0
+    name = nested.source_name(parent)
+    draw = services.design_draw(
+        session,
+        tenant,
+        hooks,
+        actor=ACTOR,
+        body=body,
+        title=title,
+        plan=[services.SubDrawPlan(name, seats)],
+        witnesses=story.witnesses,
+        minimum_age=int(settings.get("minimum_age", 0)),
+    )
+    source = services.draw_sources(session, hooks, draw)[name]
+    assert isinstance(source, nested.MembersSource)
+    members = nested.drawn_members(session, source)
+    pick = random.Random(f"{tenant.slug}-nested")  # noqa: S311 (the same demonstration everywhere)
+    volunteers = pick.sample(
+        [m.id for m, _r in members], min(story.nested_volunteers, len(members))
+    )
+    [part] = services.sub_draws(session, draw)
+    services.register_members(
+        session, tenant, hooks, draw, part, volunteers=volunteers,
+        folder=current_app.config["AGORA_UPLOAD_DIR"], actor=ACTOR,
+    )  # fmt: skip
+    services.publish_method(session, tenant, draw, actor=ACTOR)
+    seed = f"{story.seed or tenant.slug}-{body.key}"
+    stage1.commit(
+        session, tenant, hooks, draw, actor=ACTOR, invitations=0, stratified=False,
+        seed_sha256=hashlib.sha256(seed.encode()).hexdigest(),
+    )  # fmt: skip
+    stage1.run(session, tenant, draw, actor=ACTOR, seed=seed)
+    stage1.reveal(session, tenant, draw, actor=ACTOR)
+    responses.send_invitations(session, tenant, draw, actor=ACTOR)  # the volunteers join
+    responses.collect(session, tenant, draw, actor=ACTOR)
+    responses.close_pool(session, tenant, draw, actor=ACTOR)
+    config = current_app.config
+    configured, config["AGORA_DRAND_BEACONS"] = (
+        config.get("AGORA_DRAND_BEACONS"),
+        config.get("AGORA_DRAND_BEACONS") or str(beacons.RECORDED),
+    )
+    try:
+        _relax(session, tenant, hooks, draw, story)
+        _stage2(session, tenant, hooks, draw, replace(story, reserve=5))
     finally:
         config["AGORA_DRAND_BEACONS"] = configured
     return draw

@@ -52,7 +52,7 @@ from agora.assembly.models import (
     MeasureStatus,
 )
 from agora.db import PARIS, DbSession, paris_today, utcnow
-from agora.demo.draws import load_draw
+from agora.demo.draws import load_draw, load_nested_draw
 from agora.demo.story import Chronology, Story, StoryError, charter_council, chronology, story_for
 from agora.extensions import db
 from agora.petitions import services as petitions
@@ -263,20 +263,20 @@ def load_edition(
     )
     _dated(_at(when.launch - timedelta(days=60), 10), edition)
     by_key = {b.key: b for b in editions.bodies_of(session, edition)}
+    drawn_by_lot = set()
     if story.draw is not None:
-        load_draw(
-            session,
-            tenant,
-            hooks,
-            edition,
-            by_key[story.draw.body],
-            story.draw,
-            when.launch,
-            _config(session, tenant).draws,
-        )
+        settings = _config(session, tenant).draws
+        parent = by_key[story.draw.body]
+        load_draw(session, tenant, hooks, edition, parent, story.draw, when.launch, settings)
+        drawn_by_lot.add(parent.key)
+        if story.draw.nested_body:
+            nested = by_key[story.draw.nested_body]
+            title = f"Tirage au sort — {nested.name} {year}"
+            load_nested_draw(session, tenant, hooks, parent, nested, story.draw, settings, title)
+            drawn_by_lot.add(nested.key)
     for spec in specs:
         body = by_key[spec.key]
-        drawn = story.draw is not None and story.draw.body == spec.key
+        drawn = spec.key in drawn_by_lot
         for origin, voting in origins(spec):
             if drawn and origin == "drawn":
                 continue  # seated by the draw

@@ -155,6 +155,10 @@ class DrawStory:
     #: A quota value four times rarer among the answers than in the census (the people
     #: who answer least), as ``feature=value``.
     scarce: str = ""
+    #: A body whose drawn seats are then drawn among this draw's members who volunteer
+    #: (a nested draw), and how many of the members volunteer.
+    nested_body: str = ""
+    nested_volunteers: int = 0
 
 
 @dataclass(frozen=True)
@@ -387,6 +391,8 @@ def _draw(table: _Table | None) -> DrawStory | None:
         seed=table.text("seed", ""),
         relax_reason=table.text("relax_reason", ""),
         scarce=table.text("scarce", ""),
+        nested_body=table.text("nested_body", ""),
+        nested_volunteers=table.number("nested_volunteers", 0),
     )
 
 

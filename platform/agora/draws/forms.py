@@ -105,6 +105,15 @@ class RegisterForm(Form):
     )
 
 
+class VolunteersForm(Form):
+    volunteers = checkboxes_field(
+        _l("Members who volunteer"),
+        [],
+        required=_l("Tick at least one member who volunteers."),
+        hint=_l("Their profile is the one their own draw recorded."),
+    )
+
+
 class ColumnsForm(Form):
     """The columns of a register, one field per role (``col_<role>``)."""
 

@@ -12,10 +12,11 @@ from flask_babel import format_percent
 from flask_babel import gettext as _
 
 from agora.documents.tables import csv_response
-from agora.draws import charts, record, retention
+from agora.draws import charts, record, retention, services
 from agora.draws.models import Draw, SubDraw
 from agora.draws.views import bp
 from agora.extensions import db
+from agora.plugins.contracts import DrawSource
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 
 
@@ -24,6 +25,10 @@ def _public_record(draw_id: int) -> record.PublicRecord:
     if not record.is_public(draw):
         abort(404)
     return record.public_record(db.session, draw, tenant_hooks().quota_criteria())
+
+
+def _sources(public: record.PublicRecord) -> dict[str, DrawSource]:
+    return services.draw_sources(db.session, tenant_hooks(), public.draw)
 
 
 def _percent(value: float | None) -> str:
@@ -74,7 +79,7 @@ def draw_purge_date(draw: Draw) -> datetime | None:
 @bp.get("/draws/<int:draw_id>/record")
 def record_page(draw_id: int) -> str:
     public = _public_record(draw_id)
-    sources = tenant_hooks().draw_sources()
+    sources = _sources(public)
     labels = {part.id: record.source_label(sources, part) for part in public.parts}
     return render_template(
         "draws/record.html",
@@ -96,7 +101,7 @@ def record_page(draw_id: int) -> str:
 @bp.get("/draws/<int:draw_id>/record.json")
 def record_export(draw_id: int) -> Response:
     public = _public_record(draw_id)
-    data = record.export(db.session, current_tenant(), public, tenant_hooks().draw_sources())
+    data = record.export(db.session, current_tenant(), public, _sources(public))
     return _attachment(record.export_bytes(data), f"tirage-{draw_id}.json", "application/json")
 
 
@@ -115,7 +120,8 @@ def engine_record(draw_id: int, sub_draw_id: int) -> Response:
 
 @bp.get("/draws/<int:draw_id>/funnel.csv")
 def funnel_csv(draw_id: int) -> Response:
-    header, rows = record.funnel_table(_public_record(draw_id), tenant_hooks().draw_sources())
+    public = _public_record(draw_id)
+    header, rows = record.funnel_table(public, _sources(public))
     return csv_response(f"tirage-{draw_id}-entonnoir.csv", header, rows)
 
 
@@ -128,7 +134,7 @@ def representativeness_csv(draw_id: int) -> Response:
 @bp.get("/draws/<int:draw_id>/proces-verbal.pdf")
 def proces_verbal(draw_id: int) -> Response:
     public = _public_record(draw_id)
-    document = record.proces_verbal(current_tenant(), public, tenant_hooks().draw_sources())
+    document = record.proces_verbal(current_tenant(), public, _sources(public))
     return _attachment(document, f"tirage-{draw_id}-proces-verbal.pdf", "application/pdf")
 
 

@@ -9,6 +9,7 @@ is refused and nothing is stored.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sqlalchemy import func, insert, select
 from agora.assembly.models import Body, BodyStatus, Edition
 from agora.audit import services as audit
 from agora.db import PARIS, DbSession, paris_today, utcnow
+from agora.draws import nested
 from agora.draws.models import (
     Draw,
     DrawStatus,
@@ -91,10 +93,20 @@ def drawn_seats(hooks: TenantHooks, body: Body) -> int | None:
     return None
 
 
-def _check_plan(hooks: TenantHooks, body: Body, plan: list[SubDrawPlan], algorithm: str) -> None:
+def draw_sources(session: DbSession, hooks: TenantHooks, draw: Draw) -> dict[str, DrawSource]:
+    """The sources ``draw`` may read: the commune's, and the members of the other bodies of
+    its edition or programme (nested draws)."""
+    body = session.get(Body, (draw.tenant_id, draw.body_id))
+    assert body is not None
+    return nested.sources_for(session, hooks, body)
+
+
+def _check_plan(
+    session: DbSession, hooks: TenantHooks, body: Body, plan: list[SubDrawPlan], algorithm: str
+) -> None:
     if not plan:
         raise Invalid(_("A draw needs at least one source."))
-    sources = hooks.draw_sources()
+    sources = nested.sources_for(session, hooks, body)
     seen: set[str] = set()
     for part in plan:
         if part.source not in sources:
@@ -167,7 +179,7 @@ def design_draw(
     """A new draw filling ``body``'s drawn seats, for the body's edition or programme; the
     minimum age and the previous editions whose members are left out come from the
     commune's ``[draws]`` configuration."""
-    _check_plan(hooks, body, plan, algorithm)
+    _check_plan(session, hooks, body, plan, algorithm)
     _check_eligibility(minimum_age, recent_editions)
     draw = Draw(
         tenant_id=tenant.id,
@@ -258,7 +270,7 @@ def change_method(
         )
     body = session.get(Body, (tenant.id, draw.body_id))
     assert body is not None
-    _check_plan(hooks, body, plan, algorithm)
+    _check_plan(session, hooks, body, plan, algorithm)
     _check_eligibility(minimum_age, recent_editions)
     existing = {s.source: s for s in sub_draws(session, draw)}
     wanted = {part.source for part in plan}
@@ -519,6 +531,45 @@ def receive_register(
     return register
 
 
+def register_members(
+    session: DbSession,
+    tenant: Tenant,
+    hooks: TenantHooks,
+    draw: Draw,
+    sub_draw: SubDraw,
+    *,
+    volunteers: Iterable[int],
+    folder: str,
+    actor: str,
+) -> Register:
+    """The register of a nested sub-draw: the members of its source's body who volunteer
+    (their membership ids), written and read as an uploaded file is, all or nothing."""
+    source = draw_sources(session, hooks, draw).get(sub_draw.source)
+    if not isinstance(source, nested.MembersSource):
+        raise Invalid(_("This source is not the members of a body."))
+    chosen = set(volunteers)
+    members = [(m, r) for m, r in nested.drawn_members(session, source) if m.id in chosen]
+    if not members:
+        raise Invalid(_("Tick at least one member who volunteers."))
+    content = nested.volunteers_file(members)
+    body = session.get(Body, (tenant.id, source.body_id))
+    assert body is not None
+    register = receive_register(
+        session,
+        tenant,
+        draw,
+        sub_draw,
+        actor=actor,
+        stream=io.BytesIO(content),
+        filename=_("Volunteers among the members of “%(body)s”", body=body.name),
+        folder=folder,
+        max_bytes=len(content),
+    )
+    return import_register(
+        session, tenant, hooks, register, upload_path(folder, tenant, register.id)
+    )
+
+
 def megabytes(size: int) -> str:
     return str(_("%(size)s MB", size=format_decimal(round(size / 2**20, 1))))
 
@@ -638,9 +689,8 @@ def import_register(
     the French message naming file, line and column. The file is deleted either way."""
     draw = session.get(Draw, (tenant.id, register.draw_id))
     assert draw is not None
-    try:
-        source = hooks.draw_source(register.source)
-    except LookupError:
+    source = draw_sources(session, hooks, draw).get(register.source)
+    if source is None:
         return fail_register(
             session,
             tenant,

@@ -118,7 +118,7 @@ class Inviting(NamedTuple):
 
 def inviting_registers(session: DbSession, hooks: TenantHooks, draw: Draw) -> list[Inviting]:
     """The draw's sub-draws invited at stage 1, in the draw's order."""
-    sources = hooks.draw_sources()
+    sources = services.draw_sources(session, hooks, draw)
     latest = services.current_registers(session, draw)
     found = []
     for part in services.sub_draws(session, draw):

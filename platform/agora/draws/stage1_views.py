@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
-from agora.draws import stage1
+from agora.draws import services, stage1
 from agora.draws.models import Draw, DrawStatus
 from agora.draws.views import bp
 from agora.errors import Invalid
@@ -86,7 +86,7 @@ def _commit_page(draw: Draw, form: CommitForm) -> str:
         households={
             part.source: stage1.households_by_stratum(db.session, part.register) for part in parts
         },
-        sources=tenant_hooks().draw_sources(),
+        sources=services.draw_sources(db.session, tenant_hooks(), draw),
     )
 
 
@@ -158,7 +158,7 @@ def _stage1_page(draw: Draw, form: SeedForm, status: int = 200) -> Any:
             form=form,
             running=draw.status == DrawStatus.COMMITTED and "started_at" in draw.reveal,
             rows=sum(part["rows"] for part in draw.commitment.get("sub_draws", [])),
-            sources=tenant_hooks().draw_sources(),
+            sources=services.draw_sources(db.session, tenant_hooks(), draw),
         ),
         status,
     )

@@ -9,10 +9,17 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from agora.assembly.models import Body
-from agora.draws import columns, services
-from agora.draws.forms import MethodForm, RegisterForm, columns_form, method_form
+from agora.draws import columns, nested, services
+from agora.draws.forms import (
+    MethodForm,
+    RegisterForm,
+    VolunteersForm,
+    columns_form,
+    method_form,
+)
 from agora.draws.models import Draw, DrawStatus, Register, RegisterStatus, SubDraw
 from agora.errors import Invalid
 from agora.extensions import db
@@ -53,7 +60,7 @@ def index() -> str:
 @bp.route("/admin/draws/new", methods=["GET", "POST"])
 def new_draw() -> Any:
     tenant, hooks = current_tenant(), tenant_hooks()
-    sources = hooks.draw_sources()
+    sources = {**hooks.draw_sources(), **nested.any_members_sources(db.session, tenant.id)}
     settings = tenant_config().draws
     form = method_form(
         sources,
@@ -94,10 +101,15 @@ def new_draw() -> Any:
 def _draw_page(draw: Draw, register_form: RegisterForm | None = None, status: int = 200) -> Any:
     parts = services.sub_draws(db.session, draw)
     form = register_form or RegisterForm()
-    sources = tenant_hooks().draw_sources()
+    sources = services.draw_sources(db.session, tenant_hooks(), draw)
+    # A nested sub-draw's register is its members who volunteer, never a file.
     form.sub_draw.choices = [
         PLACEHOLDER,
-        *[(str(p.id), sources[p.source].label if p.source in sources else p.source) for p in parts],
+        *[
+            (str(p.id), sources[p.source].label if p.source in sources else p.source)
+            for p in parts
+            if not isinstance(sources.get(p.source), nested.MembersSource)
+        ],
     ]
     body = get_owned_or_404(Body, draw.body_id)
     return (
@@ -112,6 +124,9 @@ def _draw_page(draw: Draw, register_form: RegisterForm | None = None, status: in
             registers=services.registers(db.session, draw),
             form=form,
             registers_open=draw.status in services.REGISTERS_OPEN,
+            nested_parts={
+                name for name, source in sources.items() if isinstance(source, nested.MembersSource)
+            },
             lifecycle=services.LIFECYCLE,
         ),
         status,
@@ -127,7 +142,7 @@ def draw_page(draw_id: int) -> Any:
 def change_method(draw_id: int) -> Any:
     tenant, hooks = current_tenant(), tenant_hooks()
     draw = get_owned_or_404(Draw, draw_id)
-    sources = hooks.draw_sources()
+    sources = services.draw_sources(db.session, hooks, draw)
     seats = {part.source: part.seats for part in services.sub_draws(db.session, draw)}
     form = method_form(
         sources,
@@ -268,10 +283,61 @@ def register_page(draw_id: int, register_id: int) -> Any:
         "draws/register.html",
         draw=draw,
         register=register,
-        source=tenant_hooks().draw_sources().get(register.source),
+        source=services.draw_sources(db.session, tenant_hooks(), draw).get(register.source),
         running=register.status in (RegisterStatus.UPLOADED, RegisterStatus.IMPORTING),
         mapped=_columns_read(register),
     )
+
+
+@bp.route("/admin/draws/<int:draw_id>/volunteers/<int:sub_draw_id>", methods=["GET", "POST"])
+def members_volunteers(draw_id: int, sub_draw_id: int) -> Any:
+    """A nested sub-draw's register: the members of its source's body who volunteer."""
+    tenant, hooks = current_tenant(), tenant_hooks()
+    draw = get_owned_or_404(Draw, draw_id)
+    sub_draw = get_owned_or_404(SubDraw, sub_draw_id)
+    source = services.draw_sources(db.session, hooks, draw).get(sub_draw.source)
+    if sub_draw.draw_id != draw.id or not isinstance(source, nested.MembersSource):
+        abort(404)
+    if draw.status not in services.REGISTERS_OPEN:
+        return redirect(url_for("draws.draw_page", draw_id=draw.id))
+    names = services.stratum_names(hooks.quota_criteria())
+    form = VolunteersForm()
+    form.volunteers.choices = [
+        (
+            str(membership.id),
+            " — ".join(
+                [
+                    str(response.contact.get("name") or membership.id),
+                    ", ".join(names.get(v, v) for v in response.features.values()),
+                ]
+            ),
+        )
+        for membership, response in nested.drawn_members(db.session, source)
+    ]
+    context = {"draw": draw, "source": source, "seats": sub_draw.seats}
+    if request.method == "GET":
+        return render_template("draws/volunteers.html", form=form, **context)
+    if not form.validate_on_submit():
+        return render_invalid("draws/volunteers.html", form, **context)
+    register = services.register_members(
+        db.session,
+        tenant,
+        hooks,
+        draw,
+        sub_draw,
+        volunteers=[int(value) for value in form.volunteers.data],
+        folder=current_app.config["AGORA_UPLOAD_DIR"],
+        actor=who(),
+    )
+    db.session.commit()
+    notify(
+        ngettext(
+            "%(num)d member volunteers: the register is stored.",
+            "%(num)d members volunteer: the register is stored.",
+            register.row_count,
+        )
+    )
+    return redirect(url_for("draws.register_page", draw_id=draw.id, register_id=register.id))
 
 
 def _columns_read(register: Register) -> list[tuple[str, str]]:
@@ -319,7 +385,7 @@ def method_page(draw_id: int) -> Any:
         body=get_owned_or_404(Body, draw.body_id),
         owner=services.owner_title(db.session, draw),
         parts=services.sub_draws(db.session, draw),
-        sources=hooks.draw_sources(),
+        sources=services.draw_sources(db.session, hooks, draw),
         quotas=hooks.quota_criteria(),
         latest=services.current_registers(db.session, draw),
     )

@@ -210,6 +210,7 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "draws.upload_register": RouteRule("draw.prepare", "tenant"),
     "draws.register_page": RouteRule("draw.prepare", "tenant"),
     "draws.register_columns": RouteRule("draw.prepare", "tenant"),
+    "draws.members_volunteers": RouteRule("draw.prepare", "tenant"),
     "draws.publish_method": RouteRule("draw.prepare", "tenant"),
     "draws.method_page": RouteRule("public.read", "tenant"),
     # Draws, stage 1: the commitment, the drawing of the invitations, the reveal.
