@@ -561,7 +561,7 @@ def register_members(
         sub_draw,
         actor=actor,
         stream=io.BytesIO(content),
-        filename=_("Volunteers among the members of “%(body)s”", body=body.name),
+        filename=_("Volunteering members — %(body)s", body=body.name),
         folder=folder,
         max_bytes=len(content),
     )
