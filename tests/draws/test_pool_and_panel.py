@@ -38,7 +38,7 @@ from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.services import current_config
 from agora_sortition import audit
 from agora_sortition.pool import quota_violations
-from support.draw_steps import POITIERS, poitiers, reveal_a_draw
+from support.draw_steps import POITIERS, open_edition, poitiers, reveal_a_draw
 from support.fixtures import SignIn
 from support.pages import page_text
 
@@ -377,29 +377,13 @@ def _seat(app: Flask, client: FlaskClient, draw_id: int, *, fill: bool = True) -
     assert _post(client, f"/admin/draws/{draw_id}/seat", confirmed="yes").status_code == 302
 
 
-def _open_edition(app: Flask, year: int) -> dict[str, int]:
-    """Poitiers' edition ``year``; its bodies' ids by key."""
-    from agora.assembly import editions
-    from agora.assembly.models import Body
-
-    with app.app_context(), tenant_scope(db.session, poitiers().id):
-        edition = editions.open_edition(
-            db.session, poitiers(), year, f"Assemblée {year}", _hooks().composition_rules(), "test"
-        )
-        db.session.flush()
-        rows = db.session.execute(select(Body.key, Body.id).where(Body.edition_id == edition.id))
-        ids = {str(key): int(body_id) for key, body_id in rows}
-        db.session.commit()
-        return ids
-
-
 def test_the_next_editions_draw_leaves_out_the_people_this_one_seated(
     app: Flask, client: FlaskClient, revealed: int
 ) -> None:
     _seat(app, client, revealed)
     seated = {r.person_hash for p, r in _picks(app, revealed) if p.status == PickStatus.SEATED}
     assert len(seated) == SEATS
-    body_id = _open_edition(app, 2032)["proposal_group"]
+    body_id = open_edition(app, 2032)["proposal_group"]
     # The form proposes no exclusion unless the commune's rules say so; here it is chosen.
     refused = _post(
         client, "/admin/draws/new", title="Groupe de proposition 2032", body=str(body_id),

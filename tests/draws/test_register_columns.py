@@ -7,25 +7,18 @@ from __future__ import annotations
 
 import io
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomli_w
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from agora.assembly import editions
-from agora.assembly.models import Body
 from agora.draws.models import Register, RegisterRow, RegisterStatus, SubDraw
 from agora.extensions import db
-from agora.plugins.manager import get_registry
-from agora.tenancy.config import TenantConfig
 from agora.tenancy.isolation import tenant_scope
-from agora.tenancy.services import current_config
-from support.draw_steps import POITIERS, poitiers
+from support.draw_steps import POITIERS, poitiers, prepare_poitiers
 from support.fixtures import SignIn
 from support.pages import page_text
 
@@ -51,33 +44,14 @@ def draw_id(
 ) -> int:
     """Poitiers with a generic CSV source (its settings propose ``numero`` for the person and
     ``adresse`` for the household), and a draw of its 2031 proposal group from it."""
-    app.config["AGORA_UPLOAD_DIR"] = str(tmp_path / "uploads")
-    path = onboarded / "poitiers.toml"
-    document = tomllib.loads(path.read_text(encoding="utf-8"))
-    document["plugins"]["draw_csv"] = {
-        "label": "le fichier des jeunes",
-        "channel": "letter",
-        "person_column": "numero",
-        "household_columns": ["adresse"],
-        "feature_columns": {"gender": "Genre"},
-    }
-    path.write_text(tomli_w.dumps(document), encoding="utf-8")
-    assert app.test_cli_runner().invoke(args=["tenants", "apply", str(path)]).exit_code == 0
-    with app.app_context(), tenant_scope(db.session, poitiers().id):
-        version = current_config(db.session, poitiers())
-        assert version is not None
-        hooks = get_registry().view(TenantConfig(version.document))
-        edition = editions.open_edition(
-            db.session, poitiers(), 2031, "Assemblée 2031", hooks.composition_rules(), "test"
-        )
-        db.session.flush()
-        body_id = db.session.execute(
-            select(Body.id).where(Body.edition_id == edition.id, Body.key == "proposal_group")
-        ).scalar_one()
-        db.session.commit()
-    sign_in(
-        client, "poitiers.localhost", "admin@poitiers.fr", role="commune_admin", commune="poitiers"
-    )
+    body_id = prepare_poitiers(
+        app, client, onboarded, sign_in, tmp_path,
+        plugins={"draw_csv": {
+            "label": "le fichier des jeunes", "channel": "letter",
+            "person_column": "numero", "household_columns": ["adresse"],
+            "feature_columns": {"gender": "Genre"},
+        }},
+    )  # fmt: skip
     created = client.post(
         "/admin/draws/new",
         headers=POITIERS,

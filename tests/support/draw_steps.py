@@ -33,6 +33,46 @@ def poitiers() -> Tenant:
     return db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
 
 
+def open_edition(app: Flask, year: int) -> dict[str, int]:
+    """Poitiers' edition ``year``, opened with its commune's rules; its bodies' ids by key."""
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
+        version = current_config(db.session, poitiers())
+        assert version is not None
+        hooks = get_registry().view(TenantConfig(version.document))
+        edition = editions.open_edition(
+            db.session, poitiers(), year, f"Assemblée {year}", hooks.composition_rules(), "test"
+        )
+        db.session.flush()
+        rows = db.session.execute(select(Body.key, Body.id).where(Body.edition_id == edition.id))
+        ids = {str(key): int(body_id) for key, body_id in rows}
+        db.session.commit()
+        return ids
+
+
+def prepare_poitiers(
+    app: Flask,
+    client: FlaskClient,
+    onboarded: Path,
+    sign_in: SignIn,
+    tmp_path: Path,
+    *,
+    plugins: dict[str, dict[str, object]],
+) -> int:
+    """Poitiers with ``plugins`` enabled besides its own and its 2031 edition opened; signed
+    in as the commune's administrator. The id of the edition's proposal group."""
+    app.config["AGORA_UPLOAD_DIR"] = str(tmp_path / "uploads")
+    path = onboarded / "poitiers.toml"
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    document["plugins"].update(plugins)
+    path.write_text(tomli_w.dumps(document), encoding="utf-8")
+    assert app.test_cli_runner().invoke(args=["tenants", "apply", str(path)]).exit_code == 0
+    body_id = open_edition(app, 2031)["proposal_group"]
+    sign_in(
+        client, "poitiers.localhost", "admin@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    return body_id
+
+
 def reveal_a_draw(
     app: Flask,
     client: FlaskClient,
@@ -48,26 +88,8 @@ def reveal_a_draw(
     """Poitiers' proposal group drawn from ``source`` (``register``'s rows), ``invitations``
     drawn by a sealed seed and revealed; signed in as the commune's administrator. The
     draw's id."""
-    app.config["AGORA_UPLOAD_DIR"] = str(tmp_path / "uploads")
-    path = onboarded / "poitiers.toml"
-    document = tomllib.loads(path.read_text(encoding="utf-8"))
-    document["plugins"]["draw_electoral_roll"] = {}
-    path.write_text(tomli_w.dumps(document), encoding="utf-8")
-    assert app.test_cli_runner().invoke(args=["tenants", "apply", str(path)]).exit_code == 0
-    with app.app_context(), tenant_scope(db.session, poitiers().id):
-        version = current_config(db.session, poitiers())
-        assert version is not None
-        hooks = get_registry().view(TenantConfig(version.document))
-        edition = editions.open_edition(
-            db.session, poitiers(), 2031, "Assemblée 2031", hooks.composition_rules(), "test"
-        )
-        db.session.flush()
-        body_id = db.session.execute(
-            select(Body.id).where(Body.edition_id == edition.id, Body.key == "proposal_group")
-        ).scalar_one()
-        db.session.commit()
-    sign_in(
-        client, "poitiers.localhost", "admin@poitiers.fr", role="commune_admin", commune="poitiers"
+    body_id = prepare_poitiers(
+        app, client, onboarded, sign_in, tmp_path, plugins={"draw_electoral_roll": {}}
     )
 
     def post(path: str, **data: str) -> int:

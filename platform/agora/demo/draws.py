@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import random
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -137,20 +138,12 @@ def load_draw(
             if register.status != RegisterStatus.IMPORTED:
                 raise RuntimeError(f"the demonstration's register did not import: {register.error}")
     services.publish_method(session, tenant, draw, actor=ACTOR)
-    config = current_app.config
-    # The demonstration runs without network: its draws read genuine recorded beacons.
-    configured, config["AGORA_DRAND_BEACONS"] = (
-        config.get("AGORA_DRAND_BEACONS"),
-        config.get("AGORA_DRAND_BEACONS") or str(beacons.RECORDED),
-    )
-    try:
+    with _recorded_beacons():
         _stage1(session, tenant, hooks, draw, story)
         _answers(session, tenant, hooks, draw, story)
         _relax(session, tenant, hooks, draw, story)
         if seat:
             _stage2(session, tenant, hooks, draw, story)
-    finally:
-        config["AGORA_DRAND_BEACONS"] = configured
     return draw
 
 
@@ -202,17 +195,23 @@ def load_nested_draw(
     responses.send_invitations(session, tenant, draw, actor=ACTOR)  # the volunteers join
     responses.collect(session, tenant, draw, actor=ACTOR)
     responses.close_pool(session, tenant, draw, actor=ACTOR)
-    config = current_app.config
-    configured, config["AGORA_DRAND_BEACONS"] = (
-        config.get("AGORA_DRAND_BEACONS"),
-        config.get("AGORA_DRAND_BEACONS") or str(beacons.RECORDED),
-    )
-    try:
+    with _recorded_beacons():
         _relax(session, tenant, hooks, draw, story)
         _stage2(session, tenant, hooks, draw, replace(story, reserve=5))
+    return draw
+
+
+@contextmanager
+def _recorded_beacons() -> Iterator[None]:
+    """The demonstration runs without network: its draws read genuine recorded beacons
+    (unless the configuration names a relay or a file)."""
+    config = current_app.config
+    configured = config.get("AGORA_DRAND_BEACONS")
+    config["AGORA_DRAND_BEACONS"] = configured or str(beacons.RECORDED)
+    try:
+        yield
     finally:
         config["AGORA_DRAND_BEACONS"] = configured
-    return draw
 
 
 def _stage1(
