@@ -223,7 +223,7 @@ def upload_register(draw_id: int) -> Any:
 
 def _upload(register: Register) -> Path:
     folder = current_app.config["AGORA_UPLOAD_DIR"]
-    return Path(services.upload_path(folder, current_tenant(), register.id))
+    return services.upload_path(folder, current_tenant(), register.id)
 
 
 @bp.route("/admin/draws/<int:draw_id>/registers/<int:register_id>/columns", methods=["GET", "POST"])
