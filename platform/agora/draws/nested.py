@@ -1,5 +1,5 @@
 """Nested draws: a sub-draw among the drawn members of another body of the same edition (or
-support programme) who volunteer — Poitiers' proposal group, « drawn among the volunteers of
+support programme) who volunteer — a proposal group « drawn among the volunteers of
 the plenary ».
 
 Their source is the application's own (:class:`MembersSource`), not a plugin's: a draw's
