@@ -159,3 +159,23 @@ def test_a_file_without_a_readable_header_is_refused_at_once(
     assert register.status == RegisterStatus.FAILED and _rows(app) == 0
     shown = _text(client.get(uploaded.headers["Location"], headers=POITIERS))
     assert message in shown, shown
+
+
+def test_a_file_waiting_for_its_columns_is_deleted_when_another_replaces_it(
+    app: Flask, client: FlaskClient, draw_id: int, tmp_path: Path
+) -> None:
+    first = _upload(app, client, draw_id, _youth_file(5))
+    assert first.headers["Location"].endswith("/columns")
+    waiting = list((tmp_path / "uploads").rglob("*.upload"))
+    assert len(waiting) == 1
+    second = _upload(app, client, draw_id, _youth_file(7))
+    assert second.headers["Location"].endswith("/columns")
+    assert waiting[0].exists() is False
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
+        statuses = db.session.execute(
+            select(Register.filename, Register.status, Register.error).order_by(Register.id)
+        ).all()
+    assert [status for _f, status, _e in statuses] == [
+        RegisterStatus.FAILED, RegisterStatus.MAPPING,
+    ]  # fmt: skip
+    assert "remplacé par un autre fichier avant que ses colonnes soient choisies" in statuses[0][2]

@@ -512,6 +512,19 @@ def receive_register(
         raise
     register.size_bytes = size
     register.sha256 = digest.hexdigest()
+    # A file still waiting for its columns is replaced: it is not kept on disk for nothing.
+    for waiting in registers(session, draw):
+        if waiting.sub_draw_id == sub_draw.id and waiting.status == RegisterStatus.MAPPING:
+            fail_register(
+                session,
+                tenant,
+                waiting,
+                _(
+                    "File “%(file)s”: replaced by another file before its columns were chosen.",
+                    file=waiting.filename,
+                ),
+                upload_path(folder, tenant, waiting.id),
+            )
     audit.record(
         session,
         tenant,
