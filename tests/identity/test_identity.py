@@ -390,3 +390,46 @@ def test_granting_and_withdrawing_a_role(
     assert done.status_code == 302
     after = page_text(client.get("/admin/members", headers=POITIERS))
     assert "Le rôle « agent·e municipal·e » est retiré à dominique@example.fr." in after
+
+
+@pytest.mark.parametrize(
+    ("next_path", "landing"),
+    [("/\\evil.example/", "/"), ("//evil.example/", "/"), ("https://evil.example/", "/"),
+     ("/%0d%0a/x", "/%0d%0a/x")],
+)  # fmt: skip
+def test_sign_in_never_sends_a_person_to_another_site(
+    client: FlaskClient, onboarded: Path, inbox: Inbox, next_path: str, landing: str
+) -> None:
+    """Browsers read « \\ » as « / »: the first three would lead to evil.example; an
+    encoded line break is a path of this site like any other."""
+    path = _ask_link(client, inbox, "camille@example.fr", POITIERS)
+    response = client.post(path, data={"next": next_path}, headers=POITIERS)
+    assert response.status_code == 302
+    assert response.headers["Location"] == landing
+    assert _signed_in(client, POITIERS)
+
+
+@pytest.mark.parametrize(
+    "next_path", ["/\t/evil.example/", "/\n/evil.example", "/a\r\nSet-Cookie: x=1"]
+)
+def test_a_next_page_with_a_control_character_is_refused_before_any_sign_in(
+    client: FlaskClient, onboarded: Path, inbox: Inbox, next_path: str
+) -> None:
+    """Browsers drop tabs and line breaks from a URL (« /<TAB>/evil.example » is
+    « //evil.example »), and a CR or LF would break the redirect: the form refuses them."""
+    path = _ask_link(client, inbox, "camille@example.fr", POITIERS)
+    response = client.post(path, data={"next": next_path}, headers=POITIERS)
+    assert response.status_code == 422
+    assert not _signed_in(client, POITIERS)
+    # The link was not spent: the same link still signs in.
+    assert client.post(path, data={"next": "/rules"}, headers=POITIERS).status_code == 302
+
+
+@pytest.mark.parametrize("next_path", ["/\t/evil.example/", "/\n/evil.example", "/\\evil.example"])
+def test_the_next_page_of_a_hand_off_stays_on_the_site(app: Flask, next_path: str) -> None:
+    """The console's hand-off reads ``next`` from its URL, where no form checks it."""
+    from agora.identity.access import safe_next
+
+    with app.test_request_context("/"):
+        assert safe_next(next_path) == "/"
+        assert safe_next("/rules?page=2") == "/rules?page=2"

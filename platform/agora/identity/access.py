@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request, session, url_for
 from flask.blueprints import BlueprintSetupState
@@ -21,6 +23,8 @@ from agora.identity.services import (
 )
 from agora.tenancy.context import request_tenant
 
+#: Characters a browser removes from a URL or reads as a slash (see ``safe_next``).
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
 _OFFERED = "agora_offered_only_if"  # app.extensions key: blueprint name → check
 
 
@@ -130,8 +134,19 @@ def record_failure(reason: str, method: str) -> None:
 
 
 def safe_next(value: str | None) -> str:
-    """Only same-host paths: never redirect a person to another site after sign-in."""
-    if value and value.startswith("/") and not value.startswith("//"):
+    """Only same-host paths: never redirect a person to another site after sign-in.
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so
+    ``/<TAB>/evil.example`` or ``/\\evil.example`` would become ``//evil.example``: any
+    control character or backslash sends the person home instead (a CR or LF would also
+    break the ``Location`` header)."""
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith("//")
+        and not _UNSAFE_IN_PATH.search(value)
+        and not urlsplit(value).netloc
+    ):
         return value
     return url_for("home")
 
