@@ -120,3 +120,29 @@ def test_the_charter_pdf_numbers_its_articles(
     path = _link(client, "/charter", r'href="(/charter/versions/\d+\.pdf)"')
     text = _pdf_text(client.get(path, headers=POITIERS))
     assert "Poitiers" in text and "Article 1 — " in text and "Article 2 — " in text
+
+
+def test_a_calendar_line_ends_only_where_the_calendar_says() -> None:
+    """A venue typed with a bare CR (or CRLF, or a control character) stays one escaped line:
+    a reader would otherwise start a new property there."""
+    from datetime import UTC, datetime
+
+    from agora.documents.ical import CalendarEvent, calendar
+
+    text = calendar(
+        "Assemblée",
+        [
+            CalendarEvent(
+                uid="s1@agora",
+                starts_at=datetime(2027, 3, 6, 9, tzinfo=UTC),
+                summary="Journée 1",
+                location="Salle des fêtes\rDTSTART:19700101T000000Z",
+                description="Ligne 1\r\nLigne 2\x00\x07\tfin",
+            )
+        ],
+    )
+    assert text.count("\r") == text.count("\r\n") and text.count("\n") == text.count("\r\n")
+    lines = text.replace("\r\n ", "").split("\r\n")
+    assert "LOCATION:Salle des fêtes\\nDTSTART:19700101T000000Z" in lines
+    assert "DESCRIPTION:Ligne 1\\nLigne 2\tfin" in lines
+    assert sum(line.startswith("DTSTART:") for line in lines) == 1

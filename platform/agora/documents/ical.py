@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,14 @@ class CalendarEvent:
     status: str = "CONFIRMED"
 
 
+#: Control characters RFC 5545 refuses in a TEXT value (a tab is allowed; line breaks are
+#: escaped as ``\\n``).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _escape(text: str) -> str:
+    # A bare CR would end the line in some readers: every line break becomes one « \n ».
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
