@@ -39,6 +39,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from e2e.pages import Visit, prepare_people, visits
+from support.sessions import sign_client_in
 from test_french_pages import english_messages, enum_codes, findings, french_strings
 
 HOSTS = {"tenant": "poitiers.localhost", "platform": "localhost"}
@@ -291,9 +292,7 @@ def signed_in_client(app: Flask, account_id: int | None) -> FlaskClient:
     client = app.test_client()
     if account_id is not None:
         for host in HOSTS.values():
-            with client.session_transaction(headers={"Host": host}) as session:
-                session["account_id"] = account_id
-                session["host"] = host
+            sign_client_in(app, client, account_id, host)
     return client
 
 

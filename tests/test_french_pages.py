@@ -39,6 +39,7 @@ from sqlalchemy import select
 
 from e2e.pages import prepare_people, visits
 from support.pages import page_text
+from support.sessions import sign_client_in
 
 CATALOG = (
     Path(__file__).resolve().parents[1] / "platform/agora/translations/fr/LC_MESSAGES/messages.po"
@@ -264,9 +265,7 @@ def test_every_french_page_shows_no_code_no_english_no_parenthesised_plural(
         client = app.test_client()
         if account_id is not None:
             for host in HOSTS.values():
-                with client.session_transaction(headers={"Host": host}) as session:
-                    session["account_id"] = account_id
-                    session["host"] = host
+                sign_client_in(app, client, account_id, host)
         for page in pages:
             host = HOSTS[page.host]
             response = client.get(page.path, headers={"Host": host, "Accept-Language": "fr"})

@@ -17,6 +17,8 @@ from flask.sessions import SecureCookieSessionInterface
 from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import select
 
+from support.sessions import open_test_session
+
 #: The served application's session key (conftest.py serves the site with it; the suite
 #: signs its people's sessions with it).
 SECRET_KEY = "e2e-secret"
@@ -275,7 +277,8 @@ def signed_in(browser: Browser, site: Site, account_id: int | None) -> BrowserCo
         cookies = []
         for host in ("tenant", "platform"):
             base = site.base(host)
-            value = serializer.dumps({"account_id": account_id, "host": base.split("//")[1]})
+            session_id = open_test_session(site.app, account_id, base.split("//")[1])
+            value = serializer.dumps({"sid": session_id})
             cookies.append(
                 {"name": site.app.config["SESSION_COOKIE_NAME"], "value": value, "url": base}
             )

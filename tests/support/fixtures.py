@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 from agora.db import Base
+from support.sessions import sign_client_in
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("AGORA_TEST_DATABASE_URL")
@@ -98,7 +99,5 @@ class SignIn:
                     grant_role(db.session, tenants[commune], account, Role(role), granted_by="test")
             db.session.commit()
             account_id = account.id
-        with client.session_transaction(headers={"Host": host}) as session:
-            session["account_id"] = account_id
-            session["host"] = host
+        sign_client_in(self.app, client, account_id, host)
         return account_id

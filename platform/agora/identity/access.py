@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -21,6 +20,7 @@ from agora.identity.services import (
     record_sign_in_failure,
     roles_of,
 )
+from agora.identity.sessions import account_of_session, end_session, open_session
 from agora.tenancy.context import request_tenant
 
 #: Characters a browser removes from a URL or reads as a slash (see ``safe_next``).
@@ -30,11 +30,11 @@ _OFFERED = "agora_offered_only_if"  # app.extensions key: blueprint name → che
 
 def _load_person() -> None:
     g.account = None
-    account_id = session.get("account_id")
-    # A session is only valid on the host where it was opened.
-    if account_id is not None and session.get("host") == request.host:
-        account = db.session.get(Account, account_id)
-        if account is not None and account.erased_at is None:
+    session_id = session.get("sid")
+    # A session is only valid on the host where it was opened, and while its row lives.
+    if isinstance(session_id, str):
+        account = account_of_session(db.session, session_id, request.host)
+        if account is not None:
             g.account = account
             _remember_language(account)
     # Roles are per commune, but an anonymous visitor has none: the commune is not loaded.
@@ -115,14 +115,20 @@ def sign_in(account: Account, method: str, id_token: str | None = None) -> None:
     session.clear()
     if language is not None:
         session["lang"] = account.locale = language
-    session["sid"] = secrets.token_hex(16)
-    session["account_id"] = account.id
-    session["host"] = request.host
+    session["sid"] = open_session(db.session, account, request.host)
     session["method"] = method
     if id_token:
         session["id_token"] = id_token
     record_sign_in(db.session, request_tenant(), account, method)
     db.session.commit()
+
+
+def sign_out() -> None:
+    """End this request's session, on every browser holding a copy of its cookie."""
+    session_id = session.get("sid")
+    session.clear()
+    if isinstance(session_id, str):
+        end_session(db.session, session_id)
 
 
 def record_failure(reason: str, method: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from agora.identity.services import (
     grant_role,
     purge_tokens,
 )
+from agora.identity.sessions import purge_sessions
 from agora.jobs import enqueue
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
@@ -97,10 +98,14 @@ def set_provider(
 def retention() -> None:
     """Apply every commune's retention policy (queued when Redis is configured)."""
     purged = purge_tokens(db.session)
+    ended = purge_sessions(db.session, current_app.permanent_session_lifetime)
     db.session.commit()
     for tenant in db.session.execute(select(Tenant)).scalars():
         enqueue("identity.retention", tenant_id=tenant.id)
-    click.echo(f"{purged} expired sign-in tokens deleted; retention queued for every commune")
+    click.echo(
+        f"{purged} expired sign-in tokens and {ended} expired sessions deleted;"
+        " retention queued for every commune"
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -56,6 +56,8 @@ class Account(Base):
     #: notifications included, are written in it. Set from the language the session chose,
     #: at sign-in and whenever a signed-in person changes it.
     locale: Mapped[str] = mapped_column(String(5), default="fr", server_default="fr")
+    #: The time step of the last second-factor code accepted: a code works once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ExternalIdentity(Base):
@@ -128,6 +130,25 @@ class LoginToken(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class AccountSession(Base):
+    """A signed-in browser session; only the SHA-256 of its id is stored.
+
+    The session cookie carries the id. A request whose id has no row here is anonymous,
+    so deleting rows ends every copy of a session: sign-out, "sign out everywhere", a role
+    revoked, an erasure. Global, like the account it belongs to; ``host`` is the only host
+    where it is valid.
+    """
+
+    __tablename__ = "account_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    host: Mapped[str] = mapped_column(String(253))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ProviderKind(enum.StrEnum):

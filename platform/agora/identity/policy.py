@@ -122,6 +122,7 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "identity.my_data": RouteRule("account.self", "any"),
     "identity.my_data_json": RouteRule("account.self", "any"),
     "identity.erase_me": RouteRule("account.self", "any"),
+    "identity.end_my_sessions": RouteRule("account.self", "any"),
     "identity.members": RouteRule("members.read", "tenant"),
     "identity.grant_role": RouteRule("members.manage", "tenant"),
     "identity.revoke_role": RouteRule("members.manage", "tenant"),

@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
 from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.identity import crypto
 from agora.identity.models import (
     Account,
+    AccountSession,
     ExternalIdentity,
     IdentityProvider,
     LoginToken,
@@ -26,6 +27,7 @@ from agora.identity.models import (
     TokenPurpose,
 )
 from agora.identity.policy import AUTHENTICATED, PLATFORM_ADMIN, STAFF
+from agora.identity.sessions import end_all_sessions
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 
@@ -171,8 +173,10 @@ def grant_role_by_email(
 
 
 def revoke_grant(session: DbSession, tenant: Tenant, grant: RoleGrant, revoked_by: str) -> None:
-    """End ``grant`` now, recorded in the audit log."""
+    """End ``grant`` now, recorded in the audit log. The holder's sessions end with it: they
+    sign in again with the roles they still have."""
     grant.revoked_at = utcnow()
+    end_all_sessions(session, grant.account_id)
     audit.record(
         session,
         tenant,
@@ -302,7 +306,11 @@ def record_sign_in_failure(session: DbSession, tenant: Tenant, reason: str, via:
     )
 
 
-def record_sign_out(session: DbSession, tenant: Tenant, account: Account) -> None:
+def record_sign_out(
+    session: DbSession, tenant: Tenant, account: Account, *, everywhere: int | None = None
+) -> None:
+    """A sign-out in the commune's audit log; ``everywhere``: every session of the account
+    ended at once (how many)."""
     audit.record(
         session,
         tenant,
@@ -310,6 +318,7 @@ def record_sign_out(session: DbSession, tenant: Tenant, account: Account) -> Non
         action="identity.logout",
         object_type="account",
         object_id=account.id,
+        details={} if everywhere is None else {"sessions_ended": everywhere},
     )
 
 
@@ -456,14 +465,30 @@ def totp_provisioning(account: Account) -> tuple[str, str]:
     return secret, uri
 
 
-def verify_totp(account: Account, code: str) -> bool:
+def verify_totp(session: DbSession, account: Account, code: str) -> bool:
+    """Whether ``code`` is the account's current code (one step of clock drift either way),
+    used now: a code is accepted once, so one code cannot complete two pending sign-ins.
+    The claim is one conditional UPDATE, so two requests racing with it cannot both win."""
     if account.totp_secret is None:
         return False
     totp = pyotp.TOTP(crypto.decrypt(account.totp_secret))
-    if not totp.verify(code.strip().replace(" ", ""), valid_window=1):
+    typed = code.strip().replace(" ", "")
+    now = totp.timecode(utcnow())
+    step = next(
+        (s for s in (now - 1, now, now + 1) if secrets.compare_digest(totp.generate_otp(s), typed)),
+        None,
+    )
+    if step is None:
         return False
-    account.totp_confirmed = True
-    return True
+    claimed = session.execute(
+        update(Account)
+        .where(
+            Account.id == account.id,
+            or_(Account.totp_last_step.is_(None), Account.totp_last_step < step),
+        )
+        .values(totp_last_step=step, totp_confirmed=True)
+    )
+    return int(getattr(claimed, "rowcount", 0) or 0) == 1
 
 
 # --- GDPR ----------------------------------------------------------------------------------
@@ -494,6 +519,14 @@ def export_personal_data(
             "second_factor": account.totp_confirmed,
             "language": account.locale,
         },
+        "sessions": [
+            {"site": s.host, "opened_at": _aware(s.created_at).isoformat()}
+            for s in session.scalars(
+                select(AccountSession)
+                .where(AccountSession.account_id == account.id)
+                .order_by(AccountSession.created_at)
+            )
+        ],
         "sign_in_providers": [
             {
                 "provider": i.provider,
@@ -524,6 +557,7 @@ def erase_account(session: DbSession, account: Account, tenant: Tenant | None) -
     account.erased_at = utcnow()
     session.execute(delete(ExternalIdentity).where(ExternalIdentity.account_id == account.id))
     session.execute(delete(LoginToken).where(LoginToken.account_id == account.id))
+    end_all_sessions(session, account.id)
     session.execute(delete(StaffAssignment).where(StaffAssignment.account_id == account.id))
     if tenant is not None:
         for grant in active_grants(session, account, tenant):

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 
 from agora.extensions import db, limiter
 from agora.identity import federation, handoff, oidc
-from agora.identity.access import record_failure, safe_next, sign_in
+from agora.identity.access import record_failure, safe_next, sign_in, sign_out
 from agora.identity.acting import current_account
 from agora.identity.forms import (
     GrantRoleForm,
@@ -52,6 +52,7 @@ from agora.identity.services import (
     totp_provisioning,
     verify_totp,
 )
+from agora.identity.sessions import end_all_sessions
 from agora.shared import mail
 from agora.shared.forms import ask_confirmation, notify, render_invalid
 from agora.shared.labels import ROLES
@@ -192,7 +193,7 @@ def check_second_factor() -> Response | tuple[str, int]:
     form = SecondFactorForm()
     if not form.validate():
         return _second_factor_page(account, form), 422
-    if not verify_totp(account, form.code.data):
+    if not verify_totp(db.session, account, form.code.data):
         db.session.rollback()
         record_failure("totp", "magic_link")
         # A wrong code is a refused sign-in (401), shown next to the field; it is not kept.
@@ -319,10 +320,10 @@ def oidc_callback() -> Response:
 def logout() -> Response:
     method, id_token = cookie.get("method"), cookie.get("id_token")
     account, tenant = current_account(), request_tenant()
-    cookie.clear()
+    sign_out()
     if account is not None and tenant is not None:
         record_sign_out(db.session, tenant, account)
-        db.session.commit()
+    db.session.commit()
     if id_token and method in {"franceconnect", "proconnect", oidc.STAFF}:
         token = _logout_serializer().dumps(
             {
@@ -410,6 +411,31 @@ def erase_me() -> str | Response:
     return redirect(url_for("home"))
 
 
+@bp.post("/me/sessions/end")
+def end_my_sessions() -> str | Response:
+    if (
+        page := ask_confirmation(
+            title=_("Sign out everywhere?"),
+            consequences=[
+                _("Every browser where you are signed in is signed out, this one included."),
+                _("A copied session cookie stops working too."),
+                _("You sign in again with a sign-in link."),
+            ],
+            cancel_url=url_for("identity.my_data"),
+            confirm_text=_("Sign out everywhere"),
+        )
+    ) is not None:
+        return page
+    account, tenant = _me(), request_tenant()
+    ended = end_all_sessions(db.session, account.id)
+    cookie.clear()
+    if tenant is not None:
+        record_sign_out(db.session, tenant, account, everywhere=ended)
+    db.session.commit()
+    notify(_("You are signed out on every browser."))
+    return redirect(url_for("home"))
+
+
 # --- members of the commune -----------------------------------------------------------------
 
 
@@ -466,6 +492,7 @@ def revoke_role(grant_id: int) -> str | Response:
             title=_("Withdraw the role %(role)s from %(email)s?", role=role, email=email),
             consequences=[
                 _("They lose at once what this role allows in the commune."),
+                _("They are signed out, and sign in again with the roles they keep."),
                 _("The role can be granted again later."),
             ],
             cancel_url=url_for("identity.members"),
