@@ -54,7 +54,7 @@ translations-update: $(STAMP)
 ## make run: set up, migrate the embedded SQLite database, onboard the demo communes, serve on :8000
 run: install demo
 	@echo "Agora on http://localhost:$(PORT)/ (console) and http://poitiers.localhost:$(PORT)/ (Poitiers)"
-	$(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT)
+	AGORA_PUBLIC_PORT=$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT)
 
 demo: install
 	$(BIN)/flask --app agora db upgrade

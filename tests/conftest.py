@@ -154,6 +154,8 @@ def app(database: Database, tmp_path: Path) -> Iterator[Flask]:
             "AGORA_DRAND_BEACONS": str(beacons.RECORDED),
             # Not the instance folder, which pytest-xdist's workers share.
             "AGORA_UPLOAD_DIR": str(tmp_path / "uploads"),
+            # The test client's hosts carry no port (make run's exported one is not theirs).
+            "AGORA_PUBLIC_PORT": "",
         }
     )
     yield application

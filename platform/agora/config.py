@@ -29,6 +29,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "AGORA_REDIS_URL": redis_url,
         # The largest register file a draw accepts (an electoral roll of 1.5 million
         # people is about 250 MB), and where uploads wait for their import job.
+        # The largest request body a page takes: its longest form is some 10,000 characters
+        # of text; views that take files raise it (``web/protection.py: accepts_files``).
+        "MAX_CONTENT_LENGTH": int(os.environ.get("AGORA_MAX_REQUEST_BYTES", 2**20)),
         "AGORA_MAX_REGISTER_BYTES": int(os.environ.get("AGORA_MAX_REGISTER_BYTES", 400 * 2**20)),
         "AGORA_UPLOAD_DIR": os.environ.get("AGORA_UPLOAD_DIR")
         or str(Path(instance_path) / "uploads"),
@@ -49,6 +52,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "AGORA_STAFF_OIDC_CLIENT_ID": os.environ.get("AGORA_STAFF_OIDC_CLIENT_ID", ""),
         "AGORA_STAFF_OIDC_CLIENT_SECRET": os.environ.get("AGORA_STAFF_OIDC_CLIENT_SECRET", ""),
         "AGORA_BASE_DOMAIN": base_domain,
+        # How the sites are reached from outside, for the links the platform sends (mails,
+        # letters, hand-offs; ``tenancy/addresses.py``): never read from a request's Host.
+        "AGORA_PUBLIC_SCHEME": os.environ.get(
+            "AGORA_PUBLIC_SCHEME", "http" if base_domain == "localhost" else "https"
+        ),
+        "AGORA_PUBLIC_PORT": os.environ.get("AGORA_PUBLIC_PORT", ""),
         # Flask 3.1 refuses other Host headers with a 400 before any view runs; custom
         # domains mapped to a commune are added at start-up (``_trusted_custom_domains``, app.py).
         "TRUSTED_HOSTS": [base_domain, f".{base_domain}"],

@@ -196,6 +196,22 @@ def test_a_file_over_the_limit_is_refused_and_nothing_is_kept(
     assert not list((Path(app.config["AGORA_UPLOAD_DIR"])).rglob("*.upload"))
 
 
+def test_a_register_may_be_larger_than_a_pages_form(
+    app: Flask, client: FlaskClient, draw: int
+) -> None:
+    """A page's form is capped at MAX_CONTENT_LENGTH; the register upload has its own limit,
+    applied before the CSRF check reads the form."""
+    content = _file(HEADER, *ROWS)
+    app.config["MAX_CONTENT_LENGTH"] = len(content) // 2
+    response = _upload(client, app, draw, content)
+    assert response.status_code == 302
+    [register], rows = _stored(app)
+    assert register.status.value == "imported" and rows == 3
+    refused = client.post("/login/magic", headers=POITIERS, data={"email": "y" * len(content)})
+    assert refused.status_code == 413
+    assert "Envoi trop volumineux" in page_text(refused)
+
+
 def test_the_method_cannot_change_once_published(
     app: Flask, client: FlaskClient, draw: int
 ) -> None:

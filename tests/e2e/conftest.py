@@ -93,7 +93,9 @@ def site(
         }
     )
     with serve(served) as base:
-        yield base.rsplit(":", 1)[1]
+        port = base.rsplit(":", 1)[1]
+        served.config["AGORA_PUBLIC_PORT"] = port  # the links it mails lead back to it
+        yield port
     with served.app_context():
         from agora.extensions import db
 

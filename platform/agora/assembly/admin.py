@@ -72,7 +72,6 @@ from agora.documents import pdf
 from agora.errors import Conflict, DomainError, Invalid
 from agora.extensions import db
 from agora.identity.acting import acting_person, who
-from agora.notifications.services import commune_address
 from agora.plugins.contracts import BodySpec
 from agora.plugins.manager import TenantHooks
 from agora.shared.forms import PLACEHOLDER, ask_confirmation, notify, render_invalid
@@ -86,6 +85,7 @@ from agora.shared.labels import (
     RESPONSES,
 )
 from agora.shared.people import Person
+from agora.tenancy.addresses import page_address
 from agora.tenancy.context import current_tenant, get_owned_or_404, hooks_at, tenant_hooks
 
 bp = Blueprint("assembly_admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -661,7 +661,7 @@ def voting_cards(session_id: int) -> Response:
     body = get_owned_or_404(Body, row.body_id)
     issued = sessions.print_cards(db.session, tenant, row, who())
     db.session.commit()
-    address = commune_address(tenant) + url_for("assembly.presence_page", session_id=row.id)
+    address = page_address(tenant, "assembly.presence_page", session_id=row.id)
     starts_at = row.starts_at if row.starts_at.tzinfo else row.starts_at.replace(tzinfo=UTC)
     when = str(format_datetime(starts_at, "d MMMM y, HH:mm"))
     heading = f"{tenant.name} — {row.title}"

@@ -28,6 +28,7 @@ from agora.shared.forms import (
     select_field,
     text_field,
     textarea_field,
+    web_address,
 )
 
 #: A voting code as handed at check-in is short; anything longer is not one.
@@ -271,7 +272,9 @@ class DeliberationForm(Form):
     votes_for = _number(_l("For"))
     votes_against = _number(_l("Against"))
     abstentions = _number(_l("Abstentions"))
-    act_url = text_field(_l("Link to the act"), required=False, max_length=500)
+    act_url = text_field(
+        _l("Link to the act"), required=False, max_length=500, validators=[web_address]
+    )
 
     measure_ids: tuple[int, ...] = ()
 

@@ -33,6 +33,7 @@ from agora.shared.forms import (
     notify,
     text_field,
 )
+from agora.tenancy.addresses import page_address
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 
 
@@ -75,6 +76,7 @@ def _letter_text(draw: Draw) -> letters.LetterText:
 @bp.get("/admin/draws/<int:draw_id>/letters.pdf")
 def letters_pdf(draw_id: int) -> Response:
     """Every letter of the draw, in the order of the draw, for the print shop."""
+    tenant = current_tenant()
     draw = get_owned_or_404(Draw, draw_id)
     rows = db.session.execute(
         select(Invitation, RegisterRow.contact)
@@ -99,7 +101,7 @@ def letters_pdf(draw_id: int) -> Response:
             letters.Letter(
                 letters.address_lines(dict(contact or {})),
                 invitation.code,
-                url_for("draws.respond", code=invitation.code, _external=True),
+                page_address(tenant, "draws.respond", code=invitation.code),
             )
             for invitation, contact in rows
         ],

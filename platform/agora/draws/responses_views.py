@@ -32,6 +32,7 @@ from agora.shared.forms import (
     text_field,
     textarea_field,
 )
+from agora.shared.protection import personal
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_hooks
 
 
@@ -133,6 +134,7 @@ def answer_with_code() -> Any:
 
 @bp.route("/r/<code>", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
+@personal
 def respond(code: str) -> Any:
     """The answer form of one invitation, reached with its code (the letter's QR code)."""
     invitation = _invitation_or_404(code)

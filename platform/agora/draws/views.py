@@ -26,6 +26,7 @@ from agora.extensions import db
 from agora.identity.acting import who
 from agora.jobs import enqueue
 from agora.shared.forms import PLACEHOLDER, ask_confirmation, notify, render_invalid
+from agora.shared.protection import accepts_files
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 
 bp = Blueprint("draws", __name__, template_folder="templates")
@@ -177,13 +178,13 @@ def change_method(draw_id: int) -> Any:
 
 
 @bp.post("/admin/draws/<int:draw_id>/registers")
+@accepts_files("AGORA_MAX_REGISTER_BYTES")
 def upload_register(draw_id: int) -> Any:
     tenant = current_tenant()
     draw = get_owned_or_404(Draw, draw_id)
-    limit = int(current_app.config["AGORA_MAX_REGISTER_BYTES"])
     # Werkzeug refuses (413) a request far over the limit before reading it; a file just
     # over it is measured while it is written to disk.
-    request.max_content_length = limit + (1 << 20)
+    limit = int(current_app.config["AGORA_MAX_REGISTER_BYTES"])
     form = RegisterForm()
     form.sub_draw.choices = [
         PLACEHOLDER,

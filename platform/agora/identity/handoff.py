@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from agora.extensions import db
 from agora.identity.models import Account, LoginToken, TokenPurpose
 from agora.identity.services import HANDOFF_TTL, TokenRefused, consume_token, issue_token
+from agora.tenancy.addresses import site_address, site_host
 from agora.tenancy.models import Tenant
 
 _SALT = "agora.identity.handoff"
@@ -22,14 +23,6 @@ _SALT = "agora.identity.handoff"
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-
-
-def host_of(tenant: Tenant | None) -> str:
-    """The host name (with this request's port) serving ``tenant``, or the console's."""
-    base = current_app.config["AGORA_BASE_DOMAIN"]
-    port = request.host.rsplit(":", 1)[1] if ":" in request.host else ""
-    name = f"{tenant.slug}.{base}" if tenant is not None else base
-    return f"{name}:{port}" if port else name
 
 
 def url_for_commune(
@@ -40,7 +33,7 @@ def url_for_commune(
     next_path: str = "/",
     id_token: str | None = None,
 ) -> str:
-    host = host_of(tenant)
+    host = site_host(tenant)
     token = issue_token(
         db.session,
         purpose=TokenPurpose.HANDOFF,
@@ -53,7 +46,7 @@ def url_for_commune(
     db.session.commit()
     signed = _serializer().dumps(token)
     query = urlencode({"token": signed, "next": next_path})
-    return f"{request.scheme}://{host}/login/handoff?{query}"
+    return f"{site_address(tenant)}/login/handoff?{query}"
 
 
 def accept(signed: str) -> LoginToken:

@@ -56,7 +56,8 @@ from agora.identity.sessions import end_all_sessions
 from agora.shared import mail
 from agora.shared.forms import ask_confirmation, notify, render_invalid
 from agora.shared.labels import ROLES
-from agora.tenancy.context import get_owned_or_404, request_tenant
+from agora.tenancy.addresses import site_address, site_host
+from agora.tenancy.context import AUTH_SUBDOMAIN, get_owned_or_404, request_tenant
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import tenant_by_slug
@@ -104,11 +105,12 @@ def send_magic_link() -> str | tuple[str, int]:
     # The mail is written in its recipient's language: an account's own, else (a newcomer)
     # the language this page is read in, which becomes the account's at sign-in.
     language = known.locale if known is not None else str(get_locale())
-    token = issue_magic_link(db.session, email, tenant=tenant, host=request.host)
+    # The link leads to the commune's configured address, whatever Host the request named.
+    token = issue_magic_link(db.session, email, tenant=tenant, host=site_host(tenant))
     if token is not None:
         db.session.commit()
         query = urlencode({"next": form.next.data or ""})
-        link = f"{request.host_url}login/magic/{token}?{query}"
+        link = f"{site_address(tenant)}/login/magic/{token}?{query}"
         with force_locale(language):
             subject = _("Your sign-in link")
             body = render_template(
@@ -231,9 +233,7 @@ def _logout_serializer() -> URLSafeTimedSerializer:
 
 
 def _auth_url(path: str, **query: str) -> str:
-    host = f"auth.{current_app.config['AGORA_BASE_DOMAIN']}"
-    port = request.host.rsplit(":", 1)[1] if ":" in request.host else ""
-    return f"{request.scheme}://{host}{':' + port if port else ''}{path}?{urlencode(query)}"
+    return f"{site_address(subdomain=AUTH_SUBDOMAIN)}{path}?{urlencode(query)}"
 
 
 @bp.get("/login/oidc/<kind>")
@@ -330,7 +330,7 @@ def logout() -> Response:
                 "kind": method,
                 "commune": tenant.slug if tenant else "",
                 "id_token": id_token,
-                "back": request.host_url,
+                "back": f"{site_address(tenant)}/",
             }
         )
         return redirect(_auth_url(url_for("identity.oidc_logout"), token=token))

@@ -18,6 +18,7 @@ from agora.notifications.kinds import Link, RenderContext, is_registered, render
 from agora.notifications.models import Notification
 from agora.shared import mail
 from agora.shared.people import Person
+from agora.tenancy.addresses import page_address, site_address, site_host
 from agora.tenancy.isolation import bound_tenant_id
 from agora.tenancy.models import Tenant
 
@@ -69,20 +70,14 @@ def _forget(session: Session) -> None:
 # --- links ----------------------------------------------------------------------------------
 
 
-def commune_address(tenant: Tenant) -> str:
-    """The commune's site, from its configuration (never from a request's Host header)."""
-    base = current_app.config["AGORA_BASE_DOMAIN"]
-    scheme = "http" if base == "localhost" else "https"
-    return f"{scheme}://{tenant.slug}.{base}"
-
-
 def url_of(tenant: Tenant, link: Link | str, *, external: bool) -> str:
     """The page ``link`` names on the commune's site: a path, or an absolute address."""
     if isinstance(link, str):  # a path stored by a legacy notification
-        return f"{commune_address(tenant)}{link}" if external else link
-    scheme, host = commune_address(tenant).split("://", 1)
-    adapter = current_app.url_map.bind(host, url_scheme=scheme)
-    url = adapter.build(link.endpoint, dict(link.values), force_external=external)
+        return f"{site_address(tenant)}{link}" if external else link
+    if external:
+        url = page_address(tenant, link.endpoint, **dict(link.values))
+    else:
+        url = current_app.url_map.bind(site_host(tenant)).build(link.endpoint, dict(link.values))
     return f"{url}#{link.anchor}" if link.anchor else url
 
 

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import flash, render_template, request
 from flask_babel import gettext as _
@@ -115,6 +116,16 @@ def _no_control_characters(multiline: bool) -> Callable[[Any, Field], None]:
             raise ValidationError(_("This text contains a character that is not allowed."))
 
     return check
+
+
+def web_address(form: Any, field: Field) -> None:
+    """A link published on a public page: an http(s) address of a site, never a
+    ``javascript:`` or ``data:`` one that would run in the reader's browser."""
+    if not field.data:
+        return
+    parts = urlsplit(field.data)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValidationError(_("Enter an address beginning with https:// (or http://)."))
 
 
 def _too_long(maximum: int) -> Length:

@@ -23,6 +23,7 @@ from werkzeug.exceptions import (
 
 from agora.errors import DomainError
 from agora.extensions import db
+from agora.shared import protection
 from agora.web import console, filters, public, theme
 
 _STATUS_EXCEPTIONS: dict[int, type[HTTPException]] = {
@@ -51,6 +52,13 @@ ERRORS = {
     405: (_l("Method not allowed"), _l("This action is not possible on this page.")),
     409: (_l("Conflict"), _l("This change conflicts with the current state.")),
     410: (_l("Link no longer valid"), _l("This link can no longer be used.")),
+    413: (
+        _l("Too large"),
+        _l(
+            "What was sent is larger than this page accepts; nothing was saved."
+            " Shorten it and send it again."
+        ),
+    ),
     422: (_l("Data refused"), _l("The data sent was refused.")),
     429: (_l("Too many requests"), _l("Too many requests: please wait a moment.")),
     502: (_l("Service unavailable"), _l("A service we depend on did not answer. Try again.")),
@@ -168,6 +176,7 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/", "home", _home)
     app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
     app.after_request(_add_security_headers)
+    protection.init_app(app)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, _error_page)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import tomli_w
-from flask import Flask, current_app, g, request
+from flask import Flask, g
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from agora.shared.labels import (
     label,
     tag_colour,
 )
+from agora.tenancy.addresses import site_address
 from agora.tenancy.context import request_tenant
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES
@@ -54,10 +55,8 @@ def _toml(document: dict[str, Any]) -> str:
 
 
 def tenant_url(tenant: Tenant) -> str:
-    """Address of a commune's public site, on the same scheme and port as this request."""
-    port = request.host.rsplit(":", 1)[1] if ":" in request.host else ""
-    host = f"{tenant.slug}.{current_app.config['AGORA_BASE_DOMAIN']}"
-    return f"{request.scheme}://{host}{':' + port if port else ''}/"
+    """Address of a commune's public site."""
+    return f"{site_address(tenant)}/"
 
 
 def can(action: str) -> bool:
