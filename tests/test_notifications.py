@@ -348,9 +348,16 @@ def test_links_go_to_the_commune_of_the_notification_on_its_configured_host(
         assert (
             url_of(grenoble, link, external=True) == "http://grenoble.localhost/petitions/7#levels"
         )
-    app.config["AGORA_BASE_DOMAIN"] = "agora.example"
+    # A production configuration: its base domain, HTTPS, a port if it is not 443.
+    app.config.update(AGORA_BASE_DOMAIN="agora.example", AGORA_PUBLIC_SCHEME="https")
     with app.app_context():
         assert url_of(grenoble, "/old", external=True) == "https://grenoble.agora.example/old"
+    app.config["AGORA_PUBLIC_PORT"] = "8443"
+    with app.app_context():
+        assert (
+            url_of(grenoble, link, external=True)
+            == "https://grenoble.agora.example:8443/petitions/7#levels"
+        )
 
 
 def test_kinds_are_registered_once_and_an_unknown_one_still_shows(

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from agora.assembly import bodies, editions, sessions
-from agora.assembly.models import AssemblySessionStatus, Body, Vote
+from agora.assembly.models import AssemblySessionStatus, Body, Membership, Vote
 from agora.db import PARIS
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
@@ -484,3 +484,64 @@ def test_milestones_are_announced_marked_and_shown_late_publicly(
     assert (
         visitor.post(measure + "/milestones", data=form, headers=POITIERS).status_code == 302
     )  # to sign-in
+
+
+def test_an_anonymous_vote_in_a_closed_body_with_repeated_fields_is_refused(
+    app: Flask, client: FlaskClient, edition: Edition
+) -> None:
+    ballot = _open_ballot(client, edition.committee_session_id, "charter")
+    code = _walk_in(client, edition.session_id, "Sarah")
+    anonymous = app.test_client()
+    refused = anonymous.post(
+        f"/ballots/{ballot}/vote",
+        data={"code": [code, code], "objection": ["non", "oui"], "consent": ["1", "2"]},
+        headers=POITIERS,
+    )
+    assert refused.status_code == 403 and "Traceback" not in page_text(refused)
+    assert _votes(app, ballot) == 0
+
+
+def test_a_ballot_on_subjects_that_are_not_ids_is_refused(
+    app: Flask, client: FlaskClient, edition: Edition
+) -> None:
+    refused = client.post(
+        f"/admin/sessions/{edition.session_id}/ballots",
+        data={"question": "Choix", "decision": "subject_choice", "subject_ids": ["1e3", "abc"]},
+        headers=POITIERS,
+    )
+    assert refused.status_code == 422 and "Traceback" not in page_text(refused)
+
+
+def test_the_same_person_cannot_be_added_twice_to_a_body(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    sign_in(
+        client, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
+    )
+    opened = client.post(
+        "/admin/assembly/editions/new",
+        data={"year": "2027", "title": "Assemblée 2027"},
+        headers=POITIERS,
+    )
+    page = client.get(f"{opened.headers['Location']}/bodies", headers=POITIERS)
+    found = re.search(r'/admin/bodies/(\d+)">Groupe de proposition', page.get_data(as_text=True))
+    assert found
+    body_id = int(found.group(1))
+    member = {
+        "one-name": "Camille Roux",
+        "one-email": "camille@example.fr",
+        "one-origin": "drawn",
+        "one-voting": "yes",
+    }
+    path = f"/admin/bodies/{body_id}/members"
+    assert client.post(path, data=member, headers=POITIERS).status_code == 302
+    again = client.post(path, data=member, headers=POITIERS)
+    assert again.status_code == 422
+    assert "Camille Roux est déjà membre de cette instance." in page_text(again)
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            rows = db.session.execute(
+                select(func.count()).select_from(Membership).where(Membership.body_id == body_id)
+            ).scalar_one()
+    assert rows == 1

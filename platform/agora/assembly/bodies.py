@@ -105,6 +105,16 @@ def add_member(
 ) -> Membership:
     if origin not in ORIGINS:
         raise Invalid(_("unknown origin %(origin)s", origin=ORIGIN_LABELS[origin]))
+    current = session.scalar(
+        select(Membership.id).where(
+            Membership.tenant_id == body.tenant_id,
+            Membership.body_id == body.id,
+            Membership.person_id == person.id,
+            Membership.status != MembershipStatus.ENDED,
+        )
+    )
+    if current is not None:
+        raise Conflict(_("%(name)s is already a member of this body.", name=person.display_name))
     membership = Membership(
         tenant_id=body.tenant_id,
         body_id=body.id,

@@ -13,10 +13,12 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -99,6 +101,16 @@ class Membership(TenantEntity, Base):
         tenant_fk("body_id", "body", ondelete="CASCADE"),
         tenant_fk("person_id", "person"),
         tenant_fk("replaced_by_id", "membership"),
+        # One current membership per person and body: every membership check counts on it.
+        Index(
+            "uq_membership_current",
+            "tenant_id",
+            "body_id",
+            "person_id",
+            unique=True,
+            postgresql_where=text("status <> 'ended'"),
+            sqlite_where=text("status <> 'ended'"),
+        ),
     )
 
     body_id: Mapped[int] = mapped_column(BigInteger)

@@ -27,6 +27,7 @@ from agora.shared.forms import (
     ask_confirmation,
     checkbox_field,
     notify,
+    page_number,
     radio_field,
     select_field,
     text_field,
@@ -186,12 +187,9 @@ def responses_page(draw_id: int) -> Any:
                     db.session.commit()
                     notify(_("The paper answer is recorded."))
                     return redirect(url_for("draws.responses_page", draw_id=draw.id))
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(404)
     answers = db.paginate(
         responses.responses_query(draw),
-        page=page,
+        page=page_number(),
         per_page=current_app.config["AGORA_PAGE_SIZE"],
         error_out=True,
     )

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, render_template, request
+from flask import abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -392,6 +392,20 @@ def ask_confirmation(
         action=request.full_path.rstrip("?"),
         fields=fields,
     )
+
+
+#: Beyond the longest list a commune has (a million pages of 50 rows).
+PAGE_MAX = 1_000_000
+
+
+def page_number() -> int:
+    """The ``page`` query parameter of a paginated list: 1 when absent. A page that cannot
+    exist (0, negative, not a number, beyond ``PAGE_MAX``) is a 404, not a query the
+    database cannot run."""
+    value = request.args.get("page", "1")
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= PAGE_MAX:
+        abort(404)
+    return int(value)
 
 
 def notify(message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, render_template, request
@@ -20,6 +21,7 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
     UnprocessableEntity,
 )
+from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 
 from agora.errors import DomainError
 from agora.extensions import db
@@ -167,7 +169,27 @@ def _design_system_loader(app: Flask) -> BaseLoader:
     return ChoiceLoader(loaders)
 
 
+class RowId(IntegerConverter):
+    """``<int:…>`` in every route: an id beyond a bigint names no row (404), rather than
+    reaching the database as a number it cannot hold."""
+
+    def __init__(self, url_map: Map, fixed_digits: int = 0, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, fixed_digits, **kwargs)
+
+
+class PathText(UnicodeConverter):
+    """``<…>`` and ``<string:…>`` in every route: no control character (a NUL cannot even
+    reach PostgreSQL): such an address names no page (404)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url_map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f]")
+
+
 def init_app(app: Flask) -> None:
+    # Before any route is added: the converters are bound when a rule is.
+    app.url_map.converters.update(int=RowId, default=PathText, string=PathText)
     app.jinja_loader = _design_system_loader(app)
     filters.init_app(app)
     app.context_processor(lambda: {"theme": theme.request_theme()})

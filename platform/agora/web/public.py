@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tomli_w
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template
 from sqlalchemy import select
 
 from agora.audit.models import AuditEvent
 from agora.extensions import db
 from agora.onboarding import readable
+from agora.shared.forms import page_number
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 from agora.tenancy.models import TenantConfigVersion
 from agora.web import theme
@@ -82,9 +83,7 @@ def rules_version_toml(version: int) -> Response:
 @bp.get("/journal")
 def journal() -> str:
     tenant = current_tenant()
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(404)
+    page = page_number()
     # Uses the primary key (tenant_id, seq).
     events = db.paginate(
         select(AuditEvent)
