@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,7 +144,7 @@ def watching(app: Flask) -> Iterator[Writes]:
 
     with app.app_context():
         engine = db.engine
-    listeners = [
+    listeners: list[tuple[str, Callable[..., None]]] = [
         ("before_cursor_execute", noted),
         ("commit", committed),
         ("rollback", rolled_back),
