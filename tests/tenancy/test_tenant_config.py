@@ -156,6 +156,18 @@ def _effects_falling(d: dict[str, Any]) -> None:
     levels[1]["effect"], levels[2]["effect"] = "referendum", "council_agenda"
 
 
+def _seats_beyond_a_maximum(d: dict[str, Any]) -> None:
+    d["plugins"]["composition_seats"]["bodies"][1]["constraints"].append(
+        {"origin": "drawn", "min": 0, "max": 5}
+    )
+
+
+def _quorum_beyond_the_whole(d: dict[str, Any]) -> None:
+    d["plugins"]["decision_rules"]["rules"]["action_plan"]["quorum"] = {
+        "min_share_of_members": "3/2"
+    }
+
+
 INVALID = [
     (_unknown_plugin, r"plugins\.door_to_door_pigeons: unknown plugin 'door_to_door_pigeons'"),
     (
@@ -179,6 +191,16 @@ INVALID = [
         r"all provide it; enable only one",
     ),
     (_reserved_slug, r"commune\.slug: 'auth' is reserved"),
+    (
+        _seats_beyond_a_maximum,
+        r"plugins\.composition_seats\.bodies\[1\]\.constraints\[1\]\.max: at most 5 drawn "
+        r"allowed but the body 'proposal_group' has 20 seat\(s\) only they can take",
+    ),
+    (
+        _quorum_beyond_the_whole,
+        r"plugins\.decision_rules\.rules\.action_plan\.quorum\.min_share_of_members: "
+        r"3/2 is more than the whole",
+    ),
     (
         _qualified_without_threshold,
         r"plugins\.decision_rules\.rules\.action_plan: 'threshold' is a required property",
@@ -206,6 +228,39 @@ def test_invalid_file_is_refused_with_a_precise_message_and_nothing_changes(
     assert re.search(re.escape(str(path)) + ": " + message, result.output), result.output
     assert "Traceback" not in result.output
     assert _snapshot(app) == before
+
+
+def test_two_files_with_one_slug_are_refused_and_nothing_changes(
+    app: Flask, runner: Any, onboarded: Path
+) -> None:
+    copy = onboarded / "poitiers-copie.toml"
+    copy.write_text((onboarded / "poitiers.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    _edit(copy, lambda d: d["commune"].update(population=1))
+    before = _snapshot(app)
+    result = runner.invoke(args=["tenants", "apply", str(onboarded)])
+    assert result.exit_code == 1
+    assert re.search(
+        re.escape(str(onboarded / "poitiers.toml"))
+        + r": commune\.slug: 'poitiers' is also the slug of .*poitiers-copie\.toml",
+        result.output,
+    ), result.output
+    assert _snapshot(app) == before
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(runner: Any, onboarded: Path) -> None:
+    path = onboarded / "grenoble.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = runner.invoke(args=["tenants", "apply", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "grenoble: up to date" in result.output
+
+
+def test_a_file_that_is_not_utf8_names_its_line(runner: Any, tmp_path: Path) -> None:
+    path = tmp_path / "latin.toml"
+    path.write_bytes('[commune]\nslug = "x"\nname = "Châtellerault"\n'.encode("latin-1"))
+    result = runner.invoke(args=["tenants", "apply", str(path)])
+    assert result.exit_code == 1
+    assert "latin.toml: (file): line 3: not UTF-8 text (save the file as UTF-8)" in result.output
 
 
 def test_malformed_toml_names_the_line(runner: Any, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from agora.extensions import db
 from agora.onboarding.services import apply_config, export_config, plan_apply
 from agora.plugins.manager import get_registry
-from agora.tenancy.config import TenantConfigError, load_file
+from agora.tenancy.config import FieldError, TenantConfigError, load_file
 from agora.tenancy.models import Tenant
 
 tenants_cli = AppGroup("tenants", help="Onboard and update communes from configuration files.")
@@ -36,11 +36,19 @@ def apply_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     """
     registry = get_registry()
     configs, errors = [], []
+    first_with: dict[str, str] = {}  # slug: the file that names it first
     for path in _files(paths):
         try:
-            configs.append((str(path), load_file(path, registry)))
+            config = load_file(path, registry)
         except TenantConfigError as error:
             errors.append(str(error))
+            continue
+        if config.slug in first_with:
+            # Otherwise the last file would silently win over the first.
+            clash = f"{config.slug!r} is also the slug of {first_with[config.slug]}"
+            errors.append(FieldError("commune.slug", clash).format(str(path)))
+        first_with.setdefault(config.slug, str(path))
+        configs.append((str(path), config))
     if errors:
         raise click.ClickException("configuration refused, nothing written:\n" + "\n".join(errors))
     actor = f"cli:{getpass.getuser()}"

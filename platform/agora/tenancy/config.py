@@ -311,16 +311,19 @@ def validate_document(
 
 
 def load_file(path: Path, registry: PluginRegistry) -> TenantConfig:
-    """Read and validate one ``tenants/*.toml`` file."""
+    """Read and validate one ``tenants/*.toml`` file (UTF-8, with or without the byte-order
+    mark a Windows editor writes)."""
     source = str(path)
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as error:
         raise TenantConfigError(
             source, [FieldError("", f"cannot read file: {error.strerror}")]
         ) from error
     except UnicodeDecodeError as error:
-        raise TenantConfigError(source, [FieldError("", "file is not UTF-8 text")]) from error
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        message = f"line {line}: not UTF-8 text (save the file as UTF-8)"
+        raise TenantConfigError(source, [FieldError("", message)]) from error
     except tomllib.TOMLDecodeError as error:
         raise TenantConfigError(source, [FieldError("", f"invalid TOML: {error}")]) from error
     return validate_document(document, registry, source)

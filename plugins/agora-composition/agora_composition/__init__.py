@@ -131,6 +131,20 @@ def agora_check_settings(settings: dict[str, Any]) -> list[tuple[str, str]]:
                 )
             if constraint.get("max") is not None and constraint["max"] < constraint["min"]:
                 problems.append((f"bodies[{b}].constraints[{c}].max", "max is smaller than min"))
+            # Seats only ``origin`` may take (its own, or those of an origin it groups).
+            reserved = sum(
+                s["count"]
+                for s in body["seats"]
+                if s["origin"] == origin or s["origin"] in ORIGIN_GROUPS.get(origin, ())
+            )
+            if constraint.get("max") is not None and reserved > constraint["max"]:
+                problems.append(
+                    (
+                        f"bodies[{b}].constraints[{c}].max",
+                        f"at most {constraint['max']} {origin} allowed but the body "
+                        f"{body['key']!r} has {reserved} seat(s) only they can take",
+                    )
+                )
     keys = [body["key"] for body in settings["bodies"]]
     problems += [
         (f"bodies[{i}].key", f"duplicate body key {key!r}")

@@ -99,3 +99,19 @@ def agora_decision_rule(tenant: CommuneSettings, decision: str) -> DecisionRule 
         reconvene_within_days=rule.get("reconvene_within_days", RECONVENE_WITHIN_DAYS),
         count_abstentions=rule.get("count_abstentions", False),
     )
+
+
+@hookimpl
+def agora_check_settings(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """Shares are parts of a whole: a threshold or a quorum share above 1 (``3/2``) could
+    never be met."""
+    problems = []
+    for key, rule in settings["rules"].items():
+        shares = {"threshold": rule.get("threshold")}
+        shares["quorum.min_share_of_members"] = rule.get("quorum", {}).get("min_share_of_members")
+        for field, share in shares.items():
+            if share is not None and Fraction(share) > 1:
+                problems.append(
+                    (f"rules.{key}.{field}", f"{share} is more than the whole (at most 1/1)")
+                )
+    return problems
