@@ -141,8 +141,8 @@ def test_the_columns_of_a_generic_csv_are_chosen_then_the_file_is_read(
     [
         (b"", "Fichier « jeunes.csv » — Ligne 1 : le fichier est vide"),
         (
-            _youth_file(3, separator=","),
-            "les colonnes sont séparées par « , » alors que « ; »",
+            "Identifiant;Nom;Rue\r\n1;Roux;rue Carnot\r\n".encode("utf-16-le"),
+            "Ligne 1 : le fichier semble être en UTF-16 sans indicateur d’ordre des octets",
         ),
         (
             _youth_file(3, header="Identifiant;Nom;Rue;CP;Quartier;Naissance;Nom"),

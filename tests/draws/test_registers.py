@@ -140,13 +140,13 @@ def test_a_register_is_imported_with_only_eligible_people(
 
 
 BAD_INPUTS = {
-    "wrong encoding": (
-        _file(HEADER, *ROWS, encoding="latin-1"),
-        "Fichier « liste.csv » — Ligne 2 : le fichier n'est pas un texte UTF-8 valide",
+    "UTF-16 without a byte-order mark": (
+        _file(HEADER, *ROWS, encoding="utf-16-le"),
+        "Fichier « liste.csv » — Ligne 1 : le fichier semble être en UTF-16 sans indicateur",
     ),
-    "comma instead of semicolon": (
-        _file(HEADER.replace(";", ","), *[r.replace(";", ",") for r in ROWS]),
-        "les colonnes sont séparées par « , » alors que « ; » est attendu",
+    "a workbook": (
+        b"PK\x03\x04" + bytes(200),
+        "c’est un classeur de tableur, pas un fichier CSV : enregistrez-le au format CSV",
     ),
     "missing column": (
         _file(HEADER.rsplit(";", 1)[0], *[r.rsplit(";", 1)[0] for r in ROWS]),
@@ -182,6 +182,25 @@ def test_a_bad_register_is_refused_in_french_and_nothing_is_stored(
     assert register.status.value == "failed"
     assert message in register.error
     assert rows == 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        _file(HEADER, *ROWS, encoding="cp1252"),  # French Excel's "CSV (point-virgule)"
+        _file(HEADER.replace(";", ","), *[r.replace(";", ",") for r in ROWS]),
+        _file(HEADER.replace(";", "\t"), *[r.replace(";", "\t") for r in ROWS], encoding="utf-16"),
+    ],
+    ids=["cp1252 with semicolons", "UTF-8 with commas", "UTF-16 with tabs"],
+)
+def test_a_register_is_read_as_spreadsheets_save_it(
+    app: Flask, client: FlaskClient, draw: int, content: bytes
+) -> None:
+    response = _upload(client, app, draw, content)
+    assert response.status_code == 302
+    [register], rows = _stored(app)
+    assert register.status.value == "imported", register.error
+    assert rows == 3
 
 
 def test_a_file_over_the_limit_is_refused_and_nothing_is_kept(

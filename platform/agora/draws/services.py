@@ -608,6 +608,16 @@ def format_error(filename: str, error: RegisterFormatError) -> str:
         problem = _("the file is empty (a header line is expected)")
     elif code == "not_text":
         problem = _("this is not a text file (a workbook, or text saved as UTF-16?)")
+    elif code == "spreadsheet":
+        problem = _("this is a spreadsheet workbook, not a CSV file: save it as CSV")
+    elif code == "utf16_without_bom":
+        problem = _("the file seems to be UTF-16 without a byte-order mark: save it as UTF-8")
+    elif code == "binary":
+        problem = _("binary data: this is not a CSV text file")
+    elif code == "undecodable":
+        problem = _("bytes that are neither UTF-8 nor Windows-1252: save the file as UTF-8 CSV")
+    elif code == "mixed_encoding":
+        problem = _("the file mixes UTF-8 and Windows-1252 text: save it again as UTF-8")
     elif code == "encoding":
         problem = _(
             "the file is not valid %(encoding)s text; save it again as %(encoding)s",

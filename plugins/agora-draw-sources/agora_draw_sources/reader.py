@@ -1,7 +1,15 @@
-"""Streaming readers shared by the register plugins: delimited text, and ODS spreadsheets."""
+"""Streaming readers shared by the register plugins: delimited text, and ODS spreadsheets.
+
+A text file's encoding and separator are those the commune's settings pin, else they are
+sniffed as the sortition engine sniffs its own files (``agora_sortition.tables``: UTF-8 with or
+without BOM, UTF-16 with BOM, Windows-1252; ``,``, ``;`` or tab): a file saved by French Excel
+or by registry software is read as it comes; one that cannot be read is refused with its line
+and the probable cause.
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 import zipfile
@@ -13,6 +21,8 @@ from typing import IO, Any, Self
 from xml.etree import ElementTree
 
 from agora.plugins.contracts import RegisterEntry, RegisterFormatError
+from agora_sortition.errors import MalformedInput
+from agora_sortition.tables import sniff
 
 #: Settings every register plugin accepts (each plugin adds its own defaults).
 CSV_SETTINGS_PROPERTIES: dict[str, Any] = {
@@ -68,8 +78,9 @@ class CsvRegister:
     household_columns: tuple[str, ...]
     stratum_column: str | None = None
     attribute_columns: tuple[str, ...] = ()
-    delimiter: str = ";"
-    encoding: str = "utf-8-sig"
+    #: ``None``: sniffed from the file (see the module's docstring).
+    delimiter: str | None = None
+    encoding: str | None = None
     birth_date_column: str | None = None
     feature_columns: Mapping[str, str] = field(default_factory=dict)
     #: Whether an OpenDocument spreadsheet (.ods) is accepted besides delimited text.
@@ -121,6 +132,7 @@ class CsvRegister:
         if self.spreadsheets and zipfile.is_zipfile(path):
             yield from _ods_rows(path)
             return
+        encoding, delimiter = self._format(path)
         where = [1]
 
         def numbered(rows: Iterable[list[str]]) -> Iterator[tuple[int, list[str]]]:
@@ -129,17 +141,17 @@ class CsvRegister:
                 yield line, row
 
         try:
-            with path.open(newline="", encoding=self.encoding) as stream:
+            with path.open(newline="", encoding=encoding) as stream:
                 _check_text(stream)
                 where[0] = 1
-                rows = csv.reader(stream, delimiter=self.delimiter, strict=True)
+                rows = csv.reader(stream, delimiter=delimiter, strict=True)
                 yield from numbered(rows)
         except UnicodeDecodeError as error:
             raise RegisterFormatError(
-                f"the file is not valid {self.encoding} text",
-                line=_line_of_bad_byte(path, self.encoding),
+                f"the file is not valid {encoding} text",
+                line=_line_of_bad_byte(path, encoding),
                 code="encoding",
-                params={"encoding": _encoding_name(self.encoding)},
+                params={"encoding": _encoding_name(encoding)},
             ) from error
         except csv.Error as error:
             raise RegisterFormatError(
@@ -148,6 +160,23 @@ class CsvRegister:
                 code="malformed",
                 params={"detail": str(error)},
             ) from error
+
+    def _format(self, path: Path) -> tuple[str, str]:
+        """The encoding and separator: pinned by the settings, else sniffed."""
+        if self.encoding is not None and self.delimiter is not None:
+            return self.encoding, self.delimiter
+        try:
+            found = sniff(path)
+        except MalformedInput as unreadable:
+            raise RegisterFormatError(
+                str(unreadable.params.get("problem", unreadable.message)),
+                line=int(unreadable.params.get("line") or 1),
+                code=unreadable.key,
+            ) from unreadable
+        encoding = self.encoding or found.encoding
+        if self.encoding is None and found.presumed:
+            encoding = _settled(path)  # ASCII in the sample: is the rest UTF-8 or cp1252?
+        return encoding, self.delimiter or found.delimiter
 
     def _entries(self, rows: Iterable[tuple[int, list[str]]]) -> Iterator[RegisterEntry]:
         """The entries of numbered rows, the first being the header."""
@@ -197,7 +226,10 @@ class CsvRegister:
         return names
 
     def _check_delimiter(self, only_name: str) -> None:
-        """A header read as one column holding another separator: say which."""
+        """A header read as one column holding another separator than the one the settings
+        pin: say which."""
+        if self.delimiter is None:
+            return  # sniffed: the header holds no other separator
         for other in _DELIMITERS:
             if other != self.delimiter and other in only_name:
                 raise RegisterFormatError(
@@ -257,6 +289,27 @@ def _line_of_bad_byte(path: Path, encoding: str) -> int:
     return 1
 
 
+def _settled(path: Path) -> str:
+    """The encoding of a file whose first megabyte is ASCII: UTF-8, unless a later byte is
+    not, and no UTF-8 beyond ASCII came before it (Windows-1252 then; both mixed is refused)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    seen_beyond_ascii = False
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                if seen_beyond_ascii or not block[: error.start].isascii():
+                    raise RegisterFormatError(
+                        "the file mixes UTF-8 and Windows-1252 text",
+                        line=_line_of_bad_byte(path, "utf-8"),
+                        code="mixed_encoding",
+                    ) from error
+                return "cp1252"
+            seen_beyond_ascii = seen_beyond_ascii or not block.isascii()
+    return "utf-8"
+
+
 def _check_text(stream: IO[str]) -> None:
     """Refuse binary data (a workbook, UTF-16) before the CSV reader sees it."""
     start = stream.read(4096)
@@ -266,9 +319,8 @@ def _check_text(stream: IO[str]) -> None:
 
 
 def _encoding_name(encoding: str) -> str:
-    return {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "latin-1": "Latin-1", "cp1252": "Windows-1252"}[
-        encoding
-    ]
+    names = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "latin-1": "Latin-1", "cp1252": "Windows-1252"}
+    return names.get(encoding, encoding.upper())
 
 
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
