@@ -425,7 +425,23 @@ def test_a_next_page_with_a_control_character_is_refused_before_any_sign_in(
     assert client.post(path, data={"next": "/rules"}, headers=POITIERS).status_code == 302
 
 
-@pytest.mark.parametrize("next_path", ["/\t/evil.example/", "/\n/evil.example", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "next_path",
+    [
+        "/\t/evil.example/",
+        "/\n/evil.example",
+        "/\\evil.example",
+        "///evil.example",
+        "/\\/evil.example",
+        "\\\\evil.example",
+        " //evil.example",
+        "/\x0b/evil.example",
+        "https:evil.example",
+        "https://evil.example",
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+    ],
+)
 def test_the_next_page_of_a_hand_off_stays_on_the_site(app: Flask, next_path: str) -> None:
     """The console's hand-off reads ``next`` from its URL, where no form checks it."""
     from agora.identity.access import safe_next
