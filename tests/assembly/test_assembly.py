@@ -316,9 +316,9 @@ def test_the_proposal_group_cannot_certify(
     assert refused.status_code == 403 and "pas de pouvoir de décision" in page_text(refused)
 
 
-def test_installing_the_proposal_group_with_one_opposition_member_is_refused(
-    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
-) -> None:
+def _new_proposal_group(client: FlaskClient, sign_in: SignIn) -> int:
+    """Signed in as Poitiers' administrator, a 2027 edition opened: its proposal group's id
+    (a body still to compose)."""
     sign_in(
         client, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
     )
@@ -327,12 +327,16 @@ def test_installing_the_proposal_group_with_one_opposition_member_is_refused(
         data={"year": "2027", "title": "Assemblée 2027"},
         headers=POITIERS,
     )
-    page = client.get(f"{opened.headers['Location']}/bodies", headers=POITIERS).get_data(
-        as_text=True
-    )
-    body_id = re.search(r'/admin/bodies/(\d+)">Groupe de proposition', page)
-    assert body_id, page
-    path = f"/admin/bodies/{body_id.group(1)}"
+    page = client.get(f"{opened.headers['Location']}/bodies", headers=POITIERS)
+    found = re.search(r'/admin/bodies/(\d+)">Groupe de proposition', page.get_data(as_text=True))
+    assert found
+    return int(found.group(1))
+
+
+def test_installing_the_proposal_group_with_one_opposition_member_is_refused(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    path = f"/admin/bodies/{_new_proposal_group(client, sign_in)}"
     members = [("drawn", 20), ("elected_majority", 5), ("elected_opposition", 1), ("agent", 4)]
     for origin, count in members:
         for i in range(count):
@@ -515,18 +519,7 @@ def test_a_ballot_on_subjects_that_are_not_ids_is_refused(
 def test_the_same_person_cannot_be_added_twice_to_a_body(
     app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
 ) -> None:
-    sign_in(
-        client, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
-    )
-    opened = client.post(
-        "/admin/assembly/editions/new",
-        data={"year": "2027", "title": "Assemblée 2027"},
-        headers=POITIERS,
-    )
-    page = client.get(f"{opened.headers['Location']}/bodies", headers=POITIERS)
-    found = re.search(r'/admin/bodies/(\d+)">Groupe de proposition', page.get_data(as_text=True))
-    assert found
-    body_id = int(found.group(1))
+    body_id = _new_proposal_group(client, sign_in)
     member = {
         "one-name": "Camille Roux",
         "one-email": "camille@example.fr",

@@ -21,8 +21,7 @@ from typing import IO, Any, Self
 from xml.etree import ElementTree
 
 from agora.plugins.contracts import RegisterEntry, RegisterFormatError
-from agora_sortition.errors import MalformedInput
-from agora_sortition.tables import sniff
+from agora_sortition import MalformedInput, sniff
 
 #: Settings every register plugin accepts (each plugin adds its own defaults).
 CSV_SETTINGS_PROPERTIES: dict[str, Any] = {
