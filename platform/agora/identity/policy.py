@@ -133,6 +133,8 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "programme.accept_deliverable": RouteRule("programme.manage", "tenant"),
     "programme.calendar_feed": RouteRule("public.read", "tenant"),
     "programme.across_communes": RouteRule("console.read", "platform"),
+    # A calendar application cannot sign in: the signed address is the credential.
+    "programme.staff_calendar": RouteRule("public.read", "platform"),
     "assembly.edition_page": RouteRule("public.read", "tenant"),
     "assembly.subject_page": RouteRule("public.read", "tenant"),
     "assembly.submit_subject": RouteRule("subject.submit", "tenant"),

@@ -1,5 +1,5 @@
-"""The programme's staff forms: starting the programme, and a session's next status (no status
-chosen in advance)."""
+"""The programme's staff forms: starting the programme, a session's next status (no status
+chosen in advance), and the console's filter by staff member."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
+from agora.identity.models import Account
 from agora.shared.forms import (
     PLACEHOLDER,
     Form,
@@ -40,3 +41,17 @@ class StartProgrammeForm(Form):
     """The day the commune's support programme starts (its sessions are spread from it)."""
 
     starts_on = date_field(_l("Start date"), required=_l("Enter the day the programme starts."))
+
+
+class StaffFilterForm(Form):
+    """The console's programmes, narrowed to the communes one staff member follows (a query
+    string: the filter is a link one may share)."""
+
+    staff = select_field(_l("Followed by"), [], required=False)
+
+    def offer(self, members: Sequence[Account]) -> None:
+        """Every staff member of the communes shown, after "All staff"."""
+        self.staff.choices = [
+            ("", str(_l("All staff"))),
+            *[(str(m.id), m.display_name or m.email or str(m.id)) for m in members],
+        ]

@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from agora.audit import services as audit
 from agora.db import PARIS, DbSession, paris_today, utcnow
+from agora.documents.ical import CalendarEvent
 from agora.errors import Conflict, Invalid
 from agora.plugins.contracts import ProgrammeTemplate
 from agora.programme.models import Programme, ProgrammeSession, ProgrammeStatus, SessionStatus
 from agora.shared.labels import SESSION_STATUSES
+from agora.tenancy.addresses import site_host
 from agora.tenancy.models import Tenant
 
 #: Evening sessions, when elected members, agents and residents can all come.
@@ -156,6 +158,22 @@ def accept_deliverable(
         object_type="programme_session",
         object_id=row.id,
         details={"deliverable": key},
+    )
+
+
+def calendar_event(tenant: Tenant, row: ProgrammeSession) -> CalendarEvent:
+    """A dated session as an iCalendar event, named with its commune (the same identifier in
+    the commune's feed and in a staff member's)."""
+    assert row.scheduled_at is not None
+    return CalendarEvent(
+        uid=f"programme-session-{row.id}@{site_host(tenant)}",
+        starts_at=row.scheduled_at,
+        summary=f"{tenant.name} — {row.title}",
+        location=row.venue,
+        description=row.agenda,
+        status={"cancelled": "CANCELLED", "planned": "TENTATIVE", "postponed": "TENTATIVE"}.get(
+            row.status.value, "CONFIRMED"
+        ),
     )
 
 

@@ -3,22 +3,22 @@ view across the communes a staff member works for."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from agora.documents.ical import CalendarEvent, calendar
+from agora.documents.ical import calendar
 from agora.errors import DomainError
 from agora.extensions import db
 from agora.identity.acting import current_account
 from agora.identity.services import actor, communes_of_staff
-from agora.programme import services
-from agora.programme.forms import ProgrammeStatusForm, StartProgrammeForm
+from agora.programme import across, services
+from agora.programme.forms import ProgrammeStatusForm, StaffFilterForm, StartProgrammeForm
 from agora.programme.models import ProgrammeSession, SessionStatus
 from agora.shared.forms import ask_confirmation, notify
 from agora.shared.labels import SESSION_STATUSES
+from agora.tenancy.addresses import page_address
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_hooks
-from agora.tenancy.isolation import tenant_scope
 
 bp = Blueprint("programme", __name__, template_folder="templates")
 
@@ -138,21 +138,11 @@ def calendar_feed() -> Response:
     tenant = current_tenant()
     programme = services.programme_of(db.session, tenant)
     rows = services.sessions_of(db.session, programme) if programme else []
-    events = [
-        CalendarEvent(
-            uid=f"programme-session-{row.id}@{request.host}",
-            starts_at=row.scheduled_at,
-            summary=f"{tenant.name} — {row.title}",
-            location=row.venue,
-            description=row.agenda,
-            status={"cancelled": "CANCELLED", "planned": "TENTATIVE", "postponed": "TENTATIVE"}.get(
-                row.status.value, "CONFIRMED"
-            ),
-        )
-        for row in rows
-        if row.scheduled_at is not None
-    ]
-    body = calendar(f"{tenant.name} — programme", events)
+    events = [services.calendar_event(tenant, row) for row in rows if row.scheduled_at]
+    return _calendar_file(calendar(f"{tenant.name} — programme", events))
+
+
+def _calendar_file(body: str) -> Response:
     return Response(
         body,
         mimetype="text/calendar",
@@ -165,12 +155,36 @@ def across_communes() -> str:
     account = current_account()
     if account is None:
         abort(404)
-    rows = []
-    for tenant in communes_of_staff(db.session, account):
-        with tenant_scope(db.session, tenant.id):
-            programme = services.programme_of(db.session, tenant)
-            entries = (
-                services.timeline(services.sessions_of(db.session, programme)) if programme else []
-            )
-        rows.append((tenant, entries))
-    return render_template("programme/across.html", rows=rows)
+    visible = communes_of_staff(db.session, account)
+    members = across.staff_members(db.session, visible)
+    form = StaffFilterForm(request.args, meta={"csrf": False})
+    form.offer(members)
+    if not form.validate():
+        abort(404)  # a staff member who follows none of these communes
+    shown = visible
+    if form.staff.data:
+        followed = across.followed_by(db.session, int(form.staff.data))
+        shown = [t for t in visible if t.id in followed]
+    return render_template(
+        "programme/across.html",
+        rows=[across.progress_of(db.session, tenant) for tenant in shown],
+        form=form,
+        calendar_url=page_address(
+            None,
+            "programme.staff_calendar",
+            token=across.calendar_token(current_app.config["SECRET_KEY"], account),
+        ),
+    )
+
+
+@bp.get("/console/calendar/<token>/programme.ics")
+def staff_calendar(token: str) -> Response:
+    """Every programme session of the communes a staff member follows, for their calendar
+    application (which cannot sign in: the signed address is the credential)."""
+    account = across.account_of_token(db.session, current_app.config["SECRET_KEY"], token)
+    if account is None:
+        abort(404)
+    tenants = communes_of_staff(db.session, account)
+    events = across.staff_events(db.session, tenants)
+    name = account.display_name or account.email or ""
+    return _calendar_file(calendar(_("Programmes — %(name)s", name=name), events))
