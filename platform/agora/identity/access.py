@@ -13,7 +13,15 @@ from werkzeug.wrappers import Response
 
 from agora.extensions import db
 from agora.identity.models import Account
-from agora.identity.policy import PLATFORM_ADMIN, POLICY, all_rules, allowed, rule_for
+from agora.identity.policy import (
+    COMMUNE_ADMIN,
+    PLATFORM_ADMIN,
+    POLICY,
+    STAFF,
+    all_rules,
+    allowed,
+    rule_for,
+)
 from agora.identity.services import (
     record_break_glass,
     record_sign_in,
@@ -22,10 +30,12 @@ from agora.identity.services import (
 )
 from agora.identity.sessions import account_of_session, end_session, open_session
 from agora.tenancy.context import request_tenant
+from agora.tenancy.models import TenantStatus
 
 #: Characters a browser removes from a URL or reads as a slash (see ``safe_next``).
 _UNSAFE_IN_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
 _OFFERED = "agora_offered_only_if"  # app.extensions key: blueprint name → check
+_ACT_WHILE_SUSPENDED = frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN})
 
 
 def _load_person() -> None:
@@ -80,12 +90,24 @@ def _enforce() -> Response | None:
     offered = current_app.extensions.get(_OFFERED, {}).get(request.blueprint)
     if offered is not None:
         offered()
+    if request.method not in ("GET", "HEAD") and request.blueprint != "identity":
+        _refuse_while_suspended()
     if allowed(g.roles, rule.action):
         _audit_break_glass(rule.action)
         return None
     if g.account is None:
         return redirect(url_for("identity.login", next=request.full_path.rstrip("?")))
     abort(403, description=_("Your roles here do not allow this action."))
+
+
+def _refuse_while_suspended() -> None:
+    """A suspended commune's site stays readable, with its notice on every page; only its
+    staff act in it (signing in and out, and a person's own data, stay open)."""
+    if g.get("tenant_status") != TenantStatus.SUSPENDED or g.roles & _ACT_WHILE_SUSPENDED:
+        return
+    tenant = request_tenant()
+    assert tenant is not None
+    abort(403, description=_("Participation in %(commune)s is suspended.", commune=tenant.name))
 
 
 def _audit_break_glass(action: str) -> None:

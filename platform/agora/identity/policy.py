@@ -26,6 +26,8 @@ POLICY: dict[str, frozenset[str]] = {
     "identity.sign_in": frozenset({ANYONE}),
     "account.self": frozenset({AUTHENTICATED}),
     "console.read": frozenset({PLATFORM_ADMIN, STAFF}),
+    # Moving a commune along its lifecycle (suspend, archive…): the consultancy.
+    "commune.lifecycle": frozenset({PLATFORM_ADMIN, STAFF}),
     "members.read": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
     "members.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
     # The support programme: followed by the commune's elected members and agents.
@@ -106,6 +108,8 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "public.theme_css": RouteRule("public.read", "tenant"),
     "console.plugins": RouteRule("console.read", "platform"),
     "console.open_commune": RouteRule("console.read", "platform"),
+    "console.commune_page": RouteRule("console.read", "platform"),
+    "console.change_commune_status": RouteRule("commune.lifecycle", "platform"),
     "identity.login": RouteRule("identity.sign_in", "any"),
     "identity.send_magic_link": RouteRule("identity.sign_in", "any"),
     "identity.confirm_magic_link": RouteRule("identity.sign_in", "any"),

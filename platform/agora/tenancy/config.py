@@ -69,6 +69,8 @@ FILE_SCHEMA: dict[str, Any] = {
                 # allows images from the site itself only): a path such as
                 # "/static/communes/<slug>.svg".
                 "logo_url": {"type": "string", "pattern": r"^/(?!/)[^\s\"'<>]{1,300}$"},
+                # A notice every page of the commune's site shows (why it is suspended…).
+                "notice": {"type": "string", "minLength": 1, "maxLength": 500},
             },
         },
         "assembly": {
@@ -173,6 +175,11 @@ class TenantConfig:
         """The commune's colour (``#rrggbb``), or ``None`` for Agora's own."""
         colour = self.commune.get("theme_colour")
         return str(colour).lower() if colour else None
+
+    @property
+    def notice(self) -> str | None:
+        value: str | None = self.commune.get("notice")
+        return value
 
     @property
     def logo_url(self) -> str | None:

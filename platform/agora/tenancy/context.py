@@ -42,6 +42,7 @@ def _resolve_request_tenant() -> None:
         abort(404)
     bind_tenant(db.session, tenant.id)
     g.tenant_id = tenant.id
+    g.tenant_status = tenant.status  # read without attaching the commune (a vote does not)
     if cached is None:
         cache.put(host, tenant)
         g.attached_tenant = tenant

@@ -1,5 +1,6 @@
-"""Each commune's look: its colour and logo, from the ``[commune]`` table of its
-configuration in force (``theme_colour``, ``logo_url``).
+"""Each commune's look: its colour, its logo and the notice every page shows, from the
+``[commune]`` table of its configuration in force (``theme_colour``, ``logo_url``,
+``notice``).
 
 The colour reaches the page as CSS custom properties in a small stylesheet,
 ``/theme.css?v=<configuration version>``: the Content-Security-Policy allows no inline
@@ -28,6 +29,8 @@ class Theme:
     version: int
     colour: str | None = None
     logo_url: str | None = None
+    #: The commune's public notice, on every page (``commune.notice``: why it is suspended…).
+    notice: str | None = None
 
     def stylesheet(self) -> str:
         if self.colour is None:
@@ -51,7 +54,12 @@ def theme_of(tenant: Tenant) -> Theme | None:
         if version is None:
             return None
         config = TenantConfig(version.document)
-        theme = Theme(version=version.version, colour=config.theme_colour, logo_url=config.logo_url)
+        theme = Theme(
+            version=version.version,
+            colour=config.theme_colour,
+            logo_url=config.logo_url,
+            notice=config.notice,
+        )
         with _lock:
             _themes[key] = theme
     return theme
