@@ -103,10 +103,9 @@ def plugins() -> str:
 def open_commune(slug: str) -> Response:
     """Continue as the same person on the commune's own host (a signed one-time hand-off),
     on the page ``next`` names (a path of that site; its members' page otherwise)."""
+    tenant = _followed_commune(slug)
     account = current_account()
-    tenant = tenant_by_slug(db.session, slug)
-    if account is None or tenant is None or tenant not in communes_of_staff(db.session, account):
-        abort(404)
+    assert account is not None  # _followed_commune refused anyone else
     next_path = request.args.get("next")
     landing = safe_next(next_path) if next_path else url_for("identity.members")
     return redirect(handoff.url_for_commune(account, tenant, method="console", next_path=landing))
