@@ -87,6 +87,34 @@ def _register(
     return generate[pool.register]()
 
 
+def _design(
+    session: DbSession,
+    tenant: Tenant,
+    hooks: TenantHooks,
+    body: Body,
+    story: DrawStory,
+    settings: Mapping[str, Any],
+    *,
+    title: str,
+    plan: list[services.SubDrawPlan],
+    recent_editions: int = 0,
+) -> Draw:
+    """The story's draw designed as the method form would: its witnesses, the commune's
+    minimum age."""
+    return services.design_draw(
+        session,
+        tenant,
+        hooks,
+        actor=ACTOR,
+        body=body,
+        title=title,
+        plan=plan,
+        witnesses=story.witnesses,
+        minimum_age=int(settings.get("minimum_age", 0)),
+        recent_editions=recent_editions,
+    )
+
+
 def load_draw(
     session: DbSession,
     tenant: Tenant,
@@ -103,16 +131,15 @@ def load_draw(
     ``seat``, to its closed pool with the quotas it cannot meet relaxed). ``settings``: the
     commune's ``[draws]`` configuration."""
     criteria = hooks.quota_criteria()
-    draw = services.design_draw(
+    draw = _design(
         session,
         tenant,
         hooks,
-        actor=ACTOR,
-        body=body,
+        body,
+        story,
+        settings,
         title=story.title.format(year=edition.year),
         plan=[services.SubDrawPlan(pool.source, pool.seats) for pool in story.pools],
-        witnesses=story.witnesses,
-        minimum_age=int(settings.get("minimum_age", 0)),
         recent_editions=int(settings.get("exclude_members_of_last_editions", 0)),
     )
     folder = Path(current_app.config["AGORA_UPLOAD_DIR"])
@@ -161,17 +188,10 @@ def load_nested_draw(
     (``story.nested_volunteers`` of them), lived up to its seating."""
     seats = services.drawn_seats(hooks, body) or 0
     name = nested.source_name(parent)
-    draw = services.design_draw(
-        session,
-        tenant,
-        hooks,
-        actor=ACTOR,
-        body=body,
-        title=title,
+    draw = _design(
+        session, tenant, hooks, body, story, settings, title=title,
         plan=[services.SubDrawPlan(name, seats)],
-        witnesses=story.witnesses,
-        minimum_age=int(settings.get("minimum_age", 0)),
-    )
+    )  # fmt: skip
     source = services.draw_sources(session, hooks, draw)[name]
     assert isinstance(source, nested.MembersSource)
     members = nested.drawn_members(session, source)

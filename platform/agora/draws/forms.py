@@ -8,7 +8,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
+from agora.assembly.models import Membership
 from agora.draws.columns import Role
+from agora.draws.models import Response
 from agora.plugins.contracts import DrawSource
 from agora.shared.forms import (
     PLACEHOLDER,
@@ -112,6 +114,24 @@ class VolunteersForm(Form):
         required=_l("Tick at least one member who volunteers."),
         hint=_l("Their profile is the one their own draw recorded."),
     )
+
+    def offer(
+        self, members: Sequence[tuple[Membership, Response]], names: Mapping[str, str]
+    ) -> None:
+        """One box per member a draw seated: their name and the profile it recorded
+        (``names``: the stratum values' labels)."""
+        self.volunteers.choices = [
+            (
+                str(membership.id),
+                " — ".join(
+                    [
+                        str(response.contact.get("name") or membership.id),
+                        ", ".join(names.get(v, v) for v in response.features.values()),
+                    ]
+                ),
+            )
+            for membership, response in members
+        ]
 
 
 class ColumnsForm(Form):

@@ -301,20 +301,10 @@ def members_volunteers(draw_id: int, sub_draw_id: int) -> Any:
         abort(404)
     if draw.status not in services.REGISTERS_OPEN:
         return redirect(url_for("draws.draw_page", draw_id=draw.id))
-    names = services.stratum_names(hooks.quota_criteria())
     form = VolunteersForm()
-    form.volunteers.choices = [
-        (
-            str(membership.id),
-            " — ".join(
-                [
-                    str(response.contact.get("name") or membership.id),
-                    ", ".join(names.get(v, v) for v in response.features.values()),
-                ]
-            ),
-        )
-        for membership, response in nested.drawn_members(db.session, source)
-    ]
+    form.offer(
+        nested.drawn_members(db.session, source), services.stratum_names(hooks.quota_criteria())
+    )
     context = {"draw": draw, "source": source, "seats": sub_draw.seats}
     if request.method == "GET":
         return render_template("draws/volunteers.html", form=form, **context)
