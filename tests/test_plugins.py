@@ -12,7 +12,7 @@ import pytest
 from agora.plugins import hookimpl, hookspecs
 from agora.plugins.contracts import QuotaCriterion
 from agora.plugins.manager import PluginRegistrationClosed, PluginRegistry, get_registry
-from agora.tenancy.config import TenantConfig
+from agora.tenancy.config import TenantConfig, validate_document
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = [
@@ -70,8 +70,23 @@ def test_first_party_plugins_are_registered_through_entry_points() -> None:
         "decision_rules",
         "charter_open_assembly",
         "charter_citizens_panel",
+        "commune_profiles",
     } <= set(registry.names())
     assert "agora_draw_source" in registry.implemented_hooks("draw_address_file")
+
+
+@pytest.mark.parametrize("key", sorted(get_registry().commune_profiles()))
+def test_every_commune_profile_is_a_valid_configuration(key: str) -> None:
+    # What the onboarding wizard offers must pass the same checks as a commune's file.
+    profile = get_registry().commune_profiles()[key]
+    document = {
+        "commune": {"slug": "brest", "name": "Brest", "insee_code": "29019",
+                    "kind": "commune", "population": 139602, "status": "onboarding"},
+        **profile.document,
+    }  # fmt: skip
+    config = validate_document(document, get_registry(), key)
+    assert config.assembly["name"] and profile.title and profile.description
+    assert "commune" not in profile.document
 
 
 def test_every_implementation_lives_in_plugins_folder() -> None:

@@ -395,4 +395,20 @@ class InterpellationRules:
         )
 
 
+@dataclass(frozen=True)
+class CommuneProfile:
+    """A starting point for a new commune, offered in the console's onboarding wizard: the
+    whole configuration of a kind of assembly (its ``assembly``, ``draws`` and ``plugins``
+    tables), which the commune then adapts to its own town.
+
+    ``title`` and ``description`` are shown to the consultancy's staff, in French.
+    ``document`` holds no ``commune`` table: the wizard writes it from what staff enter.
+    """
+
+    key: str
+    title: str
+    description: str
+    document: Mapping[str, Any]
+
+
 JSONSchema = dict[str, Any]

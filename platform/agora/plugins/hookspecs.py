@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from agora.plugins.contracts import (
         BodySpec,
         CharterTemplate,
+        CommuneProfile,
         CommuneSettings,
         DecisionRule,
         DrawSource,
@@ -196,4 +197,20 @@ def agora_interpellation_rules(tenant: CommuneSettings) -> InterpellationRules |
     :returns: the rules, or ``None`` when the plugin has none for this commune.
 
     .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def agora_commune_profiles() -> list[CommuneProfile]:
+    """Return the kinds of assembly this plugin offers as a starting point for a new commune.
+
+    Not bound to a commune: the console's onboarding wizard asks every installed plugin and
+    lists the profiles they return (an open assembly like Poitiers', a closed panel like the
+    Convention Citoyenne, several pools like Paris'…). The profile chosen becomes the new
+    commune's first configuration, checked like any commune's file, with the ``commune``
+    table the staff member fills in; the commune then changes its own rules.
+
+    :returns: profiles with keys unique across plugins.
+
+    .. versionadded:: 0.3
     """

@@ -18,6 +18,7 @@ from agora.plugins import PROJECT_NAME, hookspecs
 from agora.plugins.contracts import (
     BodySpec,
     CharterTemplate,
+    CommuneProfile,
     CommuneSettings,
     DecisionRule,
     DrawSource,
@@ -114,6 +115,17 @@ class PluginRegistry:
         """Plugin ``name``'s own checks of schema-valid ``settings``."""
         problems = self.call_own("agora_check_settings", name, [], settings=settings)
         return cast(list[tuple[str, str]], problems)
+
+    def commune_profiles(self) -> dict[str, CommuneProfile]:
+        """Every installed plugin's profiles for a new commune, by key, in the order the
+        plugins were registered; a key offered twice is a packaging error."""
+        profiles: dict[str, CommuneProfile] = {}
+        for result in reversed(self.manager.hook.agora_commune_profiles()):
+            for profile in result:
+                if profile.key in profiles:
+                    raise RuntimeError(f"two plugins offer the commune profile {profile.key!r}")
+                profiles[profile.key] = profile
+        return profiles
 
     def providers(self, hook: str, enabled: Iterable[str]) -> list[str]:
         """Which of the ``enabled`` plugins implement ``hook``."""
