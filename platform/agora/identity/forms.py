@@ -20,7 +20,7 @@ NEXT_MAX = 2000
 CODE_MAX = 7
 
 
-def _looks_like_an_address(form: Any, field: Field) -> None:
+def looks_like_an_address(form: Any, field: Field) -> None:
     # The link itself proves the address; this only catches a slip of the finger.
     if "@" not in (field.data or ""):
         raise ValidationError(_l("Please enter a valid e-mail address."))
@@ -39,7 +39,7 @@ class MagicLinkForm(Form):
         max_length=EMAIL_MAX,
         input_type="email",
         required=_l("Please enter a valid e-mail address."),
-        validators=[_looks_like_an_address],
+        validators=[looks_like_an_address],
     )
     next = _next_field()
 
@@ -78,7 +78,7 @@ class GrantRoleForm(Form):
         max_length=EMAIL_MAX,
         input_type="email",
         required=_l("Please enter a valid e-mail address."),
-        validators=[_looks_like_an_address],
+        validators=[looks_like_an_address],
     )
     role = select_field(_l("Role"), [PLACEHOLDER], required=_l("Choose a role."))
 

@@ -26,7 +26,8 @@ POLICY: dict[str, frozenset[str]] = {
     "identity.sign_in": frozenset({ANYONE}),
     "account.self": frozenset({AUTHENTICATED}),
     "console.read": frozenset({PLATFORM_ADMIN, STAFF}),
-    # Moving a commune along its lifecycle (suspend, archive…): the consultancy.
+    # Onboarding a commune and moving it along its lifecycle (suspend, archive…): the
+    # consultancy.
     "commune.lifecycle": frozenset({PLATFORM_ADMIN, STAFF}),
     "members.read": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
     "members.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
@@ -110,6 +111,8 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "console.open_commune": RouteRule("console.read", "platform"),
     "console.commune_page": RouteRule("console.read", "platform"),
     "console.change_commune_status": RouteRule("commune.lifecycle", "platform"),
+    "console.new_commune": RouteRule("commune.lifecycle", "platform"),
+    "console.create_commune": RouteRule("commune.lifecycle", "platform"),
     "identity.login": RouteRule("identity.sign_in", "any"),
     "identity.send_magic_link": RouteRule("identity.sign_in", "any"),
     "identity.confirm_magic_link": RouteRule("identity.sign_in", "any"),
@@ -137,6 +140,8 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "programme.accept_deliverable": RouteRule("programme.manage", "tenant"),
     "programme.calendar_feed": RouteRule("public.read", "tenant"),
     "programme.across_communes": RouteRule("console.read", "platform"),
+    "indicators.across_communes": RouteRule("console.read", "platform"),
+    "indicators.across_communes_csv": RouteRule("console.read", "platform"),
     # A calendar application cannot sign in: the signed address is the credential.
     "programme.staff_calendar": RouteRule("public.read", "platform"),
     "assembly.edition_page": RouteRule("public.read", "tenant"),

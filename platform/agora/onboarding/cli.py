@@ -11,7 +11,12 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from agora.extensions import db
-from agora.onboarding.services import apply_config, export_config, plan_apply
+from agora.onboarding.services import (
+    apply_config,
+    browser_version_in_the_way,
+    export_config,
+    plan_apply,
+)
 from agora.plugins.manager import get_registry
 from agora.tenancy.config import FieldError, TenantConfigError, load_file
 from agora.tenancy.models import Tenant
@@ -29,10 +34,17 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
 @tenants_cli.command("apply")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
-def apply_command(paths: tuple[Path, ...], dry_run: bool) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite the rules of communes that were last changed in the browser.",
+)
+def apply_command(paths: tuple[Path, ...], dry_run: bool, force: bool) -> None:
     """Onboard or update the communes described by PATHS (files or folders), idempotently.
 
-    All files are checked first; if any is invalid, nothing at all is written.
+    All files are checked first; if any is invalid, nothing at all is written. A commune
+    whose rules were last changed in the browser keeps them (the file is reported as
+    behind) unless --force is given.
     """
     registry = get_registry()
     configs, errors = [], []
@@ -54,6 +66,15 @@ def apply_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     actor = f"cli:{getpass.getuser()}"
     try:
         for source, config in configs:
+            in_the_way = None if force else browser_version_in_the_way(db.session, config)
+            if in_the_way is not None:
+                click.echo(
+                    f"{config.slug}: kept version {in_the_way.version}, made in the browser"
+                    f" ({in_the_way.source}, {in_the_way.created_at:%Y-%m-%d %H:%M} UTC);"
+                    f" {source} is behind it: run 'flask tenants export {config.slug}' to"
+                    " update the file, or apply with --force to overwrite"
+                )
+                continue
             if dry_run:
                 click.echo(plan_apply(db.session, config, source).describe())
             else:

@@ -231,6 +231,32 @@ def apply_config(session: DbSession, config: TenantConfig, source: str, actor: s
     return plan
 
 
+def made_in_browser(version: TenantConfigVersion) -> bool:
+    """Whether ``version`` was made in the browser (the console, the commune's own rules
+    pages) rather than applied from a ``tenants/*.toml`` file, whose path is its source."""
+    return not version.source.endswith(".toml")
+
+
+def browser_version_in_the_way(
+    session: DbSession, config: TenantConfig
+) -> TenantConfigVersion | None:
+    """The version in force that applying ``config`` from a file would overwrite, when that
+    version was made in the browser and differs from the file.
+
+    The browser wins: files seed new communes and carry the changes of communes whose rules
+    were last set from a file, but a release re-applying ``tenants/`` must not undo what a
+    commune changed in its own pages. ``tenants apply --force`` overrides; ``tenants export``
+    brings the file up to date.
+    """
+    tenant = tenant_by_slug(session, config.slug)
+    if tenant is None:
+        return None
+    version = current_config(session, tenant)
+    if version is None or not made_in_browser(version) or version.digest == config.digest:
+        return None
+    return version
+
+
 def export_config(session: DbSession, slug: str) -> str:
     """The configuration in force for ``slug``, in the ``tenants/*.toml`` format."""
     tenant = tenant_by_slug(session, slug)

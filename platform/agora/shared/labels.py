@@ -64,6 +64,7 @@ METHODS = Labels(
     majority_judgment=_l("majority judgment"),
     approval=_l("approval voting"),
 )
+TENANT_KINDS = Labels(commune=_l("Commune"), epci=_l("Intercommunality (EPCI)"))
 TENANT_STATUSES = Labels(
     prospect=_l("prospect"),
     onboarding=_l("onboarding"),

@@ -34,6 +34,11 @@ DEFAULT_INACTIVE_RESIDENT_MONTHS = 24
 #: (WCAG 2.1, 1.4.3, level AA).
 MINIMUM_THEME_CONTRAST = 4.5
 
+#: A commune's sub-domain, the ``slug`` its site is served on.
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+#: The INSEE code of a commune (in Corsica 2A or 2B then three digits) or the SIREN of an EPCI.
+INSEE_CODE_PATTERN = r"^(?:[0-9]{5}|2[AB][0-9]{3}|[0-9]{9})$"
+
 HOSTNAME_PATTERN = r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 
 FILE_SCHEMA: dict[str, Any] = {
@@ -46,13 +51,9 @@ FILE_SCHEMA: dict[str, Any] = {
             "required": ["slug", "name", "insee_code", "kind", "population", "status"],
             "additionalProperties": False,
             "properties": {
-                "slug": {"type": "string", "pattern": r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"},
+                "slug": {"type": "string", "pattern": SLUG_PATTERN},
                 "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                # INSEE code of a commune (Corsica: 2A/2B) or SIREN of an EPCI.
-                "insee_code": {
-                    "type": "string",
-                    "pattern": r"^(?:[0-9]{5}|2[AB][0-9]{3}|[0-9]{9})$",
-                },
+                "insee_code": {"type": "string", "pattern": INSEE_CODE_PATTERN},
                 "kind": {"enum": [kind.value for kind in TenantKind]},
                 "population": {"type": "integer", "minimum": 0},
                 "status": {"enum": [status.value for status in TenantStatus]},

@@ -1,25 +1,27 @@
-"""The operator console, on the platform host: the communes a staff member works for, and
-the installed plugins."""
+"""The operator console, on the platform host: the communes a staff member works for (their
+onboarding and lifecycle), and the installed plugins."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from agora.db import paris_today
 from agora.errors import DomainError, Invalid
 from agora.extensions import db
 from agora.identity import handoff
 from agora.identity.access import safe_next
 from agora.identity.acting import current_account, who
 from agora.identity.services import communes_of_staff
-from agora.onboarding import lifecycle
-from agora.onboarding.forms import CommuneStatusForm
+from agora.onboarding import lifecycle, wizard
+from agora.onboarding.forms import CommuneStatusForm, NewCommuneForm
 from agora.plugins.manager import get_registry
 from agora.shared.forms import ask_confirmation, notify
 from agora.shared.labels import TENANT_STATUSES
 from agora.tenancy.config import TenantConfig
-from agora.tenancy.models import Tenant, TenantStatus
+from agora.tenancy.models import Tenant, TenantKind, TenantStatus
 from agora.tenancy.services import current_config, tenant_by_slug
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -45,6 +47,92 @@ def _commune_page(tenant: Tenant, form: CommuneStatusForm, status: int = 200) ->
     version = current_config(db.session, tenant)
     notice = TenantConfig(version.document).notice if version is not None else None
     return render_template("console/commune.html", tenant=tenant, form=form, notice=notice), status
+
+
+def _new_commune_page(form: NewCommuneForm, status: int = 200) -> tuple[str, int]:
+    profiles = wizard.profiles()
+    staff = [(a.id, a.email or "") for a in wizard.consultancy_staff(db.session)]
+    form.offer(profiles, staff)
+    return render_template(
+        "console/new_commune.html",
+        form=form,
+        profile_hints=[{"hint": {"text": profile.description}} for profile in profiles],
+        base_domain=current_app.config["AGORA_BASE_DOMAIN"],
+    ), status
+
+
+@bp.get("/communes/new")
+def new_commune() -> tuple[str, int]:
+    return _new_commune_page(NewCommuneForm(formdata=None))
+
+
+@bp.post("/communes/new")
+def create_commune() -> str | tuple[str, int] | Response:
+    """The onboarding wizard: check everything, ask for confirmation, then create the
+    commune, its staff, its first administrator and its programme in one transaction."""
+    account = current_account()
+    assert account is not None  # the policy let only staff and platform admins in
+    form = NewCommuneForm()
+    form.offer(wizard.profiles(), [(a.id, "") for a in wizard.consultancy_staff(db.session)])
+    if not form.validate():
+        return _new_commune_page(form, 422)
+    new = wizard.NewCommune(
+        name=form.name.data,
+        insee_code=form.insee_code.data,
+        kind=TenantKind(form.kind.data),
+        population=int(form.population.data),
+        slug=form.slug.data,
+        profile=form.profile.data,
+        staff_ids=tuple(int(value) for value in form.staff.data or ()),
+        admin_email=form.admin_email.data,
+        starts_on=form.starts_on.data,
+    )
+    try:
+        wizard.check_new_commune(db.session, new, today=paris_today())
+    except wizard.CommuneRefused as refused:
+        for name, message in refused.errors:
+            form.refuse(name, message)
+        return _new_commune_page(form, refused.status)
+    profile = next(p for p in wizard.profiles() if p.key == new.profile)
+    if (
+        page := ask_confirmation(
+            title=_("Onboard %(commune)s?", commune=new.name),
+            consequences=[
+                _(
+                    "Its site opens at %(host)s, with the rules of « %(profile)s », which it "
+                    "can then change.",
+                    host=f"{new.slug}.{current_app.config['AGORA_BASE_DOMAIN']}",
+                    profile=profile.title,
+                ),
+                _(
+                    "Its support programme starts on %(day)s.",
+                    day=format_date(new.starts_on, format="long"),
+                ),
+                _(
+                    "%(email)s becomes its administrator and receives a link to sign in.",
+                    email=new.admin_email,
+                ),
+            ],
+            cancel_url=url_for("console.new_commune"),
+            confirm_text=_("Onboard the commune"),
+            irreversible=False,
+        )
+    ) is not None:
+        return page
+    tenant = wizard.create_commune(
+        db.session, new, creator=account, actor=who(), today=paris_today()
+    )
+    db.session.commit()
+    wizard.invite_administrator(db.session, tenant, new.admin_email, inviter=account.email or "")
+    db.session.commit()
+    notify(
+        _(
+            "%(commune)s is onboarded; %(email)s has been sent a link to sign in.",
+            commune=tenant.name,
+            email=new.admin_email,
+        )
+    )
+    return redirect(url_for("console.commune_page", slug=tenant.slug))
 
 
 @bp.get("/communes/<slug>")
