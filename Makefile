@@ -65,6 +65,7 @@ demo: install
 	$(BIN)/flask --app agora identity assign-staff equipe@cooperative.example montreuil
 	$(BIN)/flask --app agora identity grant mairie@poitiers.example poitiers commune_admin
 	$(BIN)/flask --app agora demo load
+	$(BIN)/flask --app agora demo onboard
 
 ## make test: set up, then lint, type-check and run the whole test suite
 test: install lint typecheck pytest

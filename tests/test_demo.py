@@ -23,13 +23,16 @@ from agora.db import PARIS, paris_today, utcnow
 from agora.demo.story import GENERIC, story_for
 from agora.extensions import db
 from agora.petitions.models import Petition
+from agora.programme import across
 from agora.programme.models import ProgrammeSession
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support import demo
+from support.fixtures import SignIn
 from support.pages import page_text
 
 HOSTS = {slug: {"Host": f"{slug}.localhost"} for slug in ("poitiers", "grenoble")}
+CONSOLE = {"Host": "localhost"}
 
 
 def _said(story_slug: str) -> set[str]:
@@ -198,3 +201,29 @@ def test_the_demo_communes_show_their_emblem_next_to_their_name(
         with client.get(found.group(1), headers=host) as emblem:
             assert emblem.status_code == 200 and emblem.mimetype == "image/svg+xml"
             assert "pas le logo officiel" in emblem.get_data(as_text=True)
+
+
+def test_the_demo_onboards_a_commune_in_the_console_mid_programme(
+    app: Flask, client: FlaskClient, runner: Any, onboarded: Path, sign_in: SignIn
+) -> None:
+    staff = sign_in(client, "localhost", "equipe@cooperative.example", staff_of=("poitiers",))
+    result = runner.invoke(args=["demo", "onboard"])
+    assert result.exit_code == 0 and "brest: onboarded in the console" in result.output
+    # Again, and with the stories: nothing changes, nothing fails.
+    assert "brest: already onboarded" in runner.invoke(args=["demo", "onboard"]).output
+    result = runner.invoke(args=["demo", "load", "brest"])
+    assert result.exit_code == 0 and "brest: already has data" in result.output
+    with app.app_context():
+        brest = db.session.execute(select(Tenant).where(Tenant.slug == "brest")).scalar_one()
+        with tenant_scope(db.session, brest.id):
+            statuses = db.session.scalars(
+                select(ProgrammeSession.status).where(ProgrammeSession.tenant_id == brest.id)
+            ).all()
+            late = across.progress_of(db.session, brest).late_sessions
+    assert "minutes_published" in statuses and "planned" in statuses
+    assert late, "ten weeks in, the last sessions are not yet written up"
+    # Staff see it among their communes, with its late sessions by name.
+    page = page_text(client.get(f"/console/programmes?staff={staff}", headers=CONSOLE))
+    assert "Brest" in page and all(row.title in page for row in late), page
+    # A release re-applying tenants/ leaves the commune made in the browser alone.
+    assert "brest" not in runner.invoke(args=["tenants", "apply", str(onboarded)]).output

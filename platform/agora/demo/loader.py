@@ -52,6 +52,7 @@ from agora.assembly.models import (
     MeasureStatus,
 )
 from agora.db import PARIS, DbSession, paris_today, utcnow
+from agora.demo import onboarding
 from agora.demo.draws import load_draw, load_nested_draw
 from agora.demo.story import Chronology, Story, StoryError, charter_council, chronology, story_for
 from agora.extensions import db
@@ -621,7 +622,8 @@ def load(
     """Demonstration data for ``tenant``, told by its story in ``stories`` (``<slug>.toml``)
     or the generic one; ``False`` when it already has some."""
     with tenant_scope(session, tenant.id):
-        if editions.editions_of(session, tenant):
+        # A commune onboarded mid-programme (``demo onboard``) tells no past story.
+        if editions.editions_of(session, tenant) or programme.programme_of(session, tenant):
             return False
         hooks = _hooks(session, tenant)
         today = today or paris_today()
@@ -660,6 +662,17 @@ def load_command(slugs: tuple[str, ...], stories: Path | None) -> None:
             f"{tenant.slug}: {'demonstration data loaded' if loaded else 'already has data'}"
         )
     db.session.commit()
+
+
+@demo_cli.command("onboard")
+@click.option("--staff", default="equipe@cooperative.example", show_default=True)
+def onboard_command(staff: str) -> None:
+    """Onboard Brest through the console's wizard, ten weeks into its programme."""
+    try:
+        tenant = onboarding.onboard(db.session, staff, paris_today())
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("brest: onboarded in the console" if tenant else "brest: already onboarded")
 
 
 def init_app(app: Flask) -> None:
