@@ -86,6 +86,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     from agora.identity import cli as identity_cli
     from agora.identity import jobs as identity_jobs  # noqa: F401
     from agora.identity import views as identity_views
+    from agora.indicators import views as indicators_views
     from agora.jobs import cli as jobs_cli
     from agora.notifications import views as notifications_views
     from agora.onboarding import cli as onboarding_cli
@@ -104,6 +105,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications_views.bp)
     app.register_blueprint(petitions_views.bp)
     app.register_blueprint(draws_views.bp)
+    app.register_blueprint(indicators_views.bp)
     onboarding_cli.init_app(app)
     audit_cli.init_app(app)
     jobs_cli.init_app(app)

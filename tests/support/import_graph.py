@@ -61,6 +61,7 @@ LAYERS = (
         frozenset(
             {
                 "identity",
+                "indicators",
                 "onboarding",
                 "programme",
                 "assembly",

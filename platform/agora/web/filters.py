@@ -7,13 +7,14 @@ from typing import Any
 
 import tomli_w
 from flask import Flask, g
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from sqlalchemy import select
 
 from agora.assembly.models import Edition
 from agora.extensions import db
 from agora.identity.policy import allowed
 from agora.plugins.contracts import ORIGINS
+from agora.shared.formats import number, percent
 from agora.shared.labels import (
     TEMPLATE_LABELS,
     audit_action,
@@ -44,10 +45,6 @@ def _date(day: date | str) -> str:
     if isinstance(day, str):
         day = date.fromisoformat(day)
     return str(format_date(day, "long"))
-
-
-def _number(value: int | float) -> str:
-    return str(format_decimal(value))
 
 
 def _toml(document: dict[str, Any]) -> str:
@@ -83,7 +80,8 @@ def has_edition() -> bool:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(_datetime, "datetime")
-    app.add_template_filter(_number, "number")
+    app.add_template_filter(number, "number")
+    app.add_template_filter(percent, "percent")
     app.add_template_filter(_date, "date")
     app.add_template_filter(_toml, "toml")
     app.add_template_filter(label, "label")
