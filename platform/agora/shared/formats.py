@@ -15,4 +15,4 @@ def number(value: int | float, decimals: int | None = None) -> str:
 
 def percent(share: float) -> str:
     """A share between 0 and 1 as a percentage with one decimal (French: ``42,5 %``)."""
-    return str(format_percent(share, "#,##0.0 %"))
+    return str(format_percent(share, "#,##0.0\u00a0%"))

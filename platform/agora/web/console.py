@@ -49,10 +49,19 @@ def _commune_page(tenant: Tenant, form: CommuneStatusForm, status: int = 200) ->
     return render_template("console/commune.html", tenant=tenant, form=form, notice=notice), status
 
 
+def _colleagues() -> list[tuple[int, str]]:
+    """The staff a new commune may be given besides its creator (who follows it anyway)."""
+    account = current_account()
+    return [
+        (colleague.id, colleague.email or "")
+        for colleague in wizard.consultancy_staff(db.session)
+        if account is None or colleague.id != account.id
+    ]
+
+
 def _new_commune_page(form: NewCommuneForm, status: int = 200) -> tuple[str, int]:
     profiles = wizard.profiles()
-    staff = [(a.id, a.email or "") for a in wizard.consultancy_staff(db.session)]
-    form.offer(profiles, staff)
+    form.offer(profiles, _colleagues())
     return render_template(
         "console/new_commune.html",
         form=form,
@@ -73,7 +82,7 @@ def create_commune() -> str | tuple[str, int] | Response:
     account = current_account()
     assert account is not None  # the policy let only staff and platform admins in
     form = NewCommuneForm()
-    form.offer(wizard.profiles(), [(a.id, "") for a in wizard.consultancy_staff(db.session)])
+    form.offer(wizard.profiles(), _colleagues())
     if not form.validate():
         return _new_commune_page(form, 422)
     new = wizard.NewCommune(
