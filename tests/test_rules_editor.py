@@ -6,6 +6,7 @@ values kept, nothing written."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,11 @@ def test_the_administrator_changes_two_rules_sees_the_diff_and_publishes(
             assert {k: v for k, v in document.items() if k != "plugins"} == {
                 k: v for k, v in old.items() if k != "plugins"
             }
-            assert document["plugins"]["quotas_census"] == old["plugins"]["quotas_census"]
+            # Every setting the administrator did not touch is as it was, to the last key.
+            expected = copy.deepcopy(old["plugins"])
+            expected["composition_seats"]["bodies"][1]["constraints"][0]["min"] = 3
+            expected["decision_rules"]["rules"]["action_plan"]["threshold"] = "3/5"
+            assert document["plugins"] == expected
             actions = db.session.scalars(
                 select(AuditEvent.action).where(AuditEvent.tenant_id == tenant.id)
             ).all()

@@ -116,7 +116,7 @@ def _proposal(base: TenantConfigVersion) -> dict[str, Any] | None:
         return None
     try:
         settings = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond reason
         return None
     if not isinstance(settings, dict):
         return None
