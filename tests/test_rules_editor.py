@@ -7,6 +7,7 @@ values kept, nothing written."""
 from __future__ import annotations
 
 import copy
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -308,3 +309,47 @@ def test_only_the_communes_administrator_changes_its_rules(
         403,
         404,
     )
+
+
+def _poitiers_plugins() -> dict[str, Any]:
+    root = Path(__file__).resolve().parents[1]
+    return dict(tomllib.loads((root / "tenants" / "poitiers.toml").read_text())["plugins"])
+
+
+#: Each check a plugin makes beyond its schema: how to break it, and what the French says.
+PLUGIN_CHECKS: list[tuple[str, str, Any, str]] = [
+    ("composition_seats", "bodies[1].constraints[0].min", 7, "n'a que 6 sièges"),
+    ("composition_seats", "bodies[1].constraints[0].max", 1, "Le maximum est inférieur"),
+    ("composition_seats", "bodies[2].key", "plenary", "Une autre instance a déjà"),
+    ("quotas_census", "criteria[0].values[0].share", 0.9, "Les parts font 1,37 au total"),
+    ("quotas_census", "criteria[0].values[1].value", "F", "Une autre valeur de ce critère"),
+    ("decision_rules", "rules.action_plan.threshold", "5/3", "Une part ne peut dépasser"),
+    ("interpellation_rights", "levels[1].key", "rencontre", "Un autre palier a cet"),
+    ("interpellation_rights", "levels[1].signatures", 10, "que le palier précédent (50)"),
+    ("interpellation_rights", "levels[2].effect", "meeting", "engage la commune à moins"),
+]
+
+
+def test_every_plugin_check_is_said_in_french(app: Flask) -> None:
+    from flask_babel import force_locale
+
+    from agora.onboarding.rules_editor import plugin_message
+    from agora.onboarding.rules_form import split_path
+
+    registry = get_registry()
+    failures = []
+    with app.test_request_context(), force_locale("fr"):
+        for plugin, path, value, expected in PLUGIN_CHECKS:
+            settings = copy.deepcopy(_poitiers_plugins()[plugin])
+            here: Any = settings
+            parts = split_path(path)
+            for part in parts[:-1]:
+                here = here[part]
+            here[parts[-1]] = value
+            found = registry.check_settings(plugin, settings)
+            said = [plugin_message(plugin, p, m, settings) for p, m in found]
+            if not any(p == path or path.startswith(p) for p, _m in found):
+                failures.append(f"{plugin}.{path}: the plugin found {found}")
+            elif not any(expected in text for text in said):
+                failures.append(f"{plugin}.{path}: {expected!r} not in {said}")
+    assert not failures, "\n".join(failures)

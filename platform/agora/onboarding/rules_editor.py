@@ -282,10 +282,27 @@ def publish(
         in_force is not None and config.digest == in_force.digest
     ):
         raise Conflict(_("These are already the rules: nothing to publish."))
-    clauses = charter_clauses_changed(session, tenant, proposed, registry)
     apply_config(session, config, SOURCE, actor)
     version = newest_config(session, tenant)
     assert version is not None and version.version == base_version + 1
+    hold_for_charter(session, tenant, version, registry, actor)
+    return version
+
+
+def hold_for_charter(
+    session: DbSession,
+    tenant: Tenant,
+    version: TenantConfigVersion,
+    registry: PluginRegistry,
+    actor: str,
+) -> list[str]:
+    """Mark ``version`` (just stored) as awaiting the revision of the internal rules when it
+    rewrites one of their clauses; return those clauses' titles (empty: it is in force).
+
+    Whoever stores a version calls it: the browser's publish, and ``tenants apply`` should
+    too, so that a file applied by the consultancy cannot bypass an adopted charter.
+    """
+    clauses = charter_clauses_changed(session, tenant, version.document, registry)
     if clauses:
         version.awaiting_charter = True
         audit.record(
@@ -299,4 +316,4 @@ def publish(
             public=True,
         )
     session.flush()
-    return version
+    return clauses

@@ -131,7 +131,7 @@ FIELD_HINTS: dict[str, Any] = {
 
 ROW_LABELS: dict[str, Any] = {
     "bodies": _l("Body %(num)d"),
-    "seats": _l("Seats %(num)d"),
+    "seats": _l("Group of seats %(num)d"),
     "constraints": _l("Rule %(num)d"),
     "criteria": _l("Criterion %(num)d"),
     "values": _l("Value %(num)d"),
