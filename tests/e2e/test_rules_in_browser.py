@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from e2e.accessibility import Audit
 from e2e.pages import Site, prepare_people, signed_in
+from e2e.test_every_page import WIDTH_OF_PAGE
 
 MINIMUM = '[name="plugins.composition_seats.bodies[1].constraints[0].min"]'
 THRESHOLD = '[name="plugins.decision_rules.rules.action_plan.threshold"]'
@@ -51,8 +52,17 @@ def test_the_administrator_changes_the_rules_in_the_browser(
     served = Site(app, site)
     base = served.base("tenant")
     audit = Audit()
+    too_wide: list[str] = []
     context = signed_in(browser, served, people["commune admin"])
     page = context.new_page()
+
+    def fits_a_phone(name: str) -> None:
+        page.set_viewport_size({"width": 360, "height": 800})
+        width, window = page.evaluate(WIDTH_OF_PAGE)
+        if width > window:
+            too_wide.append(f"{name}: {width} px wide on a 360 px phone")
+        page.set_viewport_size({"width": 1280, "height": 800})
+
     try:
         page.goto(f"{base}/rules")
         page.get_by_role("link", name="Modifier les règles").first.click()
@@ -60,6 +70,7 @@ def test_the_administrator_changes_the_rules_in_the_browser(
             page.get_by_role("heading", name="Modifier les règles de l'assemblée")
         ).to_be_visible()
         audit.check(page, "rules form")
+        fits_a_phone("rules form")
 
         # A value that is not a number: said in French next to the field, and kept.
         page.locator(MINIMUM).fill("trois")
@@ -85,6 +96,7 @@ def test_the_administrator_changes_the_rules_in_the_browser(
         expect(page.locator("main")).to_contain_text("trois cinquièmes")
         expect(page.locator(".govuk-warning-text")).to_contain_text("règlement intérieur")
         audit.check(page, "rules preview")
+        fits_a_phone("rules preview")
 
         page.get_by_role("button", name="Publier la version").click()
         expect(page.locator(".govuk-notification-banner")).to_contain_text("est publiée")
@@ -100,5 +112,6 @@ def test_the_administrator_changes_the_rules_in_the_browser(
         audit.check(page, "rules awaiting the charter")
     finally:
         context.close()
+    assert not too_wide, too_wide
     if audit.failures:
         pytest.fail(audit.report(), pytrace=False)
