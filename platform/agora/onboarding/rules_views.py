@@ -45,11 +45,21 @@ class RulesForm:
         return bool(self.form_errors) or any(n.error for root in self.tree for n in root.walk())
 
     def error_list(self) -> list[dict[str, str]]:
+        """Each message with the field it is about (in a long form, "enter a whole number"
+        alone would not say where): the group, the row, the field."""
         entries = [{"text": message} for message in self.form_errors]
+
+        def walk(node: Node, trail: tuple[str, ...]) -> None:
+            here = (*trail, node.label)
+            if node.error:
+                where = " › ".join(here[-3:] if len(here) > 3 else here[1:] or here)
+                text = _("%(field)s: %(message)s", field=where, message=node.error)
+                entries.append({"text": text, "href": f"#{node.id}"})
+            for child in node.children:
+                walk(child, here)
+
         for root in self.tree:
-            entries += [
-                {"text": node.error, "href": f"#{node.id}"} for node in root.walk() if node.error
-            ]
+            walk(root, ())
         return entries
 
 
