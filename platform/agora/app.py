@@ -90,6 +90,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     from agora.jobs import cli as jobs_cli
     from agora.notifications import views as notifications_views
     from agora.onboarding import cli as onboarding_cli
+    from agora.onboarding import rules_views
     from agora.petitions import views as petitions_views
     from agora.programme import views as programme_views
     from agora.tenancy import context
@@ -106,6 +107,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(petitions_views.bp)
     app.register_blueprint(draws_views.bp)
     app.register_blueprint(indicators_views.bp)
+    app.register_blueprint(rules_views.bp)
     onboarding_cli.init_app(app)
     audit_cli.init_app(app)
     jobs_cli.init_app(app)

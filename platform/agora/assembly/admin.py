@@ -873,7 +873,10 @@ def draft_proposal() -> tuple[str, int] | Response:
 
 @bp.post("/charter")
 def draft_charter() -> Response:
-    version = charter.draft(db.session, current_tenant(), tenant_hooks(), who())
+    tenant = current_tenant()
+    # From the newest rules published: those awaiting this revision, when there are some.
+    hooks = hooks_at(tenant.config_version) if tenant.config_version else tenant_hooks()
+    version = charter.draft(db.session, tenant, hooks, who())
     db.session.commit()
     notify(_("Version %(num)d of the internal rules is drafted.", num=version.number))
     return redirect(url_for("assembly.charter_version", number=version.number))

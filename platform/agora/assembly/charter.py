@@ -18,7 +18,7 @@ from agora.documents.pdf import document
 from agora.errors import Conflict, Invalid
 from agora.plugins.manager import TenantHooks
 from agora.shared.labels import CHARTER_STATUSES, TEMPLATE_LABELS, fraction_words
-from agora.tenancy.models import Tenant
+from agora.tenancy.models import Tenant, TenantConfigVersion
 
 #: The kinds of decision whose rules the charter states.
 DECISIONS = ("subject_choice", "action_plan", "charter")
@@ -126,6 +126,7 @@ def advance(
             )
         version.council_reference = council_reference.strip()
         version.adopted_at = utcnow()
+        _release_rules(session, tenant, version, actor)
     elif target == CharterStatus.VALIDATED:
         version.validated_at = utcnow()
     else:
@@ -143,6 +144,46 @@ def advance(
         object_id=version.number,
         details={"council_reference": version.council_reference},
         public=True,
+    )
+
+
+def _release_rules(session: DbSession, tenant: Tenant, version: CharterVersion, actor: str) -> None:
+    """The rules this charter was rendered from (and those before them) were waiting for
+    it: adopted by the council, they take effect."""
+    waiting = session.execute(
+        select(TenantConfigVersion).where(
+            TenantConfigVersion.tenant_id == tenant.id,
+            TenantConfigVersion.awaiting_charter.is_(True),
+            TenantConfigVersion.version <= version.config_version,
+        )
+    ).scalars()
+    released = []
+    for rules in waiting:
+        rules.awaiting_charter = False
+        released.append(rules.version)
+    if released:
+        audit.record(
+            session,
+            tenant,
+            actor=actor,
+            action="config.took_effect",
+            object_type="tenant_config_version",
+            object_id=max(released),
+            details={"charter_version": version.number},
+            public=True,
+        )
+
+
+def governing(session: DbSession, tenant: Tenant) -> CharterVersion | None:
+    """The charter the rules must agree with: the newest adopted by the council (in force,
+    or adopted and about to be)."""
+    return next(
+        (
+            v
+            for v in versions(session, tenant)
+            if v.status in (CharterStatus.ADOPTED, CharterStatus.IN_FORCE)
+        ),
+        None,
     )
 
 

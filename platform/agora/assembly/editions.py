@@ -12,6 +12,7 @@ from agora.errors import Conflict
 from agora.plugins.contracts import BodySpec
 from agora.shared.labels import EDITION_STATUSES
 from agora.tenancy.models import Tenant
+from agora.tenancy.services import current_config
 
 #: The order an edition goes through; it may only move forward one step at a time.
 LIFECYCLE = list(EditionStatus)
@@ -34,7 +35,9 @@ def open_edition(
     session: DbSession, tenant: Tenant, year: int, title: str, bodies: list[BodySpec], actor: str
 ) -> Edition:
     """Start an edition: pin the configuration in force and create its bodies, to compose."""
-    if tenant.config_version is None:
+    # The rules in force: a version awaiting the revision of the internal rules is not.
+    in_force = current_config(session, tenant)
+    if in_force is None:
         raise Conflict(_("the commune has no configuration yet"))
     if any(edition.year == year for edition in editions_of(session, tenant)):
         raise Conflict(_("there is already an edition for %(year)s", year=year))
@@ -42,7 +45,7 @@ def open_edition(
         tenant_id=tenant.id,
         year=year,
         title=title,
-        config_version=tenant.config_version,
+        config_version=in_force.version,
         status=EditionStatus.PLANNED,
     )
     session.add(edition)

@@ -71,6 +71,7 @@ from agora.tenancy.context import (
     get_owned_or_404,
     hooks_at,
 )
+from agora.tenancy.services import awaiting_charter
 from agora.voting.ballots import FRENCH_SIX_GRADES
 
 bp = Blueprint("assembly", __name__, template_folder="templates")
@@ -520,7 +521,10 @@ def charter_page() -> str:
     tenant = current_tenant()
     found = charter.versions(db.session, tenant)
     return render_template(
-        "assembly/charter.html", versions=found, current=charter.in_force(db.session, tenant)
+        "assembly/charter.html",
+        versions=found,
+        current=charter.in_force(db.session, tenant),
+        waiting=[v.version for v in awaiting_charter(db.session, tenant)],
     )
 
 

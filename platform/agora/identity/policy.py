@@ -40,6 +40,9 @@ POLICY: dict[str, frozenset[str]] = {
     # electorate, which body may certify) are checked by the assembly services.
     "assembly.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN, FACILITATOR}),
     "charter.manage": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
+    # The commune's own rules (its plugins' settings), changed in the browser: its
+    # administrator only (the consultancy applies files with ``tenants apply``).
+    "rules.edit": frozenset({COMMUNE_ADMIN}),
     # Who exactly is the commune's choice (assembly.subject_submitters, checked by the
     # subject service): anyone, signed-in residents, or members of the bodies.
     "subject.submit": frozenset({ANYONE}),
@@ -104,6 +107,9 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "public.rules": RouteRule("public.read", "tenant"),
     "public.rules_version": RouteRule("public.read", "tenant"),
     "public.rules_version_toml": RouteRule("public.read", "tenant"),
+    "rules_editor.edit": RouteRule("rules.edit", "tenant"),
+    "rules_editor.submit": RouteRule("rules.edit", "tenant"),
+    "rules_editor.publish": RouteRule("rules.edit", "tenant"),
     "public.journal": RouteRule("public.read", "tenant"),
     "public.journal_event": RouteRule("public.read", "tenant"),
     "public.theme_css": RouteRule("public.read", "tenant"),

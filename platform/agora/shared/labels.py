@@ -77,6 +77,10 @@ AUDIT_ACTIONS = Labels(
         "tenant.onboarded": _l("The commune joined Agora"),
         "tenant.updated": _l("The commune's record was updated"),
         "config.version_created": _l("New version of the rules"),
+        "config.awaiting_charter": _l(
+            "New rules await the revision of the internal rules before taking effect"
+        ),
+        "config.took_effect": _l("Rules took effect with the revised internal rules"),
         "petition.opened": _l("A petition was opened"),
         "draw.designed": _l("A draw was designed"),
         "draw.method_changed": _l("The method of a draw was changed"),

@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agora.db import Base, TenantOwned, UtcDateTime, new_id, utcnow
@@ -81,3 +81,7 @@ class TenantConfigVersion(TenantOwned, Base):
     digest: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    #: Published while the internal rules in force say otherwise: this version takes effect
+    #: (editions pin it, the site reads it) once a charter rendered from it is adopted.
+    #: The only column the app may change (the document itself is append-only).
+    awaiting_charter: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

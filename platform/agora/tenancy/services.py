@@ -25,10 +25,51 @@ def tenant_by_slug(session: DbSession, slug: str) -> Tenant | None:
 
 
 def current_config(session: DbSession, tenant: Tenant) -> TenantConfigVersion | None:
+    """The configuration in force: the newest version, unless it awaits the revision of the
+    internal rules (then the newest one that does not)."""
+    newest = newest_config(session, tenant)
+    if newest is None or not newest.awaiting_charter:
+        return newest
+    with tenant_scope(session, tenant.id):
+        return session.execute(
+            select(TenantConfigVersion)
+            .where(
+                TenantConfigVersion.tenant_id == tenant.id,
+                TenantConfigVersion.version < newest.version,
+                TenantConfigVersion.awaiting_charter.is_(False),
+            )
+            .order_by(TenantConfigVersion.version.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+
+
+def newest_config(session: DbSession, tenant: Tenant) -> TenantConfigVersion | None:
+    """The last version published, in force or awaiting the revision of the internal rules."""
     if tenant.config_version is None:
         return None
     with tenant_scope(session, tenant.id):
         return session.get(TenantConfigVersion, (tenant.id, tenant.config_version))
+
+
+def awaiting_charter(session: DbSession, tenant: Tenant) -> list[TenantConfigVersion]:
+    """The versions published after the one in force that wait for a revised charter,
+    oldest first (empty when the newest version is in force)."""
+    in_force = current_config(session, tenant)
+    newest = newest_config(session, tenant)
+    if newest is None or in_force is newest:
+        return []
+    with tenant_scope(session, tenant.id):
+        return list(
+            session.execute(
+                select(TenantConfigVersion)
+                .where(
+                    TenantConfigVersion.tenant_id == tenant.id,
+                    TenantConfigVersion.version > (in_force.version if in_force else 0),
+                    TenantConfigVersion.awaiting_charter.is_(True),
+                )
+                .order_by(TenantConfigVersion.version)
+            ).scalars()
+        )
 
 
 def normalise_host(host: str) -> str:

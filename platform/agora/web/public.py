@@ -12,6 +12,7 @@ from agora.onboarding import readable
 from agora.shared.forms import page_number
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 from agora.tenancy.models import TenantConfigVersion
+from agora.tenancy.services import awaiting_charter, current_config
 from agora.web import theme
 
 bp = Blueprint("public", __name__)
@@ -44,7 +45,14 @@ def rules() -> str:
         .where(TenantConfigVersion.tenant_id == tenant.id)
         .order_by(TenantConfigVersion.version.desc())
     ).scalars()
-    return render_template("public/rules.html", tenant=tenant, versions=list(versions))
+    in_force = current_config(db.session, tenant)
+    return render_template(
+        "public/rules.html",
+        tenant=tenant,
+        versions=list(versions),
+        in_force=in_force.version if in_force else None,
+        waiting=[v.version for v in awaiting_charter(db.session, tenant)],
+    )
 
 
 @bp.get("/rules/versions/<int:version>")
@@ -59,10 +67,13 @@ def rules_version(version: int) -> str:
         .order_by(TenantConfigVersion.version.desc())
         .limit(1)
     ).scalar()
+    tenant = current_tenant()
     return render_template(
         "public/rules_version.html",
-        tenant=current_tenant(),
+        tenant=tenant,
         version=row,
+        waiting=row in awaiting_charter(db.session, tenant),
+        in_force=row is current_config(db.session, tenant),
         sections=readable.describe(row.document),
         previous=previous,
         changes=readable.differences(previous.document, row.document) if previous else [],

@@ -47,7 +47,7 @@ def agora_settings_schema() -> dict[str, Any]:
             "origin": _ORIGIN,
             "count": {"type": "integer", "minimum": 0},
             "selection_mode": {"enum": list(SELECTION_MODES)},
-            "voting": {"type": "boolean"},
+            "voting": {"type": "boolean", "default": True},
         },
     }
     constraint = {

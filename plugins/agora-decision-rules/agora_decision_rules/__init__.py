@@ -57,7 +57,7 @@ def agora_settings_schema() -> dict[str, Any]:
                 "uniqueItems": True,
             },
             "reconvene_within_days": {"type": "integer", "minimum": 1},
-            "count_abstentions": {"type": "boolean"},
+            "count_abstentions": {"type": "boolean", "default": False},
         },
         # A qualified majority means nothing without its threshold.
         "if": {"properties": {"method": {"const": "qualified_majority"}}},

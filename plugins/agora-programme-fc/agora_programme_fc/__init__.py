@@ -22,7 +22,7 @@ def agora_settings_schema() -> dict[str, Any]:
         "properties": {
             # The programme is sold for 3 to 6 months.
             "duration_weeks": {"type": "integer", "minimum": 12, "maximum": 26},
-            "preliminary_call_remote": {"type": "boolean"},
+            "preliminary_call_remote": {"type": "boolean", "default": True},
         },
     }
 
