@@ -353,3 +353,27 @@ def test_every_plugin_check_is_said_in_french(app: Flask) -> None:
             elif not any(expected in text for text in said):
                 failures.append(f"{plugin}.{path}: {expected!r} not in {said}")
     assert not failures, "\n".join(failures)
+
+
+def test_a_file_applied_cannot_bypass_the_adopted_charter(
+    app: Flask, onboarded: Path, runner: Any
+) -> None:
+    _adopt_charter(app)
+    before = _versions(app)
+    path = onboarded / "poitiers.toml"
+    text = path.read_text(encoding="utf-8")
+    assert 'threshold = "2/3"' in text
+    path.write_text(text.replace('threshold = "2/3"', 'threshold = "3/5"', 1), "utf-8")
+    result = runner.invoke(args=["tenants", "apply", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "awaits the revision of the internal rules" in result.output
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            newest, in_force = newest_config(db.session, tenant), current_config(db.session, tenant)
+            assert newest is not None and in_force is not None
+            assert newest.version == before + 1 and newest.awaiting_charter
+            assert in_force.version == before
+    # Applied again, the same file is the newest version already: nothing more is stored.
+    again = runner.invoke(args=["tenants", "apply", str(path)])
+    assert again.output.strip() == "poitiers: up to date" and _versions(app) == before + 1

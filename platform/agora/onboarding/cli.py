@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from agora.extensions import db
+from agora.onboarding.rules_editor import hold_for_charter
 from agora.onboarding.services import (
     apply_config,
     browser_version_in_the_way,
@@ -19,7 +20,9 @@ from agora.onboarding.services import (
 )
 from agora.plugins.manager import get_registry
 from agora.tenancy.config import FieldError, TenantConfigError, load_file
+from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
+from agora.tenancy.services import newest_config, tenant_by_slug
 
 tenants_cli = AppGroup("tenants", help="Onboard and update communes from configuration files.")
 
@@ -78,9 +81,10 @@ def apply_command(paths: tuple[Path, ...], dry_run: bool, force: bool) -> None:
             if dry_run:
                 click.echo(plan_apply(db.session, config, source).describe())
             else:
-                click.echo(
-                    apply_config(db.session, config, source, actor).describe(with_diff=False)
-                )
+                plan = apply_config(db.session, config, source, actor)
+                click.echo(plan.describe(with_diff=False))
+                if plan.changes_config and not plan.creates_tenant:
+                    _hold_for_charter(config.slug, actor)
     except TenantConfigError as error:
         db.session.rollback()
         raise click.ClickException(f"configuration refused, nothing written:\n{error}") from error
@@ -88,6 +92,22 @@ def apply_command(paths: tuple[Path, ...], dry_run: bool, force: bool) -> None:
         db.session.rollback()
     else:
         db.session.commit()
+
+
+def _hold_for_charter(slug: str, actor: str) -> None:
+    """A file, like the browser, cannot bypass an adopted charter: rules that rewrite one of
+    its clauses wait for its revision."""
+    tenant = tenant_by_slug(db.session, slug)
+    version = newest_config(db.session, tenant) if tenant is not None else None
+    if tenant is None or version is None:
+        return
+    with tenant_scope(db.session, tenant.id):
+        clauses = hold_for_charter(db.session, tenant, version, get_registry(), actor)
+    if clauses:
+        click.echo(
+            f"  version {version.version} awaits the revision of the internal rules"
+            f" (clauses rewritten: {', '.join(clauses)})"
+        )
 
 
 @tenants_cli.command("export")

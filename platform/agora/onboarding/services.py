@@ -22,7 +22,7 @@ from agora.tenancy.models import (
     TenantKind,
     TenantStatus,
 )
-from agora.tenancy.services import current_config, tenant_by_slug
+from agora.tenancy.services import newest_config, tenant_by_slug
 
 #: The commune lifecycle: prospect → onboarding → active ⇄ suspended → archived.
 STATUS_TRANSITIONS: dict[TenantStatus, frozenset[TenantStatus]] = {
@@ -134,7 +134,9 @@ def plan_apply(session: DbSession, config: TenantConfig, source: str) -> ApplyPl
         current_domains = {domain.hostname for domain in tenant.domains}
         plan.domains_added = sorted(wanted_domains - current_domains)
         plan.domains_removed = sorted(current_domains - wanted_domains)
-        version = current_config(session, tenant)
+        # The newest version, in force or awaiting the charter's revision: a file equal to
+        # it changes nothing.
+        version = newest_config(session, tenant)
     else:
         version = None
         plan.domains_added = sorted(wanted_domains)
@@ -251,18 +253,19 @@ def browser_version_in_the_way(
     tenant = tenant_by_slug(session, config.slug)
     if tenant is None:
         return None
-    version = current_config(session, tenant)
+    version = newest_config(session, tenant)  # in force, or awaiting the charter's revision
     if version is None or not made_in_browser(version) or version.digest == config.digest:
         return None
     return version
 
 
 def export_config(session: DbSession, slug: str) -> str:
-    """The configuration in force for ``slug``, in the ``tenants/*.toml`` format."""
+    """The newest configuration of ``slug`` (in force, or awaiting the revision of the
+    internal rules), in the ``tenants/*.toml`` format."""
     tenant = tenant_by_slug(session, slug)
     if tenant is None:
         raise LookupError(f"no commune {slug!r}")
-    version = current_config(session, tenant)
+    version = newest_config(session, tenant)
     if version is None:
         raise LookupError(f"commune {slug!r} has no configuration yet")
     return tomli_w.dumps(version.document)
