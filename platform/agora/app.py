@@ -78,6 +78,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     from agora.assembly import jobs as assembly_jobs  # noqa: F401  (registers the jobs)
     from agora.assembly import views as assembly_views
     from agora.audit import cli as audit_cli
+    from agora.billing import views as billing_views
     from agora.audit import jobs as audit_jobs  # noqa: F401  (registers the jobs)
     from agora.draws import jobs as draws_jobs  # noqa: F401  (registers the jobs)
     from agora.draws import retention as draws_retention  # (registers draws.purge, its CLI)
@@ -104,6 +105,9 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications_views.bp)
     app.register_blueprint(petitions_views.bp)
     app.register_blueprint(draws_views.bp)
+    app.register_blueprint(billing_views.bp)
+    app.register_blueprint(billing_views.console_bp)
+    app.register_blueprint(billing_views.webhook_bp)
     onboarding_cli.init_app(app)
     audit_cli.init_app(app)
     jobs_cli.init_app(app)
