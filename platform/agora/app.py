@@ -78,8 +78,8 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     from agora.assembly import jobs as assembly_jobs  # noqa: F401  (registers the jobs)
     from agora.assembly import views as assembly_views
     from agora.audit import cli as audit_cli
-    from agora.billing import views as billing_views
     from agora.audit import jobs as audit_jobs  # noqa: F401  (registers the jobs)
+    from agora.billing import views as billing_views
     from agora.draws import jobs as draws_jobs  # noqa: F401  (registers the jobs)
     from agora.draws import retention as draws_retention  # (registers draws.purge, its CLI)
     from agora.draws import views as draws_views

@@ -95,7 +95,7 @@ class LineForm(Form):
     )
     amount = text_field(
         _l("Amount before tax, in euros"),
-        hint=_l("For example 3 500 or 3 500,50. VAT at 20 % is added."),
+        hint=_l("For example 3 500 or 3 500,50; VAT is added."),
         max_length=20,
         input_type="number",
         required=_l("Enter the line's amount."),
