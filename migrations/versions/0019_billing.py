@@ -41,7 +41,7 @@ def upgrade():
     sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('number', sa.String(length=40), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('status', sa.Enum('draft', 'sent', 'accepted', 'refused', name='quotestatus', native_enum=False, length=40), nullable=False),
+    sa.Column('status', sa.Enum('draft', 'submitted', 'accepted', 'refused', name='quotestatus', native_enum=False, length=40), nullable=False),
     sa.Column('total_excl_tax_cents', sa.BigInteger(), nullable=False),
     sa.Column('vat_cents', sa.BigInteger(), nullable=False),
     sa.Column('total_incl_tax_cents', sa.BigInteger(), nullable=False),

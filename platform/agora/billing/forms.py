@@ -49,7 +49,7 @@ def _amount(form: Any, field: Any) -> None:
 class ProfileForm(Form):
     legal_name = text_field(
         _l("Name on the invoices"),
-        hint=_l("As the commune is registered, for example “Commune de Poitiers”."),
+        hint=_l("As the commune is registered with INSEE."),
         required=_l("Enter the name the invoices are addressed to."),
     )
     siret = text_field(

@@ -8,7 +8,7 @@ from agora.shared.labels import Labels
 
 QUOTE_STATUSES = Labels(
     draft=_lp("quote", "draft"),
-    sent=_lp("quote", "sent"),
+    submitted=_lp("quote", "sent"),
     accepted=_lp("quote", "accepted"),
     refused=_lp("quote", "refused"),
 )
@@ -22,7 +22,7 @@ INVOICE_STATUSES = Labels(
 #: Tag colours (GOV.UK's), by status.
 COLOURS = {
     "draft": "grey",
-    "sent": "blue",
+    "submitted": "blue",
     "accepted": "green",
     "refused": "red",
     "to_issue": "yellow",

@@ -39,7 +39,8 @@ class BillingProfile(TenantOwned, Base):
 
 class QuoteStatus(enum.StrEnum):
     DRAFT = "draft"
-    SENT = "sent"
+    #: Sent to the commune, awaiting its answer.
+    SUBMITTED = "submitted"
     ACCEPTED = "accepted"
     REFUSED = "refused"
 

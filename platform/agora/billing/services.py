@@ -310,7 +310,7 @@ def send_quote(session: DbSession, tenant: Tenant, quote: Quote, actor: str) -> 
     """Send the quote to the commune: it can no longer change; its administrators are
     notified, and find its PDF on their billing page."""
     check_sendable(session, tenant, quote)
-    quote.status = QuoteStatus.SENT
+    quote.status = QuoteStatus.SUBMITTED
     quote.sent_at = utcnow()
     audit.record(
         session,
@@ -327,7 +327,7 @@ def send_quote(session: DbSession, tenant: Tenant, quote: Quote, actor: str) -> 
 
 
 def _sent(quote: Quote) -> None:
-    if quote.status != QuoteStatus.SENT:
+    if quote.status != QuoteStatus.SUBMITTED:
         raise Conflict(_("This quote was already answered."))
 
 

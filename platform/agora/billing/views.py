@@ -409,7 +409,7 @@ def _commune_quote(quote_id: int) -> Quote:
 def accept_quote(quote_id: int) -> str | BaseResponse:
     tenant = current_tenant()
     quote = _commune_quote(quote_id)
-    if quote.status != QuoteStatus.SENT:
+    if quote.status != QuoteStatus.SUBMITTED:
         raise Conflict(_("This quote was already answered."))
     if (
         page := ask_confirmation(
@@ -445,7 +445,7 @@ def accept_quote(quote_id: int) -> str | BaseResponse:
 def refuse_quote(quote_id: int) -> str | tuple[str, int] | BaseResponse:
     tenant = current_tenant()
     quote = _commune_quote(quote_id)
-    if quote.status != QuoteStatus.SENT:
+    if quote.status != QuoteStatus.SUBMITTED:
         raise Conflict(_("This quote was already answered."))
     form = RefusalForm()
     if not form.validate():
