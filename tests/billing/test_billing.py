@@ -15,9 +15,8 @@ import facturx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_babel import force_locale
+from flask_babel import force_locale, pgettext
 from flask_babel import gettext as babel_gettext
-from flask_babel import pgettext
 from lxml import etree
 from sqlalchemy import select
 
