@@ -7,6 +7,7 @@ order or the number of deliveries."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -481,3 +482,41 @@ def test_a_refused_quote_keeps_its_reason_and_a_new_one_can_be_drafted(
     assert again.status_code == 409
     assert staff.post(f"{CONSOLE}/quotes", headers={"Host": "localhost"}).status_code == 302
     assert len(_rows(app, Quote)) == 2
+
+
+def test_two_acceptances_at_once_issue_the_invoices_once(
+    app: Flask, postgresql_database: Any, onboarded: Path, sign_in: SignIn
+) -> None:
+    staff, commune = _clients(app, sign_in)
+    staff.post(f"{CONSOLE}/profile", data=PROFILE, headers={"Host": "localhost"})
+    staff.post(f"{CONSOLE}/quotes", headers={"Host": "localhost"})
+    quote_id = _quote_id(staff)
+    staff.post(
+        f"{CONSOLE}/quotes/{quote_id}/send",
+        data={"confirmed": "yes"},
+        headers={"Host": "localhost"},
+    )
+    second = app.test_client()
+    sign_in(
+        second,
+        "poitiers.localhost",
+        "adjoint@poitiers.example",
+        role="commune_admin",
+        commune="poitiers",
+    )
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def accept(client: FlaskClient) -> None:
+        barrier.wait()
+        statuses.append(_accept(client, quote_id).status_code)
+
+    threads = [threading.Thread(target=accept, args=(c,)) for c in (commune, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [302, 409]
+    assert len(_rows(app, Invoice)) == 2
+    accepted = [e for e in _rows(app, AuditEvent) if e.action == "quote.accepted"]
+    assert len(accepted) == 1

@@ -299,6 +299,7 @@ def commune_admins(session: DbSession, tenant: Tenant) -> list[Any]:
 
 
 def check_sendable(session: DbSession, tenant: Tenant, quote: Quote) -> None:
+    _lock(session, quote)
     _draft(quote)
     if profile_of(session, tenant) is None:
         raise Conflict(_("Fill in the commune's billing details before sending a quote."))
@@ -326,7 +327,20 @@ def send_quote(session: DbSession, tenant: Tenant, quote: Quote, actor: str) -> 
     )
 
 
-def _sent(quote: Quote) -> None:
+def _lock(session: DbSession, quote: Quote) -> None:
+    """Read the quote's row again, locked until the transaction ends: two answers given at
+    once (a double click, two administrators) are taken one after the other, and the second
+    finds the quote answered."""
+    session.execute(
+        select(Quote)
+        .where(Quote.tenant_id == quote.tenant_id, Quote.id == quote.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _sent(session: DbSession, quote: Quote) -> None:
+    _lock(session, quote)
     if quote.status != QuoteStatus.SUBMITTED:
         raise Conflict(_("This quote was already answered."))
 
@@ -334,7 +348,7 @@ def _sent(quote: Quote) -> None:
 def accept_quote(session: DbSession, tenant: Tenant, quote: Quote, actor: str) -> list[Invoice]:
     """The commune accepts: its milestone invoices are recorded, to be issued through
     Stripe once this transaction is committed (:func:`issue_invoices`)."""
-    _sent(quote)
+    _sent(session, quote)
     quote.status = QuoteStatus.ACCEPTED
     quote.decided_at = utcnow()
     quote.decided_by = actor
@@ -367,7 +381,7 @@ def accept_quote(session: DbSession, tenant: Tenant, quote: Quote, actor: str) -
 
 
 def refuse_quote(session: DbSession, tenant: Tenant, quote: Quote, reason: str, actor: str) -> None:
-    _sent(quote)
+    _sent(session, quote)
     quote.status = QuoteStatus.REFUSED
     quote.decided_at = utcnow()
     quote.decided_by = actor
