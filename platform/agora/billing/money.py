@@ -80,11 +80,11 @@ def plain_decimal(cents: int) -> str:
 
 def is_valid_siret(value: str) -> bool:
     """A SIRET: 14 digits passing the Luhn check (La Poste's establishments, SIREN
-    356 000 000, add up to a multiple of 5 instead)."""
+    356 000 000, may instead add up to a multiple of 5)."""
     if len(value) != 14 or not value.isascii() or not value.isdigit():
         return False
-    if value.startswith("356000000"):
-        return sum(int(digit) for digit in value) % 5 == 0
+    if value.startswith("356000000") and sum(int(digit) for digit in value) % 5 == 0:
+        return True
     total = 0
     for index, digit in enumerate(reversed(value)):
         number = int(digit)
