@@ -239,6 +239,12 @@ def test_tampered_stale_duplicated_and_out_of_order_webhooks_count_nothing_twice
         "request": {"id": None, "idempotency_key": None},
     }
     assert deliver(staff, other).get_json() == {"result": "ignored"}
+    # An invoice event about an invoice Stripe does not know (another account's): ignored.
+    unknown = dict(
+        paid, id="evt_unknown", data={"object": {"id": "in_unknown", "object": "invoice"}}
+    )
+    assert deliver(staff, unknown).get_json() == {"result": "ignored"}
+    assert len(_rows(app, StripeEvent)) == 2
 
 
 def test_a_stripe_failure_leaves_invoices_to_issue_and_staff_retry(

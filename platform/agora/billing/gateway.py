@@ -202,7 +202,16 @@ class Gateway:
         return invoice
 
     def retrieve_invoice(self, stripe_id: str) -> dict[str, Any]:
-        return self._call(self.client.v1.invoices.retrieve, stripe_id)
+        """The invoice as Stripe has it now; empty when Stripe has no such invoice (an
+        event about an invoice of another account, say)."""
+        try:
+            return _plain(self.client.v1.invoices.retrieve(stripe_id))
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return {}
+            raise GatewayError(error.user_message or str(error)) from error
+        except stripe.StripeError as error:
+            raise GatewayError(error.user_message or str(error)) from error
 
     def verified_event(self, payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
         """The event of a webhook, after checking its signature on the raw body and that it
