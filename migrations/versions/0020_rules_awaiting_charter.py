@@ -1,7 +1,7 @@
 """A version of the rules may await the revision of the internal rules before taking effect.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-06 23:30:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 from agora.tenancy.rls import app_role
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

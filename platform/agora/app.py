@@ -79,6 +79,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     from agora.assembly import views as assembly_views
     from agora.audit import cli as audit_cli
     from agora.audit import jobs as audit_jobs  # noqa: F401  (registers the jobs)
+    from agora.billing import views as billing_views
     from agora.draws import jobs as draws_jobs  # noqa: F401  (registers the jobs)
     from agora.draws import retention as draws_retention  # (registers draws.purge, its CLI)
     from agora.draws import views as draws_views
@@ -108,6 +109,9 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(draws_views.bp)
     app.register_blueprint(indicators_views.bp)
     app.register_blueprint(rules_views.bp)
+    app.register_blueprint(billing_views.bp)
+    app.register_blueprint(billing_views.console_bp)
+    app.register_blueprint(billing_views.webhook_bp)
     onboarding_cli.init_app(app)
     audit_cli.init_app(app)
     jobs_cli.init_app(app)

@@ -79,4 +79,16 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         )
         == "1",
         "AGORA_PAGE_SIZE": 50,
+        # Invoicing through Stripe (agora/billing): the secret key, the webhook endpoint's
+        # signing secret, and another API address (tests: a local fake). Without a key,
+        # quotes still work and the staff page says invoicing is not configured.
+        "AGORA_STRIPE_API_KEY": os.environ.get("AGORA_STRIPE_API_KEY") or None,
+        "AGORA_STRIPE_WEBHOOK_SECRET": os.environ.get("AGORA_STRIPE_WEBHOOK_SECRET") or None,
+        "AGORA_STRIPE_API_BASE": os.environ.get("AGORA_STRIPE_API_BASE") or None,
+        # Who issues the quotes and invoices (the consultancy), as printed on them and in
+        # their Factur-X data.
+        "AGORA_BILLING_SELLER_NAME": os.environ.get("AGORA_BILLING_SELLER_NAME", ""),
+        "AGORA_BILLING_SELLER_SIRET": os.environ.get("AGORA_BILLING_SELLER_SIRET", ""),
+        "AGORA_BILLING_SELLER_VAT_NUMBER": os.environ.get("AGORA_BILLING_SELLER_VAT_NUMBER", ""),
+        "AGORA_BILLING_SELLER_ADDRESS": os.environ.get("AGORA_BILLING_SELLER_ADDRESS", ""),
     }

@@ -22,6 +22,7 @@ from agora.assembly.models import (
     VotingCard,
 )
 from agora.audit.models import AuditEvent
+from agora.billing.models import BillingProfile, Invoice, Quote, QuoteLine, StripeEvent
 from agora.draws.models import Draw, Register, RegisterRow, SubDraw
 from agora.identity.models import (
     Account,
@@ -46,6 +47,7 @@ __all__ = [
     "Ballot",
     "BallotOption",
     "BallotVoter",
+    "BillingProfile",
     "Body",
     "CharterVersion",
     "CheckIn",
@@ -55,6 +57,7 @@ __all__ = [
     "ExternalIdentity",
     "FeasibilityNote",
     "IdentityProvider",
+    "Invoice",
     "LoginToken",
     "Measure",
     "Membership",
@@ -66,10 +69,13 @@ __all__ = [
     "Programme",
     "ProgrammeSession",
     "Proposal",
+    "Quote",
+    "QuoteLine",
     "Register",
     "RegisterRow",
     "RoleGrant",
     "StaffAssignment",
+    "StripeEvent",
     "SubDraw",
     "Subject",
     "Tenant",

@@ -52,6 +52,13 @@ NOT_PAGES: dict[str, str] = {
     "draws.funnel_csv": "open data (CSV)",
     "draws.representativeness_csv": "open data (CSV)",
     "draws.proces_verbal": "a PDF",
+    # Billing's documents (quote and invoice PDFs, the Factur-X copy for Chorus Pro).
+    "billing.quote_pdf": "a PDF",
+    "billing.invoice_pdf": "a PDF",
+    "billing.invoice_facturx": "a Factur-X PDF",
+    "billing_console.staff_quote_pdf": "a PDF",
+    "billing_console.staff_invoice_pdf": "a PDF",
+    "billing_console.staff_invoice_facturx": "a Factur-X PDF",
 }
 
 #: The people who visit, by the role they hold in Poitiers (``None``: anonymous).

@@ -68,6 +68,7 @@ LAYERS = (
                 "petitions",
                 "notifications",
                 "draws",
+                "billing",
             }
         ),
         "what users do: each owns its models, services, views and templates",

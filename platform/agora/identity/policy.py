@@ -83,6 +83,13 @@ POLICY: dict[str, frozenset[str]] = {
     # The panel and its reserve, followed by those who run the draw and by the committee
     # (which sees profiles, not names: the page checks draw.run for those).
     "draw.follow": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN, METHODOLOGY}),
+    # Quotes and invoices: the consultancy drafts and sends quotes (console host, communes it
+    # follows); the commune's administrator accepts or refuses them; both read them.
+    "billing.read": frozenset({PLATFORM_ADMIN, STAFF, COMMUNE_ADMIN}),
+    "billing.decide": frozenset({COMMUNE_ADMIN}),
+    "billing.manage": frozenset({PLATFORM_ADMIN, STAFF}),
+    # Stripe's webhooks: the signature on the body is the credential (checked by the view).
+    "billing.webhook": frozenset({ANYONE}),
 }
 
 
@@ -266,6 +273,24 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "draws.funnel_csv": RouteRule("public.read", "tenant"),
     "draws.representativeness_csv": RouteRule("public.read", "tenant"),
     "draws.proces_verbal": RouteRule("public.read", "tenant"),
+    # Billing: the commune's page, the consultancy's page in the console, Stripe's webhooks.
+    "billing.commune_page": RouteRule("billing.read", "tenant"),
+    "billing.quote_pdf": RouteRule("billing.read", "tenant"),
+    "billing.invoice_pdf": RouteRule("billing.read", "tenant"),
+    "billing.invoice_facturx": RouteRule("billing.read", "tenant"),
+    "billing.accept_quote": RouteRule("billing.decide", "tenant"),
+    "billing.refuse_quote": RouteRule("billing.decide", "tenant"),
+    "billing_console.console_page": RouteRule("billing.manage", "platform"),
+    "billing_console.save_profile": RouteRule("billing.manage", "platform"),
+    "billing_console.draft_quote": RouteRule("billing.manage", "platform"),
+    "billing_console.add_line": RouteRule("billing.manage", "platform"),
+    "billing_console.remove_line": RouteRule("billing.manage", "platform"),
+    "billing_console.send_quote": RouteRule("billing.manage", "platform"),
+    "billing_console.issue_invoices": RouteRule("billing.manage", "platform"),
+    "billing_console.staff_quote_pdf": RouteRule("billing.manage", "platform"),
+    "billing_console.staff_invoice_pdf": RouteRule("billing.manage", "platform"),
+    "billing_console.staff_invoice_facturx": RouteRule("billing.manage", "platform"),
+    "billing_webhook.stripe_webhook": RouteRule("billing.webhook", "platform"),
 }
 
 

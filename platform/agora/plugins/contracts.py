@@ -102,9 +102,13 @@ class SessionSpec:
 
 @dataclass(frozen=True)
 class PhaseSpec:
+    """A phase of the programme. ``price_cents_excl_tax`` is the consultancy's price for the
+    phase, before tax, in euro cents (``None``: not sold on its own); a quote copies it."""
+
     key: str
     title: str
     sessions: tuple[SessionSpec, ...]
+    price_cents_excl_tax: int | None = None
 
 
 @dataclass(frozen=True)

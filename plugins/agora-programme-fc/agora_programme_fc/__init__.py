@@ -1,7 +1,9 @@
 """The support programme of a cooperative like Fréquence Commune (3 to 6 months).
 
 Preliminary video call, calendar and communication plan, four prefiguration sessions with
-the prefiguration group, a facilitation training day, the random draw, the launch.
+the prefiguration group, a facilitation training day, the random draw, the launch. Each
+phase carries its price before tax (16,500 € in all, 19,800 € with VAT): the commune's
+quote copies them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def agora_programme_template(tenant: CommuneSettings) -> ProgrammeTemplate:
                         deliverables=("communication_plan",),
                     ),
                 ),
+                price_cents_excl_tax=2_000_00,
             ),
             PhaseSpec(
                 "prefiguration",
@@ -74,6 +77,7 @@ def agora_programme_template(tenant: CommuneSettings) -> ProgrammeTemplate:
                         deliverables=("charter",),
                     ),
                 ),
+                price_cents_excl_tax=7_500_00,
             ),
             PhaseSpec(
                 "training",
@@ -86,6 +90,7 @@ def agora_programme_template(tenant: CommuneSettings) -> ProgrammeTemplate:
                         deliverables=("facilitator_kit",),
                     ),
                 ),
+                price_cents_excl_tax=3_000_00,
             ),
             PhaseSpec(
                 "draw",
@@ -95,11 +100,13 @@ def agora_programme_template(tenant: CommuneSettings) -> ProgrammeTemplate:
                         6, "draw", "Tirage au sort des habitant·es", deliverables=("draw_protocol",)
                     ),
                 ),
+                price_cents_excl_tax=2_500_00,
             ),
             PhaseSpec(
                 "launch",
                 "Lancement",
                 (SessionSpec(7, "launch", "Lancement et première séance de l'assemblée"),),
+                price_cents_excl_tax=1_500_00,
             ),
         ),
     )
