@@ -225,5 +225,11 @@ def test_the_demo_onboards_a_commune_in_the_console_mid_programme(
     # Staff see it among their communes, with its late sessions by name.
     page = page_text(client.get(f"/console/programmes?staff={staff}", headers=CONSOLE))
     assert "Brest" in page and all(row.title in page for row in late), page
+    # A quote of 24 000 € TTC awaits the answer of its administrator, on Brest's site.
+    mayor = app.test_client()
+    sign_in(mayor, "brest.localhost", "mairie@brest.example", role="commune_admin",
+            commune="brest")  # fmt: skip
+    quotes = page_text(mayor.get("/billing/", headers={"Host": "brest.localhost"}))
+    assert "24 000,00 €" in quotes and "Accepter" in quotes, quotes
     # A release re-applying tenants/ leaves the commune made in the browser alone.
     assert "brest" not in runner.invoke(args=["tenants", "apply", str(onboarded)]).output

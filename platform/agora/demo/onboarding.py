@@ -1,20 +1,24 @@
 """A commune onboarded through the console's wizard, for the demonstration: Brest, on the
 open-assembly profile, ten weeks into its support programme. It shows what staff see of a
-commune mid-programme (its late sessions and deliverables on ``/console/programmes``) and a
-commune whose rules were made in the browser (``tenants apply`` keeps them)."""
+commune mid-programme (its late sessions and deliverables on ``/console/programmes``), a
+commune whose rules were made in the browser (``tenants apply`` keeps them), and a quote of
+24 000 € TTC sent to it, which its administrator accepts or refuses on its site."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from agora.billing import services as billing
 from agora.db import PARIS, DbSession
 from agora.identity.services import account_by_email
 from agora.onboarding import wizard
+from agora.plugins.manager import get_registry
 from agora.programme import services as programme
 from agora.programme.models import SessionStatus
+from agora.tenancy.config import TenantConfig
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant, TenantKind
-from agora.tenancy.services import tenant_by_slug
+from agora.tenancy.services import current_config, tenant_by_slug
 
 #: Ten weeks in: its first sessions are past, some deliverables not yet accepted.
 WEEKS_IN = 10
@@ -51,7 +55,9 @@ def onboard(session: DbSession, staff_email: str, today: date) -> Tenant | None:
     tenant = wizard.create_commune(
         session, new, creator=creator, actor=f"staff:{staff_email}", today=today
     )
-    _live_first_weeks(session, tenant, f"staff:{staff_email}", today)
+    actor = f"staff:{staff_email}"
+    _live_first_weeks(session, tenant, actor, today)
+    _send_quote(session, tenant, actor)
     session.commit()
     wizard.invite_administrator(session, tenant, new.admin_email, inviter=staff_email)
     session.commit()
@@ -76,3 +82,31 @@ def _live_first_weeks(session: DbSession, tenant: Tenant, actor: str, today: dat
             )
             for key in row.deliverables:
                 programme.accept_deliverable(session, tenant, row, key, actor)
+
+
+#: Who pays for Brest: the town hall (a SIRET whose check digit holds), with its Chorus Pro
+#: service and commitment.
+BREST_BILLING = billing.ProfileValues(
+    legal_name="Ville de Brest",
+    siret="21290019800012",
+    service_code="DEMOCRATIE-PARTICIPATIVE",
+    engagement_number="EJ-2026-0412",
+    email="comptabilite@brest.example",
+    address="2 rue Frézier, 29200 Brest",
+)
+
+
+def _send_quote(session: DbSession, tenant: Tenant, actor: str) -> None:
+    """The programme's priced phases plus a one-year review day: 20 000 € HT, 24 000 € TTC."""
+    with tenant_scope(session, tenant.id):
+        billing.save_profile(session, tenant, BREST_BILLING, actor)
+        rules = current_config(session, tenant)
+        assert rules is not None  # the wizard applied them
+        hooks = get_registry().view(TenantConfig(rules.document))
+        quote = billing.draft_quote(session, tenant, hooks.programme_template(), actor)
+        missing = 2_000_000 - quote.total_excl_tax_cents
+        if missing > 0:
+            billing.add_line(
+                session, tenant, quote, "Journée d'évaluation, un an après", missing, actor
+            )
+        billing.send_quote(session, tenant, quote, actor)
