@@ -21,10 +21,10 @@ from agora.assembly.models import CharterStatus
 from agora.audit.models import AuditEvent
 from agora.extensions import db
 from agora.plugins.manager import get_registry
-from agora.tenancy.config import TenantConfig
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant, TenantConfigVersion
 from agora.tenancy.services import current_config, newest_config
+from support.charters import adopt_charter
 from support.fixtures import SignIn
 from support.pages import page_text
 from test_forms import read_forms
@@ -74,25 +74,10 @@ def _versions(app: Flask) -> int:
             )
 
 
-def _adopt_charter(app: Flask) -> None:
-    """Poitiers' internal rules, rendered from its rules in force and adopted."""
-    with app.app_context():
-        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
-        with tenant_scope(db.session, tenant.id):
-            version = current_config(db.session, tenant)
-            assert version is not None
-            hooks = get_registry().view(TenantConfig(version.document))
-            draft = charter.draft(db.session, tenant, hooks, "test")
-            charter.advance(db.session, tenant, draft, "test")
-            charter.advance(db.session, tenant, draft, "test", "DEL-2026-01")
-            charter.advance(db.session, tenant, draft, "test")
-            db.session.commit()
-
-
 def test_the_administrator_changes_two_rules_sees_the_diff_and_publishes(
     app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
 ) -> None:
-    _adopt_charter(app)
+    adopt_charter(app)
     admin = _admin(client, sign_in)
     before = _versions(app)
     data = _form_data(client)
@@ -358,7 +343,7 @@ def test_every_plugin_check_is_said_in_french(app: Flask) -> None:
 def test_a_file_applied_cannot_bypass_the_adopted_charter(
     app: Flask, onboarded: Path, runner: Any
 ) -> None:
-    _adopt_charter(app)
+    adopt_charter(app)
     before = _versions(app)
     path = onboarded / "poitiers.toml"
     text = path.read_text(encoding="utf-8")

@@ -11,43 +11,20 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, expect
-from sqlalchemy import select
 
 from e2e.accessibility import Audit
 from e2e.pages import Site, prepare_people, signed_in
 from e2e.test_every_page import WIDTH_OF_PAGE
+from support.charters import adopt_charter
 
 MINIMUM = '[name="plugins.composition_seats.bodies[1].constraints[0].min"]'
 THRESHOLD = '[name="plugins.decision_rules.rules.action_plan.threshold"]'
 
 
-def _adopt_charter(app: Flask) -> None:
-    from agora.assembly import charter
-    from agora.extensions import db
-    from agora.plugins.manager import get_registry
-    from agora.tenancy.config import TenantConfig
-    from agora.tenancy.isolation import tenant_scope
-    from agora.tenancy.models import Tenant
-    from agora.tenancy.services import current_config
-
-    with app.app_context():
-        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
-        with tenant_scope(db.session, tenant.id):
-            version = current_config(db.session, tenant)
-            assert version is not None
-            hooks = get_registry().view(TenantConfig(version.document))
-            draft = charter.draft(db.session, tenant, hooks, "e2e")
-            charter.advance(db.session, tenant, draft, "e2e")
-            charter.advance(db.session, tenant, draft, "e2e", "DEL-2026-01")
-            charter.advance(db.session, tenant, draft, "e2e")
-            db.session.commit()
-        db.session.remove()
-
-
 def test_the_administrator_changes_the_rules_in_the_browser(
     browser: Browser, app: Flask, site: str, runner: Any
 ) -> None:
-    _adopt_charter(app)
+    adopt_charter(app, actor="e2e")
     people = prepare_people(app)
     served = Site(app, site)
     base = served.base("tenant")

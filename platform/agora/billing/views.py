@@ -28,14 +28,14 @@ from agora.db import PARIS
 from agora.errors import Conflict, DomainError, Invalid
 from agora.extensions import csrf, db
 from agora.identity.acting import current_account, who
-from agora.identity.services import communes_of_staff
+from agora.identity.services import commune_followed_by
 from agora.plugins.manager import get_registry
 from agora.shared.forms import ask_confirmation, notify
 from agora.tenancy.config import TenantConfig
 from agora.tenancy.context import current_tenant
 from agora.tenancy.isolation import bind_tenant
 from agora.tenancy.models import Tenant
-from agora.tenancy.services import current_config, tenant_by_slug
+from agora.tenancy.services import current_config
 
 #: The commune's billing page (its administrator answers quotes there).
 bp = Blueprint("billing", __name__, url_prefix="/billing", template_folder="templates")
@@ -182,9 +182,8 @@ def _invoice_pdf(tenant: Tenant, invoice_id: int, facturx: bool) -> Response:
 def _followed_commune(slug: str) -> Tenant:
     """A commune the signed-in staff member works for (every commune for a platform admin),
     bound to the session for this request."""
-    account = current_account()
-    tenant = tenant_by_slug(db.session, slug)
-    if account is None or tenant is None or tenant not in communes_of_staff(db.session, account):
+    tenant = commune_followed_by(db.session, current_account(), slug)
+    if tenant is None:
         abort(404)
     bind_tenant(db.session, tenant.id)
     return tenant

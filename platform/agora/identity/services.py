@@ -30,6 +30,7 @@ from agora.identity.policy import AUTHENTICATED, PLATFORM_ADMIN, STAFF
 from agora.identity.sessions import end_all_sessions
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
+from agora.tenancy.services import tenant_by_slug
 
 MAGIC_LINK_TTL = timedelta(minutes=15)
 HANDOFF_TTL = timedelta(seconds=60)
@@ -217,6 +218,15 @@ def communes_of_staff(session: DbSession, account: Account) -> list[Tenant]:
             .order_by(Tenant.name)
         ).scalars()
     )
+
+
+def commune_followed_by(session: DbSession, account: Account | None, slug: str) -> Tenant | None:
+    """The commune ``slug`` when ``account`` works for it (a platform admin for every one);
+    ``None`` otherwise, whether or not it exists (a console page then answers 404)."""
+    tenant = tenant_by_slug(session, slug)
+    if account is None or tenant is None or tenant not in communes_of_staff(session, account):
+        return None
+    return tenant
 
 
 # --- signing in, in the commune's audit log ---------------------------------------------

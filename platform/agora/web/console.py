@@ -14,7 +14,7 @@ from agora.extensions import db
 from agora.identity import handoff
 from agora.identity.access import safe_next
 from agora.identity.acting import current_account, who
-from agora.identity.services import communes_of_staff
+from agora.identity.services import commune_followed_by, communes_of_staff
 from agora.onboarding import lifecycle, wizard
 from agora.onboarding.forms import CommuneStatusForm, NewCommuneForm
 from agora.plugins.manager import get_registry
@@ -22,7 +22,7 @@ from agora.shared.forms import ask_confirmation, notify
 from agora.shared.labels import TENANT_STATUSES
 from agora.tenancy.config import TenantConfig
 from agora.tenancy.models import Tenant, TenantKind, TenantStatus
-from agora.tenancy.services import current_config, tenant_by_slug
+from agora.tenancy.services import current_config
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -35,9 +35,8 @@ def index() -> str:
 
 def _followed_commune(slug: str) -> Tenant:
     """A commune the signed-in staff member works for (every commune for a platform admin)."""
-    account = current_account()
-    tenant = tenant_by_slug(db.session, slug)
-    if account is None or tenant is None or tenant not in communes_of_staff(db.session, account):
+    tenant = commune_followed_by(db.session, current_account(), slug)
+    if tenant is None:
         abort(404)
     return tenant
 
