@@ -21,6 +21,7 @@ from agora.assembly.models import CharterStatus
 from agora.audit.models import AuditEvent
 from agora.extensions import db
 from agora.plugins.manager import get_registry
+from agora.tenancy.config import TenantConfig
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant, TenantConfigVersion
 from agora.tenancy.services import current_config, newest_config
@@ -362,3 +363,54 @@ def test_a_file_applied_cannot_bypass_the_adopted_charter(
     # Applied again, the same file is the newest version already: nothing more is stored.
     again = runner.invoke(args=["tenants", "apply", str(path)])
     assert again.output.strip() == "poitiers: up to date" and _versions(app) == before + 1
+
+
+PROVISION = "plugins.charter_open_assembly.additions.decisions"
+
+
+def test_a_provision_added_to_a_clause_rewrites_the_internal_rules(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    adopt_charter(app)
+    _admin(client, sign_in)
+    before = _versions(app)
+    data = _form_data(client)
+    assert PROVISION in data and data[PROVISION] == ""
+
+    # Braces could be read as a template by the charter: refused in French, kept as typed.
+    data[PROVISION] = "Vote à {{ majorité }}"
+    data["action"] = "preview"
+    refused = client.post("/admin/rules", data=data, headers=POITIERS)
+    assert refused.status_code == 422
+    assert "Écrivez la disposition sans accolades." in page_text(refused)
+    assert "Vote à {{ majorité }}" in refused.get_data(as_text=True).replace("&#123;", "{")
+    assert _versions(app) == before
+
+    provision = (
+        "Les votes ont lieu à main levée, sauf si dix personnes demandent le scrutin secret."
+    )
+    data[PROVISION] = provision
+    shown = client.post("/admin/rules", data=data, headers=POITIERS)
+    assert shown.status_code == 200 and provision in page_text(shown)
+    publish = next(
+        f for f in read_forms(shown.get_data(as_text=True)).forms
+        if f.action == "/admin/rules/publish"
+    )  # fmt: skip
+    done = client.post(
+        "/admin/rules/publish",
+        data={c.name: c.value for c in publish.controls if c.name},
+        headers=POITIERS,
+    )
+    assert done.status_code == 302
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            newest = newest_config(db.session, tenant)
+            assert newest is not None and newest.awaiting_charter  # it rewrites a clause
+            hooks = get_registry().view(TenantConfig(newest.document))
+            draft = charter.draft(db.session, tenant, hooks, "test")
+            decisions = next(c for c in draft.clauses if c["key"] == "decisions")
+            assert decisions["text"].endswith(provision)
+            db.session.rollback()
+    # The version's public page says it in words.
+    assert provision in page_text(client.get(f"/rules/versions/{before + 1}", headers=POITIERS))

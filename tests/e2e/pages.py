@@ -59,6 +59,7 @@ NOT_PAGES: dict[str, str] = {
     "billing_console.staff_quote_pdf": "a PDF",
     "billing_console.staff_invoice_pdf": "a PDF",
     "billing_console.staff_invoice_facturx": "a Factur-X PDF",
+    "indicators.across_communes_csv": "a spreadsheet (CSV)",
 }
 
 #: The people who visit, by the role they hold in Poitiers (``None``: anonymous).

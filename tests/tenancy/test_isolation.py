@@ -16,11 +16,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 
 from agora.assembly.models import CheckIn, VotingCard
+from agora.billing import services as billing
+from agora.billing.models import InvoiceStatus, StripeEvent
 from agora.db import GLOBAL_TABLES_WITH_TENANT_REF, TENANT_TABLES
 from agora.draws.models import Draw, VisitRound
 from agora.extensions import db
+from agora.plugins.manager import get_registry
+from agora.tenancy.config import TenantConfig
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
+from agora.tenancy.services import current_config
 from support.fixtures import APP_ROLE, Database, SignIn
 
 
@@ -47,7 +52,13 @@ def _grenoble_rows(app: Flask) -> dict[str, list[int]]:
         grenoble = db.session.execute(select(Tenant).where(Tenant.slug == "grenoble")).scalar_one()
         with tenant_scope(db.session, grenoble.id):
             for table in TENANT_TABLES:
-                column = {"audit_event": "seq", "tenant_config_version": "version"}.get(table, "id")
+                column = {
+                    "audit_event": "seq",
+                    "tenant_config_version": "version",
+                    # One row per commune, and Stripe's own event ids.
+                    "billing_profile": "tenant_id",
+                    "stripe_event": "event_id",
+                }.get(table, "id")
                 if table == "ballot_voter":
                     column = "person_id"
                 if table == "register_row":
@@ -223,6 +234,27 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
         ),
         Probe("draw_deviation", "GET", f"/draws/{draw}", "/draws/9"),
         Probe("visit_round", "GET", f"/visites/{first['visit_round']}", "/visites/9"),
+        Probe("quote", "GET", f"/billing/quotes/{first['quote']}.pdf", "/billing/quotes/9.pdf"),
+        Probe(
+            "quote_line", "GET", f"/billing/quotes/{first['quote']}.pdf", "/billing/quotes/9.pdf"
+        ),
+        Probe(
+            "invoice", "GET", f"/billing/invoices/{first['invoice']}.pdf", "/billing/invoices/9.pdf"
+        ),
+        # The quote carries the buyer's billing details.
+        Probe(
+            "billing_profile",
+            "GET",
+            f"/billing/quotes/{first['quote']}.pdf",
+            "/billing/quotes/9.pdf",
+        ),
+        Probe(
+            "stripe_event",
+            "POST",
+            f"/billing/quotes/{first['quote']}/refuse",
+            "/billing/quotes/9/refuse",
+            counted="stripe_event",
+        ),
         Probe(
             "draw_pick",
             "POST",
@@ -241,6 +273,7 @@ def test_no_commune_reaches_another_communes_rows(
     assert runner.invoke(args=["demo", "load", "grenoble"]).exit_code == 0
     _print_a_voting_card(app)
     _plan_a_round(app)
+    _bill_grenoble(app)
     assert (
         runner.invoke(
             args=[
@@ -325,6 +358,35 @@ def _plan_a_round(app: Flask) -> None:
             draw_id = db.session.execute(select(Draw.id).limit(1)).scalar_one()
             db.session.add(
                 VisitRound(tenant_id=grenoble.id, draw_id=draw_id, name="Secteur 2, samedi")
+            )
+        db.session.commit()
+
+
+def _bill_grenoble(app: Flask) -> None:
+    """Grenoble accepted a quote (its invoices recorded) and Stripe told of one of them."""
+    with app.app_context():
+        grenoble = db.session.execute(select(Tenant).where(Tenant.slug == "grenoble")).scalar_one()
+        with tenant_scope(db.session, grenoble.id):
+            details = billing.ProfileValues(
+                "Ville de Grenoble", "21380185500015", "FINANCES", "EJ-1", "f@grenoble.fr", ""
+            )
+            billing.save_profile(db.session, grenoble, details, "test")
+            rules = current_config(db.session, grenoble)
+            assert rules is not None
+            template = get_registry().view(TenantConfig(rules.document)).programme_template()
+            quote = billing.draft_quote(db.session, grenoble, template, "test")
+            billing.send_quote(db.session, grenoble, quote, "test")
+            invoices = billing.accept_quote(db.session, grenoble, quote, "test")
+            # As Stripe would have issued the first one.
+            invoices[0].number, invoices[0].stripe_invoice_id = "GRE-0001", "in_grenoble"
+            invoices[0].status = InvoiceStatus.OPEN
+            db.session.add(
+                StripeEvent(
+                    tenant_id=grenoble.id,
+                    event_id="evt_grenoble",
+                    event_type="invoice.paid",
+                    invoice_id=invoices[0].id,
+                )
             )
         db.session.commit()
 

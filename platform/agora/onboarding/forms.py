@@ -62,7 +62,7 @@ class NewCommuneForm(Form):
                 INSEE_CODE_PATTERN,
                 message=_l(
                     "Enter five digits (2A or 2B then three digits in Corsica), or nine for "
-                    "an intercommunality, such as 86194 for Poitiers."
+                    "an intercommunality, such as 29019."
                 ),
             )
         ],

@@ -17,6 +17,7 @@ from flask_babel import format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from agora.onboarding.rules_labels import CHARTER_CLAUSES
 from agora.shared.labels import (
     DECISIONS,
     METHODS,
@@ -45,6 +46,7 @@ PLUGIN_TITLES = Labels(
     composition_seats=_l("Bodies of the assembly"),
     decision_rules=_l("How decisions are taken"),
     charter_open_assembly=_l("Internal rules"),
+    charter_citizens_panel=_l("Internal rules"),
     interpellation_rights=_l("Citizens' right of interpellation"),
 )
 
@@ -289,8 +291,21 @@ def _draw_csv(settings: dict[str, Any]) -> list[str]:
     ]
 
 
-def _charter(settings: dict[str, Any]) -> list[str]:
-    return [_("The internal rules follow the open assembly model, adapted by the group.")]
+def _charter(model: Any) -> Callable[[Any], list[str]]:
+    """The internal rules' model, then each provision the commune added to a clause."""
+
+    def describe(settings: dict[str, Any]) -> list[str]:
+        additions = settings.get("additions") or {}
+        return [
+            str(model),
+            *(
+                _("%(clause)s: %(text)s", clause=CHARTER_CLAUSES[key], text=text)
+                for key, text in additions.items()
+                if key in CHARTER_CLAUSES
+            ),
+        ]
+
+    return describe
 
 
 DESCRIBERS: dict[str, Callable[[Any], list[str]]] = {
@@ -303,7 +318,10 @@ DESCRIBERS: dict[str, Callable[[Any], list[str]]] = {
     "draw_electoral_roll": _draw_electoral_roll,
     "draw_volunteers": _draw_volunteers,
     "draw_csv": _draw_csv,
-    "charter_open_assembly": _charter,
+    "charter_open_assembly": _charter(
+        _l("The internal rules follow the open assembly model, adapted by the group.")
+    ),
+    "charter_citizens_panel": _charter(_l("The internal rules follow the citizens' panel model.")),
 }
 
 

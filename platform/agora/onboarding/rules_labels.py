@@ -28,6 +28,19 @@ EDITABLE = {
     "quotas_census": _l("Representativeness: quotas from the census"),
     "decision_rules": _l("How decisions are taken"),
     "interpellation_rights": _l("Citizens' right of interpellation"),
+    "charter_open_assembly": _l("Provisions of the internal rules"),
+    "charter_citizens_panel": _l("Provisions of the internal rules"),
+}
+
+#: The clauses of the internal rules a commune may add a provision to, by key.
+CHARTER_CLAUSES = {
+    "purpose": _l("Added to the purpose"),
+    "openness": _l("Added to the openness of the sessions"),
+    "membership": _l("Added to the membership"),
+    "composition": _l("Added to the composition of the bodies"),
+    "decisions": _l("Added to the making of decisions"),
+    "council": _l("Added to the link with the municipal council"),
+    "revision": _l("Added to the revision of the internal rules"),
 }
 
 BODY_KINDS = Labels(
@@ -111,6 +124,13 @@ FIELD_LABELS: dict[str, Any] = {
     "feature_columns": _l("Columns of the quota criteria"),
     "attribute_columns": _l("Other columns kept"),
     "channel": _l("How people are reached"),
+    # Internal rules: a provision of the commune's own after a clause
+    "additions": _l("Provisions of the commune's own"),
+    **{
+        f"{plugin}.additions.{key}": label
+        for plugin in ("charter_open_assembly", "charter_citizens_panel")
+        for key, label in CHARTER_CLAUSES.items()
+    },
 }
 
 FIELD_HINTS: dict[str, Any] = {
@@ -127,6 +147,10 @@ FIELD_HINTS: dict[str, Any] = {
         "Lower-case letters, digits, dashes and underscores, starting with a letter."
     ),
     "tolerance_seats": _l("How many seats the panel may differ from the exact share."),
+    "additions": _l(
+        "Written after the clause in the internal rules, as plain text (no braces). Changing "
+        "one once the internal rules are adopted asks for their revision."
+    ),
 }
 
 ROW_LABELS: dict[str, Any] = {
@@ -153,6 +177,7 @@ ENUM_LABELS: dict[str, Any] = {
 
 #: Each pattern of the plugins' schemas, said in words.
 PATTERNS: dict[str, Any] = {
+    "^[^{}]*$": _l("Write the provision without braces."),
     r"^[0-9]+/[1-9][0-9]*$": _l("Enter a fraction such as 2/3 (figures, a slash, figures)."),
     "^[a-z][a-z0-9_]*$": _l(
         "Use lower-case letters without accents, digits and underscores, starting with a letter."

@@ -205,8 +205,8 @@ def agora_commune_profiles() -> list[CommuneProfile]:
     """Return the kinds of assembly this plugin offers as a starting point for a new commune.
 
     Not bound to a commune: the console's onboarding wizard asks every installed plugin and
-    lists the profiles they return (an open assembly like Poitiers', a closed panel like the
-    Convention Citoyenne, several pools like Paris'…). The profile chosen becomes the new
+    lists the profiles they return (an open assembly with a drawn core, a closed panel like
+    the Convention Citoyenne, several pools…). The profile chosen becomes the new
     commune's first configuration, checked like any commune's file, with the ``commune``
     table the staff member fills in; the commune then changes its own rules.
 

@@ -1,8 +1,19 @@
-"""Clauses both templates share."""
+"""Clauses both templates share, and what a commune adds to them.
+
+A commune may add a provision of its own to each clause (``additions``: clause key → text),
+written after the clause's text. The additions are plain text: the schema refuses braces, so
+that no addition can be read as Jinja by the core, which renders the clauses.
+"""
 
 from __future__ import annotations
 
-from agora.plugins.contracts import ClauseTemplate
+import dataclasses
+from collections.abc import Mapping
+
+from agora.plugins.contracts import CharterTemplate, ClauseTemplate, JSONSchema
+
+#: The longest provision a commune adds to a clause.
+ADDITION_MAX = 300
 
 BODIES = ClauseTemplate(
     "composition",
@@ -35,3 +46,42 @@ REVISION = ClauseTemplate(
     "décisions sur le règlement intérieur ; toute révision est soumise au conseil municipal "
     "et n'entre en vigueur qu'après son adoption.",
 )
+
+
+def settings_schema(template: CharterTemplate) -> JSONSchema:
+    """The settings of a charter template: one optional addition per clause."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "additions": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    clause.key: {
+                        "type": "string",
+                        "maxLength": ADDITION_MAX,
+                        "pattern": "^[^{}]*$",
+                    }
+                    for clause in template.clauses
+                },
+            }
+        },
+    }
+
+
+def with_additions(template: CharterTemplate, settings: Mapping[str, object]) -> CharterTemplate:
+    """``template`` with the commune's additions written after their clauses."""
+    additions = settings.get("additions") or {}
+    assert isinstance(additions, Mapping)
+    if not additions:
+        return template
+    return dataclasses.replace(
+        template,
+        clauses=tuple(
+            dataclasses.replace(clause, text=f"{clause.text}\n{additions[clause.key]}")
+            if additions.get(clause.key)
+            else clause
+            for clause in template.clauses
+        ),
+    )

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from agora.plugins import hookimpl
-from agora.plugins.contracts import CharterTemplate, ClauseTemplate, CommuneSettings
-from agora_charters.clauses import BODIES, DECISIONS, REVISION
+from agora.plugins.contracts import (
+    CharterTemplate,
+    ClauseTemplate,
+    CommuneSettings,
+    JSONSchema,
+)
+from agora_charters.clauses import (
+    BODIES,
+    DECISIONS,
+    REVISION,
+    settings_schema,
+    with_additions,
+)
 
 NAME = "charter_open_assembly"
 
@@ -44,5 +55,10 @@ TEMPLATE = CharterTemplate(
 
 
 @hookimpl
+def agora_settings_schema() -> JSONSchema:
+    return settings_schema(TEMPLATE)
+
+
+@hookimpl
 def agora_charter_template(tenant: CommuneSettings) -> CharterTemplate:
-    return TEMPLATE
+    return with_additions(TEMPLATE, tenant.plugin_settings(NAME))
