@@ -127,13 +127,24 @@ def postgresql_database(database: Database) -> Database:
     return database
 
 
+def _on_sqlite(item: pytest.Item) -> bool:
+    return (
+        getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database") == "sqlite"  # type: ignore[attr-defined]
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The walks over every page or route check what a page says and who may open it, the
+    # same on both databases: once is enough, on PostgreSQL when there is one (production's).
     sqlite_only_nonsense = [
         item
         for item in items
-        if "postgresql_database" in getattr(item, "fixturenames", ())
-        and getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("database") == "sqlite"  # type: ignore[attr-defined]
+        if _on_sqlite(item)
+        and (
+            "postgresql_database" in getattr(item, "fixturenames", ())
+            or (PG_ADMIN_URL is not None and item.get_closest_marker("one_database"))
+        )
     ]
     if sqlite_only_nonsense:
         config.hook.pytest_deselected(items=sqlite_only_nonsense)

@@ -442,6 +442,7 @@ class Seen:
     form: Form
 
 
+@pytest.mark.one_database
 def test_every_form_keeps_its_values_and_starts_on_no_destructive_status(
     app: Flask, demo: dict[str, int | None]
 ) -> None:

@@ -242,6 +242,7 @@ def demo(app: Flask, runner: Any, onboarded: Path) -> dict[str, int | None]:
     return prepare_people(app)
 
 
+@pytest.mark.one_database
 def test_every_french_page_shows_no_code_no_english_no_parenthesised_plural(
     app: Flask, demo: dict[str, int | None]
 ) -> None:
