@@ -82,8 +82,10 @@ typecheck: $(STAMP)
 	  $(BIN)/mypy platform/agora $(filter-out %.egg-info,$(wildcard plugins/*/agora_*)) tests bench
 	MYPYPATH=sortition:sortition/tests $(BIN)/mypy sortition/agora_sortition sortition/tests
 
-# One pytest-xdist worker per core (TEST_WORKERS=0 runs the suite in this process).
-TEST_WORKERS ?= auto
+# One pytest-xdist worker per core, and one more: the tests wait on PostgreSQL, Redis and
+# Chromium, which run in processes of their own (TEST_WORKERS=0 runs the suite in this
+# process).
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 

@@ -276,9 +276,16 @@ def test_no_bad_input_gets_a_server_error_or_writes(
                 f"{endpoint} ({person}) with a huge body",
                 client.post(form.action, data={"texte": HUGE}, headers=_headers(host)),
             )
+            shapes: set[str] = set()
             for control in form.controls:
                 if not control.name or control.name == "csrf_token":
                     continue
+                # A field repeated in rows (bodies[0].name, bodies[1].name…) runs the same
+                # code in each row: the first row's is walked.
+                shape = re.sub(r"\[\d+\]", "[]", control.name)
+                if shape in shapes:
+                    continue
+                shapes.add(shape)
                 for value in hostile_values(control):
                     data = baseline(form)
                     data.setlist(control.name, [value])

@@ -45,7 +45,7 @@ def test_a_cell_of_fewer_than_ten_people_is_never_shown_nor_given_back() -> None
 def test_staff_see_aggregates_of_their_communes_only(
     app: Flask, client: FlaskClient, runner: Any, onboarded: Path, sign_in: SignIn
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers", "grenoble"]).exit_code == 0
+    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
     sign_in(client, "localhost", "claude@cooperative.example", staff_of=("poitiers",))
     page = page_text(client.get("/console/indicators", headers=CONSOLE))
     assert "Poitiers" in page and "Grenoble" not in page
@@ -77,7 +77,7 @@ def test_staff_see_aggregates_of_their_communes_only(
 def test_the_figures_come_from_counts_not_from_rows_about_people(
     app: Flask, runner: Any, onboarded: Path
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers", "grenoble"]).exit_code == 0
+    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
     statements: list[str] = []
 
     def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
