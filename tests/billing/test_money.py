@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agora.billing import money
+from agora.shared.identifiers import is_valid_siret
 
 
 def test_a_24000_euro_quote_is_20000_before_tax_and_4000_of_vat() -> None:
@@ -41,13 +42,13 @@ def test_amounts_are_read_as_people_type_them() -> None:
 
 
 def test_siret_check_digits() -> None:
-    assert money.is_valid_siret("73282932000074")
-    assert not money.is_valid_siret("73282932000075")  # one digit off
-    assert not money.is_valid_siret("7328293200007")  # 13 digits
-    assert not money.is_valid_siret("7328293200007a")
-    assert not money.is_valid_siret("７３２８２９３２０００７４")  # full-width digits
+    assert is_valid_siret("73282932000074")
+    assert not is_valid_siret("73282932000075")  # one digit off
+    assert not is_valid_siret("7328293200007")  # 13 digits
+    assert not is_valid_siret("7328293200007a")
+    assert not is_valid_siret("７３２８２９３２０００７４")  # full-width digits
     # La Poste: its head office passes the Luhn check, its establishments add up to a
     # multiple of 5 instead.
-    assert money.is_valid_siret("35600000000048")
-    assert money.is_valid_siret("35600000010014")  # 3+5+6+1+1+4 = 20
-    assert not money.is_valid_siret("35600000000049")
+    assert is_valid_siret("35600000000048")
+    assert is_valid_siret("35600000010014")  # 3+5+6+1+1+4 = 20
+    assert not is_valid_siret("35600000000049")

@@ -57,7 +57,7 @@ from agora.assembly.models import (
 )
 from agora.db import paris_today
 from agora.documents.ical import CalendarEvent, calendar
-from agora.documents.tables import csv_response
+from agora.documents.tables import attachment, csv_response
 from agora.errors import DomainError, Forbidden, Invalid
 from agora.extensions import csrf, db
 from agora.identity.acting import acting_person, current_account, who
@@ -551,12 +551,10 @@ def _charter_version(number: int) -> CharterVersion:
 @bp.get("/charter/versions/<int:number>.pdf")
 def charter_pdf(number: int) -> Response:
     version = _charter_version(number)
-    return Response(
+    return attachment(
         charter.pdf(current_tenant(), version),
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="reglement-interieur-v{number}.pdf"'
-        },
+        f"reglement-interieur-v{number}.pdf",
+        "application/pdf",
     )
 
 
@@ -655,14 +653,10 @@ def follow_up_pdf(plan_id: int) -> Response:
     plan = get_owned_or_404(ActionPlan, plan_id)
     edition = get_owned_or_404(Edition, plan.edition_id)
     today = paris_today()
-    return Response(
+    return attachment(
         report.follow_up_report(db.session, current_tenant(), edition, plan, today),
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="rapport-de-suivi-{edition.year}-{today.isoformat()}.pdf"'
-            )
-        },
+        f"rapport-de-suivi-{edition.year}-{today.isoformat()}.pdf",
+        "application/pdf",
     )
 
 

@@ -11,6 +11,7 @@ from wtforms.validators import ValidationError
 
 from agora.billing import money
 from agora.shared.forms import Form, text_field, textarea_field
+from agora.shared.identifiers import is_valid_siret
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _REFERENCE = re.compile(r"^[A-Za-z0-9 ./_-]*$")
@@ -20,7 +21,7 @@ def _siret(form: Any, field: Any) -> None:
     value = (field.data or "").replace(" ", "")
     if not (value.isascii() and value.isdigit() and len(value) == 14):
         raise ValidationError(_l("Enter the SIRET as 14 digits (spaces allowed)."))
-    if not money.is_valid_siret(value):
+    if not is_valid_siret(value):
         raise ValidationError(
             _l("This SIRET does not exist: one digit is wrong (its check digit does not match).")
         )

@@ -76,21 +76,3 @@ def plain_decimal(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     whole, part = divmod(abs(cents), 100)
     return f"{sign}{whole}.{part:02d}"
-
-
-def is_valid_siret(value: str) -> bool:
-    """A SIRET: 14 digits passing the Luhn check (La Poste's establishments, SIREN
-    356 000 000, may instead add up to a multiple of 5)."""
-    if len(value) != 14 or not value.isascii() or not value.isdigit():
-        return False
-    if value.startswith("356000000") and sum(int(digit) for digit in value) % 5 == 0:
-        return True
-    total = 0
-    for index, digit in enumerate(reversed(value)):
-        number = int(digit)
-        if index % 2 == 1:
-            number *= 2
-            if number > 9:
-                number -= 9
-        total += number
-    return total % 10 == 0

@@ -47,6 +47,7 @@ from agora.identity.models import Role
 from agora.identity.services import holders_of
 from agora.notifications.services import notify
 from agora.plugins.contracts import ProgrammeTemplate
+from agora.shared.identifiers import is_valid_siret
 from agora.shared.people import person_for_account
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
@@ -139,7 +140,7 @@ def save_profile(
 ) -> BillingProfile:
     """Record who pays for the commune. The form has checked each value; the SIRET is
     checked again here, since an invoice Chorus Pro refuses is a lost month."""
-    if not money.is_valid_siret(values.siret):
+    if not is_valid_siret(values.siret):
         raise Invalid(_("Enter a SIRET of 14 digits, as the INSEE register gives it."))
     profile = profile_of(session, tenant)
     if profile is None:

@@ -25,6 +25,7 @@ from agora.billing.gateway import BadSignature, Gateway, GatewayError
 from agora.billing.labels import COLOURS, INVOICE_STATUSES, QUOTE_STATUSES
 from agora.billing.models import BillingProfile, Invoice, Quote, QuoteStatus
 from agora.db import PARIS
+from agora.documents.tables import attachment
 from agora.errors import Conflict, DomainError, Invalid
 from agora.extensions import csrf, db
 from agora.identity.acting import current_account, who
@@ -148,11 +149,7 @@ def _invoice_bill(tenant: Tenant, invoice: Invoice) -> documents.Bill:
 
 
 def _pdf(content: bytes, name: str) -> Response:
-    return Response(
-        content,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
-    )
+    return attachment(content, f"{name}.pdf", "application/pdf")
 
 
 def _quote_pdf(tenant: Tenant, quote_id: int) -> Response:

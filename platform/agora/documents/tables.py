@@ -37,6 +37,11 @@ def csv_response(
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([neutralised(cell) for cell in header])
     writer.writerows([neutralised(cell) for cell in row] for row in rows)
-    response = Response(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    return attachment(buffer.getvalue(), filename, "text/csv; charset=utf-8")
+
+
+def attachment(content: bytes | str, filename: str, content_type: str) -> Response:
+    """A file the browser saves as ``filename`` (a PDF, a CSV, a JSON record…)."""
+    response = Response(content, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

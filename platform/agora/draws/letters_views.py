@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from agora.documents.tables import attachment
 from agora.draws import letters, responses, stage1, visits
 from agora.draws.models import (
     Draw,
@@ -38,11 +39,7 @@ from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_confi
 
 
 def _attachment(content: bytes, name: str) -> Response:
-    return Response(
-        content,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(content, name, "application/pdf")
 
 
 def _letter_text(draw: Draw) -> letters.LetterText:

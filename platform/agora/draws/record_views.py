@@ -11,7 +11,7 @@ from flask import Response, abort, render_template
 from flask_babel import format_percent
 from flask_babel import gettext as _
 
-from agora.documents.tables import csv_response
+from agora.documents.tables import attachment, csv_response
 from agora.draws import charts, record, retention, services
 from agora.draws.models import Draw, SubDraw
 from agora.draws.views import bp
@@ -102,7 +102,7 @@ def record_page(draw_id: int) -> str:
 def record_export(draw_id: int) -> Response:
     public = _public_record(draw_id)
     data = record.export(db.session, current_tenant(), public, _sources(public))
-    return _attachment(record.export_bytes(data), f"tirage-{draw_id}.json", "application/json")
+    return attachment(record.export_bytes(data), f"tirage-{draw_id}.json", "application/json")
 
 
 @bp.get("/draws/<int:draw_id>/record/<int:sub_draw_id>.json")
@@ -113,7 +113,7 @@ def engine_record(draw_id: int, sub_draw_id: int) -> Response:
     found = record.engine_record(public.draw, part) if part.draw_id == draw_id else None
     if found is None:
         abort(404)
-    return _attachment(
+    return attachment(
         record.export_bytes(found), record.record_filename(public.draw, part), "application/json"
     )
 
@@ -135,10 +135,4 @@ def representativeness_csv(draw_id: int) -> Response:
 def proces_verbal(draw_id: int) -> Response:
     public = _public_record(draw_id)
     document = record.proces_verbal(current_tenant(), public, _sources(public))
-    return _attachment(document, f"tirage-{draw_id}-proces-verbal.pdf", "application/pdf")
-
-
-def _attachment(content: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return attachment(document, f"tirage-{draw_id}-proces-verbal.pdf", "application/pdf")

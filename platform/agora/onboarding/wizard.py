@@ -35,6 +35,7 @@ from agora.plugins.contracts import CommuneProfile
 from agora.plugins.manager import get_registry
 from agora.programme.services import instantiate
 from agora.shared import mail
+from agora.shared.identifiers import is_valid_siren
 from agora.tenancy.addresses import site_address, site_host
 from agora.tenancy.config import RESERVED_SLUGS, TenantConfig, validate_document
 from agora.tenancy.isolation import tenant_scope
@@ -78,9 +79,8 @@ DEPARTMENTS = frozenset(
 
 def insee_code_problem(code: str) -> str | None:
     """Why ``code`` (already of the right shape) is no commune's INSEE code nor any SIREN."""
-    if len(code) == 9:  # an intercommunality's SIREN: its last digit is a Luhn key
-        digits = [int(c) * (2 if i % 2 else 1) for i, c in enumerate(code)]
-        if sum(d - 9 if d > 9 else d for d in digits) % 10:
+    if len(code) == 9:  # an intercommunality's SIREN
+        if not is_valid_siren(code):
             return str(_("This SIREN number is not valid: check its digits."))
         return None
     if code[:2] not in DEPARTMENTS and code[:3] not in DEPARTMENTS:
