@@ -33,7 +33,11 @@ from support.fixtures import (
     Database,
     SignIn,
 )
+from support.routing import LazyBuilderRule
 from support.smtp import Inbox, smtp_server
+
+# Every application the tests build compiles its URL builders only when used (see routing.py).
+Flask.url_rule_class = LazyBuilderRule
 
 
 def _migrate(url: str) -> None:
