@@ -92,8 +92,10 @@ def _postgresql_database() -> Iterator[Database]:
         else:
             os.environ["AGORA_APP_ROLE"] = previous
     owner = create_engine(owner_url)
-    yield Database("postgresql", app_url, owner)
+    superuser = create_engine(base)
+    yield Database("postgresql", app_url, owner, superuser)
     owner.dispose()
+    superuser.dispose()
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
     admin.dispose()
