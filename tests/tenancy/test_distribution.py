@@ -47,7 +47,9 @@ def _foreign_keys(connection: Connection) -> list[ForeignKey]:
             "WHERE k.contype = 'f' ORDER BY k.conname"
         )
     ).all()
-    return [ForeignKey(name, src, tuple(cols), dst, tuple(refs)) for name, src, cols, dst, refs in rows]
+    return [
+        ForeignKey(name, src, tuple(cols), dst, tuple(refs)) for name, src, cols, dst, refs in rows
+    ]
 
 
 def test_foreign_keys_between_tenant_tables_pair_tenant_ids(
@@ -58,7 +60,9 @@ def test_foreign_keys_between_tenant_tables_pair_tenant_ids(
     between = [k for k in keys if k.table in TENANT_TABLES and k.target in TENANT_TABLES]
     assert between  # the query reads the catalogue, not nothing
     unpaired = [
-        str(k) for k in between if ("tenant_id", "tenant_id") not in zip(k.columns, k.target_columns)
+        str(k)
+        for k in between
+        if ("tenant_id", "tenant_id") not in zip(k.columns, k.target_columns)
     ]
     assert not unpaired, "\n".join(unpaired)
 
