@@ -62,7 +62,7 @@ def test_foreign_keys_between_tenant_tables_pair_tenant_ids(
     unpaired = [
         str(k)
         for k in between
-        if ("tenant_id", "tenant_id") not in zip(k.columns, k.target_columns)
+        if ("tenant_id", "tenant_id") not in zip(k.columns, k.target_columns, strict=True)
     ]
     assert not unpaired, "\n".join(unpaired)
 
