@@ -208,9 +208,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             loads[communes] = _load(grown_url, loaded, communes)
             loaded = communes
             timings[communes], baselines[communes] = [], []
-            for _ in range(ROUNDS):
-                baselines[communes] += _round(base_client, host, per_round)
-                timings[communes] += _round(grown_client, host, per_round)
+            for number in range(ROUNDS):  # ABBA: neither side always goes first
+                sides = [(baselines, base_client), (timings, grown_client)]
+                for measured, client in sides if number % 2 == 0 else reversed(sides):
+                    measured[communes] += _round(client, host, per_round)
         sizes = _bytes_per_row(grown_url)
     finally:
         for app in apps:
