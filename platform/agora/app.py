@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, has_request_context, request, session
 from sqlalchemy import inspect, select
 
-from agora import config
+from agora import config, replica
 from agora.extensions import babel, csrf, db, limiter, migrate
 
 
@@ -58,7 +58,9 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
+    replica.configure(app)
     db.init_app(app)
+    replica.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[2] / "migrations"))
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)

@@ -20,6 +20,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("AGORA_DATABASE_URL")
         or _sqlite_default(instance_path),
+        # A streaming replica for anonymous public pages (agora/replica.py); none by default.
+        "AGORA_DATABASE_REPLICA_URL": os.environ.get("AGORA_DATABASE_REPLICA_URL") or None,
         # No ping before each checkout (a round trip on every request, the vote path
         # included): a connection dropped by a database restart fails one request, after
         # which SQLAlchemy invalidates the whole pool; recycling bounds a connection's age.
