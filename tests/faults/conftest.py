@@ -20,15 +20,9 @@ import pytest
 from flask import Flask
 
 from agora import create_app
-from agora.assembly import ballots, editions, sessions
-from agora.assembly.models import AssemblySessionStatus
 from agora.extensions import db
-from agora.plugins.manager import get_registry
-from agora.tenancy.config import TenantConfig
-from agora.tenancy.isolation import tenant_scope
-from agora.tenancy.services import current_config
 from support.fixtures import NO_POSTGRESQL, PG_ADMIN_URL, ROOT
-from support.voters import Voting, poitiers
+from support.voters import Voting, open_voting
 
 sys.path.insert(0, str(ROOT / "deploy" / "local-cluster"))
 from cluster import Cluster
@@ -79,38 +73,4 @@ def stack_app(stack: Cluster) -> Iterator[Flask]:
 @pytest.fixture(scope="session")
 def voting(stack_app: Flask) -> Voting:
     """300 walk-ins checked in, one open ballot per voting fault test."""
-    with stack_app.app_context():
-        tenant = poitiers(stack_app)
-        version = current_config(db.session, tenant)
-        assert version is not None
-        hooks = get_registry().view(TenantConfig(version.document))
-        with tenant_scope(db.session, tenant.id):
-            edition = editions.open_edition(
-                db.session, tenant, 2030, "Faults", hooks.composition_rules(), "test"
-            )
-            plenary = next(b for b in editions.bodies_of(db.session, edition) if b.key == "plenary")
-            row = sessions.plan(
-                db.session, tenant, edition, plenary, 1, "J1", edition.created_at, "", "test"
-            )
-            sessions.set_status(db.session, tenant, row, AssemblySessionStatus.OPEN, "test")
-            codes = {}
-            for number in range(300):
-                check_in, code = sessions.check_in_walk_in(
-                    db.session, tenant, row, f"Votant {number}", "test"
-                )
-                codes[code] = check_in.person_id
-            ballot_ids = [
-                ballots.open_ballot(
-                    db.session,
-                    tenant,
-                    hooks.decision_rule("action_plan"),
-                    row,
-                    plenary,
-                    f"Plan d'action, tour {number} ?",
-                    [],
-                    "test",
-                ).id
-                for number in range(1, 4)
-            ]
-        db.session.commit()
-        return Voting(tenant.id, codes, ballot_ids)
+    return open_voting(stack_app, voters=300, ballots=3)

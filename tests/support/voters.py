@@ -15,8 +15,15 @@ from urllib.parse import urlencode
 from flask import Flask
 from sqlalchemy import select
 
+from agora.assembly import editions, sessions
+from agora.assembly.ballots import open_ballot
+from agora.assembly.models import AssemblySessionStatus
 from agora.extensions import db
+from agora.plugins.manager import get_registry
+from agora.tenancy.config import TenantConfig
+from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
+from agora.tenancy.services import current_config
 
 HOST = "poitiers.localhost"
 #: What the page says when the database is briefly unreachable (wt-obs's 503 page).
@@ -34,6 +41,47 @@ class Voting:
 
 def poitiers(app: Flask) -> Tenant:
     return db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+
+
+def open_voting(app: Flask, *, voters: int, ballots: int, year: int = 2030) -> Voting:
+    """An open session of Poitiers' plenary (open to everyone present) with ``voters``
+    walk-ins checked in, and ``ballots`` open ballots."""
+    with app.app_context():
+        tenant = poitiers(app)
+        version = current_config(db.session, tenant)
+        assert version is not None
+        hooks = get_registry().view(TenantConfig(version.document))
+        with tenant_scope(db.session, tenant.id):
+            edition = editions.open_edition(
+                db.session, tenant, year, "Votes", hooks.composition_rules(), "test"
+            )
+            plenary = next(b for b in editions.bodies_of(db.session, edition) if b.key == "plenary")
+            row = sessions.plan(
+                db.session, tenant, edition, plenary, 1, "J1", edition.created_at, "", "test"
+            )
+            sessions.set_status(db.session, tenant, row, AssemblySessionStatus.OPEN, "test")
+            codes = {}
+            for number in range(voters):
+                check_in, code = sessions.check_in_walk_in(
+                    db.session, tenant, row, f"Votant {number}", "test"
+                )
+                codes[code] = check_in.person_id
+            ballot_ids = [
+                open_ballot(
+                    db.session,
+                    tenant,
+                    hooks.decision_rule("action_plan"),
+                    row,
+                    plenary,
+                    f"Plan d'action, tour {number} ?",
+                    [],
+                    "test",
+                ).id
+                for number in range(1, ballots + 1)
+            ]
+            made = Voting(tenant.id, codes, ballot_ids)
+        db.session.commit()
+        return made
 
 
 @dataclass
