@@ -29,7 +29,8 @@ def upgrade():
     )
     op.create_index("ix_held_job_created_at", "held_job", ["created_at"])
     # Global like the Redis queue it stands in for: no row-level security (see the module).
-    grant_global_table(op, "held_job", "SELECT, INSERT, DELETE")
+    # UPDATE too: the worker locks the rows it releases (SELECT … FOR UPDATE SKIP LOCKED).
+    grant_global_table(op, "held_job", "SELECT, INSERT, UPDATE, DELETE")
     # /readyz compares the schema's revision with the scripts' head.
     grant_global_table(op, "alembic_version", "SELECT")
 

@@ -18,6 +18,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+import structlog
 from flask import current_app
 from sqlalchemy import BigInteger, Index, String, Text, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,7 +57,9 @@ def hold(job_id: str, name: str, tenant_id: int, kwargs: dict[str, Any]) -> None
             )
         )
     metrics.JOBS_HELD.labels(name).inc()
-    current_app.logger.warning("redis unreachable: job held in the database", extra={"job": name})
+    structlog.stdlib.get_logger("agora.jobs").warning(
+        "redis unreachable: job held in the database", job_id=job_id, job=name, tenant_id=tenant_id
+    )
 
 
 def release() -> int:

@@ -52,7 +52,7 @@ def formatter(log_format: str) -> logging.Formatter:
     else:
         rendering = [structlog.dev.ConsoleRenderer(colors=False)]
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=_SHARED,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
     )
 
@@ -118,6 +118,11 @@ def _finish(response: Response) -> Response:
     return response
 
 
+def _forget(_error: BaseException | None) -> None:
+    # What runs next in this thread (a job, a command) is not this request.
+    structlog.contextvars.clear_contextvars()
+
+
 def init_app(app: Flask) -> None:
     configure(app.config["AGORA_LOG_FORMAT"])
     # First of all hooks, so that a request refused early (unknown commune, database
@@ -125,3 +130,4 @@ def init_app(app: Flask) -> None:
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.before_request(_identify)
     app.after_request(_finish)
+    app.teardown_request(_forget)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from contextlib import suppress
 
 import psycopg
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+import structlog
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 
@@ -27,7 +28,9 @@ UNAVAILABLE = (OperationalError, DisconnectionError, psycopg.OperationalError)
 
 def _database_unavailable(error: Exception) -> Response:
     # The error's text may quote SQL parameters (personal data): its class is enough.
-    current_app.logger.warning("database unavailable", extra={"error": type(error).__name__})
+    structlog.stdlib.get_logger("agora.requests").warning(
+        "database unavailable", error=type(error).__name__
+    )
     # The connection may be gone already; the pool has discarded it.
     with suppress(SQLAlchemyError):
         db.session.rollback()
