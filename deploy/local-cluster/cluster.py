@@ -17,12 +17,14 @@ Run as root, PostgreSQL's programs run as the ``postgres`` user (initdb refuses 
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -132,7 +134,7 @@ class Cluster:
             self._start_replica()
             self._prepare_database()
             for port in self.web_ports:
-                _wait(lambda port=port: _healthy(port), f"gunicorn on {port}")
+                _wait(functools.partial(_healthy, port), f"gunicorn on {port}")
             _wait(lambda: _healthy(self.nginx_port), "nginx")
         except BaseException:
             self.stop()
@@ -143,7 +145,8 @@ class Cluster:
     def stop(self) -> None:
         """End every process of the stack and remove its directory."""
         for name in sorted(self.pids, key=_stop_order):
-            self.stop_process(name)
+            # gunicorn's quick shutdown (SIGINT): nginx, stopped first, holds no request.
+            self.stop_process(name, signal.SIGINT if name.startswith("web") else signal.SIGTERM)
         for data in ("replica", "primary"):
             if (self.dir / data / "postmaster.pid").exists():
                 self._postgres(["pg_ctl", "stop", "-D", str(self.dir / data), "-m", "immediate"])
@@ -173,12 +176,19 @@ class Cluster:
                 "--access-logfile",
                 "/dev/null",
             ],
-            # Two nodes share two cores: two workers each, not 2 × cores + 1.
-            {"WEB_CONCURRENCY": "2"},
+            # Two nodes share two cores: two workers each, not 2 × cores + 1. Each node's
+            # metrics are its own (gunicorn's multiprocess mode, summed per node).
+            {
+                "WEB_CONCURRENCY": "2",
+                "PROMETHEUS_MULTIPROC_DIR": str(self.dir / f"metrics-web{number}"),
+            },
         )
 
     def start_worker(self, number: int) -> None:
-        self._spawn(f"worker{number}", [PYTHON, "-m", "flask", "--app", "agora", "jobs", "worker"])
+        # Started again a second after it ends, as systemd does (agora-worker.service:
+        # Restart=always): an RQ worker exits when Redis goes away, or may be killed.
+        loop = 'while :; do "$0" -m flask --app agora jobs worker; sleep 1; done'
+        self._spawn(f"worker{number}", ["sh", "-c", loop, PYTHON])
 
     def restart_primary(self) -> None:
         """A fast shutdown and a start: what an operator's restart (or a failover) does."""
@@ -222,6 +232,7 @@ class Cluster:
                 "yes",
             ],
         )
+        _wait(functools.partial(_redis_answers, self.redis_port), "redis")
 
     # Internals --------------------------------------------------------------------------
     def _postgres(self, command: Sequence[str], check: bool = True) -> int:
@@ -477,6 +488,15 @@ def _healthy(port: int) -> bool:
         return False
     finally:
         connection.close()
+
+
+def _redis_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def _wait(check: Callable[[], bool], what: str, seconds: float = 60) -> None:

@@ -62,6 +62,8 @@ def stack_app(stack: Cluster) -> Iterator[Flask]:
             "AGORA_REDIS_URL": stack.redis_url,
             "AGORA_UPLOAD_DIR": str(stack.upload_dir),
             "AGORA_PUBLIC_PORT": str(stack.nginx_port),
+            # The checks' own connections outlive the primary's restart.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         }
     )
     yield app

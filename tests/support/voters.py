@@ -132,7 +132,7 @@ def vote_all(
         while time.monotonic() < give_up:
             try:
                 status, page = request(port, "POST", f"/ballots/{ballot_id}/vote", body)
-            except OSError:
+            except (OSError, http.client.HTTPException):  # a node died under the request
                 status, page = 0, ""
             with outcome.lock:
                 outcome.statuses[status] += 1

@@ -1,7 +1,7 @@
 """Which part of a draw's batch of letters holds each invitation's letter.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-07 02:10:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-07 02:10:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
