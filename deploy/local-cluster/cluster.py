@@ -17,6 +17,7 @@ Run as root, PostgreSQL's programs run as the ``postgres`` user (initdb refuses 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import http.client
 import json
@@ -144,9 +145,13 @@ class Cluster:
 
     def stop(self) -> None:
         """End every process of the stack and remove its directory."""
-        for name in sorted(self.pids, key=_stop_order):
+        names = sorted(self.pids, key=_stop_order)
+        for name in names:
             # gunicorn's quick shutdown (SIGINT): nginx, stopped first, holds no request.
-            self.stop_process(name, signal.SIGINT if name.startswith("web") else signal.SIGTERM)
+            self._signal(name, signal.SIGINT if name.startswith("web") else signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for name in names:
+            self._reap(name, deadline)
         for data in ("replica", "primary"):
             if (self.dir / data / "postmaster.pid").exists():
                 self._postgres(["pg_ctl", "stop", "-D", str(self.dir / data), "-m", "immediate"])
@@ -195,21 +200,24 @@ class Cluster:
         self._postgres(["pg_ctl", "restart", "-D", str(self.dir / "primary"), "-m", "fast", "-w"])
 
     def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
-        pid = self.pids.pop(name, None)
+        """End one process and everything it started (its process group)."""
+        self._signal(name, sig)
+        self._reap(name, time.monotonic() + timeout)
+
+    def _signal(self, name: str, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pids[name], sig)
+
+    def _reap(self, name: str, deadline: float) -> None:
+        pid = self.pids.pop(name)
         child = self.children.pop(name, None)
-        if pid is None:
-            return
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + timeout
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if _alive(pid):
+        # Whatever is left of the group (a worker its loop started) goes too.
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-            while _alive(pid):
-                time.sleep(0.05)
+        while _alive(pid):
+            time.sleep(0.05)
         if child is not None:
             child.wait()
         self._save()
