@@ -14,12 +14,14 @@ space := $(empty) $(empty)
 PORT ?= 8000
 # The end-to-end tests drive Debian's Chromium through Playwright (no browser download).
 CHROMIUM ?= /usr/bin/chromium
+# The local cluster (deploy/local-cluster) and its fault tests put Debian's nginx in front.
+NGINX ?= /usr/sbin/nginx
 
 export AGORA_BASE_DOMAIN ?= localhost
 
 .PHONY: install run demo test lint typecheck pytest translations translations-update bench clean css screenshots
 
-$(STAMP): pyproject.toml $(ENGINE)pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS)) | $(CHROMIUM)
+$(STAMP): pyproject.toml $(ENGINE)pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS)) | $(CHROMIUM) $(NGINX)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -40,6 +42,19 @@ $(CHROMIUM):
 	  echo "Note: the end-to-end tests need Chromium at $(CHROMIUM):" \
 	       "run 'sudo apt-get install chromium' (Debian, Ubuntu)," \
 	       "or set AGORA_TEST_CHROMIUM to a Chromium binary."; \
+	fi
+
+# The same for nginx. Debian's package starts no server here: the cluster runs its own.
+$(NGINX):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's nginx for the local cluster and its fault tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; } || \
+	    echo "Could not install nginx: the local cluster and its fault tests will fail until it is."; \
+	else \
+	  echo "Note: the local cluster and its fault tests need nginx at $(NGINX):" \
+	       "run 'sudo apt-get install nginx' (Debian, Ubuntu)," \
+	       "or set AGORA_NGINX to an nginx binary."; \
 	fi
 
 translations: $(STAMP)
@@ -79,15 +94,16 @@ lint: $(STAMP)
 # (its tests' conftest would otherwise clash with the platform's).
 typecheck: $(STAMP)
 	MYPYPATH=$(subst $(space),:,$(strip platform sortition $(patsubst %/,%,$(PLUGINS)))) \
-	  $(BIN)/mypy platform/agora $(filter-out %.egg-info,$(wildcard plugins/*/agora_*)) tests bench
+	  $(BIN)/mypy platform/agora $(filter-out %.egg-info,$(wildcard plugins/*/agora_*)) tests bench \
+	  deploy/local-cluster
 	MYPYPATH=sortition:sortition/tests $(BIN)/mypy sortition/agora_sortition sortition/tests
 
 # One pytest-xdist worker per core, and one more: the tests wait on PostgreSQL, Redis and
 # Chromium, which run in processes of their own (TEST_WORKERS=0 runs the suite in this
-# process).
+# process). The fault tests share one local cluster: their xdist_group keeps them on one worker.
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: install
 	$(BIN)/python bench/draws.py

@@ -4,9 +4,22 @@ gthread workers (keep-alive, a thread pool per process), sized from the CPUs act
 available; workers recycled after a jittered number of requests; the application loaded
 once before forking, with database engines disposed in each child so that no pooled
 connection is ever shared across processes.
+
+Logs are JSON (``AGORA_LOG_FORMAT`` unless set; ``agora/observability/logs.py``): the
+application writes one line per request, so gunicorn's own access log is off unless
+``GUNICORN_ACCESS_LOG`` names a file. Metrics use prometheus-client's multiprocess mode
+when ``PROMETHEUS_MULTIPROC_DIR`` is set: emptied at start, a dead worker's live gauges
+dropped by ``child_exit``.
 """
 
 import os
+import shutil
+from pathlib import Path
+
+from gunicorn.glogging import Logger
+
+# Before the application is loaded (preload_app): its logging is configured on import.
+os.environ.setdefault("AGORA_LOG_FORMAT", "json")
 
 wsgi_app = "agora.wsgi:app"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -29,11 +42,40 @@ max_requests_jitter = 200
 timeout = 60
 graceful_timeout = 30
 keepalive = 5
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
+
+
+class JsonLogger(Logger):
+    """gunicorn's own messages (a worker booted, timed out) as JSON lines too."""
+
+    def setup(self, cfg):  # type: ignore[no-untyped-def]
+        super().setup(cfg)
+        from agora.observability.logs import formatter
+
+        for handler in (*self.error_log.handlers, *self.access_log.handlers):
+            handler.setFormatter(formatter(os.environ["AGORA_LOG_FORMAT"]))
+
+
+logger_class = JsonLogger
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # No runtime control socket: reloads go through signals (systemd ExecReload sends HUP).
 control_socket_disable = True
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    # Files left by a previous run would be summed into this one's counters.
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        Path(directory).mkdir(parents=True)
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def post_fork(server, worker):  # type: ignore[no-untyped-def]

@@ -12,7 +12,8 @@ from flask import current_app
 from sqlalchemy import text
 
 config = context.config
-fileConfig(config.config_file_name)
+# Keeps the loggers already configured (an application migrating in-process logs on).
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 db = current_app.extensions["migrate"].db

@@ -180,10 +180,6 @@ def test_each_rules_version_says_what_changed_since_the_previous_one(
     assert "deux tiers des suffrages exprimés" in text and "trois cinquièmes" in text
 
 
-def test_healthz(client: FlaskClient, runner: Any) -> None:
-    assert client.get("/healthz", headers={"Host": "localhost"}).json == {"status": "ok"}
-
-
 def test_french_catalog_is_complete() -> None:
     from babel.messages.pofile import read_po
 

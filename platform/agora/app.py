@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, has_request_context, request, session
 from sqlalchemy import inspect, select
 
-from agora import config
+from agora import config, replica
 from agora.extensions import babel, csrf, db, limiter, migrate
 
 
@@ -58,7 +58,9 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
+    replica.configure(app)
     db.init_app(app)
+    replica.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[2] / "migrations"))
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
@@ -90,6 +92,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     from agora.indicators import views as indicators_views
     from agora.jobs import cli as jobs_cli
     from agora.notifications import views as notifications_views
+    from agora.observability import init_app as observability_init
     from agora.onboarding import cli as onboarding_cli
     from agora.onboarding import rules_views
     from agora.petitions import views as petitions_views
@@ -99,6 +102,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     context.init_app(app)
     identity_access.init_app(app)  # after the commune is resolved: roles are per commune
+    observability_init(app)  # after both: its log lines name the commune and account
     init_web(app)
     app.register_blueprint(identity_views.bp)
     app.register_blueprint(programme_views.bp)

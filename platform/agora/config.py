@@ -20,6 +20,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("AGORA_DATABASE_URL")
         or _sqlite_default(instance_path),
+        # A streaming replica for anonymous public pages (agora/replica.py); none by default.
+        "AGORA_DATABASE_REPLICA_URL": os.environ.get("AGORA_DATABASE_REPLICA_URL") or None,
         # No ping before each checkout (a round trip on every request, the vote path
         # included): a connection dropped by a database restart fails one request, after
         # which SQLAlchemy invalidates the whole pool; recycling bounds a connection's age.
@@ -27,6 +29,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How long a process may serve a commune's host from memory (see tenancy/hostcache.py).
         "AGORA_TENANT_CACHE_SECONDS": float(os.environ.get("AGORA_TENANT_CACHE_SECONDS", "10")),
         "AGORA_REDIS_URL": redis_url,
+        # How often the worker queues the jobs held while Redis was away (jobs/held.py).
+        "AGORA_HELD_JOBS_SECONDS": float(os.environ.get("AGORA_HELD_JOBS_SECONDS", "10")),
+        # Logs: "json" or "console" (observability/logs.py says which process uses which).
+        "AGORA_LOG_FORMAT": os.environ.get("AGORA_LOG_FORMAT", "console"),
+        # /metrics answers only a scraper sending "Authorization: Bearer <this>"; unset, 404.
+        "AGORA_METRICS_TOKEN": os.environ.get("AGORA_METRICS_TOKEN") or None,
         # The largest register file a draw accepts (an electoral roll of 1.5 million
         # people is about 250 MB), and where uploads wait for their import job.
         # The largest request body a page takes: its longest form is some 10,000 characters

@@ -54,7 +54,9 @@ def plain_session(session: DbSession) -> Session:
 #: Global tables that carry a ``tenant_id`` column without being tenant-owned, and why:
 #: they are read before a commune is bound (to resolve the host, to list a staff member's
 #: communes in the console).
-GLOBAL_TABLES_WITH_TENANT_REF = frozenset({"tenant_domain", "staff_assignment"})
+#: ``held_job`` stands in for the Redis queue, which is global too: the worker reads every
+#: commune's held jobs before binding one (jobs/held.py).
+GLOBAL_TABLES_WITH_TENANT_REF = frozenset({"tenant_domain", "staff_assignment", "held_job"})
 
 # Tables whose rows belong to one commune; filled by TenantOwned subclasses so that the
 # migration helper and the catalogue tests know which tables must carry row-level security.

@@ -32,6 +32,7 @@ from agora.identity.models import (
     RoleGrant,
     StaffAssignment,
 )
+from agora.jobs.held import HeldJob
 from agora.notifications.models import Notification
 from agora.petitions.models import Petition, PetitionSignature
 from agora.programme.models import Programme, ProgrammeSession
@@ -56,6 +57,7 @@ __all__ = [
     "Edition",
     "ExternalIdentity",
     "FeasibilityNote",
+    "HeldJob",
     "IdentityProvider",
     "Invoice",
     "LoginToken",

@@ -26,7 +26,6 @@ SECRET_KEY = "e2e-secret"
 #: GET routes that are not pages a person reads, and why. Every other GET route is visited.
 NOT_PAGES: dict[str, str] = {
     "static": "files (stylesheet, script)",
-    "healthz": "a probe's JSON",
     "public.theme_css": "the commune's stylesheet",
     "assembly.sessions_calendar": "an iCalendar feed",
     "programme.calendar_feed": "an iCalendar feed",

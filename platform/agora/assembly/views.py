@@ -61,6 +61,7 @@ from agora.documents.tables import attachment, csv_response
 from agora.errors import DomainError, Forbidden, Invalid
 from agora.extensions import csrf, db
 from agora.identity.acting import acting_person, current_account, who
+from agora.observability import metrics
 from agora.plugins.contracts import DecisionRule
 from agora.shared.forms import ask_confirmation, notify
 from agora.shared.labels import NOTE_KINDS, VERDICTS
@@ -462,6 +463,7 @@ def cast_vote(ballot_id: int) -> Response:
         # the field it concerns (a mistyped code loses nothing).
         db.session.rollback()
         return Response(_ballot_page(ballot_id, refusal), status=refusal.status)
+    metrics.vote_cast()
     # Post/redirect/get: reloading the confirmation page cannot send the vote again.
     return redirect(url_for("assembly.vote_recorded", ballot_id=ballot_id), code=303)
 

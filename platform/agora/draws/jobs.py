@@ -1,4 +1,4 @@
-"""Draw jobs: importing a register (all or nothing, with its progress)."""
+"""Draw jobs: importing a register (all or nothing, with its progress), printing the letters."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from agora.draws import services
+from agora.draws import printing, services
 from agora.draws.models import Register, RegisterStatus
 from agora.extensions import db
 from agora.jobs import job
@@ -65,3 +65,20 @@ def import_register(register_id: int) -> str:
         progress=_progress_writer(tenant.id, register.id),
     )
     return register.status.value
+
+
+@job("draws.print_letters")
+def print_letters(draw_id: int) -> int:
+    """Print the draw's letters part by part (``draws/printing.py``), resuming where a
+    previous run stopped; the number of parts."""
+    tenant = db.session.get(Tenant, bound_tenant_id(db.session))
+    if tenant is None:
+        raise LookupError("the job's commune no longer exists")
+    version = current_config(db.session, tenant)
+    if version is None:
+        raise LookupError("the job's commune has no configuration")
+    config = TenantConfig(version.document)
+    directory = printing.batch_dir(current_app.config["AGORA_UPLOAD_DIR"], tenant, draw_id)
+    while printing.print_next_part(db.session, tenant, config, draw_id, directory) is not None:
+        pass
+    return printing.parts_printed(db.session, tenant, draw_id)

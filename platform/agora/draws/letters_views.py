@@ -7,18 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, g, redirect, render_template, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from agora.documents.tables import attachment
-from agora.draws import letters, responses, stage1, visits
+from agora.draws import letters, printing, responses, stage1, visits
 from agora.draws.models import (
     Draw,
     Invitation,
     InvitationStatus,
-    RegisterRow,
     SubDraw,
     VisitRound,
 )
@@ -34,7 +31,6 @@ from agora.shared.forms import (
     notify,
     text_field,
 )
-from agora.tenancy.addresses import page_address
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 
 
@@ -42,66 +38,16 @@ def _attachment(content: bytes, name: str) -> Response:
     return attachment(content, name, "application/pdf")
 
 
-def _letter_text(draw: Draw) -> letters.LetterText:
-    tenant = current_tenant()
-    # Printed in the commune's language, whoever prints them.
-    with force_locale(tenant.locale):
-        return letters.LetterText(
-            commune=tenant.name,
-            colour=tenant_config().theme_colour or "#1d70b8",
-            title=_("You are invited to the citizens' assembly"),
-            paragraphs=(
-                _(
-                    "Your household was drawn by lot among the residents of %(commune)s to "
-                    "take part in the citizens' assembly: residents who deliberate together "
-                    "and propose decisions to the municipal council.",
-                    commune=tenant.name,
-                ),
-                _(
-                    "If you would like to take part, answer with the code below, online or "
-                    "by scanning the QR code. A few questions help draw an assembly that "
-                    "resembles the population. You can also answer on paper at the town hall."
-                ),
-                _("Taking part is voluntary; the working days are compensated."),
-            ),
-            code_label=_("Your personal code"),
-            answer_label=_("Answer at"),
-            notice_title=_("Your personal data"),
-        )
-
-
 @bp.get("/admin/draws/<int:draw_id>/letters.pdf")
 def letters_pdf(draw_id: int) -> Response:
     """Every letter of the draw, in the order of the draw, for the print shop."""
     tenant = current_tenant()
     draw = get_owned_or_404(Draw, draw_id)
-    rows = db.session.execute(
-        select(Invitation, RegisterRow.contact)
-        .outerjoin(
-            RegisterRow,
-            (RegisterRow.tenant_id == Invitation.tenant_id)
-            & (RegisterRow.register_id == Invitation.register_id)
-            & (RegisterRow.person_hash == Invitation.person_hash),
-        )
-        .where(
-            Invitation.tenant_id == draw.tenant_id,
-            Invitation.draw_id == draw.id,
-            Invitation.channel.in_(responses.INVITING),
-        )
-        .order_by(Invitation.position)
-    ).all()
-    if not rows:
+    batch = printing.letters_of(db.session, tenant, draw)
+    if not batch:
         abort(404)
     content = letters.letters_pdf(
-        _letter_text(draw),
-        [
-            letters.Letter(
-                letters.address_lines(dict(contact or {})),
-                invitation.code,
-                page_address(tenant, "draws.respond", code=invitation.code),
-            )
-            for invitation, contact in rows
-        ],
+        printing.letter_text(tenant, tenant_config()), [letter for _, letter in batch]
     )
     return _attachment(content, f"lettres-tirage-{draw.id}.pdf")
 

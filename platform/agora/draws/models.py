@@ -239,6 +239,9 @@ class Invitation(TenantEntity, Base):
     outcome_by: Mapped[str] = mapped_column(String(200), default="")
     #: When the GDPR art. 14 notice was shown (first contact: the letter or the visit).
     notice_shown_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: The part of the draw's batch of letters that holds this invitation's letter, once
+    #: printed (``draws/printing.py``).
+    letter_part: Mapped[int | None] = mapped_column(Integer)
 
 
 class Response(TenantEntity, Base):

@@ -161,7 +161,7 @@ def purge_job() -> int:
     return purge_due(db.session, tenant, retention_months(settings))
 
 
-draws_cli = AppGroup("draws", help="The draws' periodic work.")
+draws_cli = AppGroup("draws", help="The draws' periodic and batch work.")
 
 
 @draws_cli.command("purge")
@@ -171,6 +171,19 @@ def purge_command() -> None:
     for tenant in db.session.execute(select(Tenant)).scalars():
         enqueue("draws.purge", tenant_id=tenant.id)
     click.echo("draws past their retention period purged in every commune")
+
+
+@draws_cli.command("print-letters")
+@click.argument("slug")
+@click.argument("draw_id", type=int)
+def print_letters_command(slug: str, draw_id: int) -> None:
+    """Print the letters of a draw of commune SLUG for the print shop, as a batch (queued
+    with Redis); run again, it finishes a batch a stopped worker left unfinished."""
+    tenant = db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+    if tenant is None:
+        raise click.ClickException(f"no commune {slug!r}")
+    handle = enqueue("draws.print_letters", tenant_id=tenant.id, draw_id=draw_id)
+    click.echo(f"letters of draw {draw_id} {'queued' if handle.queued else 'printed'}: {handle.id}")
 
 
 def init_app(app: Flask) -> None:

@@ -106,7 +106,6 @@ class RouteRule:
 #: endpoint → rule. "home" serves both the commune's site and the console.
 ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "static": RouteRule("public.read", "any"),
-    "healthz": RouteRule("public.read", "any"),
     "home": {
         "tenant": RouteRule("public.read", "tenant"),
         "platform": RouteRule("console.read", "platform"),

@@ -36,16 +36,30 @@ def _apply(connection: Connection, tenant_id: int | None) -> None:
         connection.exec_driver_sql(_SET_TENANT, ("" if tenant_id is None else str(tenant_id),))
 
 
+#: ``Session.info`` key: the connections of the current transaction. There are two when a
+#: request reads from the replica and writes to the primary (``agora/replica.py``); a
+#: commune bound midway must reach both.
+_CONNECTIONS = "agora_connections"
+
+
 @event.listens_for(Session, "after_begin")
 def _bind_on_begin(
     session: Session, transaction: SessionTransaction, connection: Connection
 ) -> None:
+    if not transaction.nested:
+        session.info.setdefault(_CONNECTIONS, []).append(connection)
     tenant_id = session.info.get("tenant_id")
     # A savepoint inherits its transaction's setting; with no commune bound, a new
     # transaction's setting is already empty (it is only ever set transaction-locally), so
     # the round trip is saved — it counts on the vote path.
     if tenant_id is not None and not transaction.nested:
         _apply(connection, tenant_id)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_connections(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CONNECTIONS, None)
 
 
 def bind_tenant(session: DbSession, tenant_id: int | None) -> None:
@@ -55,7 +69,8 @@ def bind_tenant(session: DbSession, tenant_id: int | None) -> None:
     transaction = plain.get_transaction()
     # A failed transaction is about to be rolled back: its setting dies with it.
     if transaction is not None and transaction.is_active:
-        _apply(plain.connection(), tenant_id)
+        for connection in plain.info.get(_CONNECTIONS) or [plain.connection()]:
+            _apply(connection, tenant_id)
 
 
 def bound_tenant_id(session: DbSession) -> int | None:

@@ -196,7 +196,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(console.bp)
     app.add_url_rule("/", "home", _home)
-    app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
     app.after_request(_add_security_headers)
     protection.init_app(app)
     app.register_error_handler(CSRFError, _csrf_error)
