@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import threading
 
 import click
@@ -13,7 +12,6 @@ from flask.cli import AppGroup
 
 from agora.jobs import get_queue
 from agora.jobs.held import release
-from agora.observability.logs import configure
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 
@@ -41,8 +39,6 @@ def worker_command(burst: bool, modules: tuple[str, ...]) -> None:
     redis_url = current_app.config.get("AGORA_REDIS_URL")
     if not redis_url:
         raise click.ClickException("AGORA_REDIS_URL is not set: jobs run inline, no worker needed")
-    # A worker's logs are read by machines: JSON unless told otherwise (logs.py).
-    configure(os.environ.get("AGORA_LOG_FORMAT", "json"))
     for module in modules:
         importlib.import_module(module)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
