@@ -27,6 +27,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -120,7 +121,9 @@ def _gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen
         env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, as journald would take them: the app logs a JSON line per request, which
+        # an unread pipe would soon stop.
+        stderr=tempfile.TemporaryFile(),  # noqa: SIM115 - lives as long as the server
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

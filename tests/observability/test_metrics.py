@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from agora.extensions import db
 from agora.jobs import enqueue, job
+from agora.observability.metrics import EXPORTED
 from agora.tenancy.models import Tenant
 from support.fixtures import REDIS_URL, ROOT, Database
 
@@ -49,7 +50,11 @@ def test_metrics_are_not_public(app: Flask) -> None:
     assert client.get("/metrics", headers={"Host": "localhost"}).status_code == 401
     wrong = client.get("/metrics", headers={**SCRAPER, "Authorization": "Bearer guess"})
     assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"].startswith("Bearer")
-    assert client.get("/metrics", headers=SCRAPER).status_code == 200
+    exported = client.get("/metrics", headers=SCRAPER)
+    assert exported.status_code == 200
+    # Every name the alert rules may use (test_alerts.py) is really on the page.
+    for name in EXPORTED:
+        assert f"# TYPE {name} " in exported.get_data(as_text=True), name
 
 
 def test_requests_are_counted_by_endpoint_never_by_path(app: Flask, onboarded: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 
 import click
 from flask import Flask, current_app
@@ -24,7 +25,7 @@ def _release_forever(app: Flask, seconds: float) -> None:
                 release()
             except Exception:  # a database restart must not end the loop, only this round
                 app.logger.exception("held jobs not released this round")
-        threading.Event().wait(seconds)
+        time.sleep(seconds)
 
 
 @jobs_cli.command("worker")
