@@ -126,7 +126,7 @@ def _gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen
         # an unread pipe would soon stop.
         stderr=tempfile.TemporaryFile(),  # noqa: SIM115 - lives as long as the server
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded machine boots five workers slowly
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
