@@ -22,11 +22,13 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -120,9 +122,11 @@ def _gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen
         env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, as journald would take them: the app logs a JSON line per request, which
+        # an unread pipe would soon stop.
+        stderr=tempfile.TemporaryFile(),  # noqa: SIM115 - lives as long as the server
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded machine boots five workers slowly
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -276,6 +280,7 @@ def main(argv: list[str] | None = None) -> float:
     name, super_url = _create_database(admin_url)
     processes: list[subprocess.Popen[bytes]] = []
     rounds: list[tuple[dict[str, float], dict[str, float]]] = []
+    metrics_dir = tempfile.mkdtemp(prefix="agora-bench-metrics-")
     try:
         owner_url = super_url.set(username=OWNER).render_as_string(hide_password=False)
         app_url = super_url.set(username=APP).render_as_string(hide_password=False)
@@ -291,6 +296,8 @@ def main(argv: list[str] | None = None) -> float:
             "AGORA_DATABASE_URL": app_url,
             "AGORA_BASE_DOMAIN": "localhost",
             "AGORA_SECRET_KEY": "bench",
+            # Metrics as in production: every worker writing its own files.
+            "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
         }
         agora_port, floor_port = _free_port(), _free_port()
         agora_server = _gunicorn("agora.wsgi:app", agora_port, env)
@@ -317,6 +324,7 @@ def main(argv: list[str] | None = None) -> float:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
         _drop_database(admin_url, name)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
     print(
         f"{args.rounds} rounds of {args.voters} votes per endpoint, {args.threads} client "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "AGORA_REDIS_URL": redis_url,
         # How often the worker queues the jobs held while Redis was away (jobs/held.py).
         "AGORA_HELD_JOBS_SECONDS": float(os.environ.get("AGORA_HELD_JOBS_SECONDS", "10")),
-        # Logs: "json" or "console" (observability/logs.py says which process uses which).
-        "AGORA_LOG_FORMAT": os.environ.get("AGORA_LOG_FORMAT", "console"),
+        # Logs: "json", or "console" for a person at a terminal (observability/logs.py).
+        "AGORA_LOG_FORMAT": os.environ.get("AGORA_LOG_FORMAT")
+        or ("console" if sys.stderr.isatty() else "json"),
         # /metrics answers only a scraper sending "Authorization: Bearer <this>"; unset, 404.
         "AGORA_METRICS_TOKEN": os.environ.get("AGORA_METRICS_TOKEN") or None,
         # The largest register file a draw accepts (an electoral roll of 1.5 million

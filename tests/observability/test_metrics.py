@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from agora.extensions import db
 from agora.jobs import enqueue, job
+from agora.observability.metrics import EXPORTED
 from agora.tenancy.models import Tenant
 from support.fixtures import REDIS_URL, ROOT, Database
 
@@ -49,7 +50,11 @@ def test_metrics_are_not_public(app: Flask) -> None:
     assert client.get("/metrics", headers={"Host": "localhost"}).status_code == 401
     wrong = client.get("/metrics", headers={**SCRAPER, "Authorization": "Bearer guess"})
     assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"].startswith("Bearer")
-    assert client.get("/metrics", headers=SCRAPER).status_code == 200
+    exported = client.get("/metrics", headers=SCRAPER)
+    assert exported.status_code == 200
+    # Every name the alert rules may use (test_alerts.py) is really on the page.
+    for name in EXPORTED:
+        assert f"# TYPE {name} " in exported.get_data(as_text=True), name
 
 
 def test_requests_are_counted_by_endpoint_never_by_path(app: Flask, onboarded: Path) -> None:
@@ -109,7 +114,7 @@ def test_the_queue_is_read_at_each_scrape(app: Flask, onboarded: Path) -> None:
 def _get(path: str, headers: dict[str, str]) -> tuple[int, bytes]:
     request = urllib.request.Request(f"http://127.0.0.1:{GUNICORN_PORT}{path}", headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as refused:
         return refused.code, refused.read()

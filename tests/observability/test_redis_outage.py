@@ -34,7 +34,7 @@ DEAD_REDIS = "redis://127.0.0.1:18198/0"
 def without_redis(app: Flask, onboarded: Path, tmp_path: Path) -> Iterator[Flask]:
     """The same database, served by an application whose Redis (queue and rate limits) is
     configured but gone."""
-    yield create_app(
+    served = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "TESTING": True,
@@ -47,6 +47,9 @@ def without_redis(app: Flask, onboarded: Path, tmp_path: Path) -> Iterator[Flask
             "RATELIMIT_STORAGE_URI": DEAD_REDIS,
         }
     )
+    yield served
+    with served.app_context():
+        db.engine.dispose()
 
 
 def _poitiers(app: Flask) -> int:

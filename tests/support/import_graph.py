@@ -53,8 +53,8 @@ LAYERS = (
     ),
     Layer(
         "shared",
-        frozenset({"shared"}),
-        "what capabilities share: people, mail, form helpers, labels",
+        frozenset({"shared", "observability"}),
+        "what capabilities share: people, mail, form helpers, labels; logs, metrics, probes",
     ),
     Layer(
         "capabilities",

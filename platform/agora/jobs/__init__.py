@@ -16,13 +16,14 @@ from typing import Any
 
 import structlog
 from flask import Flask, current_app, has_app_context
-
-from agora.observability import metrics
+from prometheus_client import Counter
 
 QUEUE_NAME = "agora"
 JOB_TIMEOUT = 3600
 RESULT_TTL = 86400
 JOBS: dict[str, Callable[..., Any]] = {}
+RUNS = Counter("agora_jobs_total", "Jobs run, by job and outcome.", ["job", "outcome"])
+FAILURES = Counter("agora_job_failures_total", "Jobs that raised, by job.", ["job"])
 
 
 def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -79,11 +80,11 @@ def run_job(name: str, tenant_id: int, kwargs: dict[str, Any]) -> Any:
             db.session.commit()
         except BaseException:
             db.session.rollback()
-            metrics.JOBS.labels(name, "failed").inc()
-            metrics.JOB_FAILURES.labels(name).inc()
+            RUNS.labels(name, "failed").inc()
+            FAILURES.labels(name).inc()
             log.exception("job failed", duration_ms=_ms_since(started))
             raise
-        metrics.JOBS.labels(name, "succeeded").inc()
+        RUNS.labels(name, "succeeded").inc()
         log.info("job finished", duration_ms=_ms_since(started))
         return result
 

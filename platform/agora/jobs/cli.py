@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import importlib
-import os
 import threading
+import time
 
 import click
 from flask import Flask, current_app
@@ -13,7 +13,6 @@ from flask.cli import AppGroup
 
 from agora.jobs import get_queue
 from agora.jobs.held import release
-from agora.observability.logs import configure
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 
@@ -26,7 +25,7 @@ def _release_forever(app: Flask, seconds: float) -> None:
                 release()
             except Exception:  # a database restart must not end the loop, only this round
                 app.logger.exception("held jobs not released this round")
-        threading.Event().wait(seconds)
+        time.sleep(seconds)
 
 
 @jobs_cli.command("worker")
@@ -41,8 +40,6 @@ def worker_command(burst: bool, modules: tuple[str, ...]) -> None:
     redis_url = current_app.config.get("AGORA_REDIS_URL")
     if not redis_url:
         raise click.ClickException("AGORA_REDIS_URL is not set: jobs run inline, no worker needed")
-    # A worker's logs are read by machines: JSON unless told otherwise (logs.py).
-    configure(os.environ.get("AGORA_LOG_FORMAT", "json"))
     for module in modules:
         importlib.import_module(module)
     app = current_app._get_current_object()  # type: ignore[attr-defined]

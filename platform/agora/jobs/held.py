@@ -20,15 +20,20 @@ from typing import Any
 
 import structlog
 from flask import current_app
+from prometheus_client import Counter
 from sqlalchemy import BigInteger, Index, String, Text, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agora.db import Base, UtcDateTime, utcnow
 from agora.extensions import db
-from agora.observability import metrics
 
 RELEASE_BATCH = 100
+HELD = Counter(
+    "agora_jobs_held_total",
+    "Jobs held in the database because Redis could not be reached, by job.",
+    ["job"],
+)
 
 
 class HeldJob(Base):
@@ -56,7 +61,7 @@ def hold(job_id: str, name: str, tenant_id: int, kwargs: dict[str, Any]) -> None
                 created_at=utcnow(),
             )
         )
-    metrics.JOBS_HELD.labels(name).inc()
+    HELD.labels(name).inc()
     structlog.stdlib.get_logger("agora.jobs").warning(
         "redis unreachable: job held in the database", job_id=job_id, job=name, tenant_id=tenant_id
     )

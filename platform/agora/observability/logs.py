@@ -6,9 +6,9 @@ method, the route's endpoint (never the raw path or query string: they may hold 
 code or a token), the status and the duration. No e-mail address, name or IP address.
 
 The format is ``AGORA_LOG_FORMAT``: ``json`` (one JSON object a line) or ``console`` (for a
-person reading a terminal). gunicorn (``deploy/gunicorn.conf.py``) and ``flask jobs
-worker`` default to ``json``; everything else (``flask run``, commands, tests) to
-``console``.
+person). Unset, it is ``console`` when standard error is a terminal (``flask run``, a command
+typed by hand) and ``json`` otherwise: the worker under systemd, Kubernetes or compose, a
+cron job. gunicorn (``deploy/gunicorn.conf.py``) sets ``json`` even in a terminal.
 """
 
 from __future__ import annotations

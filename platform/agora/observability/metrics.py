@@ -39,15 +39,9 @@ LATENCY = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 VOTES = Counter("agora_votes_cast_total", "Votes recorded, by commune.", ["commune"])
-JOBS = Counter("agora_jobs_total", "Jobs run, by job and outcome.", ["job", "outcome"])
-JOB_FAILURES = Counter("agora_job_failures_total", "Jobs that raised, by job.", ["job"])
-JOBS_HELD = Counter(
-    "agora_jobs_held_total",
-    "Jobs held in the database because Redis could not be reached, by job.",
-    ["job"],
-)
 
-#: Metric names the application exports (the alert rules may name no other).
+#: Metric names the application exports (the alert rules may name no other); the job
+#: counters are the queue's own (``jobs/__init__.py``, ``jobs/held.py``), below this package.
 EXPORTED = frozenset(
     {
         "agora_http_requests_total",
