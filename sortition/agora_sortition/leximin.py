@@ -249,25 +249,6 @@ class _ColumnGeneration:
         extra = [np.rint(s.col_value[: self.num_types]).astype(np.int64) for s in saved]
         return [best, *extra], bound
 
-    def cover(self) -> IntArray:
-        """Find panels covering every type that can sit on a panel; returns the others."""
-        covered = np.zeros(self.num_types, dtype=bool)
-        for counts in self.columns:
-            covered |= counts > 0
-        while not covered.all():
-            weights = np.where(covered, 0.0, 1.0 / self.scale)
-            panels, _ = self.price(weights, exact=False)
-            panels = [p for p in panels if weights @ p > 0]
-            if not panels:
-                panels, _ = self.price(weights)
-                panels = [p for p in panels if weights @ p > 0]
-            if not panels:  # no panel holds any uncovered type: they can never be selected
-                break
-            self.add(panels)
-            for counts in panels:
-                covered |= counts > 0
-        return np.flatnonzero(~covered)
-
     def perturbations(self, duals: FloatArray) -> list[FloatArray]:
         """Random dual points around ``duals``: their panels differ, which fills the master
         with several useful rows per solve instead of one."""
@@ -304,7 +285,7 @@ def _column_generation(
     engine: _ColumnGeneration,
     *,
     first_level_only: bool,
-    never: IntArray | None = None,
+    never: IntArray,
     deadline: float = INF,
 ) -> list[tuple[float, float]]:
     """Run the levels on ``engine``; returns each level's value and proven bound (the best
@@ -312,8 +293,6 @@ def _column_generation(
     one and the last level's bound says how far from optimal it may be."""
     num_types = engine.num_types
     fixed = np.zeros(num_types, dtype=bool)
-    if never is None:
-        never = engine.cover()
     engine.fix(never, 0.0)
     fixed[never] = True
     fixed_value = np.zeros(num_types)
@@ -766,8 +745,12 @@ def _finish_peeling(
             instance, np.where(reachable, point, 1.0), state.face(size, row_lower, row_upper)
         )
         engine.add(peeling.panels[start:])
-        engine.fix(np.flatnonzero(~reachable), 0.0)
-        _column_generation(engine, first_level_only=True, deadline=deadline)
+        # no covering of the other types first: proving which of them the face holds costs an
+        # integer program each, while the column generation's pricing finds their panels anyway
+        # (a type no panel of the face holds only keeps z at 0, and the lottery is then checked)
+        _column_generation(
+            engine, first_level_only=True, never=np.flatnonzero(~reachable), deadline=deadline
+        )
         if time.perf_counter() > deadline:
             return None  # the level-by-level search returns the best lottery and its gap
         keep = engine.weights > 1e-12
@@ -806,7 +789,7 @@ def _optimise(
     first_level_only: bool,
     started: float,
     bound: float = 1.0,
-    never: IntArray | None = None,
+    never: IntArray,
     panels: list[IntArray] | None = None,
     deadline: float = INF,
 ) -> Distribution:
