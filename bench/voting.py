@@ -30,6 +30,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlencode
 
 from sqlalchemy import create_engine, text
@@ -103,7 +104,14 @@ def _free_port() -> int:
         return port
 
 
-def _gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _gunicorn(
+    app_path: str,
+    port: int,
+    env: dict[str, str],
+    log: IO[bytes] | None = None,
+    start_seconds: float = 30,
+) -> subprocess.Popen[bytes]:
+    """gunicorn serving ``app_path`` on ``port``, its errors written to ``log``."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -120,9 +128,9 @@ def _gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen
         env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log or subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + start_seconds
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
