@@ -103,8 +103,12 @@ def count_problems(stored: Stored, casts: Iterable[Cast]) -> list[str]:
     sent: dict[int, dict[int, Cast]] = {}
     for cast in casts:
         person = stored.person_of_code.get(cast.code)
-        if person is None:
-            problems.append(f"ballot {cast.ballot_id}: code {cast.code} checked in nobody")
+        if person is None:  # refused at check-in: the app must have refused the vote too
+            if cast.acknowledged:
+                problems.append(
+                    f"ballot {cast.ballot_id}: vote acknowledged for {cast.code}, "
+                    "which checked in nobody"
+                )
             continue
         sent.setdefault(cast.ballot_id, {})[person] = cast
     for ballot_id in sorted(set(sent) | set(stored.voters)):
@@ -420,8 +424,10 @@ def report(results: dict[str, Any], problems: list[str], ballots: int) -> bool:
         f"votes: {len(casts)} sent, {acknowledged} acknowledged; database check: "
         + ("every acknowledged vote stored once, no other: PASS" if not problems else "MISS")
     )
-    for problem in problems:
+    for problem in problems[:20]:
         print(f"  {problem}")
+    if len(problems) > 20:
+        print(f"  … and {len(problems) - 20} more")
     return met and not errors and not problems
 
 
@@ -500,7 +506,11 @@ def main(argv: list[str] | None = None) -> bool:
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=45)  # graceful_timeout is 30 s
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         if server_log is not None:
             server_log.close()
         if name is not None and admin_url is not None:
