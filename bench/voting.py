@@ -32,6 +32,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlencode
 
 from sqlalchemy import create_engine, text
@@ -105,7 +106,14 @@ def _free_port() -> int:
         return port
 
 
-def _gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _gunicorn(
+    app_path: str,
+    port: int,
+    env: dict[str, str],
+    log: IO[bytes] | None = None,
+    start_seconds: float = 90,  # a loaded machine boots five workers slowly
+) -> subprocess.Popen[bytes]:
+    """gunicorn serving ``app_path`` on ``port``, its errors written to ``log``."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -124,9 +132,9 @@ def _gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen
         stdout=subprocess.DEVNULL,
         # A file, as journald would take them: the app logs a JSON line per request, which
         # an unread pipe would soon stop.
-        stderr=tempfile.TemporaryFile(),  # noqa: SIM115 - lives as long as the server
+        stderr=log or tempfile.TemporaryFile(),  # noqa: SIM115 - lives as long as the server
     )
-    deadline = time.monotonic() + 90  # a loaded machine boots five workers slowly
+    deadline = time.monotonic() + start_seconds
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

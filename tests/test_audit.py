@@ -164,3 +164,53 @@ def test_concurrent_writers_extend_one_chain(
             report = audit.verify_chain(db.session, tenant)
     assert report.intact, report.problems
     assert report.events == 2 + 10 * 3
+
+
+def test_writers_holding_a_reference_to_the_commune_do_not_deadlock(
+    postgresql_database: Database, app: Flask, onboarded: Path
+) -> None:
+    """Two desks checking people in at once: each first writes a row referring to the commune
+    (its foreign key takes a key-share lock on the commune's row), then appends to the chain.
+    The chain's lock must not conflict with those key-share locks, or each writer waits for
+    the other and PostgreSQL aborts one (found by bench/assembly_day.py)."""
+    import threading
+
+    from agora.shared.people import Person
+
+    both_wrote = threading.Barrier(2, timeout=10)
+    errors: list[BaseException] = []
+
+    def write(name: str) -> None:
+        try:
+            with app.app_context():
+                tenant = db.session.execute(
+                    select(Tenant).where(Tenant.slug == "poitiers")
+                ).scalar_one()
+                with tenant_scope(db.session, tenant.id):
+                    db.session.add(Person(tenant_id=tenant.id, display_name=name))
+                    db.session.flush()
+                    both_wrote.wait()
+                    audit.record(
+                        db.session,
+                        tenant,
+                        actor="test",
+                        action="test.event",
+                        object_type="person",
+                        object_id=name,
+                    )
+                db.session.commit()
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(name,)) for name in ("A", "B")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            report = audit.verify_chain(db.session, tenant)
+    assert report.intact, report.problems
+    assert report.events == 2 + 2

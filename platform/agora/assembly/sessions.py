@@ -15,9 +15,10 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 
 from agora.assembly.bodies import ACTIVE, add_person
@@ -159,10 +160,13 @@ def _body_of(session: DbSession, row: AssemblySession) -> Body:
     return body
 
 
-def roster(session: DbSession, row: AssemblySession) -> list[RosterEntry]:
+def roster(
+    session: DbSession, row: AssemblySession, person_id: int | None = None
+) -> list[RosterEntry]:
     """The session's roster, by name: the current members of its body and, in a session open
     to everyone present, of the edition's other bodies; each person once, on the membership
-    of the session's body if they have one, else on their first."""
+    of the session's body if they have one, else on their first. With ``person_id``, only
+    that person's entry, if they are on it: a check-in reads one person, not the hall."""
     own = _body_of(session, row)
     where = (
         Body.edition_id == row.edition_id if own.openness == "open_to_public" else Body.id == own.id
@@ -174,18 +178,34 @@ def roster(session: DbSession, row: AssemblySession) -> list[RosterEntry]:
             Person,
             (Person.tenant_id == Membership.tenant_id) & (Person.id == Membership.person_id),
         )
-        .where(Membership.tenant_id == row.tenant_id, Membership.status.in_(ACTIVE), where)
+        .where(
+            Membership.tenant_id == row.tenant_id,
+            Membership.status.in_(ACTIVE),
+            where,
+            _person_is(Membership.person_id, person_id),
+        )
         .order_by(Membership.id)
     ).all()
     chosen: dict[int, tuple[Membership, Person, Body]] = {}
     for membership, person, body in rows:
         if person.id not in chosen or (body.id == own.id and chosen[person.id][2].id != own.id):
             chosen[person.id] = (membership, person, body)
-    present = {c.person_id: c for c in check_ins(session, row)}
+    present = {
+        c.person_id: c
+        for c in session.execute(
+            select(CheckIn).where(
+                CheckIn.tenant_id == row.tenant_id,
+                CheckIn.session_id == row.id,
+                _person_is(CheckIn.person_id, person_id),
+            )
+        ).scalars()
+    }
     carded = set(
         session.execute(
             select(VotingCard.person_id).where(
-                VotingCard.tenant_id == row.tenant_id, VotingCard.session_id == row.id
+                VotingCard.tenant_id == row.tenant_id,
+                VotingCard.session_id == row.id,
+                _person_is(VotingCard.person_id, person_id),
             )
         ).scalars()
     )
@@ -194,6 +214,11 @@ def roster(session: DbSession, row: AssemblySession) -> list[RosterEntry]:
         for membership, person, body in chosen.values()
     ]
     return sorted(entries, key=lambda e: (_folded(e.person.display_name), e.person.id))
+
+
+def _person_is(column: Any, person_id: int | None) -> Any:
+    """``column`` is ``person_id``; anyone when it is ``None``."""
+    return column == person_id if person_id is not None else true()
 
 
 def _folded(text: str) -> str:
@@ -209,7 +234,7 @@ def search(entries: list[RosterEntry], query: str) -> list[RosterEntry]:
 
 
 def _roster_entry(session: DbSession, row: AssemblySession, person_id: int) -> RosterEntry:
-    entry = next((e for e in roster(session, row) if e.person.id == person_id), None)
+    entry = next(iter(roster(session, row, person_id)), None)
     if entry is None:
         raise Invalid(
             _(

@@ -59,14 +59,16 @@ def record(
 ) -> AuditEvent:
     """Append an event to ``tenant``'s chain, in the caller's transaction.
 
-    The commune row is locked (``FOR UPDATE``) so that concurrent writers extend the chain
-    one after the other instead of forking it.
+    The commune row is locked (``FOR NO KEY UPDATE``) so that concurrent writers extend the
+    chain one after the other instead of forking it. Not ``FOR UPDATE``: that conflicts with
+    the key-share lock every foreign key to the commune takes, so two writers that had each
+    inserted a row of the commune before appending to the chain would wait for each other.
     """
     # populate_existing: the commune may already sit in the session with a stale head.
     locked = session.execute(
         select(Tenant)
         .where(Tenant.id == tenant.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one()
     event = AuditEvent(
