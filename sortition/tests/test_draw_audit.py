@@ -83,7 +83,8 @@ def test_record_verifies(record: dict[str, Any]) -> None:
 
 
 def test_the_lottery_hashes_as_its_canonical_json(record: dict[str, Any]) -> None:
-    for lottery in (record["lottery"], [], [[]], [['é"q', "a"], ["b"]]):
+    lotteries: list[list[list[str]]] = [record["lottery"], [], [[]], [['é"q', "a"], ["b"]]]
+    for lottery in lotteries:
         assert lottery_sha256(lottery) == sha256(lottery)
     assert lottery_sha256(record["lottery"]) == record["commitment"]["lottery_sha256"]
 
