@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from agora_sortition import VerificationFailed, write_pool, write_quotas
-from agora_sortition.audit import reveal, verify
+from agora_sortition.audit import lottery_sha256, packed, reveal, sha256, unpacked, verify
 from agora_sortition.randomness import panel_index
 
 ENGINE = Path(__file__).resolve().parents[1]  # the distribution's folder, sortition/
@@ -80,6 +80,23 @@ def record(tmp_path: Path, files: tuple[Path, Path]) -> dict[str, Any]:
 
 def test_record_verifies(record: dict[str, Any]) -> None:
     assert len(verify(record)) == 5
+
+
+def test_the_lottery_hashes_as_its_canonical_json(record: dict[str, Any]) -> None:
+    lotteries: list[list[list[str]]] = [record["lottery"], [], [[]], [['é"q', "a"], ["b"]]]
+    for lottery in lotteries:
+        assert lottery_sha256(lottery) == sha256(lottery)
+    assert lottery_sha256(record["lottery"]) == record["commitment"]["lottery_sha256"]
+
+
+def test_a_stored_record_reads_back_as_it_was_and_still_verifies(record: dict[str, Any]) -> None:
+    stored = json.loads(json.dumps(packed(record)))
+    assert "lottery" not in stored
+    assert all(isinstance(at, int) for panel in stored["lottery_positions"] for at in panel)
+    assert unpacked(stored) == record
+    assert list(unpacked(stored)) == list(record)  # the keys in their order
+    assert len(verify(unpacked(stored))) == 5
+    assert unpacked({"job": 1}) == packed({"job": 1}) == {"job": 1}
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import JSON, func, select, type_coerce
 
 from agora.assembly.models import Membership
 from agora.draws import beacons, responses, stage1
@@ -291,6 +291,16 @@ def test_the_panel_is_drawn_seated_and_a_withdrawal_replaced_keeping_the_quotas(
         chances = db.session.execute(select(Response.probability)).scalars().all()
         assert all(p is not None and 0 < p <= 1 for p in chances)
         assert sum(chances) == pytest.approx(SEATS)  # type: ignore[arg-type]
+        # Stored with the lottery's ids as positions in the pool, read back as committed.
+        [stored] = (
+            db.session.execute(select(type_coerce(Draw.record, JSON)).where(Draw.id == revealed))
+            .scalar_one()
+            .values()
+        )
+        assert "lottery" not in stored and len(stored["lottery_positions"]) >= 1000
+    committed = _draw(app, revealed).record[str(_draw_part(app, revealed))]
+    assert committed["lottery"] == audit.unpacked(stored)["lottery"]
+    assert audit.lottery_sha256(committed["lottery"]) == (committed["commitment"]["lottery_sha256"])
     # The named round is not out: the panel waits for it.
     monkeypatch.setattr(beacons, "fetch_beacon", lambda chain, number: None)
     early = _post(client, f"/admin/draws/{revealed}/panel", reserve="6", confirmed="yes")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -21,8 +22,34 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from agora.db import Base, TenantEntity, TenantOwned, UtcDateTime, str_enum, tenant_fk, utcnow
+from agora_sortition import audit as engine_records
+
+
+class EngineRecords(TypeDecorator[dict[str, Any]]):
+    """Stage 2's engine record of each sub-draw, by its id, each lottery stored as positions
+    in its pool (``agora_sortition.audit.packed``): M panels of k ids are megabytes of JSON to
+    write, parse and compress, their positions some twenty times less. Read back whole."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: dict[str, Any] | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        return {key: _each(engine_records.packed, entry) for key, entry in value.items()}
+
+    def process_result_value(self, value: Any, dialect: Any) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        return {key: _each(engine_records.unpacked, entry) for key, entry in value.items()}
+
+
+def _each(convert: Callable[[Mapping[str, Any]], dict[str, Any]], entry: Any) -> Any:
+    # Besides the records, ``draw.record`` holds the lottery job's progress while it runs.
+    return convert(entry) if isinstance(entry, dict) and "format" in entry else entry
 
 
 class DrawStatus(enum.StrEnum):
@@ -88,7 +115,7 @@ class Draw(TenantEntity, Base):
     reveal: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: Stage 2's audit record (``agora_sortition.audit``): commitment, lottery, reveal,
     #: panel, reserve and replacements. The public export is built from it.
-    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    record: Mapped[dict[str, Any]] = mapped_column(EngineRecords, default=dict)
     #: When the draw closed (seated), from which the retention period runs; when the
     #: personal data of the people not selected was purged.
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -94,7 +94,11 @@ def pool_responses(session: DbSession, sub_draw: SubDraw) -> list[Response]:
 def sub_draw_pool(session: DbSession, criteria: list[QuotaCriterion], sub_draw: SubDraw) -> Pool:
     """The pool of ``sub_draw`` for the engine: each respondent's hashed id, their declared
     value on every quota criterion of its source, and their household (one seat per household)."""
-    responses = pool_responses(session, sub_draw)
+    return pool_of(criteria, sub_draw, pool_responses(session, sub_draw))
+
+
+def pool_of(criteria: list[QuotaCriterion], sub_draw: SubDraw, responses: list[Response]) -> Pool:
+    """The engine's pool of ``sub_draw`` from its ``pool_responses``."""
     features = tuple(criterion.feature for criterion in sub_draw_criteria(criteria, sub_draw))
     return Pool(
         tuple(r.person_hash for r in responses),

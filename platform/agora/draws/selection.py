@@ -77,7 +77,8 @@ def run_lottery(
     future = beacons.next_round()
     committed: dict[str, Any] = {}
     for done, part in enumerate(parts):
-        people = pool.sub_draw_pool(session, criteria, part)
+        responses = pool.pool_responses(session, part)
+        people = pool.pool_of(criteria, part, responses)
         quotas = pool.sub_draw_quotas(session, criteria, part)
         try:
             # The engine checks feasibility first: no second solve here.
@@ -108,7 +109,7 @@ def run_lottery(
         )
         committed[str(part.id)] = record
         chances = record["probabilities"]
-        for response in pool.pool_responses(session, part):
+        for response in responses:
             response.probability = float(chances[response.person_hash])
         if progress is not None:
             progress(done + 1, len(parts))
