@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import APIResponse, Browser, BrowserContext, Page, expect
+from playwright.sync_api import APIResponse, Browser, BrowserContext, Page, ViewportSize, expect
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -68,12 +68,12 @@ INVITED = 1_200
 SEATS = 100
 RESERVE = 40
 ANSWERS = 310
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 TIMEOUT_SECONDS = 15
 #: The jobs (the register's import, stage 1, the lottery: no Redis in the served site, they
 #: run within their request) and the letters' PDF of 1,200 pages take seconds, more on a
 #: loaded machine.
-SLOW_SECONDS = 120
+SLOW_SECONDS = 300
 AGENT = "agent.quartiers@poitiers.example"
 #: Poitiers' quartiers (its quota criterion ``neighbourhood``) and their census shares.
 QUARTIERS = {
