@@ -285,6 +285,11 @@ def test_the_panel_is_drawn_seated_and_a_withdrawal_replaced_keeping_the_quotas(
     assert started.status_code == 302, _text(started)
     draw = _draw(app, revealed)
     assert draw.status == DrawStatus.LOTTERY_COMMITTED
+    # The lottery's page names the committed round and when it is published.
+    sealed = client.get(f"/admin/draws/{revealed}/lottery", headers=POITIERS)
+    assert sealed.status_code == 200, _text(sealed)
+    named = draw.record[next(iter(draw.record))]["commitment"]["drand"]["round"]
+    assert f"Loterie scellée pour tour {named} de drand, publié le" in _text(sealed)
     again = _post(client, f"/admin/draws/{revealed}/lottery", confirmed="yes")
     assert again.status_code == 409
     with app.app_context(), tenant_scope(db.session, poitiers().id):

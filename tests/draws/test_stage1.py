@@ -450,6 +450,9 @@ def test_a_register_of_twenty_thousand_people(
         )
         db.session.commit()
     _publish(client, draw_id)
+    asked = _text(_commit(client, draw_id, invitations="1200", confirmed=""))
+    # 1 200 as French writes it (its narrow no-break space is a space once normalised).
+    assert "1 200 invitations, une par foyer, réparties sur 12 strates." in asked, asked
     assert _commit(client, draw_id, invitations="1200").status_code == 302
     assert _run(client, draw_id).status_code == 302
     row, invitations, _events = _state(app, draw_id)

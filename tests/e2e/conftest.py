@@ -20,6 +20,7 @@ from flask import Flask
 from playwright.sync_api import Browser, sync_playwright
 
 from agora import create_app
+from agora.draws import beacons
 from e2e.pages import SECRET_KEY
 from support.fixtures import PG_ADMIN_URL, Database
 from support.server import serve
@@ -73,10 +74,15 @@ def mail_server() -> Iterator[tuple[str, Inbox]]:
 
 @pytest.fixture
 def site(
-    database: Database, onboarded: Path, runner: Any, mail_server: tuple[str, Inbox]
+    database: Database,
+    onboarded: Path,
+    runner: Any,
+    mail_server: tuple[str, Inbox],
+    tmp_path: Path,
 ) -> Iterator[str]:
     """The onboarded communes served on 127.0.0.1 as a production server would serve them:
-    CSRF tokens checked, rate limits on, mail sent through SMTP. Yields the port."""
+    CSRF tokens checked, rate limits on, mail sent through SMTP, the draws reading recorded
+    drand beacons (no network here). Yields the port."""
     result = runner.invoke(
         args=["identity", "assign-staff", "equipe@cooperative.example", "poitiers"]
     )
@@ -90,6 +96,9 @@ def site(
             "AGORA_BASE_DOMAIN": "localhost",
             "TRUSTED_HOSTS": ["localhost", ".localhost"],
             "SESSION_COOKIE_SECURE": False,
+            "AGORA_DRAND_BEACONS": str(beacons.RECORDED),
+            # Not the instance folder, which pytest-xdist's workers share.
+            "AGORA_UPLOAD_DIR": str(tmp_path / "uploads"),
         }
     )
     with serve(served) as base:

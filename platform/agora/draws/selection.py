@@ -133,10 +133,11 @@ def run_lottery(
 
 
 def named_round(draw: Draw) -> dict[str, Any]:
-    """The drand round the lottery was committed to."""
+    """The drand round the lottery was committed to (``chain``, ``round``) and when it is
+    published (``at``, which the engine's commitment does not keep)."""
     first = next(iter(draw.record.values()))
     named: dict[str, Any] = first["commitment"]["drand"]
-    return named
+    return {**named, "at": beacons.round_time(int(named["round"]))}
 
 
 def reveal_lottery(

@@ -19,6 +19,7 @@ from agora.errors import Invalid
 from agora.extensions import db
 from agora.identity.acting import who
 from agora.jobs import enqueue
+from agora.shared.formats import number
 from agora.shared.forms import (
     Form,
     NumberInput,
@@ -132,9 +133,10 @@ def commit_stage1(draw_id: int) -> Any:
             title=_("Publish the commitment of stage 1?"),
             consequences=[
                 ngettext(
-                    "%(num)d invitation, one per household, allocated over %(strata)d strata.",
-                    "%(num)d invitations, one per household, allocated over %(strata)d strata.",
+                    "%(count)s invitation, one per household, allocated over %(strata)d strata.",
+                    "%(count)s invitations, one per household, allocated over %(strata)d strata.",
                     draw.invitations_wanted,
+                    count=number(draw.invitations_wanted),  # 1 200, as French writes it
                     strata=sum(len(strata) for strata in draw.allocation.values()),
                 ),
                 _("The registers, the number of invitations and their allocation are sealed."),
