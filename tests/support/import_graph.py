@@ -36,9 +36,9 @@ class Layer:
 LAYERS = (
     Layer(
         "foundation",
-        frozenset({"db", "extensions", "errors", "config", "plugins", "documents"}),
-        "database base and extensions, domain errors, settings, the plugin contracts and "
-        "manager, document formats",
+        frozenset({"db", "replica", "extensions", "errors", "config", "plugins", "documents"}),
+        "database base, replica reads and extensions, domain errors, settings, the plugin "
+        "contracts and manager, document formats",
     ),
     Layer(
         "engines",
