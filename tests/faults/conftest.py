@@ -5,7 +5,7 @@ stopped at its end with nothing left running.
 They run with the PostgreSQL tests (``AGORA_TEST_DATABASE_URL`` set, as in CI) but never
 touch the shared servers: the stack has its own clusters, made with this machine's
 PostgreSQL programs, and its own Redis, on ports from ``AGORA_TEST_CLUSTER_PORT`` (18320).
-``make test`` keeps them on one pytest-xdist worker (``xdist_group``).
+``make test`` keeps them on one pytest-xdist worker (``xdist_group``, in test_faults.py).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if str(item.path).startswith(here):
             item.add_marker(pytest.mark.postgresql)
             item.add_marker(pytest.mark.slow)
-            item.add_marker(pytest.mark.xdist_group("local-cluster"))
             if PG_ADMIN_URL is None:
                 item.add_marker(pytest.mark.skip(reason=NO_POSTGRESQL))
 

@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from cluster import Cluster, _healthy, _wait
 from flask import Flask
 from pypdf import PdfReader
@@ -29,6 +30,10 @@ from agora.tenancy.config import TenantConfig
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.services import current_config
 from support.voters import RETRY_LATER, Outcome, Voting, poitiers, request, vote_all
+
+# One local cluster for the session: the four tests on one pytest-xdist worker (a mark
+# added by a conftest hook comes too late for xdist's grouping, which reads it at collection).
+pytestmark = pytest.mark.xdist_group("local-cluster")
 
 
 def _check_every_vote_once(app: Flask, voting: Voting, ballot_id: int, outcome: Outcome) -> None:

@@ -41,7 +41,7 @@ class Database:
     On PostgreSQL, ``superuser`` empties the tables between tests: row-level security is
     forced on the owner too, so its DELETE would miss every commune's rows. DELETE rather
     than TRUNCATE: truncating the fifty tables took 1.5 s a test, deleting their few rows
-    0.15 s.
+    0.15 s (without the foreign keys' triggers, which a superuser may turn off).
     """
 
     backend: str
@@ -56,6 +56,10 @@ class Database:
     def wipe(self) -> None:
         tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
         with (self.superuser or self.owner).begin() as connection:
+            if self.superuser is not None:
+                # Everything goes: checking each deleted row's foreign keys (3 s after a
+                # demonstration's 36,000 rows) would be wasted.
+                connection.execute(text("SET LOCAL session_replication_role = replica"))
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
 
