@@ -290,7 +290,10 @@ class Staff(HttpUser):
             gevent.sleep(2 * PAUSE)  # the last refreshes
         DAY.over.set()
         assert self.environment.runner is not None
-        self.environment.runner.quit()
+        # From a greenlet of its own: quitting stops every user's greenlet, this one too,
+        # which would end the call before the runner stops (the run then lasted its
+        # whole --run-time).
+        gevent.spawn(self.environment.runner.quit).join()
 
 
 class Public(HttpUser):

@@ -27,7 +27,12 @@ from support.voters import Voting, open_voting
 sys.path.insert(0, str(ROOT / "deploy" / "local-cluster"))
 from cluster import Cluster
 
-BASE_PORT = int(os.environ.get("AGORA_TEST_CLUSTER_PORT", "18320"))
+# Ports of their own per pytest-xdist worker: should the tests ever be spread over several
+# workers (the CI run of 2ba6baf did, despite their group), each starts its own stack
+# instead of finding the ports taken.
+BASE_PORT = int(os.environ.get("AGORA_TEST_CLUSTER_PORT", "18320")) + 10 * int(
+    os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
