@@ -1,5 +1,6 @@
-"""Test fixtures: every database test runs on SQLite and, when ``AGORA_TEST_DATABASE_URL``
-names a PostgreSQL server (a superuser connection), on PostgreSQL as well.
+"""Test fixtures: a database test runs on PostgreSQL when ``AGORA_TEST_DATABASE_URL`` names
+a server (a superuser connection), else on SQLite; with PostgreSQL, the modules marked
+``embedded`` run on SQLite too (see ``pytest_collection_modifyitems``).
 
 On PostgreSQL the schema is built by the real migrations, run as an owner role; the
 application connects as a separate role without BYPASSRLS, exactly as in production, so
@@ -8,6 +9,7 @@ row-level security is exercised by every test.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -24,6 +26,7 @@ from sqlalchemy.engine import make_url
 import agora.models  # noqa: F401  (every table, so TENANT_TABLES is complete)
 from agora import create_app
 from agora.draws import beacons
+from support import demo_snapshot
 from support.fixtures import (
     APP_ROLE,
     NO_POSTGRESQL,
@@ -31,6 +34,7 @@ from support.fixtures import (
     PG_ADMIN_URL,
     ROOT,
     Database,
+    LoadDemo,
     SignIn,
 )
 from support.routing import LazyBuilderRule
@@ -141,24 +145,29 @@ def _on_sqlite(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # The walks over every page or route check what a page says and who may open it, the
-    # same on both databases: once is enough, on PostgreSQL when there is one (production's).
-    sqlite_only_nonsense = [
+    # With PostgreSQL (production's) configured, a test runs there only, unless it covers a
+    # path that differs on the embedded SQLite (marked ``embedded``: the demonstration that
+    # `make run` loads, the imports, the locks of a vote, isolation without row-level
+    # security): running everything twice took a third of the suite's time for little.
+    # Without PostgreSQL everything runs on SQLite, except what only means something there.
+    on_sqlite_only_if_embedded = PG_ADMIN_URL is not None
+    deselected = [
         item
         for item in items
         if _on_sqlite(item)
         and (
             "postgresql_database" in getattr(item, "fixturenames", ())
-            or (PG_ADMIN_URL is not None and item.get_closest_marker("one_database"))
+            or (on_sqlite_only_if_embedded and not item.get_closest_marker("embedded"))
         )
     ]
-    if sqlite_only_nonsense:
-        config.hook.pytest_deselected(items=sqlite_only_nonsense)
-        items[:] = [item for item in items if item not in sqlite_only_nonsense]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]
 
 
 @pytest.fixture
-def app(database: Database, tmp_path: Path) -> Iterator[Flask]:
+def app(database: Database, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    overrides = request.node.get_closest_marker("app_config")
     application = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database.app_url,
@@ -173,6 +182,9 @@ def app(database: Database, tmp_path: Path) -> Iterator[Flask]:
             "AGORA_UPLOAD_DIR": str(tmp_path / "uploads"),
             # The test client's hosts carry no port (make run's exported one is not theirs).
             "AGORA_PUBLIC_PORT": "",
+            # A page must show what the test just wrote (tests/test_page_cache.py turns it on).
+            "AGORA_PUBLIC_PAGE_CACHE_SECONDS": 0,
+            **(overrides.kwargs if overrides else {}),
         }
     )
     yield application
@@ -207,6 +219,12 @@ def onboarded(runner: Any, tenant_files: Path) -> Path:
     result = runner.invoke(args=["tenants", "apply", str(tenant_files)])
     assert result.exit_code == 0, result.output
     return tenant_files
+
+
+@pytest.fixture
+def load_demo(app: Flask, runner: Any, database: Database) -> LoadDemo:
+    """``flask demo load <communes>``, run for real once per worker (see demo_snapshot.py)."""
+    return functools.partial(demo_snapshot.load_demo, app, runner, database)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -30,6 +31,8 @@ from agora.tenancy.models import Tenant
 from support import demo
 from support.fixtures import SignIn
 from support.pages import page_text
+
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
 
 HOSTS = {slug: {"Host": f"{slug}.localhost"} for slug in ("poitiers", "grenoble")}
 CONSOLE = {"Host": "localhost"}

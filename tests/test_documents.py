@@ -24,6 +24,7 @@ from agora.tenancy.models import Tenant
 from agora.tenancy.services import current_config
 from support import demo
 from support.assembly import build_edition
+from support.fixtures import LoadDemo
 
 POITIERS = {"Host": "poitiers.localhost"}
 
@@ -41,9 +42,9 @@ def _link(client: FlaskClient, page: str, pattern: str) -> str:
 
 
 def test_the_follow_up_report_states_where_each_measure_stands(
-    client: FlaskClient, runner: Any, onboarded: Path
+    client: FlaskClient, load_demo: LoadDemo, onboarded: Path
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     report = client.get(
         _link(client, "/assemblee", r'href="(/council/\d+/follow-up\.pdf)"'), headers=POITIERS
     )
@@ -105,18 +106,18 @@ def test_the_follow_up_report_of_a_one_measure_plan_speaks_in_the_singular(
 
 
 def test_the_follow_up_report_of_another_commune_is_not_found(
-    client: FlaskClient, runner: Any, onboarded: Path
+    client: FlaskClient, load_demo: LoadDemo, onboarded: Path
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     path = _link(client, "/assemblee", r'href="(/council/\d+/follow-up\.pdf)"')
     other = client.get(path, headers={"Host": "grenoble.localhost"})
     assert other.status_code == 404 and other.mimetype == "text/html"
 
 
 def test_the_charter_pdf_numbers_its_articles(
-    client: FlaskClient, runner: Any, onboarded: Path
+    client: FlaskClient, load_demo: LoadDemo, onboarded: Path
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     path = _link(client, "/charter", r'href="(/charter/versions/\d+\.pdf)"')
     text = _pdf_text(client.get(path, headers=POITIERS))
     assert "Poitiers" in text and "Article 1 — " in text and "Article 2 — " in text

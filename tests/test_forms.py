@@ -39,6 +39,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from e2e.pages import Visit, prepare_people, visits
+from support.fixtures import LoadDemo
 from support.sessions import sign_client_in
 from test_french_pages import english_messages, enum_codes, findings, french_strings
 
@@ -250,9 +251,8 @@ def read_forms(markup: str) -> FormReader:
 
 
 @pytest.fixture
-def demo(app: Flask, runner: Any, onboarded: Path) -> dict[str, int | None]:
-    result = runner.invoke(args=["demo", "load", "poitiers"])
-    assert result.exit_code == 0, result.output
+def demo(app: Flask, load_demo: LoadDemo, onboarded: Path) -> dict[str, int | None]:
+    load_demo("poitiers")
     return prepare_people(app)
 
 
@@ -442,7 +442,6 @@ class Seen:
     form: Form
 
 
-@pytest.mark.one_database
 def test_every_form_keeps_its_values_and_starts_on_no_destructive_status(
     app: Flask, demo: dict[str, int | None]
 ) -> None:

@@ -20,7 +20,7 @@ from agora.indicators.services import Counts, across, shown
 from agora.shared.people import Person
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
-from support.fixtures import SignIn
+from support.fixtures import LoadDemo, SignIn
 from support.pages import page_text
 
 CONSOLE = {"Host": "localhost"}
@@ -43,9 +43,9 @@ def test_a_cell_of_fewer_than_ten_people_is_never_shown_nor_given_back() -> None
 
 
 def test_staff_see_aggregates_of_their_communes_only(
-    app: Flask, client: FlaskClient, runner: Any, onboarded: Path, sign_in: SignIn
+    app: Flask, client: FlaskClient, load_demo: LoadDemo, onboarded: Path, sign_in: SignIn
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     sign_in(client, "localhost", "claude@cooperative.example", staff_of=("poitiers",))
     page = page_text(client.get("/console/indicators", headers=CONSOLE))
     assert "Poitiers" in page and "Grenoble" not in page
@@ -75,9 +75,9 @@ def test_staff_see_aggregates_of_their_communes_only(
 
 
 def test_the_figures_come_from_counts_not_from_rows_about_people(
-    app: Flask, runner: Any, onboarded: Path
+    app: Flask, load_demo: LoadDemo, onboarded: Path
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     statements: list[str] = []
 
     def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:

@@ -14,6 +14,8 @@ from agora.extensions import db
 from agora.tenancy.rls import tenant_rls_statements
 from support.fixtures import APP_ROLE, Database
 
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
+
 
 def test_models_and_migrations_agree(database: Database) -> None:
     url = database.owner.url.render_as_string(hide_password=False)

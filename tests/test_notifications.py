@@ -37,7 +37,7 @@ from agora.shared.people import Person
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support import demo
-from support.fixtures import REDIS_URL, SignIn
+from support.fixtures import REDIS_URL, LoadDemo, SignIn
 from support.pages import page_text
 from support.smtp import Inbox
 
@@ -93,10 +93,10 @@ def _link_person(app: Flask, tenant_id: int, person_id: int, account_id: int) ->
 
 
 def test_members_are_notified_of_a_divergence_and_invited_to_the_review_by_mail(
-    app: Flask, runner: Any, onboarded: Path, inbox: Inbox, sign_in: SignIn
+    app: Flask, load_demo: LoadDemo, onboarded: Path, inbox: Inbox, sign_in: SignIn
 ) -> None:
     # The demo's council adopts Poitiers' plan with one measure modified.
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     tenant_id, members = _decided_edition_members(app)
     assert len(members) > 20
     with app.app_context(), tenant_scope(db.session, tenant_id):
@@ -141,9 +141,9 @@ def test_members_are_notified_of_a_divergence_and_invited_to_the_review_by_mail(
 
 
 def test_a_notification_is_read_only_by_its_recipient(
-    app: Flask, client: FlaskClient, runner: Any, onboarded: Path, sign_in: SignIn
+    app: Flask, client: FlaskClient, load_demo: LoadDemo, onboarded: Path, sign_in: SignIn
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     tenant_id, members = _decided_edition_members(app)
     owner, other = app.test_client(), app.test_client()
     _link_person(app, tenant_id, members[0], sign_in(owner, "poitiers.localhost", "a@example.fr"))
@@ -160,10 +160,10 @@ def test_a_notification_is_read_only_by_its_recipient(
 
 
 def test_an_overdue_measure_is_signalled_once_to_the_communes_administration(
-    app: Flask, runner: Any, onboarded: Path, inbox: Inbox, sign_in: SignIn
+    app: Flask, runner: Any, load_demo: LoadDemo, onboarded: Path, inbox: Inbox, sign_in: SignIn
 ) -> None:
     # In the demo, the cycling network's service has not reported for 90 days.
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     mayor = app.test_client()
     sign_in(
         mayor, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
@@ -290,9 +290,9 @@ def test_a_notification_made_in_english_reaches_each_reader_in_their_language(
 
 
 def test_the_mail_is_written_when_sent_in_the_language_of_its_recipient_then(
-    app: Flask, runner: Any, onboarded: Path, inbox: Inbox, sign_in: SignIn
+    app: Flask, load_demo: LoadDemo, onboarded: Path, inbox: Inbox, sign_in: SignIn
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     tenant_id, members = _decided_edition_members(app)
     member = app.test_client()
     account_id = sign_in(member, "poitiers.localhost", "member@example.org")
@@ -395,14 +395,14 @@ def test_kinds_are_registered_once_and_an_unknown_one_still_shows(
 @pytest.mark.redis
 @pytest.mark.skipif(REDIS_URL is None, reason="needs AGORA_TEST_REDIS_URL; .ci/run sets it")
 def test_the_mail_is_queued_after_commit_and_written_by_the_worker(
-    app: Flask, runner: Any, onboarded: Path, inbox: Inbox, sign_in: SignIn
+    app: Flask, load_demo: LoadDemo, onboarded: Path, inbox: Inbox, sign_in: SignIn
 ) -> None:
     from redis import Redis
     from rq import SimpleWorker
 
     from agora.jobs import get_queue
 
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     assert REDIS_URL is not None
     Redis.from_url(REDIS_URL).flushdb()
     app.config["AGORA_REDIS_URL"] = REDIS_URL

@@ -19,6 +19,8 @@ from agora.web import SECURITY_HEADERS
 from support.fixtures import SignIn
 from support.pages import page_text
 
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
+
 POITIERS = {"Host": "poitiers.localhost"}
 
 

@@ -23,8 +23,10 @@ from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support import demo
 from support.assembly import Edition, build_edition, roster_of
-from support.fixtures import SignIn
+from support.fixtures import LoadDemo, SignIn
 from support.pages import page_text
+
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
 
 POITIERS = {"Host": "poitiers.localhost"}
 #: What the confirmation page of an irreversible action posts.
@@ -425,9 +427,9 @@ def test_where_only_members_submit_subjects_a_resident_is_refused_and_a_member_i
 
 
 def test_the_council_answer_schedules_a_public_review_a_year_later(
-    client: FlaskClient, runner: Any, onboarded: Path
+    client: FlaskClient, load_demo: LoadDemo, onboarded: Path
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     calendar = client.get("/assemblee/calendar.ics", headers=POITIERS).get_data(as_text=True)
     events = calendar.replace("\r\n ", "").split("BEGIN:VEVENT")
     review = [e for e in events if "un an après la délibération" in e]
@@ -438,9 +440,9 @@ def test_the_council_answer_schedules_a_public_review_a_year_later(
 
 
 def test_milestones_are_announced_marked_and_shown_late_publicly(
-    app: Flask, runner: Any, onboarded: Path, sign_in: SignIn
+    app: Flask, load_demo: LoadDemo, onboarded: Path, sign_in: SignIn
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     mayor, visitor = app.test_client(), app.test_client()
     sign_in(
         mayor, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"

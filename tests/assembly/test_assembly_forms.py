@@ -40,7 +40,7 @@ from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import current_config
 from support.assembly import build_edition
-from support.fixtures import SignIn
+from support.fixtures import LoadDemo, SignIn
 from support.pages import page_text
 
 POITIERS = {"Host": "poitiers.localhost"}
@@ -431,9 +431,9 @@ def test_a_refused_seed_breaks_no_tie(app: Flask, scene: Scene) -> None:
 
 
 def test_milestone_forms_keep_their_values_and_store_nothing_when_refused(
-    app: Flask, runner: Any, onboarded: Path, sign_in: SignIn
+    app: Flask, load_demo: LoadDemo, onboarded: Path, sign_in: SignIn
 ) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+    load_demo("poitiers")
     mayor = app.test_client()
     sign_in(
         mayor, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"

@@ -32,6 +32,8 @@ from support.assembly import build_edition
 from support.fixtures import Database
 from support.server import serve
 
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
+
 VOTERS = 300
 RULE = DecisionRule("action_plan", "qualified_majority", Fraction(2, 3), Quorum(), (), 30, False)
 

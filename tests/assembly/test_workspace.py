@@ -33,7 +33,7 @@ from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import current_config
 from support.assembly import build_edition
-from support.fixtures import SignIn
+from support.fixtures import LoadDemo, SignIn
 
 POITIERS = {"Host": "poitiers.localhost"}
 S = workspace.StepState
@@ -92,8 +92,8 @@ def test_an_edition_under_way_shows_its_progress(app: Flask, onboarded: Path) ->
     assert steps[K.PLAN].state == S.BLOCKED
 
 
-def test_the_demo_edition_is_followed_up(app: Flask, runner: Any, onboarded: Path) -> None:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+def test_the_demo_edition_is_followed_up(app: Flask, load_demo: LoadDemo, onboarded: Path) -> None:
+    load_demo("poitiers")
     with app.app_context():
         tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
         with tenant_scope(db.session, tenant.id):
@@ -136,8 +136,10 @@ DESTRUCTIVE = {"cancelled", "abandoned", "rejected", "closed", "not_decided"}
 
 
 @pytest.fixture
-def demo(app: Flask, runner: Any, onboarded: Path, client: FlaskClient, sign_in: SignIn) -> Any:
-    assert runner.invoke(args=["demo", "load", "poitiers"]).exit_code == 0
+def demo(
+    app: Flask, load_demo: LoadDemo, onboarded: Path, client: FlaskClient, sign_in: SignIn
+) -> Any:
+    load_demo("poitiers")
     sign_in(
         client, "poitiers.localhost", "mairie@poitiers.fr", role="commune_admin", commune="poitiers"
     )

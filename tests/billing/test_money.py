@@ -3,7 +3,7 @@ French, SIRET check digits."""
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agora.billing import money
@@ -16,6 +16,8 @@ def test_a_24000_euro_quote_is_20000_before_tax_and_4000_of_vat() -> None:
     assert money.euros(figures.incl_tax) == "24\u00a0000,00\u00a0€"
 
 
+# Timing checks off: on a loaded CI machine, drawing a list once took over a second.
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=money.MAX_LINE_CENTS), min_size=1, max_size=8))
 def test_milestones_add_up_to_the_quote_to_the_cent(lines: list[int]) -> None:
     quote = money.totals(lines)

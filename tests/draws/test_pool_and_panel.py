@@ -42,6 +42,8 @@ from support.draw_steps import POITIERS, open_edition, poitiers, reveal_a_draw
 from support.fixtures import SignIn
 from support.pages import page_text
 
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
+
 HEADER = "ine;nom;prenoms;adresse;code_postal;bureau_de_vote;date_naissance;sexe"
 SEATS = 20
 

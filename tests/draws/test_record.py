@@ -26,6 +26,8 @@ from agora_sortition import audit
 from support.draws_record import REGISTER_SHA256, ClosedDraw, closed_draw, recorded_beacon
 from support.pages import page_text
 
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
+
 POITIERS = {"Host": "poitiers.localhost"}
 GRENOBLE = {"Host": "grenoble.localhost"}
 #: What residents gave and the public record must never show.

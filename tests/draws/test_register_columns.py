@@ -22,6 +22,8 @@ from support.draw_steps import POITIERS, poitiers, prepare_poitiers
 from support.fixtures import SignIn
 from support.pages import page_text
 
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
+
 HEADER = "Identifiant;Nom;Rue;CP;Quartier;Naissance;Genre"
 
 

@@ -28,6 +28,8 @@ from agora.tenancy.services import current_config
 from support.fixtures import SignIn
 from support.pages import page_text
 
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
+
 POITIERS = {"Host": "poitiers.localhost"}
 HEADER = "ine;nom;prenoms;adresse;code_postal;bureau_de_vote;date_naissance;sexe"
 ROWS = [

@@ -25,6 +25,8 @@ from support.fixtures import SignIn, json_of
 from support.pages import page_text
 from support.smtp import Inbox
 
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
+
 POITIERS = {"Host": "poitiers.localhost"}
 CONSOLE = {"Host": "localhost"}
 LINK = re.compile(r"http://[^/\s]+(/login/magic/[A-Za-z0-9_-]+)\?next=(\S*)")

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -103,7 +102,6 @@ def _outcome(response: Any) -> str:
     return "permitted"
 
 
-@pytest.mark.one_database
 def test_permission_matrix(
     app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
 ) -> None:

@@ -120,7 +120,6 @@ def _get(path: str, headers: dict[str, str]) -> tuple[int, bytes]:
         return refused.code, refused.read()
 
 
-@pytest.mark.one_database
 def test_gunicorn_sums_its_workers_and_logs_json(database: Database, tmp_path: Path) -> None:
     """The production configuration (deploy/gunicorn.conf.py), two workers: the requests
     both served are counted once each in one scrape, and every log line is JSON."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,10 @@ APP_ROLE = "agora_test_app"
 NO_POSTGRESQL = "PostgreSQL tests need AGORA_TEST_DATABASE_URL (a superuser URL); .ci/run sets it"
 
 
+#: The ``load_demo`` fixture: ``load_demo("poitiers", ...)``.
+LoadDemo = Callable[..., None]
+
+
 @dataclass
 class Database:
     """A migrated test database: the app's URL and an owner engine for set-up and checks.
@@ -62,6 +67,15 @@ class Database:
                 connection.execute(text("SET LOCAL session_replication_role = replica"))
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
+            if self.superuser is not None:
+                # Identifiers start again from 1, as on SQLite: a test's rows get the same
+                # ones whatever ran before (what lets demo_snapshot.py put a state back).
+                connection.execute(
+                    text(
+                        "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
+                        " FROM pg_sequences WHERE schemaname = 'public'"
+                    )
+                )
 
 
 def json_of(response: Any) -> dict[str, Any]:

@@ -26,7 +26,9 @@ from agora.tenancy.config import TenantConfig
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import current_config
-from support.fixtures import APP_ROLE, Database, SignIn
+from support.fixtures import APP_ROLE, Database, LoadDemo, SignIn
+
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
 
 
 @dataclass(frozen=True)
@@ -265,12 +267,17 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
 
 
 def test_no_commune_reaches_another_communes_rows(
-    app: Flask, client: FlaskClient, runner: Any, sign_in: SignIn, onboarded: Path
+    app: Flask,
+    client: FlaskClient,
+    runner: Any,
+    load_demo: LoadDemo,
+    sign_in: SignIn,
+    onboarded: Path,
 ) -> None:
     """For every tenant-owned table: Grenoble's row, asked for from Poitiers, is a 404 that
     looks exactly like a missing row, and writes change nothing."""
     _grow_grenoble(runner, onboarded)
-    assert runner.invoke(args=["demo", "load", "grenoble"]).exit_code == 0
+    load_demo("grenoble")
     _print_a_voting_card(app)
     _plan_a_round(app)
     _bill_grenoble(app)

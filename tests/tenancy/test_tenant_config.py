@@ -20,6 +20,8 @@ from agora.plugins.manager import PluginRegistry, get_registry
 from agora.tenancy.config import TenantConfig, TenantConfigError, load_file, validate_document
 from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
 
+pytestmark = pytest.mark.embedded  # see tests/conftest.py
+
 
 def _edit(path: Path, change: Any) -> None:
     document = tomllib.loads(path.read_text(encoding="utf-8"))
