@@ -24,6 +24,8 @@ from gevent.queue import Empty, Queue
 from locust import HttpUser, constant, constant_throughput, events, task
 from locust.env import Environment
 from locust.exception import StopUser
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 PLAN: dict[str, Any] = json.loads(Path(os.environ["AGORA_DAY_PLAN"]).read_text())
 MOBILE = (
@@ -36,6 +38,14 @@ CHOICES = ("for", "for", "against", "abstain")
 #: so that a tiny run takes seconds.
 PAUSE = min(2.0, PLAN["vote_spread"])
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _like_a_browser(user: HttpUser) -> None:
+    """Send a GET again, once, when the kept-alive connection it went out on was closed
+    under it (gunicorn recycles a worker after ``max_requests``), as browsers do; a POST,
+    a vote, is never sent twice."""
+    retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"})
+    user.client.mount("http://", HTTPAdapter(max_retries=retry))
 
 
 class Day:
@@ -131,6 +141,7 @@ class Resident(HttpUser):
         self.index = DAY.next_resident
         DAY.next_resident += 1
         self.me = DAY.residents[self.index]
+        _like_a_browser(self)
         self.client.headers.update({"Host": PLAN["host"], "User-Agent": MOBILE})
 
     @task
@@ -198,6 +209,7 @@ class Staff(HttpUser):
     def on_start(self) -> None:
         self.index = DAY.next_staff
         DAY.next_staff += 1
+        _like_a_browser(self)
         self.client.headers.update({"Host": PLAN["host"], "User-Agent": DESKTOP})
         # requests files cookies under the Host header's name when one is set.
         self.client.cookies.set(
@@ -304,6 +316,7 @@ class Public(HttpUser):
     wait_time = constant_throughput(PLAN["public_per_minute"] / 60 / max(1, PLAN["public_users"]))
 
     def on_start(self) -> None:
+        _like_a_browser(self)
         self.client.headers.update({"User-Agent": DESKTOP})
 
     @task

@@ -29,6 +29,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         # How long a process may serve a commune's host from memory (see tenancy/hostcache.py).
         "AGORA_TENANT_CACHE_SECONDS": float(os.environ.get("AGORA_TENANT_CACHE_SECONDS", "10")),
+        # How long a process may serve an anonymous visitor's public page from memory
+        # (web/page_cache.py); 0: never.
+        "AGORA_PUBLIC_PAGE_CACHE_SECONDS": float(
+            os.environ.get("AGORA_PUBLIC_PAGE_CACHE_SECONDS", "10")
+        ),
         "AGORA_REDIS_URL": redis_url,
         # How often the worker queues the jobs held while Redis was away (jobs/held.py).
         "AGORA_HELD_JOBS_SECONDS": float(os.environ.get("AGORA_HELD_JOBS_SECONDS", "10")),

@@ -74,6 +74,7 @@ from agora.tenancy.context import (
 )
 from agora.tenancy.services import awaiting_charter
 from agora.voting.ballots import FRENCH_SIX_GRADES
+from agora.web.page_cache import for_visitors
 
 bp = Blueprint("assembly", __name__, template_folder="templates")
 _SESSION_LENGTH = timedelta(hours=7)  # a working day of the assembly
@@ -359,6 +360,7 @@ def annotate_proposal(proposal_id: int) -> str | tuple[str, int] | Response:
 
 
 @bp.get("/ballots/<int:ballot_id>")
+@for_visitors  # opened, closed, counted: each is an act of the journal
 def ballot_page(ballot_id: int) -> str:
     return _ballot_page(ballot_id)
 
@@ -519,6 +521,7 @@ def vote_recorded(ballot_id: int) -> str:
 
 
 @bp.get("/charter")
+@for_visitors
 def charter_page() -> str:
     tenant = current_tenant()
     found = charter.versions(db.session, tenant)

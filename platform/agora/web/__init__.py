@@ -26,7 +26,7 @@ from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 from agora.errors import DomainError
 from agora.extensions import db
 from agora.shared import protection
-from agora.web import console, filters, public, theme
+from agora.web import console, filters, page_cache, public, theme
 
 _STATUS_EXCEPTIONS: dict[int, type[HTTPException]] = {
     403: Forbidden,
@@ -149,6 +149,7 @@ def _unexpected_error(error: Exception) -> tuple[str, int]:
     return _error_page(InternalServerError())
 
 
+@page_cache.for_visitors
 def _home() -> str:
     # "/" is the commune's home on its own host and the console on the platform host.
     return public.home() if g.get("tenant_id") is not None else console.index()
@@ -198,6 +199,7 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/", "home", _home)
     app.after_request(_add_security_headers)
     protection.init_app(app)
+    page_cache.init_app(app)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(HTTPException, _error_page)

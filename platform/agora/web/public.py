@@ -14,6 +14,7 @@ from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_confi
 from agora.tenancy.models import TenantConfigVersion
 from agora.tenancy.services import awaiting_charter, current_config
 from agora.web import theme
+from agora.web.page_cache import for_visitors
 
 bp = Blueprint("public", __name__)
 bp.add_url_rule("/theme.css", "theme_css", theme.theme_css)
@@ -38,6 +39,7 @@ def home() -> str:
 
 
 @bp.get("/rules")
+@for_visitors
 def rules() -> str:
     tenant = current_tenant()
     versions = db.session.execute(
@@ -56,6 +58,7 @@ def rules() -> str:
 
 
 @bp.get("/rules/versions/<int:version>")
+@for_visitors
 def rules_version(version: int) -> str:
     row = get_owned_or_404(TenantConfigVersion, version)
     previous = db.session.execute(
@@ -92,6 +95,7 @@ def rules_version_toml(version: int) -> Response:
 
 
 @bp.get("/journal")
+@for_visitors
 def journal() -> str:
     tenant = current_tenant()
     page = page_number()
@@ -108,6 +112,7 @@ def journal() -> str:
 
 
 @bp.get("/journal/<int:seq>")
+@for_visitors
 def journal_event(seq: int) -> str:
     event = get_owned_or_404(AuditEvent, seq)
     if not event.public:
