@@ -93,7 +93,12 @@ class OutOfTime(Exception):
     """A solve stopped at the time limit the caller set (``time_limit``): not a failure."""
 
 
-SOLVED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kSolutionLimit)
+# a MIP stopped at its ``objective_target`` holds a solution reaching it and a proven bound
+SOLVED = (
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kSolutionLimit,
+    highspy.HighsModelStatus.kObjectiveTarget,
+)
 
 
 def _solve(highs: _Highs) -> highspy.HighsModelStatus:
@@ -111,8 +116,9 @@ def run(
 ) -> bool:
     """Solve; True if optimal, False if infeasible (when accepted), else ``SolverFailure``.
 
-    An integer program stopped by its ``mip_max_improving_sols`` option counts as solved: the
-    caller asked for any panel, not the best one, and its bound is still a proven one. A solve
+    An integer program stopped by its ``mip_max_improving_sols`` or ``objective_target`` option
+    counts as solved: the caller asked for any (good enough) panel, not the best one, and its
+    bound is still a proven one. A solve
     that fails (or whose solution ``valid`` rejects) is retried with each of ``RETRIES`` in turn,
     its own options restored afterwards; ``SolverFailure`` names every status met.
     """

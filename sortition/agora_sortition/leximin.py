@@ -79,6 +79,7 @@ PEELED = 1e-9  # peeling stops when the panels found explain all but this much o
 PEEL_TOLERANCE = 1e-9  # a residual count or row this close to a bound has reached it
 ROUNDING_RETRIES = 5  # perturbed LPs rounded before a peeling step resorts to the integer program
 ROUNDING_SPREAD = 0.3  # log-normal spread of their weights
+HEURISTIC_PAUSE = 32  # most master solves priced by the integer program alone after failures
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,6 +183,11 @@ class _ColumnGeneration:
         )
         self.pricing_calls = 0
         self.heuristic_calls = 0
+        # master solves left to price without the rounded-LP batch, and how many batches in a
+        # row improved nothing: on exact quotas in many categories rounding almost never yields
+        # a panel, and the batch then costs more than the integer program it was to spare
+        self.heuristic_pause = 0
+        self.heuristic_failures = 0
 
     def add(self, panels: list[IntArray]) -> int:
         """Add new panels as master rows; returns how many were new."""
@@ -211,14 +217,18 @@ class _ColumnGeneration:
         self.columns.extend(fresh)
         return len(fresh)
 
-    def price(self, weights: FloatArray, *, exact: bool = True) -> tuple[list[IntArray], float]:
+    def price(
+        self, weights: FloatArray, *, exact: bool = True, target: float | None = None
+    ) -> tuple[list[IntArray], float]:
         """Good panels under ``weights`` and a proven upper bound on ``weights @ counts``.
 
-        Exact: the integer optimum and the improving solutions met on the way. Otherwise: the
-        LP relaxation's optimum (its value is the bound) rounded to a panel, when that works.
+        Exact: the integer optimum and the improving solutions met on the way, or with
+        ``target`` the first panel worth that much (the optimum is proven only when none is).
+        Otherwise: the LP relaxation's optimum (its value is the bound) rounded to a panel, when
+        that works.
         """
         model = self.pricing if exact else self.relaxation
-        found = model.maximize(weights)
+        found = model.maximize(weights, target=target if exact else None)
         if found is None:
             raise SolverFailure("panel pricing", "no panel meets the quotas")
         best, _, bound = found
@@ -318,11 +328,21 @@ def _column_generation(
                 probes.append(SMOOTHING * center + (1 - SMOOTHING) * duals)
             weights = duals / engine.scale
             improving: list[IntArray] = []
+            if engine.heuristic_pause:  # the batch failed lately: the integer program only
+                engine.heuristic_pause -= 1
+                probes = []
+            # the integer program stops at its first improving panel: proving the optimum (the
+            # certificate) is needed only once none is left
+            target = -mu + GAP / 2
             for exact, probe in [*((False, p) for p in probes), (True, duals)]:
-                if exact and improving:
-                    break
+                if exact and probes:
+                    if improving:
+                        engine.heuristic_failures = 0
+                        break
+                    engine.heuristic_failures += 1
+                    engine.heuristic_pause = min(2**engine.heuristic_failures, HEURISTIC_PAUSE)
                 try:
-                    panels, bound = engine.price(probe / engine.scale, exact=exact)
+                    panels, bound = engine.price(probe / engine.scale, exact=exact, target=target)
                 except OutOfTime:
                     out_of_time = True
                     break

@@ -119,14 +119,20 @@ class PanelModel:
             np.zeros(num_types), instance.type_size.astype(np.float64), row_lower, row_upper
         )
 
-    def maximize(self, weights: FloatArray) -> tuple[npt.NDArray[Any], float, float] | None:
+    def maximize(
+        self, weights: FloatArray, *, target: float | None = None
+    ) -> tuple[npt.NDArray[Any], float, float] | None:
         """Panel maximising ``weights @ c`` as (counts, value, proven upper bound); None if none.
 
-        A relaxed model returns the fractional optimum, its value being the bound.
+        A relaxed model returns the fractional optimum, its value being the bound. With
+        ``target``, the integer program stops at its first panel worth at least that much (the
+        bound is then the solver's proven one, not the optimum); it proves the optimum only when
+        no panel reaches ``target``.
         """
         highs = self.highs
         if self.deadline < INF:  # ``OutOfTime`` at the deadline
             highs.setOptionValue("time_limit", max(1e-3, self.deadline - time.perf_counter()))
+        highs.setOptionValue("objective_target", -INF if target is None else target)
         highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         highs.changeColsCost(self.num_types, np.arange(self.num_types, dtype=np.int32), weights)
         if not run(highs, "panel pricing", accept_infeasible=True, valid=self.valid):
@@ -177,6 +183,7 @@ class PanelModel:
         """(counts, under, over) minimising the total slack of an elastic model; None if none."""
         highs = self.highs
         highs.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        highs.setOptionValue("objective_target", -INF)
         if not run(highs, "quota relaxation", accept_infeasible=True):
             return None
         values = np.asarray(highs.getSolution().col_value)

@@ -17,7 +17,7 @@ from agora_sortition.leximin import (
     _peel,
     _relaxed_leximin,
 )
-from agora_sortition.panels import Face, round_panel, row_activity
+from agora_sortition.panels import Face, PanelModel, round_panel, row_activity
 from agora_sortition.pool import quota_violations
 from sortition_support import build
 
@@ -169,3 +169,59 @@ def test_peeling_a_face_without_panels() -> None:
     target, _, face = _relaxed_leximin(instance)
     peeling = _peel(instance, target * instance.type_size, face)
     assert peeling.panels == [] and peeling.mass == 1.0
+
+
+def test_pricing_stops_at_its_target_and_proves_the_optimum_when_none_reaches_it() -> None:
+    pool, quotas = _synthetic(2)
+    instance = compile_instance(pool, quotas, 8)
+    pricing = PanelModel(instance, mip_rel_gap=0.0, mip_abs_gap=1e-9, presolve="off")
+    weights = np.random.default_rng(0).random(instance.num_types)
+    best = pricing.maximize(weights)
+    assert best is not None
+    _, optimum, bound = best
+    assert bound == pytest.approx(optimum, abs=1e-8)
+    early = pricing.maximize(weights, target=0.5 * optimum)
+    assert early is not None
+    counts, value, early_bound = early
+    assert Face.whole(instance).contains(instance, counts)
+    assert 0.5 * optimum <= value <= optimum + 1e-9
+    assert early_bound >= optimum - 1e-8  # still a proven upper bound
+    # out of reach: the optimum, proven
+    beyond = pricing.maximize(weights, target=optimum + 1.0)
+    assert beyond is not None
+    assert beyond[1] == pytest.approx(optimum, abs=1e-9)
+    assert beyond[2] == pytest.approx(optimum, abs=1e-8)
+    # and the target does not stick to later solves
+    again = pricing.maximize(weights)
+    assert again is not None and again[1] == pytest.approx(optimum, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_level_by_level_when_rounding_never_yields_a_panel(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    # Exact quotas in many categories: rounding the LP almost never gives a panel. The batch of
+    # rounded LPs then pauses, the integer program alone prices, and the LEXIMIN profile is the
+    # same, every level certified.
+    pool, quotas = _synthetic(seed)
+    instance = compile_instance(pool, quotas, 8)
+    never = np.zeros(0, dtype=np.int64)
+    reference = leximin._optimise(instance, first_level_only=False, started=0.0, never=never)
+    price = leximin._ColumnGeneration.price
+    heuristic = []
+
+    def failing(self: Any, weights: Any, *, exact: bool = True, target: Any = None) -> Any:
+        if not exact:
+            heuristic.append(1)
+            return [], float("inf")
+        return price(self, weights, exact=exact, target=target)
+
+    monkeypatch.setattr(leximin._ColumnGeneration, "price", failing)
+    found = leximin._optimise(instance, first_level_only=False, started=0.0, never=never)
+    assert found.optimal and reference.optimal
+    assert np.allclose(found.probabilities, reference.probabilities, atol=1e-7)
+    assert found.min_probability == pytest.approx(found.lp_bound, abs=1e-9)
+    # without the pause every master solve would price a whole batch
+    batch = leximin.BATCH + 2
+    assert 0 < len(heuristic) <= batch * (1 + np.log2(found.stats["pricing_calls"] + 1))
+    assert len(heuristic) < batch * found.stats["pricing_calls"] / 2
