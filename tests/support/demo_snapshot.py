@@ -2,14 +2,16 @@
 
 ``flask demo load`` takes 20 to 60 s (every story goes through the real services: draws,
 visits, votes, petitions, each with its audit event), and some thirty tests start from it.
-The first load in a worker runs the command and keeps what it wrote: every table's rows,
-the sequences and the files it left in the upload folder. The next tests that ask for the
-same communes get that state back in a second or two, provided their database holds what
-the first one held before its load (the same rows per table: the communes onboarded and
-nothing else); otherwise the command runs. The loader's own tests run the command.
+The first load in a worker runs the command and keeps what it wrote: every table's rows
+and the files it left in the upload folder. The next tests that ask for the same communes
+get that state back in a second or two, provided their database holds what the first one
+held before its load (the same rows per table: the communes onboarded and nothing else);
+otherwise the command runs. The loader's own tests run the command.
 
-Identifiers match from one test to the next because ``Database.wipe`` restarts the
-sequences; timestamps are those of the first load, a few minutes old at most.
+Every row is put back as the first load left it, the communes onboarded before it
+included: identifiers (``db.new_id``, time-ordered) and timestamps are those of the first
+load, a few minutes old at most. A test must therefore not keep an identifier read before
+it loads the demonstration.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from support.fixtures import Database
 class _Saved:
     rows_before: dict[str, int]
     tables: dict[str, Any]  # COPY's text on PostgreSQL, rows on SQLite
-    sequences: dict[str, tuple[int, bool]]
     files: dict[str, bytes]
 
 
@@ -55,26 +56,18 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def _capture(
-    database: Database, connection: Connection
-) -> tuple[dict[str, Any], dict[str, tuple[int, bool]]]:
-    tables: dict[str, Any] = {}
+def _capture(database: Database, connection: Connection) -> dict[str, Any]:
     if database.is_postgresql:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        tables: dict[str, Any] = {}
         for table in Base.metadata.sorted_tables:
             with cursor.copy(f"COPY {table.name} TO STDOUT") as copy:
                 tables[table.name] = b"".join(bytes(block) for block in copy)
-        sequences = {
-            name: (int(value), True)
-            for name, value in connection.execute(
-                text("SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences")
-            )
-            if value is not None
-        }
-        return tables, sequences
-    for table in Base.metadata.sorted_tables:
-        tables[table.name] = [dict(row._mapping) for row in connection.execute(select(table))]
-    return tables, {}
+        return tables
+    return {
+        table.name: [dict(row._mapping) for row in connection.execute(select(table))]
+        for table in Base.metadata.sorted_tables
+    }
 
 
 def _restore(database: Database, connection: Connection, saved: _Saved) -> None:
@@ -84,11 +77,6 @@ def _restore(database: Database, connection: Connection, saved: _Saved) -> None:
             if saved.tables[table.name]:
                 with cursor.copy(f"COPY {table.name} FROM STDIN") as copy:
                     copy.write(saved.tables[table.name])
-        for name, (value, called) in saved.sequences.items():
-            connection.execute(
-                text("SELECT setval(CAST(:name AS regclass), :value, :called)"),
-                {"name": name, "value": value, "called": called},
-            )
         return
     for table in Base.metadata.sorted_tables:
         if saved.tables[table.name]:
@@ -117,7 +105,5 @@ def load_demo(app: Flask, runner: Any, database: Database, *communes: str) -> No
     assert result.exit_code == 0, result.output
     if saved is None:
         with engine.begin() as connection:
-            tables, sequences = _capture(database, connection)
-        _SAVED[key] = _Saved(
-            before, tables, sequences, _files(Path(app.config["AGORA_UPLOAD_DIR"]))
-        )
+            tables = _capture(database, connection)
+        _SAVED[key] = _Saved(before, tables, _files(Path(app.config["AGORA_UPLOAD_DIR"])))

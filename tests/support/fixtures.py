@@ -67,15 +67,6 @@ class Database:
                 connection.execute(text("SET LOCAL session_replication_role = replica"))
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
-            if self.superuser is not None:
-                # Identifiers start again from 1, as on SQLite: a test's rows get the same
-                # ones whatever ran before (what lets demo_snapshot.py put a state back).
-                connection.execute(
-                    text(
-                        "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
-                        " FROM pg_sequences WHERE schemaname = 'public'"
-                    )
-                )
 
 
 def json_of(response: Any) -> dict[str, Any]:
