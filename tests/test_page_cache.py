@@ -1,4 +1,4 @@
-"""Public pages kept in memory for anonymous visitors (``web/page_cache.py``): read again,
+"""Public pages kept in memory for anonymous visitors (``shared/page_cache.py``): read again,
 a page costs one query; an act the journal records shows at once; a signed-in person, a
 chosen language and another commune always get their own page."""
 

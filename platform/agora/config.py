@@ -30,7 +30,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How long a process may serve a commune's host from memory (see tenancy/hostcache.py).
         "AGORA_TENANT_CACHE_SECONDS": float(os.environ.get("AGORA_TENANT_CACHE_SECONDS", "10")),
         # How long a process may serve an anonymous visitor's public page from memory
-        # (web/page_cache.py); 0: never.
+        # (shared/page_cache.py); 0: never.
         "AGORA_PUBLIC_PAGE_CACHE_SECONDS": float(
             os.environ.get("AGORA_PUBLIC_PAGE_CACHE_SECONDS", "10")
         ),

@@ -494,7 +494,18 @@ def install(run: Run, admin: Page, body_id: int) -> None:
 
 def replacement(run: Run, admin: Page) -> None:
     admin.goto(run.draw + "/panel")
-    admin.get_by_role("link", name="A décliné ou s'est retiré·e — siège 1", exact=True).click()
+    # The administrator reads both tables: a member whose profile someone in the reserve
+    # shares can leave with every quota kept (which member that is depends on the lottery).
+    reserve = admin.get_by_role("table", name=re.compile("La réserve, dans l'ordre"))
+    spare = set(reserve.locator("tbody tr td:last-child").all_inner_texts())
+    seats = admin.get_by_role("table", name=re.compile("Le panel :"))
+    rows = seats.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.cells[0].innerText, r.cells[2].innerText])"
+    )
+    seat = next(rank for rank, profile in rows if profile.strip() in spare)
+    admin.get_by_role(
+        "link", name=f"A décliné ou s'est retiré·e — siège {seat}", exact=True
+    ).click()
     run.check(admin, "draw: withdrawal")
     admin.get_by_label("Motif").fill("A déménagé à Niort.")
     _confirm(admin, "Remplacer", "Remplacer ce membre ?")

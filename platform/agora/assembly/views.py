@@ -65,6 +65,7 @@ from agora.observability import metrics
 from agora.plugins.contracts import DecisionRule
 from agora.shared.forms import ask_confirmation, notify
 from agora.shared.labels import NOTE_KINDS, VERDICTS
+from agora.shared.page_cache import for_visitors
 from agora.tenancy.context import (
     config_at,
     current_tenant,
@@ -74,7 +75,6 @@ from agora.tenancy.context import (
 )
 from agora.tenancy.services import awaiting_charter
 from agora.voting.ballots import FRENCH_SIX_GRADES
-from agora.web.page_cache import for_visitors
 
 bp = Blueprint("assembly", __name__, template_folder="templates")
 _SESSION_LENGTH = timedelta(hours=7)  # a working day of the assembly

@@ -25,8 +25,8 @@ from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 
 from agora.errors import DomainError
 from agora.extensions import db
-from agora.shared import protection
-from agora.web import console, filters, page_cache, public, theme
+from agora.shared import page_cache, protection
+from agora.web import console, filters, public, theme
 
 _STATUS_EXCEPTIONS: dict[int, type[HTTPException]] = {
     403: Forbidden,

@@ -10,11 +10,11 @@ from agora.audit.models import AuditEvent
 from agora.extensions import db
 from agora.onboarding import readable
 from agora.shared.forms import page_number
+from agora.shared.page_cache import for_visitors
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
 from agora.tenancy.models import TenantConfigVersion
 from agora.tenancy.services import awaiting_charter, current_config
 from agora.web import theme
-from agora.web.page_cache import for_visitors
 
 bp = Blueprint("public", __name__)
 bp.add_url_rule("/theme.css", "theme_css", theme.theme_css)
