@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
+from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,7 +42,6 @@ from agora.plugins.contracts import (
     ColumnMappedSource,
     DrawSource,
     QuotaCriterion,
-    RegisterEntry,
     RegisterFormatError,
 )
 from agora.plugins.manager import TenantHooks
@@ -157,9 +157,16 @@ def bodies_to_draw(session: DbSession, tenant: Tenant) -> list[tuple[str, str]]:
     ]
 
 
+def _exclusions(tenant_id: int) -> Any:
+    """SHA-256 started on the commune: an excluded id's hash, before the id."""
+    return hashlib.sha256(f"{tenant_id}:".encode())
+
+
 def exclusion_hash(tenant: Tenant, person_key: str) -> str:
     """What an excluded id is kept as (the id itself is not)."""
-    return hashlib.sha256(f"{tenant.id}:{person_key.strip()}".encode()).hexdigest()
+    digest = _exclusions(tenant.id)
+    digest.update(person_key.strip().encode())
+    return str(digest.hexdigest())
 
 
 def design_draw(
@@ -832,15 +839,30 @@ def recent_member_hashes(session: DbSession, draw: Draw) -> set[str]:
     )
 
 
-def _first_line(source: DrawSource, path: Path, repeated: RegisterEntry) -> int | None:
-    """The line where ``repeated``'s person first appears, read again from the file (a
-    duplicate is rare, and a refusal); ``None`` when only their hashes' prefixes met."""
-    for entry in source.read(path):
-        if entry.line >= repeated.line:
-            return None
-        if entry.person_key == repeated.person_key:
-            return entry.line
-    return None
+def _refuse_duplicates(source: DrawSource, path: Path, prefixes: array[int]) -> None:
+    """Refuse the register if a person appears twice, naming both lines: the 64-bit prefixes
+    of the people's hashes (in the file's order) are sorted to find the repeated ones, then
+    the file is read again to find the first line repeating an earlier one (a duplicate is
+    rare, and a refusal; prefixes may also meet by chance, with other ids)."""
+    import numpy as np  # here only: no other request of the application needs NumPy
+
+    ordered = np.sort(np.frombuffer(prefixes, dtype=np.uint64))
+    repeated = set(ordered[1:][ordered[1:] == ordered[:-1]].tolist())
+    if not repeated:
+        return
+    first: dict[str, int] = {}
+    for entry, prefix in zip(source.read(path), prefixes, strict=False):
+        if prefix not in repeated:
+            continue
+        if entry.person_key in first:
+            raise RegisterFormatError(
+                f"duplicate identifier {entry.person_key!r}",
+                line=entry.line,
+                column=source.columns.get("person"),
+                code="duplicate",
+                params={"value": entry.person_key, "first": str(first[entry.person_key])},
+            )
+        first[entry.person_key] = entry.line
 
 
 def _store_rows(
@@ -861,9 +883,10 @@ def _store_rows(
     columns = source.columns
     excluded = set(draw.excluded_hashes)
     recent_members = recent_member_hashes(session, draw)
-    # 64 bits of each person's hash, not the ids nor their lines: a million-row roll keeps
-    # tens of megabytes here, not hundreds; a repeated prefix is confirmed on the file.
-    seen: set[int] = set()
+    # 64 bits of each person's hash, packed, not the ids nor their lines: a roll of 1.5
+    # million people keeps 12 MB here (a set of ints would take a hundred); repeated ones
+    # are looked for once the file is read, and confirmed on the file.
+    seen = array("Q")
     sink = _row_sink(session)
     ineligible = {"under_age": 0, "excluded": 0, "recent_member": 0}
     lines = 0
@@ -872,24 +895,14 @@ def _store_rows(
     minimum_age, reference_date = draw.minimum_age, draw.reference_date
     people = _keyed(tenant_id, register.source)
     homes = _keyed(tenant_id, register.source, "household:")
+    exclusions = _exclusions(tenant_id)
     try:
         for entry in source.read(path):
             lines += 1
             digest = people.copy()
             digest.update(entry.person_key.encode())
             hashed = digest.digest()
-            prefix = int.from_bytes(hashed[:8])
-            if prefix in seen:
-                first = _first_line(source, path, entry)
-                if first is not None:
-                    raise RegisterFormatError(
-                        f"duplicate identifier {entry.person_key!r}",
-                        line=entry.line,
-                        column=columns.get("person"),
-                        code="duplicate",
-                        params={"value": entry.person_key, "first": str(first)},
-                    )
-            seen.add(prefix)
+            seen.append(int.from_bytes(hashed[:8]))
             for feature, value in entry.features.items():
                 values = allowed.get(feature)
                 if values is not None and value not in values:
@@ -904,9 +917,12 @@ def _store_rows(
                             "expected": ", ".join(sorted(values)),
                         },
                     )
-            if excluded and exclusion_hash(tenant, entry.person_key) in excluded:
-                ineligible["excluded"] += 1
-                continue
+            if excluded:
+                digest = exclusions.copy()
+                digest.update(entry.person_key.strip().encode())
+                if digest.hexdigest() in excluded:
+                    ineligible["excluded"] += 1
+                    continue
             if (
                 minimum_age
                 and entry.birth_date is not None
@@ -935,6 +951,7 @@ def _store_rows(
             )
             if progress is not None and lines % PROGRESS_EVERY == 0:
                 progress(lines)
+        _refuse_duplicates(source, path, seen)
     except BaseException as error:
         sink.abort(error)
         raise
@@ -985,8 +1002,14 @@ class _Batches:
         return self.stored
 
 
-#: JSON as compact as it reads (no spaces, accents as they are): fewer bytes to send and keep.
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+def _json_object(values: Mapping[str, str]) -> str:
+    """A mapping of texts as compact JSON (no spaces, accents as they are: fewer bytes to
+    send and keep), as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``
+    writes it, a few times faster for a million rows."""
+    return "{" + ",".join([f"{_quoted(k)}:{_quoted(v)}" for k, v in values.items()]) + "}"
+
+
+_quoted = encode_basestring
 #: What COPY's text format escapes (JSON escapes its own control characters).
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _COPY_NULL = "\\N"
@@ -1016,8 +1039,8 @@ class _Copy:
         self.block.append(
             f"{tenant_id}\t{register_id}\t{person}\t{line}\t{home}\t"
             f"{stratum.translate(_COPY_ESCAPES)}\t{born or _COPY_NULL}\t"
-            f"{_JSON(features).replace(_BACKSLASH, _ESCAPED)}\t"
-            f"{_JSON(contact).replace(_BACKSLASH, _ESCAPED)}\n"
+            f"{_json_object(features).replace(_BACKSLASH, _ESCAPED)}\t"
+            f"{_json_object(contact).replace(_BACKSLASH, _ESCAPED)}\n"
         )
         if len(self.block) >= BATCH:
             self._write()
