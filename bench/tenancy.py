@@ -137,7 +137,9 @@ ROUNDS = 4
 def _client(app_url: str) -> tuple[Flask, FlaskClient]:
     from agora import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": app_url})
+    # Every request reads the journal from the database: the pages kept for visitors
+    # (shared/page_cache.py) would time one lookup of the audit chain's head instead.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": app_url, "AGORA_PUBLIC_PAGE_CACHE_SECONDS": 0})
     return app, app.test_client()
 
 

@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import JSON, func, select, type_coerce
+from sqlalchemy.orm import undefer
 
 from agora.assembly.models import Membership
 from agora.draws import beacons, responses, stage1
@@ -84,7 +85,8 @@ def revealed(
 
 def _draw(app: Flask, draw_id: int) -> Draw:
     with app.app_context(), tenant_scope(db.session, poitiers().id):
-        row = db.session.get(Draw, (poitiers().id, draw_id))
+        # The record is loaded on demand only (megabytes): read before the row leaves.
+        row = db.session.get(Draw, (poitiers().id, draw_id), options=[undefer(Draw.record)])
         assert row is not None
         db.session.expunge(row)
         return row

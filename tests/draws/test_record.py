@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
+from sqlalchemy.orm import undefer
 
 from agora.draws.models import Draw, DrawStatus
 from agora.extensions import db
@@ -41,7 +42,10 @@ def drawn(app: Flask, onboarded: Path) -> ClosedDraw:
 
 def _stored(app: Flask, drawn: ClosedDraw) -> Draw:
     with app.app_context(), tenant_scope(db.session, drawn.tenant_id):
-        draw = db.session.get(Draw, (drawn.tenant_id, drawn.draw_id))
+        # The record is loaded on demand only (megabytes): read before the row leaves.
+        draw = db.session.get(
+            Draw, (drawn.tenant_id, drawn.draw_id), options=[undefer(Draw.record)]
+        )
         assert draw is not None
         db.session.expunge(draw)
         return draw

@@ -114,8 +114,9 @@ class Draw(TenantEntity, Base):
     #: The revealed randomness of stage 1 (the drand beacon, or the unsealed seed).
     reveal: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: Stage 2's audit record (``agora_sortition.audit``): commitment, lottery, reveal,
-    #: panel, reserve and replacements. The public export is built from it.
-    record: Mapped[dict[str, Any]] = mapped_column(EngineRecords, default=dict)
+    #: panel, reserve and replacements. The public export is built from it. Loaded when
+    #: first read (megabytes to decompress and unpack): most of a draw's pages never need it.
+    record: Mapped[dict[str, Any]] = mapped_column(EngineRecords, default=dict, deferred=True)
     #: When the draw closed (seated), from which the retention period runs; when the
     #: personal data of the people not selected was purged.
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
