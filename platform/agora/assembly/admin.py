@@ -494,7 +494,7 @@ def _session_page(
         row=row,
         edition=edition,
         body=get_owned_or_404(Body, row.body_id),
-        check_ins=sessions.check_ins(db.session, row),
+        present=sessions.present_count(db.session, row),
         ballots=ballots.ballots_of_session(db.session, row),
         form=ballot_form or _ballot_form(edition),
     )
@@ -576,21 +576,24 @@ def _roster_page(
     walk_in: WalkInForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    everyone = sessions.roster(db.session, row)
+    # Names only for the whole roster (a desk searches it at every check-in); whole entries
+    # for the page's people.
+    everyone = sessions.roster_names(db.session, row)
     found = sessions.search(everyone, query)
     pages = max(1, -(-len(found) // ROSTER_PAGE_SIZE))
     page = min(max(page, 1), pages)
     start = (page - 1) * ROSTER_PAGE_SIZE
+    shown = [person_id for person_id, _name in found[start : start + ROSTER_PAGE_SIZE]]
     html = render_template(
         "assembly/roster.html",
         row=row,
         body=get_owned_or_404(Body, row.body_id),
         open_to_all=sessions.open_to_all(db.session, row),
-        entries=found[start : start + ROSTER_PAGE_SIZE],
+        entries=sessions.roster(db.session, row, shown) if shown else [],
         found=len(found),
         total=len(everyone),
-        present=len(sessions.check_ins(db.session, row)),
-        carded=sum(1 for e in everyone if e.has_card),
+        present=sessions.present_count(db.session, row),
+        carded=sessions.voting_cards_count(db.session, row),
         query=query,
         page=page,
         pages=pages,

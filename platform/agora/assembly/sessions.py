@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.exc import IntegrityError
 
 from agora.assembly.bodies import ACTIVE, add_person
@@ -160,17 +161,41 @@ def _body_of(session: DbSession, row: AssemblySession) -> Body:
     return body
 
 
+def _on_roster(session: DbSession, row: AssemblySession) -> tuple[Body, Any]:
+    """The session's body, and which bodies' current members make its roster: its own; in a
+    session open to everyone present, every body of the edition."""
+    own = _body_of(session, row)
+    if own.openness == "open_to_public":
+        return own, Body.edition_id == row.edition_id
+    return own, Body.id == own.id
+
+
+def roster_names(session: DbSession, row: AssemblySession) -> list[tuple[int, str]]:
+    """Who is on the session's roster, as ``(person id, name)`` sorted by name: a page of the
+    roster searches and counts these, then reads the whole entries of its own people only."""
+    _own, where = _on_roster(session, row)
+    names = session.execute(
+        select(Person.id, Person.display_name)
+        .join(
+            Membership,
+            (Membership.tenant_id == Person.tenant_id) & (Membership.person_id == Person.id),
+        )
+        .join(Body, (Body.tenant_id == Membership.tenant_id) & (Body.id == Membership.body_id))
+        .where(Membership.tenant_id == row.tenant_id, Membership.status.in_(ACTIVE), where)
+        .distinct()
+    ).all()
+    return sorted(((i, n) for i, n in names), key=lambda p: (_folded(p[1]), p[0]))
+
+
 def roster(
-    session: DbSession, row: AssemblySession, person_id: int | None = None
+    session: DbSession, row: AssemblySession, people: Collection[int] | None = None
 ) -> list[RosterEntry]:
     """The session's roster, by name: the current members of its body and, in a session open
     to everyone present, of the edition's other bodies; each person once, on the membership
-    of the session's body if they have one, else on their first. With ``person_id``, only
-    that person's entry, if they are on it: a check-in reads one person, not the hall."""
-    own = _body_of(session, row)
-    where = (
-        Body.edition_id == row.edition_id if own.openness == "open_to_public" else Body.id == own.id
-    )
+    of the session's body if they have one, else on their first. With ``people`` (person
+    ids), only their entries, for those on it: a check-in reads one person, a page of the
+    roster its own, not the hall."""
+    own, where = _on_roster(session, row)
     rows = session.execute(
         select(Membership, Person, Body)
         .join(Body, (Body.tenant_id == Membership.tenant_id) & (Body.id == Membership.body_id))
@@ -182,7 +207,7 @@ def roster(
             Membership.tenant_id == row.tenant_id,
             Membership.status.in_(ACTIVE),
             where,
-            _person_is(Membership.person_id, person_id),
+            _person_is(Membership.person_id, people),
         )
         .order_by(Membership.id)
     ).all()
@@ -196,7 +221,7 @@ def roster(
             select(CheckIn).where(
                 CheckIn.tenant_id == row.tenant_id,
                 CheckIn.session_id == row.id,
-                _person_is(CheckIn.person_id, person_id),
+                _person_is(CheckIn.person_id, people),
             )
         ).scalars()
     }
@@ -205,7 +230,7 @@ def roster(
             select(VotingCard.person_id).where(
                 VotingCard.tenant_id == row.tenant_id,
                 VotingCard.session_id == row.id,
-                _person_is(VotingCard.person_id, person_id),
+                _person_is(VotingCard.person_id, people),
             )
         ).scalars()
     )
@@ -216,9 +241,9 @@ def roster(
     return sorted(entries, key=lambda e: (_folded(e.person.display_name), e.person.id))
 
 
-def _person_is(column: Any, person_id: int | None) -> Any:
-    """``column`` is ``person_id``; anyone when it is ``None``."""
-    return column == person_id if person_id is not None else true()
+def _person_is(column: Any, people: Collection[int] | None) -> Any:
+    """``column`` is one of ``people``; anyone when it is ``None``."""
+    return column.in_(people) if people is not None else true()
 
 
 def _folded(text: str) -> str:
@@ -227,14 +252,28 @@ def _folded(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def search(entries: list[RosterEntry], query: str) -> list[RosterEntry]:
-    """The entries whose name holds every word of ``query`` (case and accents ignored)."""
+def search(names: list[tuple[int, str]], query: str) -> list[tuple[int, str]]:
+    """The ``(person id, name)`` whose name holds every word of ``query`` (case and accents
+    ignored)."""
     words = _folded(query).split()
-    return [e for e in entries if all(w in _folded(e.person.display_name) for w in words)]
+    if not words:
+        return names
+    return [p for p in names if all(w in _folded(p[1]) for w in words)]
+
+
+def voting_cards_count(session: DbSession, row: AssemblySession) -> int:
+    """How many voting cards the session's roster holds."""
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(VotingCard)
+            .where(VotingCard.tenant_id == row.tenant_id, VotingCard.session_id == row.id)
+        ).scalar_one()
+    )
 
 
 def _roster_entry(session: DbSession, row: AssemblySession, person_id: int) -> RosterEntry:
-    entry = next(iter(roster(session, row, person_id)), None)
+    entry = next(iter(roster(session, row, [person_id])), None)
     if entry is None:
         raise Invalid(
             _(
@@ -362,11 +401,14 @@ def check_in_walk_in(
     return entry, code
 
 
-def check_ins(session: DbSession, row: AssemblySession) -> list[CheckIn]:
-    return list(
+def present_count(session: DbSession, row: AssemblySession) -> int:
+    """How many people are checked in to the session."""
+    return int(
         session.execute(
-            select(CheckIn).where(CheckIn.tenant_id == row.tenant_id, CheckIn.session_id == row.id)
-        ).scalars()
+            select(func.count())
+            .select_from(CheckIn)
+            .where(CheckIn.tenant_id == row.tenant_id, CheckIn.session_id == row.id)
+        ).scalar_one()
     )
 
 
