@@ -261,15 +261,21 @@ def search(names: list[tuple[int, str]], query: str) -> list[tuple[int, str]]:
     return [p for p in names if all(w in _folded(p[1]) for w in words)]
 
 
-def voting_cards_count(session: DbSession, row: AssemblySession) -> int:
-    """How many voting cards the session's roster holds."""
+def _count_of_session(
+    session: DbSession, row: AssemblySession, model: type[CheckIn] | type[VotingCard]
+) -> int:
     return int(
         session.execute(
             select(func.count())
-            .select_from(VotingCard)
-            .where(VotingCard.tenant_id == row.tenant_id, VotingCard.session_id == row.id)
+            .select_from(model)
+            .where(model.tenant_id == row.tenant_id, model.session_id == row.id)
         ).scalar_one()
     )
+
+
+def voting_cards_count(session: DbSession, row: AssemblySession) -> int:
+    """How many voting cards the session's roster holds."""
+    return _count_of_session(session, row, VotingCard)
 
 
 def _roster_entry(session: DbSession, row: AssemblySession, person_id: int) -> RosterEntry:
@@ -403,13 +409,7 @@ def check_in_walk_in(
 
 def present_count(session: DbSession, row: AssemblySession) -> int:
     """How many people are checked in to the session."""
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(CheckIn)
-            .where(CheckIn.tenant_id == row.tenant_id, CheckIn.session_id == row.id)
-        ).scalar_one()
-    )
+    return _count_of_session(session, row, CheckIn)
 
 
 # --- voting cards -------------------------------------------------------------------------
