@@ -502,7 +502,8 @@ def replacement(run: Run, admin: Page) -> None:
     rows = seats.locator("tbody tr").evaluate_all(
         "rows => rows.map(r => [r.cells[0].innerText, r.cells[2].innerText])"
     )
-    seat = next(rank for rank, profile in rows if profile.strip() in spare)
+    seat = next((rank for rank, profile in rows if profile.strip() in spare), None)
+    assert seat is not None, f"no member shares a profile with the reserve: {rows}, {spare}"
     admin.get_by_role(
         "link", name=f"A décliné ou s'est retiré·e — siège {seat}", exact=True
     ).click()

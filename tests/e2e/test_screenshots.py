@@ -42,6 +42,8 @@ MAIN = {
     "notifications.index": ("resident",),
     "programme.timeline": ("elected member", "staff"),
     "assembly_admin.dashboard": ("commune admin", "staff"),
+    "assembly_admin.session_page": ("commune admin", "staff"),
+    "assembly_admin.roster": ("commune admin", "staff"),
     "programme.across_communes": ("staff",),
     "draws.index": ("commune admin",),
     "draws.new_draw": ("commune admin",),

@@ -184,7 +184,9 @@ def roster_names(session: DbSession, row: AssemblySession) -> list[tuple[int, st
         .where(Membership.tenant_id == row.tenant_id, Membership.status.in_(ACTIVE), where)
         .distinct()
     ).all()
-    return sorted(((i, n) for i, n in names), key=lambda p: (_folded(p[1]), p[0]))
+    return sorted(
+        [(row.id, row.display_name) for row in names], key=lambda p: (_folded(p[1]), p[0])
+    )
 
 
 def roster(

@@ -164,9 +164,7 @@ def _exclusions(tenant_id: int) -> Any:
 
 def exclusion_hash(tenant: Tenant, person_key: str) -> str:
     """What an excluded id is kept as (the id itself is not)."""
-    digest = _exclusions(tenant.id)
-    digest.update(person_key.strip().encode())
-    return str(digest.hexdigest())
+    return str(_continued(_exclusions(tenant.id), person_key.strip()).hexdigest())
 
 
 def design_draw(
@@ -607,9 +605,14 @@ def _keyed(tenant_id: int, source: str, kind: str = "") -> Any:
 
 def person_hash(tenant: Tenant, source: str, person_key: str) -> str:
     """The stable id a register row keeps (the register's own id is not kept)."""
-    digest = _keyed(tenant.id, source)
-    digest.update(person_key.encode())
-    return str(digest.hexdigest())
+    return str(_continued(_keyed(tenant.id, source), person_key).hexdigest())
+
+
+def _continued(started: Any, text: str) -> Any:
+    """A copy of ``started`` (a hash begun on a fixed prefix) continued with ``text``."""
+    digest = started.copy()
+    digest.update(text.encode())
+    return digest
 
 
 def format_error(filename: str, error: RegisterFormatError) -> str:
@@ -899,9 +902,7 @@ def _store_rows(
     try:
         for entry in source.read(path):
             lines += 1
-            digest = people.copy()
-            digest.update(entry.person_key.encode())
-            hashed = digest.digest()
+            hashed = _continued(people, entry.person_key).digest()
             seen.append(int.from_bytes(hashed[:8]))
             for feature, value in entry.features.items():
                 values = allowed.get(feature)
@@ -917,12 +918,11 @@ def _store_rows(
                             "expected": ", ".join(sorted(values)),
                         },
                     )
-            if excluded:
-                digest = exclusions.copy()
-                digest.update(entry.person_key.strip().encode())
-                if digest.hexdigest() in excluded:
-                    ineligible["excluded"] += 1
-                    continue
+            if excluded and (
+                _continued(exclusions, entry.person_key.strip()).hexdigest() in excluded
+            ):
+                ineligible["excluded"] += 1
+                continue
             if (
                 minimum_age
                 and entry.birth_date is not None
@@ -934,15 +934,13 @@ def _store_rows(
             if person in recent_members:
                 ineligible["recent_member"] += 1
                 continue
-            home = homes.copy()
-            home.update(entry.household_key.encode())
             sink.add(
                 (
                     tenant_id,
                     register_id,
                     person,
                     entry.line,
-                    home.hexdigest(),
+                    _continued(homes, entry.household_key).hexdigest(),
                     entry.stratum[:100],
                     entry.birth_date,
                     entry.features,
@@ -1006,10 +1004,10 @@ def _json_object(values: Mapping[str, str]) -> str:
     """A mapping of texts as compact JSON (no spaces, accents as they are: fewer bytes to
     send and keep), as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``
     writes it, a few times faster for a million rows."""
-    return "{" + ",".join([f"{_quoted(k)}:{_quoted(v)}" for k, v in values.items()]) + "}"
+    quoted = encode_basestring
+    return "{" + ",".join([f"{quoted(k)}:{quoted(v)}" for k, v in values.items()]) + "}"
 
 
-_quoted = encode_basestring
 #: What COPY's text format escapes (JSON escapes its own control characters).
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _COPY_NULL = "\\N"
