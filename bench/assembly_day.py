@@ -383,6 +383,29 @@ def _percentile(values: list[float], share: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[share - 1]
 
 
+def phase_of(sent: float, opened_at: list[float], closed_at: list[float]) -> str:
+    """The part of the day a request was sent in: the arrivals (before the first ballot
+    opens), a vote (a ballot open), or the results (from a close to the next opening)."""
+    if not opened_at or sent < opened_at[0]:
+        return "arrivals"
+    last_open = max(i for i, at in enumerate(opened_at) if at <= sent)
+    if last_open < len(closed_at) and closed_at[last_open] <= sent:
+        return "results"
+    return "voting"
+
+
+PHASES = ("arrivals", "voting", "results")
+
+
+def by_phase(results: dict[str, Any], kind: str) -> dict[str, list[float]]:
+    """``kind``'s latencies split by the part of the day they were sent in."""
+    split: dict[str, list[float]] = {phase: [] for phase in PHASES}
+    latencies = results["latencies"].get(kind, [])
+    for sent, latency in zip(results["sent_at"].get(kind, []), latencies, strict=True):
+        split[phase_of(sent, results["opened_at"], results["closed_at"])].append(latency)
+    return split
+
+
 def report(results: dict[str, Any], problems: list[str], ballots: int) -> bool:
     """Print the table, the errors and the count check; whether every goal is met."""
     latencies: dict[str, list[float]] = results["latencies"]
@@ -410,6 +433,24 @@ def report(results: dict[str, Any], problems: list[str], ballots: int) -> bool:
         print(
             f"{kind:<15} {len(values):>6} {statistics.median(values):>8.1f} {p95:>8.1f} "
             f"{_percentile(values, 99):>8.1f}  {verdict}"
+        )
+    # Where the slow ones are: the day's herds (everyone arriving, everyone reloading the
+    # result at each close) against the steady part.
+    opened, closed = results["opened_at"], results["closed_at"]
+    if opened:
+        voting = sum(b - a for a, b in zip(opened, closed, strict=False))
+        after = sum(b - a for a, b in zip(closed, [*opened[1:], seconds], strict=False))
+        spans = [(opened[0], "arrivals"), (voting, "voting"), (after, "results")]
+        print("the day's parts: " + ", ".join(f"{name} {span:.0f} s" for span, name in spans))
+    for kind in GOALS_P95_MS:
+        parts = by_phase(results, kind)
+        print(
+            f"{kind} p95 by part: "
+            + ", ".join(
+                f"{phase} {_percentile(sorted(v), 95):.0f} ms ({len(v)})"
+                for phase, v in parts.items()
+                if v
+            )
         )
     by_kind = Counter(f"{e['kind']} {e['status']}" for e in errors)
     print(

@@ -66,7 +66,13 @@ class Day:
         self.next_resident = 0
         self.next_staff = 0
         self.started = time.monotonic()
+        self.started_at = time.time()  # locust stamps requests with the wall clock
         self.latencies: dict[str, list[float]] = {}
+        #: kind → when each request of ``latencies`` was sent, in seconds into the day
+        self.sent_at: dict[str, list[float]] = {}
+        #: when each ballot opened and closed, in seconds into the day
+        self.opened_at: list[float] = []
+        self.closed_at: list[float] = []
         self.errors: list[dict[str, Any]] = []
         self.casts: list[dict[str, Any]] = []
         self.ballot_ids: list[int] = []
@@ -94,9 +100,12 @@ def _record(
     response_length: int,
     response: Any = None,
     exception: BaseException | None = None,
+    start_time: float | None = None,
     **_kwargs: Any,
 ) -> None:
     DAY.latencies.setdefault(name, []).append(response_time)
+    sent = (start_time or time.time()) - DAY.started_at
+    DAY.sent_at.setdefault(name, []).append(sent)
     if exception is not None:
         status = getattr(response, "status_code", 0) or 0
         DAY.errors.append({"kind": name, "status": status, "detail": str(exception)})
@@ -108,6 +117,9 @@ def _save(environment: Environment, **_kwargs: Any) -> None:
         json.dumps(
             {
                 "latencies": DAY.latencies,
+                "sent_at": DAY.sent_at,
+                "opened_at": DAY.opened_at,
+                "closed_at": DAY.closed_at,
                 "errors": DAY.errors,
                 "casts": DAY.casts,
                 "ballot_ids": DAY.ballot_ids,
@@ -284,6 +296,7 @@ class Staff(HttpUser):
                 break  # refused (the failure is recorded): the day cannot go on
             ballot_id = int(found.group(1))
             DAY.ballot_ids.append(ballot_id)
+            DAY.opened_at.append(time.time() - DAY.started_at)
             DAY.opened[round_].set(ballot_id)
             # Closed once everyone has sent their vote, or when the vote's time is up.
             DAY.all_sent[round_].wait(timeout=PLAN["vote_spread"] + 60)
@@ -295,6 +308,7 @@ class Staff(HttpUser):
                 catch_response=True,
             ) as response:
                 _expect(response, 302, 303)
+            DAY.closed_at.append(time.time() - DAY.started_at)
             DAY.closed[round_].set()
             self.client.get(f"/ballots/{ballot_id}", name="results")
             gevent.sleep(1.5 * PAUSE)  # the result is read out before the next question

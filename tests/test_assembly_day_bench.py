@@ -15,7 +15,7 @@ from support.fixtures import ROOT, Database
 from support.server import serve
 
 sys.path.insert(0, str(ROOT / "bench"))
-from assembly_day import Cast, Stored, count_problems
+from assembly_day import Cast, Stored, count_problems, phase_of
 
 CODES = {"AAAA": 10, "BBBB": 11, "CCCC": 12}
 
@@ -48,6 +48,23 @@ def test_an_unacknowledged_vote_may_be_stored_once_or_not_at_all() -> None:
     assert count_problems(_stored([10, 11], against=1, **{"for": 1}), sent) == []
 
 
+def test_each_request_falls_in_the_part_of_the_day_it_was_sent_in() -> None:
+    # Ballots open at 10 s and 40 s, close at 30 s and 55 s.
+    opened, closed = [10.0, 40.0], [30.0, 55.0]
+    parts = [phase_of(at, opened, closed) for at in (0.5, 9.9, 10.0, 29.9, 30.0, 39.9, 45, 70)]
+    assert parts == [
+        "arrivals",
+        "arrivals",
+        "voting",
+        "voting",
+        "results",
+        "results",
+        "voting",
+        "results",
+    ]
+    assert phase_of(3.0, [], []) == "arrivals"  # no ballot ever opened
+
+
 @pytest.mark.slow
 def test_a_tiny_assembly_day_runs_and_every_vote_is_counted(
     postgresql_database: Database, app: Flask
@@ -71,5 +88,6 @@ def test_a_tiny_assembly_day_runs_and_every_vote_is_counted(
     assert "votes: 8 sent, 8 acknowledged" in out, out + completed.stderr[-3000:]
     assert "every acknowledged vote stored once, no other: PASS" in out, out
     assert "errors: 0 (goal 0: PASS)" in out, out
+    assert "public page p95 by part: arrivals" in out, out
     table = {line.split()[0] for line in out.splitlines() if line[:1].isalpha()}
     assert {"vote", "check-in", "open/close", "public", "results"} <= table, out
