@@ -471,6 +471,7 @@ def cast_vote(ballot_id: int) -> Response:
 
 
 @bp.get("/sessions/<int:session_id>/presence")
+@for_visitors  # the hall scans its cards at once; opening and closing it are public acts
 def presence_page(session_id: int) -> str:
     """Where a voting card's QR code leads: the holder confirms they are present. The code is
     in the address's fragment (``#code=…``), which the browser never sends: a small script

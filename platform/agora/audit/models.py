@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agora.db import Base, TenantOwned, UtcDateTime, utcnow
@@ -14,6 +14,19 @@ class AuditEvent(TenantOwned, Base):
     role is only granted INSERT and SELECT, and each row hashes the previous one."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        # The public journal, page by page, and its last event (the key of the public pages
+        # kept in memory, shared/page_cache.py): one index entry per public act, so that a
+        # run of private ones (a hall checking in) is never walked through.
+        Index(
+            "ix_audit_event_public",
+            "tenant_id",
+            "seq",
+            # Each as SQLAlchemy writes ``where(AuditEvent.public)``, so that it is used.
+            postgresql_where=text("public"),
+            sqlite_where=text("public = 1"),
+        ),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-10)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -8,9 +8,13 @@ a 200 that sets no cookie (a form's CSRF token, a language chosen, a flash messa
 write the session, so such a page is never kept nor served from here).
 
 The key holds the commune, the path with its query string, the language and the commune's
-last audit event: every act the journal records (a rule changed, a ballot closed, a
-decision published) shows at once; anything else within ``AGORA_PUBLIC_PAGE_CACHE_SECONDS``
-(0 turns the cache off; the tests' default). Each process keeps at most ``MAX_PAGES``.
+last public audit event: every act the public journal shows (a rule changed, a session
+opened, a ballot closed, a decision published) shows at once; anything else within
+``AGORA_PUBLIC_PAGE_CACHE_SECONDS`` (0 turns the cache off; the tests' default). Private
+bookkeeping does not redraw a commune's pages: when a hall of 500 checks in, each check-in
+extends the audit chain, and a key on the whole chain would change with every one of them.
+Each process keeps at most ``MAX_PAGES``, and draws a page once when many ask it at the same
+moment (:class:`PageCache`).
 """
 
 from __future__ import annotations
@@ -40,18 +44,40 @@ def for_visitors(view: View) -> View:
 
 
 class PageCache:
+    """The kept pages, and the pages being drawn: when a page is asked by several threads at
+    once (everyone reloading a ballot's result at its close), one draws it and the others wait
+    for it, up to ``WAIT_SECONDS``, rather than all drawing the same page."""
+
+    WAIT_SECONDS = 2.0
+
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._pages: OrderedDict[tuple[Any, ...], tuple[float, bytes, str]] = OrderedDict()
+        self._drawing: dict[tuple[Any, ...], threading.Event] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...]) -> tuple[bytes, str] | None:
+    def _fresh(self, key: tuple[Any, ...]) -> tuple[bytes, str] | None:
+        entry = self._pages.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        self._pages.move_to_end(key)
+        return entry[1], entry[2]
+
+    def get(self, key: tuple[Any, ...]) -> tuple[tuple[bytes, str] | None, bool]:
+        """The kept page, or ``None`` and whether the caller now draws it for every thread
+        (it must then :meth:`release` the key, whether the page was kept or not)."""
         with self._lock:
-            entry = self._pages.get(key)
-            if entry is None or entry[0] < time.monotonic():
-                return None
-            self._pages.move_to_end(key)
-            return entry[1], entry[2]
+            found = self._fresh(key)
+            if found is not None:
+                return found, False
+            drawing = self._drawing.get(key)
+            if drawing is None:
+                self._drawing[key] = threading.Event()
+                return None, True
+        drawing.wait(self.WAIT_SECONDS)
+        with self._lock:
+            # Not kept (an error, a cookie set) or too slow: this thread draws its own.
+            return self._fresh(key), False
 
     def put(self, key: tuple[Any, ...], body: bytes, content_type: str) -> None:
         with self._lock:
@@ -59,6 +85,13 @@ class PageCache:
             self._pages.move_to_end(key)
             while len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)
+
+    def release(self, key: tuple[Any, ...]) -> None:
+        """The page is drawn (kept or not): the threads waiting for it go on."""
+        with self._lock:
+            drawing = self._drawing.pop(key, None)
+        if drawing is not None:
+            drawing.set()
 
 
 def _key() -> tuple[Any, ...] | None:
@@ -71,7 +104,10 @@ def _key() -> tuple[Any, ...] | None:
     if not getattr(view, "agora_cached_for_visitors", False):
         return None
     head = db.session.execute(
-        select(func.max(AuditEvent.seq)).where(AuditEvent.tenant_id == g.tenant_id)
+        select(func.max(AuditEvent.seq)).where(
+            AuditEvent.tenant_id == g.tenant_id,
+            AuditEvent.public,  # not IS TRUE: the public events' index is written so
+        )
     ).scalar()
     return (g.tenant_id, request.full_path, str(get_locale()), head)
 
@@ -79,9 +115,12 @@ def _key() -> tuple[Any, ...] | None:
 def _serve() -> Response | None:
     cache: PageCache = current_app.extensions[_EXTENSION]
     key = _key()
-    found = cache.get(key) if key is not None else None
+    if key is None:
+        return None
+    found, drawing = cache.get(key)
     if found is None:
         g.page_cache_key = key  # drawn by its view, then kept by _keep
+        g.page_cache_drawing = drawing
         return None
     body, content_type = found
     return Response(body, content_type=content_type)
@@ -100,7 +139,16 @@ def _keep(response: Response) -> Response:
     ):
         cache: PageCache = current_app.extensions[_EXTENSION]
         cache.put(key, response.get_data(), response.content_type)
+    _release()
     return response
+
+
+def _release(_error: BaseException | None = None) -> None:
+    """Let the threads waiting for this request's page go on (at teardown too: an error
+    may skip ``_keep``)."""
+    if g.pop("page_cache_drawing", False):
+        cache: PageCache = current_app.extensions[_EXTENSION]
+        cache.release(g.page_cache_key)
 
 
 def init_app(app: Flask) -> None:
@@ -109,3 +157,4 @@ def init_app(app: Flask) -> None:
     if seconds > 0:
         app.before_request(_serve)
         app.after_request(_keep)
+        app.teardown_request(_release)

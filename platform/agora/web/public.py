@@ -99,10 +99,10 @@ def rules_version_toml(version: int) -> Response:
 def journal() -> str:
     tenant = current_tenant()
     page = page_number()
-    # Uses the primary key (tenant_id, seq).
+    # The public events' index (tenant_id, seq): its predicate reads ``public``, not IS TRUE.
     events = db.paginate(
         select(AuditEvent)
-        .where(AuditEvent.tenant_id == tenant.id, AuditEvent.public.is_(True))
+        .where(AuditEvent.tenant_id == tenant.id, AuditEvent.public)
         .order_by(AuditEvent.seq.desc()),
         page=page,
         per_page=current_app.config["AGORA_PAGE_SIZE"],
