@@ -14,6 +14,7 @@ dropped by ``child_exit``.
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from gunicorn.glogging import Logger
@@ -79,6 +80,11 @@ def child_exit(server, worker):  # type: ignore[no-untyped-def]
 
 
 def post_fork(server, worker):  # type: ignore[no-untyped-def]
+    # A thread back from the database waits for the GIL up to this long while another thread
+    # draws a page (Python's default: 5 ms). A check-in holds its commune's audit-chain lock
+    # over a few round trips; with four threads drawing, each return waited so long that a
+    # hall's check-ins queued for seconds behind that lock.
+    sys.setswitchinterval(float(os.environ.get("AGORA_GIL_SWITCH_SECONDS", "0.001")))
     from agora.extensions import db
     from agora.wsgi import app
 
