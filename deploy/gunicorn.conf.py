@@ -81,9 +81,9 @@ def child_exit(server, worker):  # type: ignore[no-untyped-def]
 
 def post_fork(server, worker):  # type: ignore[no-untyped-def]
     # A thread back from the database waits for the GIL up to this long while another thread
-    # draws a page (Python's default: 5 ms). A check-in holds its commune's audit-chain lock
-    # over a few round trips; with four threads drawing, each return waited so long that a
-    # hall's check-ins queued for seconds behind that lock.
+    # draws a page (Python's default: 5 ms), at every round trip; a check-in makes several
+    # while it holds its commune's audit-chain lock. 1 ms shortened the assembly day's herds
+    # (README: check-in and results p95) at some cost to the steady part's median.
     sys.setswitchinterval(float(os.environ.get("AGORA_GIL_SWITCH_SECONDS", "0.001")))
     from agora.extensions import db
     from agora.wsgi import app

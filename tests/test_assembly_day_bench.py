@@ -88,6 +88,6 @@ def test_a_tiny_assembly_day_runs_and_every_vote_is_counted(
     assert "votes: 8 sent, 8 acknowledged" in out, out + completed.stderr[-3000:]
     assert "every acknowledged vote stored once, no other: PASS" in out, out
     assert "errors: 0 (goal 0: PASS)" in out, out
-    assert "public page p95 by part: arrivals" in out, out
+    assert "public page p95 by part: " in out, out
     table = {line.split()[0] for line in out.splitlines() if line[:1].isalpha()}
     assert {"vote", "check-in", "open/close", "public", "results"} <= table, out
