@@ -25,6 +25,7 @@ MAIN = {
     "home": ("anonymous", "staff"),
     "assembly.edition_page": ("anonymous",),
     "assembly.ballot_page": ("anonymous",),
+    "assembly.presence_page": ("anonymous",),
     "assembly.subject_page": ("anonymous",),
     "assembly.proposal_page": ("anonymous", "resident"),
     "assembly.measure_page": ("anonymous", "commune admin"),

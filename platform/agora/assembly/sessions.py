@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, true
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.exc import IntegrityError
 
 from agora.assembly.bodies import ACTIVE, add_person
@@ -161,31 +161,36 @@ def _body_of(session: DbSession, row: AssemblySession) -> Body:
     return body
 
 
-def _on_roster(session: DbSession, row: AssemblySession) -> tuple[Body, Any]:
-    """The session's body, and which bodies' current members make its roster: its own; in a
-    session open to everyone present, every body of the edition."""
+def _members_on_roster(
+    session: DbSession, row: AssemblySession, *columns: Any
+) -> tuple[Body, Select[Any]]:
+    """The session's body, and ``columns`` of the current memberships that make its roster
+    (joined to their person and body): its own body's; in a session open to everyone
+    present, those of every body of the edition."""
     own = _body_of(session, row)
-    if own.openness == "open_to_public":
-        return own, Body.edition_id == row.edition_id
-    return own, Body.id == own.id
+    bodies = (
+        Body.edition_id == row.edition_id if own.openness == "open_to_public" else Body.id == own.id
+    )
+    query = (
+        select(*columns)
+        .select_from(Membership)
+        .join(Body, (Body.tenant_id == Membership.tenant_id) & (Body.id == Membership.body_id))
+        .join(
+            Person,
+            (Person.tenant_id == Membership.tenant_id) & (Person.id == Membership.person_id),
+        )
+        .where(Membership.tenant_id == row.tenant_id, Membership.status.in_(ACTIVE), bodies)
+    )
+    return own, query
 
 
 def roster_names(session: DbSession, row: AssemblySession) -> list[tuple[int, str]]:
     """Who is on the session's roster, as ``(person id, name)`` sorted by name: a page of the
     roster searches and counts these, then reads the whole entries of its own people only."""
-    _own, where = _on_roster(session, row)
-    names = session.execute(
-        select(Person.id, Person.display_name)
-        .join(
-            Membership,
-            (Membership.tenant_id == Person.tenant_id) & (Membership.person_id == Person.id),
-        )
-        .join(Body, (Body.tenant_id == Membership.tenant_id) & (Body.id == Membership.body_id))
-        .where(Membership.tenant_id == row.tenant_id, Membership.status.in_(ACTIVE), where)
-        .distinct()
-    ).all()
+    _own, query = _members_on_roster(session, row, Person.id, Person.display_name)
+    names = session.execute(query.distinct()).all()
     return sorted(
-        [(row.id, row.display_name) for row in names], key=lambda p: (_folded(p[1]), p[0])
+        [(person_id, name) for person_id, name in names], key=lambda p: (_folded(p[1]), p[0])
     )
 
 
@@ -197,21 +202,9 @@ def roster(
     of the session's body if they have one, else on their first. With ``people`` (person
     ids), only their entries, for those on it: a check-in reads one person, a page of the
     roster its own, not the hall."""
-    own, where = _on_roster(session, row)
+    own, query = _members_on_roster(session, row, Membership, Person, Body)
     rows = session.execute(
-        select(Membership, Person, Body)
-        .join(Body, (Body.tenant_id == Membership.tenant_id) & (Body.id == Membership.body_id))
-        .join(
-            Person,
-            (Person.tenant_id == Membership.tenant_id) & (Person.id == Membership.person_id),
-        )
-        .where(
-            Membership.tenant_id == row.tenant_id,
-            Membership.status.in_(ACTIVE),
-            where,
-            _person_is(Membership.person_id, people),
-        )
-        .order_by(Membership.id)
+        query.where(_person_is(Membership.person_id, people)).order_by(Membership.id)
     ).all()
     chosen: dict[int, tuple[Membership, Person, Body]] = {}
     for membership, person, body in rows:
