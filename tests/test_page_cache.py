@@ -14,20 +14,26 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlalchemy import event, select
 
+from agora import create_app
 from agora.assembly import sessions
 from agora.assembly.models import AssemblySession, AssemblySessionStatus
 from agora.audit.services import record
 from agora.extensions import db
-from agora.shared.page_cache import PageCache
+from agora.shared.page_cache import PageCache, SharedPages
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
-from support.fixtures import SignIn
+from support.fixtures import REDIS_URL, SignIn
 from support.pages import page_text
 from support.voters import open_voting
 
 pytestmark = pytest.mark.app_config(AGORA_PUBLIC_PAGE_CACHE_SECONDS=60)
+needs_redis = pytest.mark.skipif(
+    REDIS_URL is None, reason="needs AGORA_TEST_REDIS_URL; .ci/run sets it"
+)
+CLOSED_REDIS = "redis://127.0.0.1:18199/0"
 
 POITIERS = {"Host": "poitiers.localhost"}
 GRENOBLE = {"Host": "grenoble.localhost"}
@@ -166,3 +172,92 @@ def test_threads_asking_a_page_being_drawn_wait_for_it_instead_of_drawing_it_aga
     cache.release(other)
     thread.join(timeout=5)
     assert late == [(None, False)]
+
+
+def _another_process(app: Flask, redis_url: str) -> Flask:
+    """The same application as ``app`` built again, as another worker (or node) would: its
+    own memory, the same database, and Redis at ``redis_url``."""
+    return create_app(
+        {
+            **{
+                name: app.config[name]
+                for name in (
+                    "SQLALCHEMY_DATABASE_URI",
+                    "TESTING",
+                    "SECRET_KEY",
+                    "AGORA_PUBLIC_PORT",
+                    "AGORA_PUBLIC_PAGE_CACHE_SECONDS",
+                )
+            },
+            "AGORA_REDIS_URL": redis_url,
+        }
+    )
+
+
+@needs_redis
+def test_a_page_one_process_drew_is_served_by_the_others_from_redis(
+    app: Flask, onboarded: Path
+) -> None:
+    assert REDIS_URL is not None
+    Redis.from_url(REDIS_URL).flushdb()
+    first, second = _another_process(app, REDIS_URL), _another_process(app, REDIS_URL)
+    drawn = first.test_client().get("/rules", headers=POITIERS)
+    second.test_client().get("/charter", headers=POITIERS)  # its first look at the commune
+    with statements(second) as sent:
+        kept = second.test_client().get("/rules", headers=POITIERS)
+    assert drawn.status_code == kept.status_code == 200
+    assert kept.get_data() == drawn.get_data()
+    # The public journal's head, to make the key; the page itself came from Redis.
+    assert len([sql for sql in sent if "set_config" not in sql]) == 1
+    # Another commune, or an act of the journal, is another key: drawn again.
+    with statements(second) as sent:
+        grenoble = second.test_client().get("/rules", headers=GRENOBLE)
+    assert grenoble.status_code == 200 and grenoble.get_data() != drawn.get_data()
+    assert len([sql for sql in sent if "set_config" not in sql]) > 1
+    for process in (first, second):
+        with process.app_context():
+            db.engine.dispose()
+
+
+@needs_redis
+def test_redis_keeps_a_page_no_longer_than_the_cache_seconds() -> None:
+    assert REDIS_URL is not None
+    Redis.from_url(REDIS_URL).flushdb()
+    shared = SharedPages(REDIS_URL, seconds=1)
+    key = (1, "/rules?", "fr", 42)
+    shared.put(key, b"<p>Rules</p>", "text/html; charset=utf-8")
+    kept = shared.get(key)
+    assert kept is not None
+    body, content_type, left = kept
+    assert (body, content_type) == (b"<p>Rules</p>", "text/html; charset=utf-8")
+    assert 0.5 < left <= 1  # what the reading process keeps it in memory for, at most
+    local = PageCache(seconds=60)
+    local.put(key, body, content_type, left)
+    time.sleep(1.1)
+    assert shared.get(key) is None
+    assert local.get(key) == (None, True)  # expired in memory too: drawn again
+
+
+def test_pages_are_drawn_when_redis_is_away(
+    app: Flask, onboarded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    away = _another_process(app, CLOSED_REDIS)
+    shared: SharedPages = away.extensions["agora_shared_pages"]
+    attempts: list[str] = []
+    reach = shared.client.get
+
+    def counted(name: str) -> object:
+        attempts.append(name)
+        return reach(name)
+
+    monkeypatch.setattr(shared.client, "get", counted)
+    client = away.test_client()
+    for path in ("/rules", "/journal", "/charter"):
+        page = client.get(path, headers=POITIERS)
+        assert page.status_code == 200, path
+    # Tried once, then left alone for a while: no page waits for a Redis that is gone.
+    assert len(attempts) == 1
+    again = client.get("/rules", headers=POITIERS)  # in this process's memory still
+    assert again.status_code == 200
+    with away.app_context():
+        db.engine.dispose()

@@ -50,6 +50,7 @@ def test_a_request_logs_one_line_with_its_id_commune_and_account(
     assert isinstance(line["tenant_id"], int)
     assert (line["method"], line["endpoint"], line["status"]) == ("GET", "petitions.index", 200)
     assert line["duration_ms"] >= 0
+    assert line["db_statements"] >= 2  # the person's session, the page's petitions at least
     written = json.dumps(line)
     for private in ("SECRET-TOKEN", "camille", "@", "203.0.113.9", "/petitions"):
         assert private not in written

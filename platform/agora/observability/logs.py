@@ -3,7 +3,8 @@
 Each line carries the request id (``X-Request-ID`` when the caller sent a sane one, else a
 new one, returned in the response), the commune's slug and id, the account's id, the
 method, the route's endpoint (never the raw path or query string: they may hold a sign-in
-code or a token), the status and the duration. No e-mail address, name or IP address.
+code or a token), the status, the duration and the number of SQL statements sent. No e-mail
+address, name or IP address.
 
 The format is ``AGORA_LOG_FORMAT``: ``json`` (one JSON object a line) or ``console`` (for a
 person). Unset, it is ``console`` when standard error is a terminal (``flask run``, a command
@@ -20,7 +21,9 @@ import uuid
 from typing import Any
 
 import structlog
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from agora.observability import metrics
 
@@ -76,6 +79,12 @@ def configure(log_format: str) -> None:
     root.setLevel(logging.INFO)
 
 
+def _count_statement(*_args: Any) -> None:
+    # Statements sent for the request (round trips, for most): what its duration is made of.
+    if has_request_context():
+        g.db_statements = g.get("db_statements", 0) + 1
+
+
 def _start() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
@@ -113,6 +122,7 @@ def _finish(response: Response) -> Response:
         endpoint=endpoint,
         status=response.status_code,
         duration_ms=round(duration * 1000, 1),
+        db_statements=g.get("db_statements", 0),
         **g.get("log_context", {}),
     )
     return response
@@ -125,6 +135,8 @@ def _forget(_error: BaseException | None) -> None:
 
 def init_app(app: Flask) -> None:
     configure(app.config["AGORA_LOG_FORMAT"])
+    if not event.contains(Engine, "before_cursor_execute", _count_statement):
+        event.listen(Engine, "before_cursor_execute", _count_statement)
     # First of all hooks, so that a request refused early (unknown commune, database
     # down) still has its id and duration.
     app.before_request_funcs.setdefault(None, []).insert(0, _start)

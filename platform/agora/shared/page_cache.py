@@ -14,11 +14,16 @@ opened, a ballot closed, a decision published) shows at once; anything else with
 bookkeeping does not redraw a commune's pages: when a hall of 500 checks in, each check-in
 extends the audit chain, and a key on the whole chain would change with every one of them.
 Each process keeps at most ``MAX_PAGES``, and draws a page once when many ask it at the same
-moment (:class:`PageCache`).
+moment (:class:`PageCache`). With Redis (``AGORA_REDIS_URL``), a page one process drew is
+kept there too, for every process of every node (:class:`SharedPages`): five workers on two
+nodes would otherwise each draw every page of every commune. It expires there and in the
+memory of the process that read it at the same moment, so the bound on what a visitor may
+see late stays ``AGORA_PUBLIC_PAGE_CACHE_SECONDS``. Redis away, pages are drawn as without it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -27,6 +32,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request, session
 from flask_babel import get_locale
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from agora.audit.models import AuditEvent
@@ -35,6 +42,7 @@ from agora.extensions import db
 View = TypeVar("View", bound=Callable[..., Any])
 MAX_PAGES = 1000
 _EXTENSION = "agora_page_cache"
+_SHARED_EXTENSION = "agora_shared_pages"
 
 
 def for_visitors(view: View) -> View:
@@ -79,9 +87,14 @@ class PageCache:
             # Not kept (an error, a cookie set) or too slow: this thread draws its own.
             return self._fresh(key), False
 
-    def put(self, key: tuple[Any, ...], body: bytes, content_type: str) -> None:
+    def put(
+        self, key: tuple[Any, ...], body: bytes, content_type: str, seconds: float | None = None
+    ) -> None:
+        """Keep a page for the cache's seconds, or for ``seconds`` (what is left of a page
+        read from :class:`SharedPages`)."""
+        lifetime = self.seconds if seconds is None else min(seconds, self.seconds)
         with self._lock:
-            self._pages[key] = (time.monotonic() + self.seconds, body, content_type)
+            self._pages[key] = (time.monotonic() + lifetime, body, content_type)
             self._pages.move_to_end(key)
             while len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)
@@ -92,6 +105,60 @@ class PageCache:
             drawing = self._drawing.pop(key, None)
         if drawing is not None:
             drawing.set()
+
+
+class SharedPages:
+    """The pages kept in Redis, for every process: a page drawn once serves the visitors of
+    every worker until it expires. Each value carries its expiry (a wall-clock time), so that
+    a process reading it keeps it in memory no longer than Redis does. A Redis that fails
+    (gone, slow, full) is left alone for ``RETRY_SECONDS``: a page is then drawn, never
+    refused nor delayed more than ``TIMEOUT_SECONDS`` once."""
+
+    PREFIX = "agora:page:"
+    TIMEOUT_SECONDS = 0.25
+    RETRY_SECONDS = 5.0
+
+    def __init__(self, redis_url: str, seconds: float) -> None:
+        self.seconds = seconds
+        self.client = Redis.from_url(
+            redis_url,
+            socket_connect_timeout=self.TIMEOUT_SECONDS,
+            socket_timeout=self.TIMEOUT_SECONDS,
+        )
+        self._away_until = 0.0
+
+    def _name(self, key: tuple[Any, ...]) -> str:
+        return self.PREFIX + hashlib.sha256(repr(key).encode()).hexdigest()
+
+    def _failed(self, error: RedisError) -> None:
+        if time.monotonic() >= self._away_until:
+            current_app.logger.warning("page cache: Redis unreachable (%s)", type(error).__name__)
+        self._away_until = time.monotonic() + self.RETRY_SECONDS
+
+    def get(self, key: tuple[Any, ...]) -> tuple[bytes, str, float] | None:
+        """The page, its content type and the seconds it has left; ``None`` when Redis has
+        none (or is away)."""
+        if time.monotonic() < self._away_until:
+            return None
+        try:
+            value = self.client.get(self._name(key))
+        except RedisError as error:
+            self._failed(error)
+            return None
+        if not isinstance(value, bytes):
+            return None
+        expires, content_type, body = value.split(b"\n", 2)
+        left = float(expires) - time.time()
+        return (body, content_type.decode(), left) if left > 0 else None
+
+    def put(self, key: tuple[Any, ...], body: bytes, content_type: str) -> None:
+        if time.monotonic() < self._away_until:
+            return
+        header = f"{time.time() + self.seconds:.3f}\n{content_type}\n".encode()
+        try:
+            self.client.set(self._name(key), header + body, px=int(self.seconds * 1000))
+        except RedisError as error:
+            self._failed(error)
 
 
 def _key() -> tuple[Any, ...] | None:
@@ -118,6 +185,15 @@ def _serve() -> Response | None:
     if key is None:
         return None
     found, drawing = cache.get(key)
+    shared: SharedPages | None = current_app.extensions.get(_SHARED_EXTENSION)
+    if found is None and drawing and shared is not None:
+        # This thread draws the page for its process: another process may have drawn it.
+        kept = shared.get(key)
+        if kept is not None:
+            body, content_type, left = kept
+            cache.put(key, body, content_type, left)
+            cache.release(key)
+            found = body, content_type
     if found is None:
         g.page_cache_key = key  # drawn by its view, then kept by _keep
         g.page_cache_drawing = drawing
@@ -138,7 +214,11 @@ def _keep(response: Response) -> Response:
         and not session
     ):
         cache: PageCache = current_app.extensions[_EXTENSION]
-        cache.put(key, response.get_data(), response.content_type)
+        body = response.get_data()
+        cache.put(key, body, response.content_type)
+        shared: SharedPages | None = current_app.extensions.get(_SHARED_EXTENSION)
+        if shared is not None:
+            shared.put(key, body, response.content_type)
     _release()
     return response
 
@@ -154,6 +234,9 @@ def _release(_error: BaseException | None = None) -> None:
 def init_app(app: Flask) -> None:
     seconds = float(app.config["AGORA_PUBLIC_PAGE_CACHE_SECONDS"])
     app.extensions[_EXTENSION] = PageCache(seconds)
+    redis_url = app.config.get("AGORA_REDIS_URL")
+    if seconds > 0 and redis_url:
+        app.extensions[_SHARED_EXTENSION] = SharedPages(redis_url, seconds)
     if seconds > 0:
         app.before_request(_serve)
         app.after_request(_keep)

@@ -86,6 +86,12 @@ def tenant_scope(session: DbSession, tenant_id: int) -> Iterator[None]:
     security checks every row against the binding in force when it is written.
     """
     previous = bound_tenant_id(session)
+    if previous == tenant_id:
+        # Already bound (a request reading its own commune's rows): binding again would cost
+        # two round trips, and a page reads its commune's configuration several times.
+        yield
+        session.flush()
+        return
     bind_tenant(session, tenant_id)
     try:
         yield
