@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask import Flask
 from sqlalchemy import create_engine, select, text
 
 from agora.audit import services as audit
+from agora.audit.models import AuditEvent
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
@@ -214,3 +216,64 @@ def test_writers_holding_a_reference_to_the_commune_do_not_deadlock(
             report = audit.verify_chain(db.session, tenant)
     assert report.intact, report.problems
     assert report.events == 2 + 2
+
+
+def _hash_as_first_written(event: Any) -> str:
+    """The event hash as it was defined when the first chains were written: SHA-256 of every
+    field as one sorted, compact JSON object. Chains already stored must still verify."""
+    import hashlib
+    import json
+
+    content = {
+        "tenant_id": event.tenant_id,
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor": event.actor,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "details": event.details,
+        "public": event.public,
+        "prev_hash": event.prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_events_are_hashed_as_the_chains_already_stored(app: Flask, onboarded: Path) -> None:
+    details = {
+        "titre": "Vœu « mobilités » — ça roule",
+        "quote": 'il a dit "non"\\ puis\nrien',
+        "nested": {"b": [1, 2.5, None, True], "a": "é"},
+    }
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            head = tenant.audit_head_seq
+            for public in (True, False):
+                event = audit.record(
+                    db.session,
+                    tenant,
+                    actor="account:42",
+                    action="édition.ouverte",
+                    object_type="edition",
+                    object_id=2027,
+                    details=details,
+                    public=public,
+                )
+                assert event.hash == _hash_as_first_written(event)
+            # The session's copy of the commune follows its head.
+            assert tenant.audit_head_seq == head + 2 == event.seq
+            assert tenant.audit_head_hash == event.hash
+        db.session.commit()
+        with tenant_scope(db.session, tenant.id):
+            stored = db.session.execute(
+                select(AuditEvent).where(
+                    AuditEvent.tenant_id == tenant.id,
+                    AuditEvent.seq > head,
+                )
+            ).scalars()
+            for row in stored:
+                assert row.details == details
+                assert row.hash == _hash_as_first_written(row)
+            assert audit.verify_chain(db.session, tenant).intact

@@ -26,7 +26,7 @@ from agora.assembly.models import AssemblySession, Ballot, BallotVoter, Body, Vo
 from agora.errors import Conflict
 from agora.extensions import db
 from agora.plugins.contracts import DecisionRule, Quorum
-from agora.tenancy.isolation import StandaloneWrite, bind_tenant, tenant_scope
+from agora.tenancy.isolation import StandaloneStatement, bind_tenant, tenant_scope
 from agora.tenancy.models import Tenant
 from support.assembly import build_edition
 from support.fixtures import Database
@@ -241,13 +241,13 @@ def test_a_vote_on_its_own_is_one_round_trip_that_leaves_its_connection_as_it_fo
         }
     )
     sent: list[int] = []
-    first = StandaloneWrite.first
+    first = StandaloneStatement.first
 
-    def spied(self: StandaloneWrite, engine: Any, tenant_id: int, params: Any) -> Any:
+    def spied(self: StandaloneStatement, engine: Any, tenant_id: int, params: Any) -> Any:
         sent.append(tenant_id)
         return first(self, engine, tenant_id, params)
 
-    monkeypatch.setattr(StandaloneWrite, "first", spied)
+    monkeypatch.setattr(StandaloneStatement, "first", spied)
     with alone.app_context():
         tenant_id = _tenant().id
         bind_tenant(db.session, tenant_id)

@@ -33,7 +33,7 @@ from agora.assembly.sessions import voting_code_hash
 from agora.db import Base, DbSession, new_random_id, plain_session
 from agora.errors import Conflict, Forbidden, Invalid
 from agora.shared.people import Person
-from agora.tenancy.isolation import StandaloneWrite
+from agora.tenancy.isolation import StandaloneStatement
 from agora.voting.ballots import InvalidVote, parse_payload, payload_to_json, validate_payload
 
 
@@ -135,7 +135,7 @@ def _single_statement(voters: Select[Any]) -> Any:
 
 
 _CAST_ALL_IN_ONE = {True: _single_statement(_CHECKED_IN), False: _single_statement(_MEMBER)}
-_CAST_STANDALONE = {key: StandaloneWrite(one) for key, one in _CAST_ALL_IN_ONE.items()}
+_CAST_STANDALONE = {key: StandaloneStatement(one) for key, one in _CAST_ALL_IN_ONE.items()}
 _REGISTER_ONE = _register(bindparam("person_id", type_=BigInteger)).returning(_voter.c.person_id)
 _STORE_ONE = insert(_vote)
 
@@ -224,7 +224,7 @@ def cast(
     The vote joins the session's transaction; with ``commit`` it is committed here. A code
     holder's vote over HTTP finds the session with nothing in progress: on PostgreSQL it is
     then a transaction of its own, sent with the commune's binding in a single round trip
-    (:class:`~agora.tenancy.isolation.StandaloneWrite`).
+    (:class:`~agora.tenancy.isolation.StandaloneStatement`).
     """
     try:
         parsed = parse_payload(payload)
@@ -246,7 +246,9 @@ def cast(
     # The engine to send the vote alone through, when it is a transaction of its own.
     alone = (
         bind
-        if commit and not plain_session(session).in_transaction() and StandaloneWrite.supports(bind)
+        if commit
+        and not plain_session(session).in_transaction()
+        and StandaloneStatement.supports(bind)
         else None
     )
     try:

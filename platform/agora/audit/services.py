@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm.attributes import set_committed_value
 
 from agora.audit.models import AuditEvent
 from agora.db import DbSession, utcnow
@@ -29,20 +30,54 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _canonical_parts(
+    tenant_id: int,
+    occurred_at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    details: dict[str, Any],
+    public: bool,
+) -> tuple[str, str, str]:
+    """The canonical text an event's hash covers — its fields as sorted, compact JSON — cut
+    where its place in the chain goes: before the previous event's hash, before the sequence
+    number, after it. (Those two sort after every other field but ``public`` and
+    ``tenant_id``, so the cuts fall at fixed places.) PostgreSQL's ``audit_append`` fills
+    them in under the chain's lock."""
+    known = json.dumps(
+        {
+            "action": action,
+            "actor": actor,
+            "details": details,
+            "object_id": object_id,
+            "object_type": object_type,
+            "occurred_at": _utc_text(occurred_at),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return (
+        known[:-1] + ',"prev_hash":"',
+        '","public":' + json.dumps(public) + ',"seq":',
+        ',"tenant_id":' + json.dumps(tenant_id) + "}",
+    )
+
+
 def event_hash(event: AuditEvent) -> str:
-    content = {
-        "tenant_id": event.tenant_id,
-        "seq": event.seq,
-        "occurred_at": _utc_text(event.occurred_at),
-        "actor": event.actor,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "details": event.details,
-        "public": event.public,
-        "prev_hash": event.prev_hash,
-    }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """SHA-256 of the event's fields as sorted, compact JSON (its previous hash included)."""
+    before_prev, before_seq, after_seq = _canonical_parts(
+        event.tenant_id,
+        event.occurred_at,
+        event.actor,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.details,
+        event.public,
+    )
+    canonical = before_prev + event.prev_hash + before_seq + str(event.seq) + after_seq
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -59,11 +94,19 @@ def record(
 ) -> AuditEvent:
     """Append an event to ``tenant``'s chain, in the caller's transaction.
 
-    The commune row is locked (``FOR NO KEY UPDATE``) so that concurrent writers extend the
-    chain one after the other instead of forking it. Not ``FOR UPDATE``: that conflicts with
-    the key-share lock every foreign key to the commune takes, so two writers that had each
-    inserted a row of the commune before appending to the chain would wait for each other.
+    The chain's head, on the commune row, is locked (``FOR NO KEY UPDATE``) until the
+    transaction ends, so that concurrent writers extend the chain one after the other
+    instead of forking it. Not ``FOR UPDATE``: that conflicts with the key-share lock every
+    foreign key to the commune takes, so two writers that had each inserted a row of the
+    commune before appending to the chain would wait for each other. On PostgreSQL the lock,
+    the hash, the event and the new head are one statement (``audit_append``, migration
+    0024): the lock is held for that statement and the commit, not for four round trips.
     """
+    occurred_at, object_id, details = utcnow(), str(object_id), details or {}
+    if session.get_bind(AuditEvent).dialect.name == "postgresql":
+        return _append_on_server(
+            session, tenant, occurred_at, actor, action, object_type, object_id, details, public
+        )
     # populate_existing: the commune may already sit in the session with a stale head.
     locked = session.execute(
         select(Tenant)
@@ -74,12 +117,12 @@ def record(
     event = AuditEvent(
         tenant_id=locked.id,
         seq=locked.audit_head_seq + 1,
-        occurred_at=utcnow(),
+        occurred_at=occurred_at,
         actor=actor,
         action=action,
         object_type=object_type,
-        object_id=str(object_id),
-        details=details or {},
+        object_id=object_id,
+        details=details,
         public=public,
         prev_hash=locked.audit_head_hash or GENESIS_HASH,
     )
@@ -88,6 +131,64 @@ def record(
     locked.audit_head_seq = event.seq
     locked.audit_head_hash = event.hash
     return event
+
+
+_APPEND = text(
+    "SELECT event_seq, event_prev_hash, event_hash FROM audit_append(:tenant_id, "
+    ":occurred_at, :actor, :action, :object_type, :object_id, CAST(:details AS json), "
+    ":public, :before_prev, :before_seq, :after_seq)"
+)
+
+
+def _append_on_server(
+    session: DbSession,
+    tenant: Tenant,
+    occurred_at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    details: dict[str, Any],
+    public: bool,
+) -> AuditEvent:
+    before_prev, before_seq, after_seq = _canonical_parts(
+        tenant.id, occurred_at, actor, action, object_type, object_id, details, public
+    )
+    # The session's pending rows first: they were written before the event that records them.
+    session.flush()
+    seq, prev_hash, digest = session.execute(
+        _APPEND,
+        {
+            "tenant_id": tenant.id,
+            "occurred_at": occurred_at,
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "details": json.dumps(details, ensure_ascii=False),
+            "public": public,
+            "before_prev": before_prev,
+            "before_seq": before_seq,
+            "after_seq": after_seq,
+        },
+    ).one()
+    if tenant in session:
+        # The head moved behind the session's back: its copy of the commune follows, clean.
+        set_committed_value(tenant, "audit_head_seq", seq)
+        set_committed_value(tenant, "audit_head_hash", digest)
+    return AuditEvent(
+        tenant_id=tenant.id,
+        seq=seq,
+        occurred_at=occurred_at,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        details=details,
+        public=public,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
 
 
 @dataclass(frozen=True)

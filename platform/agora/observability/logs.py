@@ -3,8 +3,9 @@
 Each line carries the request id (``X-Request-ID`` when the caller sent a sane one, else a
 new one, returned in the response), the commune's slug and id, the account's id, the
 method, the route's endpoint (never the raw path or query string: they may hold a sign-in
-code or a token), the status, the duration and the number of SQL statements sent. No e-mail
-address, name or IP address.
+code or a token), the status, the duration and the number of SQL statements sent through
+SQLAlchemy (a vote's and a kept page's one round trip are not among them:
+``tenancy/isolation.py``, ``StandaloneStatement``). No e-mail address, name or IP address.
 
 The format is ``AGORA_LOG_FORMAT``: ``json`` (one JSON object a line) or ``console`` (for a
 person). Unset, it is ``console`` when standard error is a terminal (``flask run``, a command

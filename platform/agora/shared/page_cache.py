@@ -34,10 +34,12 @@ from flask import Flask, Response, current_app, g, request, session
 from flask_babel import get_locale
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from agora.audit.models import AuditEvent
+from agora.db import plain_session
 from agora.extensions import db
+from agora.tenancy.isolation import StandaloneStatement, holds_connection
 
 View = TypeVar("View", bound=Callable[..., Any])
 MAX_PAGES = 1000
@@ -170,13 +172,26 @@ def _key() -> tuple[Any, ...] | None:
     view = current_app.view_functions.get(request.endpoint)
     if not getattr(view, "agora_cached_for_visitors", False):
         return None
-    head = db.session.execute(
-        select(func.max(AuditEvent.seq)).where(
-            AuditEvent.tenant_id == g.tenant_id,
-            AuditEvent.public,  # not IS TRUE: the public events' index is written so
-        )
-    ).scalar()
-    return (g.tenant_id, request.full_path, str(get_locale()), head)
+    return (g.tenant_id, request.full_path, str(get_locale()), _public_head(g.tenant_id))
+
+
+_PUBLIC_HEAD = select(func.max(AuditEvent.seq)).where(
+    AuditEvent.tenant_id == bindparam("tenant_id"),
+    AuditEvent.public,  # not IS TRUE: the public events' index is written so
+)
+_PUBLIC_HEAD_ALONE = StandaloneStatement(_PUBLIC_HEAD)
+
+
+def _public_head(tenant_id: int) -> int | None:
+    """The commune's last public act. Before anything else of the request has touched the
+    database (a page served from memory touches nothing else), in one round trip on
+    PostgreSQL rather than four (BEGIN, the commune's binding, the query, ROLLBACK)."""
+    bind = plain_session(db.session).get_bind(clause=_PUBLIC_HEAD)
+    if not holds_connection(db.session) and StandaloneStatement.supports(bind):
+        row = _PUBLIC_HEAD_ALONE.first(bind, tenant_id, {"tenant_id": tenant_id})
+        return None if row is None else row[0]
+    head: int | None = db.session.execute(_PUBLIC_HEAD, {"tenant_id": tenant_id}).scalar()
+    return head
 
 
 def _serve() -> Response | None:

@@ -4,8 +4,8 @@ On PostgreSQL every tenant-owned table has row-level security keyed on the
 ``app.tenant_id`` setting. It is set with ``set_config(..., true)``, i.e. for the current
 transaction only, from an ``after_begin`` listener: a session-level setting would survive
 a commit and leak to the next user of the pooled connection. A statement that is a
-transaction of its own (:class:`StandaloneWrite`) sends the same binding in the same round
-trip as itself.
+transaction of its own (:class:`StandaloneStatement`) sends the same binding in the same
+round trip as itself.
 """
 
 from __future__ import annotations
@@ -73,6 +73,12 @@ def bind_tenant(session: DbSession, tenant_id: int | None) -> None:
             _apply(connection, tenant_id)
 
 
+def holds_connection(session: DbSession) -> bool:
+    """Whether ``session``'s transaction has reached the database yet (a session may begin
+    its transaction without sending anything)."""
+    return bool(plain_session(session).info.get(_CONNECTIONS))
+
+
 def bound_tenant_id(session: DbSession) -> int | None:
     value = session.info.get("tenant_id")
     return int(value) if value is not None else None
@@ -100,10 +106,11 @@ def tenant_scope(session: DbSession, tenant_id: int) -> Iterator[None]:
         bind_tenant(session, previous)
 
 
-class StandaloneWrite:
-    """One writing statement that is a transaction of its own, sent in a single round trip.
+class StandaloneStatement:
+    """One statement that is a transaction of its own, sent in a single round trip.
 
-    For the hot path of an assembly day (a few hundred votes at once), on PostgreSQL through
+    For the hot paths of an assembly day (a few hundred votes at once; the public pages'
+    check that the page kept in memory is still the commune's latest), on PostgreSQL through
     psycopg. Without an explicit BEGIN, everything a client pipelines before a Sync message
     runs as one implicit transaction: the commune's binding — transaction-local, as
     everywhere — covers the statement and ends with it, an error rolls both back, and the
