@@ -293,6 +293,18 @@ def prepare(
     return plan
 
 
+def gather_statistics(super_url: URL) -> None:
+    """ANALYZE the prepared database, as autovacuum would have done in the days between the
+    roster's import and the assembly day. (It is off on this machine's cluster: without
+    statistics the planner takes the roster's 500 people for one, and a desk's search of
+    the roster took 24 ms in PostgreSQL instead of 0.9.)"""
+    import psycopg
+
+    conninfo = super_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute("ANALYZE")
+
+
 # --- running it -----------------------------------------------------------------------------
 
 
@@ -498,6 +510,7 @@ def main(argv: list[str] | None = None) -> bool:
 
     name: str | None = None
     admin_url: URL | None = None
+    super_url: URL | None = None
     server: subprocess.Popen[bytes] | None = None
     server_log: IO[bytes] | None = None
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
@@ -517,6 +530,8 @@ def main(argv: list[str] | None = None) -> bool:
             app_url = super_url.set(username=APP).render_as_string(hide_password=False)
         started = time.perf_counter()
         plan = prepare(app_url, args.secret_key, args.base_domain, args)
+        if super_url is not None:
+            gather_statistics(super_url)
         print(f"prepared in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         if not args.target:
             first, last = (int(p) for p in args.ports.split("-"))

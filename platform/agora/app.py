@@ -16,7 +16,7 @@ from agora.extensions import babel, csrf, db, limiter, migrate
 def _select_locale() -> str:
     from flask import current_app
 
-    from agora.tenancy.context import request_tenant
+    from agora.tenancy.context import resolved_tenant
 
     languages: tuple[str, ...] = current_app.config["AGORA_LANGUAGES"]
     if not has_request_context():  # command line, jobs: the default language
@@ -27,7 +27,7 @@ def _select_locale() -> str:
         return asked
     if session.get("lang") in languages:
         return str(session["lang"])
-    tenant = request_tenant()
+    tenant = resolved_tenant()
     return tenant.locale if tenant is not None else str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 

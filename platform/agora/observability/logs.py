@@ -27,6 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from agora.observability import metrics
+from agora.tenancy.context import resolved_tenant
 
 #: An incoming request id is kept only if it is a short plain token (a proxy's or a load
 #: balancer's); anything else could smuggle text into the logs.
@@ -98,7 +99,7 @@ def _start() -> None:
 def _identify() -> None:
     """Who and where, read once the commune and the person are resolved and still loaded:
     reading them at the end could reload an expired row from the database."""
-    tenant = g.get("attached_tenant") or g.get("cached_tenant")
+    tenant = resolved_tenant()
     account = g.get("account")
     g.log_context = {
         "commune": tenant.slug if tenant is not None else None,

@@ -70,6 +70,14 @@ def request_tenant() -> Tenant | None:
     return tenant
 
 
+def resolved_tenant() -> Tenant | None:
+    """The request's commune as resolved from its host, to read its own columns (slug,
+    locale) without attaching it to the session: a page served from memory then opens no
+    transaction. ``None`` on the platform and sign-in hosts."""
+    tenant: Tenant | None = g.get("attached_tenant") or g.get("cached_tenant")
+    return tenant
+
+
 def current_tenant() -> Tenant:
     """The commune of this request; 404 on the platform host."""
     tenant = request_tenant()
