@@ -418,6 +418,16 @@ def by_phase(results: dict[str, Any], kind: str) -> dict[str, list[float]]:
     return split
 
 
+def machine_pace() -> float:
+    """Seconds a fixed pure-Python loop takes on this machine now: the same code gives other
+    figures when a shared machine slows down, and this says by how much between runs."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(5_000_000):
+        total += number
+    return time.perf_counter() - started
+
+
 def report(results: dict[str, Any], problems: list[str], ballots: int) -> bool:
     """Print the table, the errors and the count check; whether every goal is met."""
     latencies: dict[str, list[float]] = results["latencies"]
@@ -430,6 +440,7 @@ def report(results: dict[str, Any], problems: list[str], ballots: int) -> bool:
     )
     public = len(latencies.get("public page", []))
     print(f"public page views: {public / seconds * 60:.0f} a minute")
+    print(f"machine pace: a fixed Python loop took {machine_pace():.2f} s after the day")
     print(f"{'request':<15} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  goal")
     met = True
     for kind in KINDS:
