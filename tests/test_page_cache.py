@@ -264,6 +264,8 @@ def test_redis_keeps_a_page_no_longer_than_the_cache_seconds() -> None:
     time.sleep(1.1)
     assert shared.get(key) is None
     assert local.get(key) == (None, True)  # expired in memory too: drawn again
+    shared.client.set(shared._name(key), b"not a page")  # another version's, or damaged
+    assert shared.get(key) is None  # drawn again, not a server error
 
 
 def test_pages_are_drawn_when_redis_is_away(

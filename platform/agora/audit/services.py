@@ -30,16 +30,7 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _canonical_parts(
-    tenant_id: int,
-    occurred_at: datetime,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    details: dict[str, Any],
-    public: bool,
-) -> tuple[str, str, str]:
+def _canonical_parts(event: AuditEvent) -> tuple[str, str, str]:
     """The canonical text an event's hash covers — its fields as sorted, compact JSON — cut
     where its place in the chain goes: before the previous event's hash, before the sequence
     number, after it. (Those two sort after every other field but ``public`` and
@@ -47,12 +38,12 @@ def _canonical_parts(
     them in under the chain's lock."""
     known = json.dumps(
         {
-            "action": action,
-            "actor": actor,
-            "details": details,
-            "object_id": object_id,
-            "object_type": object_type,
-            "occurred_at": _utc_text(occurred_at),
+            "action": event.action,
+            "actor": event.actor,
+            "details": event.details,
+            "object_id": event.object_id,
+            "object_type": event.object_type,
+            "occurred_at": _utc_text(event.occurred_at),
         },
         sort_keys=True,
         separators=(",", ":"),
@@ -60,23 +51,14 @@ def _canonical_parts(
     )
     return (
         known[:-1] + ',"prev_hash":"',
-        '","public":' + json.dumps(public) + ',"seq":',
-        ',"tenant_id":' + json.dumps(tenant_id) + "}",
+        '","public":' + json.dumps(event.public) + ',"seq":',
+        ',"tenant_id":' + json.dumps(event.tenant_id) + "}",
     )
 
 
 def event_hash(event: AuditEvent) -> str:
     """SHA-256 of the event's fields as sorted, compact JSON (its previous hash included)."""
-    before_prev, before_seq, after_seq = _canonical_parts(
-        event.tenant_id,
-        event.occurred_at,
-        event.actor,
-        event.action,
-        event.object_type,
-        event.object_id,
-        event.details,
-        event.public,
-    )
+    before_prev, before_seq, after_seq = _canonical_parts(event)
     canonical = before_prev + event.prev_hash + before_seq + str(event.seq) + after_seq
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -102,11 +84,18 @@ def record(
     the hash, the event and the new head are one statement (``audit_append``, migration
     0024): the lock is held for that statement and the commit, not for four round trips.
     """
-    occurred_at, object_id, details = utcnow(), str(object_id), details or {}
+    event = AuditEvent(
+        tenant_id=tenant.id,
+        occurred_at=utcnow(),
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        details=details or {},
+        public=public,
+    )
     if session.get_bind(AuditEvent).dialect.name == "postgresql":
-        return _append_on_server(
-            session, tenant, occurred_at, actor, action, object_type, object_id, details, public
-        )
+        return _append_on_server(session, tenant, event)
     # populate_existing: the commune may already sit in the session with a stale head.
     locked = session.execute(
         select(Tenant)
@@ -114,18 +103,8 @@ def record(
         .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one()
-    event = AuditEvent(
-        tenant_id=locked.id,
-        seq=locked.audit_head_seq + 1,
-        occurred_at=occurred_at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        details=details,
-        public=public,
-        prev_hash=locked.audit_head_hash or GENESIS_HASH,
-    )
+    event.seq = locked.audit_head_seq + 1
+    event.prev_hash = locked.audit_head_hash or GENESIS_HASH
     event.hash = event_hash(event)
     session.add(event)
     locked.audit_head_seq = event.seq
@@ -140,33 +119,23 @@ _APPEND = text(
 )
 
 
-def _append_on_server(
-    session: DbSession,
-    tenant: Tenant,
-    occurred_at: datetime,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    details: dict[str, Any],
-    public: bool,
-) -> AuditEvent:
-    before_prev, before_seq, after_seq = _canonical_parts(
-        tenant.id, occurred_at, actor, action, object_type, object_id, details, public
-    )
+def _append_on_server(session: DbSession, tenant: Tenant, event: AuditEvent) -> AuditEvent:
+    """``event`` placed in the chain by ``audit_append`` (it is inserted there, not through
+    the session), with its sequence number and both hashes filled in."""
+    before_prev, before_seq, after_seq = _canonical_parts(event)
     # The session's pending rows first: they were written before the event that records them.
     session.flush()
-    seq, prev_hash, digest = session.execute(
+    event.seq, event.prev_hash, event.hash = session.execute(
         _APPEND,
         {
-            "tenant_id": tenant.id,
-            "occurred_at": occurred_at,
-            "actor": actor,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "details": json.dumps(details, ensure_ascii=False),
-            "public": public,
+            "tenant_id": event.tenant_id,
+            "occurred_at": event.occurred_at,
+            "actor": event.actor,
+            "action": event.action,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "details": json.dumps(event.details, ensure_ascii=False),
+            "public": event.public,
             "before_prev": before_prev,
             "before_seq": before_seq,
             "after_seq": after_seq,
@@ -174,21 +143,9 @@ def _append_on_server(
     ).one()
     if tenant in session:
         # The head moved behind the session's back: its copy of the commune follows, clean.
-        set_committed_value(tenant, "audit_head_seq", seq)
-        set_committed_value(tenant, "audit_head_hash", digest)
-    return AuditEvent(
-        tenant_id=tenant.id,
-        seq=seq,
-        occurred_at=occurred_at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        details=details,
-        public=public,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
+        set_committed_value(tenant, "audit_head_seq", event.seq)
+        set_committed_value(tenant, "audit_head_hash", event.hash)
+    return event
 
 
 @dataclass(frozen=True)

@@ -149,9 +149,12 @@ class SharedPages:
             return None
         if not isinstance(value, bytes):
             return None
-        expires, content_type, body = value.split(b"\n", 2)
-        left = float(expires) - time.time()
-        return (body, content_type.decode(), left) if left > 0 else None
+        try:
+            expires, content_type, body = value.split(b"\n", 2)
+            left = float(expires) - time.time()
+            return (body, content_type.decode(), left) if left > 0 else None
+        except ValueError:  # not a page this code wrote: drawn again
+            return None
 
     def put(self, key: tuple[Any, ...], body: bytes, content_type: str) -> None:
         if time.monotonic() < self._away_until:
