@@ -41,6 +41,9 @@ class Audit:
     findings: list[Finding] = field(default_factory=list)
 
     def check(self, page: Page, name: str) -> None:
+        # A click that leads to another page returns before it has loaded: axe run in the
+        # page being replaced finds no document.
+        page.wait_for_load_state("load")
         results: dict[str, Any] = self.axe.run(page).response
         self.pages[name] = page.url
         for violation in results["violations"]:
