@@ -198,3 +198,25 @@ def test_french_catalog_is_complete() -> None:
         )
     ]
     assert not untranslated, f"translate these in French: {untranslated}"
+
+
+def test_templates_compiled_before_the_workers_fork_are_not_compiled_again(
+    app: Flask, client: FlaskClient, onboarded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gunicorn's workers inherit what ``agora.wsgi`` compiled: serving the commune's pages
+    afterwards compiles no template (each worker compiled its own before, on its first
+    requests, while a hall checked in)."""
+    from agora.web import compile_templates
+
+    assert compile_templates(app) == len(app.jinja_env.list_templates()) > 100
+    compiled: list[str] = []
+    original = app.jinja_env.compile
+
+    def counting(source: Any, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(str(name))
+        return original(source, name, *args, **kwargs)
+
+    monkeypatch.setattr(app.jinja_env, "compile", counting)
+    for path in ("/", "/rules", "/journal", "/charter", "/nowhere"):
+        assert client.get(path, headers=POITIERS).status_code in (200, 404)
+    assert compiled == []

@@ -170,6 +170,19 @@ def _design_system_loader(app: Flask) -> BaseLoader:
     return ChoiceLoader(loaders)
 
 
+def compile_templates(app: Flask) -> int:
+    """Compile every template the application can render (the number compiled). gunicorn
+    loads the application before it forks its workers (``preload_app``): called there, the
+    workers inherit the compiled templates instead of each compiling the ones it meets on
+    its first requests — which were the first seconds of an assembly day, a hall checking
+    in, and the first requests after each worker is recycled (``max_requests``)."""
+    environment = app.jinja_env
+    names = environment.list_templates()
+    for name in names:
+        environment.get_template(name)
+    return len(names)
+
+
 class RowId(IntegerConverter):
     """``<int:…>`` in every route: an id beyond a bigint names no row (404), rather than
     reaching the database as a number it cannot hold."""
