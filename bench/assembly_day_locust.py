@@ -168,8 +168,11 @@ class Resident(HttpUser):
                 allow_redirects=False,
                 catch_response=True,
             ) as response:
-                _expect(response, 200, 303)
+                _expect(response, 303)
+                landing = response.headers.get("Location", "")
             DAY.arrived(self.index)
+            if landing.startswith(presence):  # no vote open yet: its confirmation
+                self.client.get(landing, name="presence page")
         else:  # queues at a desk
             DAY.to_desk.put(self.index)
             DAY.checked_in[self.index].wait()
@@ -263,7 +266,10 @@ class Staff(HttpUser):
                 catch_response=True,
             ) as response:
                 _expect(response, 302, 303)
+                back = response.headers.get("Location", "")
             DAY.arrived(index)
+            if back:  # the roster again, as a browser follows it, the arrival shown
+                self.client.get(back, name="roster")
         for round_ in range(DAY.rounds):
             while not DAY.closed[round_].wait(timeout=random.uniform(5, 15)):
                 self.client.get(self.session_page, name="staff page")

@@ -282,6 +282,25 @@ def test_voting_cards_hold_one_code_each_that_checks_in_and_votes_and_a_reprint_
     assert checked == len(roster)
 
 
+def test_a_card_checked_in_before_any_vote_lands_on_its_confirmation(
+    app: Flask, client: FlaskClient, edition: Edition
+) -> None:
+    """No vote open yet: the holder is sent to the confirmation (reloading it checks nobody
+    in again), which says so in French and asks for no code."""
+    codes, _links, _text = _print(client, edition)
+    holder = app.test_client(use_cookies=False)
+    presence = f"/sessions/{edition.session_id}/presence"
+    confirmed = holder.post(presence, data={"code": codes[0]}, headers=POITIERS)
+    assert confirmed.status_code == 303
+    assert confirmed.headers["Location"] == f"{presence}/recorded"
+    page = holder.get(confirmed.headers["Location"], headers=POITIERS)
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    assert "Votre arrivée est enregistrée. À l'ouverture d'un vote" in page_text(page)
+    assert 'name="code"' not in page.get_data(as_text=True)
+    assert holder.get(confirmed.headers["Location"], headers=POITIERS).status_code == 200
+    assert _count(app, edition, CheckIn) == 1
+
+
 def test_a_card_handed_at_the_desk_is_the_holders_code(
     app: Flask, client: FlaskClient, edition: Edition
 ) -> None:

@@ -26,6 +26,7 @@ MAIN = {
     "assembly.edition_page": ("anonymous",),
     "assembly.ballot_page": ("anonymous",),
     "assembly.presence_page": ("anonymous",),
+    "assembly.presence_recorded": ("anonymous",),
     "assembly.subject_page": ("anonymous",),
     "assembly.proposal_page": ("anonymous", "resident"),
     "assembly.measure_page": ("anonymous", "commune admin"),

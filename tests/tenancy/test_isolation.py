@@ -144,6 +144,12 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
             "/sessions/9/presence",
         ),
         Probe(
+            "assembly_session",
+            "GET",
+            f"/sessions/{first['assembly_session']}/presence/recorded",
+            "/sessions/9/presence/recorded",
+        ),
+        Probe(
             "voting_card",
             "POST",
             f"/admin/sessions/{_row(app, 'voting_card', 'session_id', card)}/voting-cards.pdf",

@@ -480,6 +480,15 @@ def presence_page(session_id: int) -> str:
     return _presence_page(row, blank(PresenceForm))
 
 
+@bp.get("/sessions/<int:session_id>/presence/recorded")
+@for_visitors  # the same for every holder: where a hall lands once checked in
+def presence_recorded(session_id: int) -> str:
+    """Where a card's holder lands once checked in while no vote is open (as a vote lands on
+    its confirmation: reloading it sends nothing again)."""
+    row = get_owned_or_404(AssemblySession, session_id)
+    return _presence_page(row, blank(PresenceForm), confirmed=True)
+
+
 def _presence_page(row: AssemblySession, form: PresenceForm, confirmed: bool = False) -> str:
     return render_template(
         "assembly/presence.html", row=row, body=_body(row.body_id), form=form, confirmed=confirmed
@@ -487,13 +496,14 @@ def _presence_page(row: AssemblySession, form: PresenceForm, confirmed: bool = F
 
 
 # Like the vote, the code is the credential: no CSRF token, no cookie (see cast_vote), so no
-# banner either: the page itself says the person is checked in.
+# banner either: the page it leads to says the person is checked in.
 @bp.post("/sessions/<int:session_id>/presence")
 @csrf.exempt  # type: ignore[untyped-decorator]  # Flask-WTF has no annotations
-def confirm_presence(session_id: int) -> Response | str | tuple[str, int]:
+def confirm_presence(session_id: int) -> Response | tuple[str, int]:
     """Check the card's holder in (with their roster origin), then on to the open ballot with
-    the code filled in — again in the fragment, so that it reaches no server log. A refused
-    code comes back in the form, with the reason next to it."""
+    the code filled in — again in the fragment, so that it reaches no server log — or, with
+    no vote open, to the confirmation. A refused code comes back in the form, with the
+    reason next to it."""
     row = get_owned_or_404(AssemblySession, session_id)
     form = PresenceForm()
     if not form.validate():
@@ -513,7 +523,7 @@ def confirm_presence(session_id: int) -> Response | str | tuple[str, int]:
         latest = max(still_open, key=lambda b: b.created_at)
         address = url_for("assembly.ballot_page", ballot_id=latest.id)
         return redirect(f"{address}#code={sessions.normalised_code(code)}", code=303)
-    return _presence_page(row, form, confirmed=True)
+    return redirect(url_for("assembly.presence_recorded", session_id=row.id), code=303)
 
 
 @bp.get("/ballots/<int:ballot_id>/recorded")

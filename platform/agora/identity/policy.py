@@ -172,6 +172,7 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "assembly.cast_vote": RouteRule("vote.cast", "tenant"),
     "assembly.vote_recorded": RouteRule("public.read", "tenant"),
     "assembly.presence_page": RouteRule("public.read", "tenant"),
+    "assembly.presence_recorded": RouteRule("public.read", "tenant"),
     "assembly.confirm_presence": RouteRule("presence.confirm", "tenant"),
     "assembly.charter_page": RouteRule("public.read", "tenant"),
     "assembly.charter_version": RouteRule("public.read", "tenant"),
