@@ -576,6 +576,9 @@ def _roster_page(
     walk_in: WalkInForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
+    # Held from the start: the session keeps a loaded row only while something refers to it,
+    # and the roster's queries read the same body.
+    body = get_owned_or_404(Body, row.body_id)
     # Names only for the whole roster (a desk searches it at every check-in); whole entries
     # for the page's people.
     everyone = sessions.roster_names(db.session, row)
@@ -584,16 +587,17 @@ def _roster_page(
     page = min(max(page, 1), pages)
     start = (page - 1) * ROSTER_PAGE_SIZE
     shown = [person_id for person_id, _name in found[start : start + ROSTER_PAGE_SIZE]]
+    present, carded = sessions.present_and_carded(db.session, row)
     html = render_template(
         "assembly/roster.html",
         row=row,
-        body=get_owned_or_404(Body, row.body_id),
+        body=body,
         open_to_all=sessions.open_to_all(db.session, row),
         entries=sessions.roster(db.session, row, shown) if shown else [],
         found=len(found),
         total=len(everyone),
-        present=sessions.present_count(db.session, row),
-        carded=sessions.voting_cards_count(db.session, row),
+        present=present,
+        carded=carded,
         query=query,
         page=page,
         pages=pages,
@@ -623,13 +627,16 @@ def check_in_member(session_id: int, person_id: int) -> Response:
     if not place.validate_on_submit():
         raise Invalid(_("This check-in form is not valid: reload the roster."))
     entry, code = sessions.check_in_from_roster(db.session, tenant, row, person_id, who())
-    person = get_owned_or_404(Person, entry.person_id)
+    # Read before the commit, which expires every loaded row (reading one again would cost
+    # a round trip to the database).
+    back = _back_to_roster(row, place)
+    name = get_owned_or_404(Person, entry.person_id).display_name
     db.session.commit()
     # The code is shown once, to be handed to the person; only its hash is kept. It travels
     # in the desk's signed session cookie, never in a URL (logs, history). A person whose
     # voting card was printed is handed the card: no code is shown.
-    cookie["issued_code"] = {"code": code, "name": person.display_name}
-    return _back_to_roster(row, place)
+    cookie["issued_code"] = {"code": code, "name": name}
+    return back
 
 
 @bp.post("/sessions/<int:session_id>/check-ins")

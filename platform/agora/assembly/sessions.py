@@ -203,36 +203,34 @@ def roster(
     of the session's body if they have one, else on their first. With ``people`` (person
     ids), only their entries, for those on it: a check-in reads one person, a page of the
     roster its own, not the hall."""
-    own, query = _members_on_roster(session, row, Membership, Person, Body)
-    rows = session.execute(
-        query.where(_person_is(Membership.person_id, people)).order_by(Membership.id)
-    ).all()
-    chosen: dict[int, tuple[Membership, Person, Body]] = {}
-    for membership, person, body in rows:
-        if person.id not in chosen or (body.id == own.id and chosen[person.id][2].id != own.id):
-            chosen[person.id] = (membership, person, body)
-    present = {
-        c.person_id: c
-        for c in session.execute(
-            select(CheckIn).where(
-                CheckIn.tenant_id == row.tenant_id,
-                CheckIn.session_id == row.id,
-                _person_is(CheckIn.person_id, people),
-            )
-        ).scalars()
-    }
-    carded = set(
-        session.execute(
-            select(VotingCard.person_id).where(
-                VotingCard.tenant_id == row.tenant_id,
-                VotingCard.session_id == row.id,
-                _person_is(VotingCard.person_id, people),
-            )
-        ).scalars()
+    # One statement: a person's check-in and card are at most one each per session.
+    has_card = (
+        select(VotingCard.id)
+        .where(
+            VotingCard.tenant_id == Membership.tenant_id,
+            VotingCard.session_id == row.id,
+            VotingCard.person_id == Membership.person_id,
+        )
+        .exists()
     )
+    own, query = _members_on_roster(session, row, Membership, Person, Body, CheckIn, has_card)
+    rows = session.execute(
+        query.outerjoin(
+            CheckIn,
+            (CheckIn.tenant_id == Membership.tenant_id)
+            & (CheckIn.session_id == row.id)
+            & (CheckIn.person_id == Membership.person_id),
+        )
+        .where(_person_is(Membership.person_id, people))
+        .order_by(Membership.id)
+    ).all()
+    chosen: dict[int, tuple[Membership, Person, Body, CheckIn | None, bool]] = {}
+    for membership, person, body, check_in, carded in rows:
+        if person.id not in chosen or (body.id == own.id and chosen[person.id][2].id != own.id):
+            chosen[person.id] = (membership, person, body, check_in, carded)
     entries = [
-        RosterEntry(person, membership, body, present.get(person.id), person.id in carded)
-        for membership, person, body in chosen.values()
+        RosterEntry(person, membership, body, check_in, bool(carded))
+        for membership, person, body, check_in, carded in chosen.values()
     ]
     return sorted(entries, key=lambda e: (_folded(e.person.display_name), e.person.id))
 
@@ -258,21 +256,22 @@ def search(names: list[tuple[int, str]], query: str) -> list[tuple[int, str]]:
     return [p for p in names if all(w in _folded(p[1]) for w in words)]
 
 
-def _count_of_session(
-    session: DbSession, row: AssemblySession, model: type[CheckIn] | type[VotingCard]
-) -> int:
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(model)
-            .where(model.tenant_id == row.tenant_id, model.session_id == row.id)
-        ).scalar_one()
+def _count_of_session(row: AssemblySession, model: type[CheckIn] | type[VotingCard]) -> Any:
+    return (
+        select(func.count())
+        .select_from(model)
+        .where(model.tenant_id == row.tenant_id, model.session_id == row.id)
+        .scalar_subquery()
     )
 
 
-def voting_cards_count(session: DbSession, row: AssemblySession) -> int:
-    """How many voting cards the session's roster holds."""
-    return _count_of_session(session, row, VotingCard)
+def present_and_carded(session: DbSession, row: AssemblySession) -> tuple[int, int]:
+    """How many people are checked in to the session, and how many voting cards its roster
+    holds (in one statement: a desk reads both at every search)."""
+    present, carded = session.execute(
+        select(_count_of_session(row, CheckIn), _count_of_session(row, VotingCard))
+    ).one()
+    return int(present), int(carded)
 
 
 def _roster_entry(session: DbSession, row: AssemblySession, person_id: int) -> RosterEntry:
@@ -406,7 +405,7 @@ def check_in_walk_in(
 
 def present_count(session: DbSession, row: AssemblySession) -> int:
     """How many people are checked in to the session."""
-    return _count_of_session(session, row, CheckIn)
+    return int(session.execute(select(_count_of_session(row, CheckIn))).scalar_one())
 
 
 # --- voting cards -------------------------------------------------------------------------

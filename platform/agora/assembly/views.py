@@ -515,15 +515,18 @@ def confirm_presence(session_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         form.refuse("code", refusal.message)
         return _presence_page(row, form), refusal.status
-    db.session.commit()
+    # Where to go is read before the commit, which expires every loaded row.
     still_open = [
         b for b in ballots.ballots_of_session(db.session, row) if b.status == BallotStatus.OPEN
     ]
     if still_open:
         latest = max(still_open, key=lambda b: b.created_at)
         address = url_for("assembly.ballot_page", ballot_id=latest.id)
-        return redirect(f"{address}#code={sessions.normalised_code(code)}", code=303)
-    return redirect(url_for("assembly.presence_recorded", session_id=row.id), code=303)
+        landing = f"{address}#code={sessions.normalised_code(code)}"
+    else:
+        landing = url_for("assembly.presence_recorded", session_id=row.id)
+    db.session.commit()
+    return redirect(landing, code=303)
 
 
 @bp.get("/ballots/<int:ballot_id>/recorded")
