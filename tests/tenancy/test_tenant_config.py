@@ -11,7 +11,7 @@ import pytest
 import tomli_w
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from agora.audit.models import AuditEvent
 from agora.extensions import db
@@ -299,6 +299,34 @@ def test_a_commune_change_reaches_its_pages_at_once_although_its_host_is_cached(
     _edit(path, lambda d: d["commune"].update(status="archived"))
     assert runner.invoke(args=["tenants", "apply", str(path)]).exit_code == 0
     assert client.get("/", headers=host).status_code == 404
+
+
+def test_the_rules_in_force_are_read_once_and_new_rules_show_at_once(
+    app: Flask, client: FlaskClient, runner: Any, onboarded: Path
+) -> None:
+    """Every page's menu reads the commune's rules in force and whether it has an edition:
+    kept in the process with its host, so a page read again asks the database neither; new
+    rules published in this process show on the next page (other processes: within
+    ``AGORA_TENANT_CACHE_SECONDS``, as for the host)."""
+    path, host = onboarded / "poitiers.toml", {"Host": "poitiers.localhost"}
+    assert client.get("/", headers=host).status_code == 200
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = client.get("/", headers=host).get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert "Assemblée Citoyenne et Populaire" in page
+    assert not [sql for sql in sent if "tenant_config_version" in sql], sent
+    _edit(path, lambda d: d["assembly"].update(name="Assemblée citoyenne de Poitiers"))
+    assert runner.invoke(args=["tenants", "apply", str(path)]).exit_code == 0
+    assert "Assemblée citoyenne de Poitiers" in client.get("/", headers=host).get_data(as_text=True)
 
 
 def test_a_domain_cannot_belong_to_two_communes(app: Flask, runner: Any, onboarded: Path) -> None:

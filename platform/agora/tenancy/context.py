@@ -108,13 +108,22 @@ def get_owned_or_404(model: type[Model], *key: Any) -> Model:
 
 
 def tenant_config() -> TenantConfig:
-    """The configuration in force for the current commune (cached for the request)."""
+    """The configuration in force for the current commune (cached for the request, and for
+    ``AGORA_TENANT_CACHE_SECONDS`` in the process: every page's menu reads it)."""
     config: TenantConfig | None = g.get("tenant_config")
     if config is None:
-        version = current_config(db.session, current_tenant())
-        if version is None:
+        tenant = resolved_tenant()
+        if tenant is None:
             abort(404)
-        config = g.tenant_config = TenantConfig(version.document)
+        cache: HostCache = current_app.extensions["agora_host_cache"]
+        config = cache.config(tenant.id, tenant.config_version)
+        if config is None:
+            version = current_config(db.session, current_tenant())
+            if version is None:
+                abort(404)
+            config = TenantConfig(version.document)
+            cache.put_config(tenant.id, tenant.config_version, config)
+        g.tenant_config = config
     return config
 
 

@@ -1,14 +1,17 @@
-"""A short-lived, per-process cache of which commune a host name serves.
+"""A short-lived, per-process cache of which commune a host name serves, and of what every
+page of that commune reads: its configuration in force and whether it has an edition.
 
 Every request on a commune's host starts by resolving it; without the cache that is a
 transaction of its own (begin, select, bind, rollback) even for a page that reads nothing
 else. Cached communes are detached copies merged into the request's session without a
 query (``merge(load=False)``, SQLAlchemy's pattern for cached objects).
 
-A write to a commune in this process empties every cache at once; other processes see it
-within ``AGORA_TENANT_CACHE_SECONDS`` (suspending a commune takes that long to bite). Columns
-that must be exact are re-read where they matter: the audit chain locks and refreshes the
-commune's head before extending it.
+A write to a commune or to its configurations in this process empties every cache at once;
+other processes see it within ``AGORA_TENANT_CACHE_SECONDS`` (suspending a commune, new rules
+or rules taking effect with the revised charter take that long to bite). Columns that must
+be exact are re-read where they matter: the audit chain locks and refreshes the commune's
+head before extending it. Only "has an edition" is kept, never "has none": an edition is
+never deleted, so the first one shows at once.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from agora.tenancy.models import Tenant, TenantDomain
+from agora.tenancy.config import TenantConfig
+from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
 
 _caches: weakref.WeakSet[HostCache] = weakref.WeakSet()
 
@@ -30,6 +34,9 @@ class HostCache:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._entries: dict[str, tuple[float, Tenant]] = {}
+        #: (commune, its newest version) → the configuration in force, parsed
+        self._configs: dict[tuple[int, int | None], tuple[float, TenantConfig]] = {}
+        self._with_edition: dict[int, float] = {}
         self._lock = threading.Lock()
         _caches.add(self)
 
@@ -50,14 +57,35 @@ class HostCache:
         with self._lock:
             self._entries[host] = (time.monotonic() + self.seconds, copy)
 
+    def config(self, tenant_id: int, newest: int | None) -> TenantConfig | None:
+        """The configuration in force in the commune whose newest version is ``newest``."""
+        entry = self._configs.get((tenant_id, newest))
+        return entry[1] if entry is not None and entry[0] >= time.monotonic() else None
+
+    def put_config(self, tenant_id: int, newest: int | None, config: TenantConfig) -> None:
+        if self.seconds > 0:
+            with self._lock:
+                self._configs[(tenant_id, newest)] = (time.monotonic() + self.seconds, config)
+
+    def has_edition(self, tenant_id: int) -> bool:
+        """Whether the commune was seen with an edition lately (``False``: ask the database)."""
+        return self._with_edition.get(tenant_id, 0.0) >= time.monotonic()
+
+    def put_edition(self, tenant_id: int) -> None:
+        if self.seconds > 0:
+            with self._lock:
+                self._with_edition[tenant_id] = time.monotonic() + self.seconds
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._configs.clear()
+            self._with_edition.clear()
 
 
 @event.listens_for(Session, "after_flush")
 def _forget_changed_communes(session: Session, _context: Any) -> None:
     changed = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(row, (Tenant, TenantDomain)) for row in changed):
+    if any(isinstance(row, (Tenant, TenantDomain, TenantConfigVersion)) for row in changed):
         for cache in list(_caches):
             cache.clear()

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import tomli_w
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask_babel import format_date, format_datetime, get_locale
 from sqlalchemy import select
 
@@ -23,7 +23,8 @@ from agora.shared.labels import (
     tag_colour,
 )
 from agora.tenancy.addresses import site_address
-from agora.tenancy.context import request_tenant
+from agora.tenancy.context import request_tenant, resolved_tenant
+from agora.tenancy.hostcache import HostCache
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import PUBLIC_STATUSES
 from agora.voting.ballots import FRENCH_SIX_GRADES
@@ -65,16 +66,19 @@ def can(action: str) -> bool:
 
 def has_edition() -> bool:
     """Whether this commune has an edition to show (the menu links to it only then)."""
-    tenant: Tenant | None = request_tenant()
+    tenant: Tenant | None = resolved_tenant()
     if tenant is None:
         return False
     if "has_edition" not in g:
-        g.has_edition = (
+        cache: HostCache = current_app.extensions["agora_host_cache"]
+        g.has_edition = cache.has_edition(tenant.id) or (
             db.session.execute(
                 select(Edition.id).where(Edition.tenant_id == tenant.id).limit(1)
             ).first()
             is not None
         )
+        if g.has_edition:
+            cache.put_edition(tenant.id)
     return bool(g.has_edition)
 
 
