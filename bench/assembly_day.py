@@ -6,10 +6,11 @@ in users and time, against 127.0.0.1 only) on a stack this script prepares as
 database with the real roles and migrations, Redis — or on a running stack (``--target``):
 
 - 500 residents on phones (a mobile user agent, the HTML pages alone): each confirms their
-  presence with their voting card (half scan it themselves, half are checked in at a desk),
-  then votes on 10 successive ballots, each as it opens;
+  presence with their voting card (half scan it themselves and land on the confirmation,
+  half are checked in at a desk), then votes on 10 successive ballots, each as it opens;
 - 40 staff (facilitators, signed in): one chairs, opening and closing the ballots; the others
-  check residents in from the roster and keep the session's page open;
+  check residents in from the roster (a search, the check-in, the roster again as the
+  browser follows the redirect) and keep the session's page open;
 - 2,000 public page views a minute across 100 communes (home, rules, journal, charter);
 - at each close, everyone refreshes the ballot's page for its result.
 

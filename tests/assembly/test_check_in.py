@@ -295,6 +295,7 @@ def test_a_card_checked_in_before_any_vote_lands_on_its_confirmation(
     assert confirmed.headers["Location"] == f"{presence}/recorded"
     page = holder.get(confirmed.headers["Location"], headers=POITIERS)
     assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    assert "Présence confirmée" in page_text(page)
     assert "Votre arrivée est enregistrée. À l'ouverture d'un vote" in page_text(page)
     assert 'name="code"' not in page.get_data(as_text=True)
     assert holder.get(confirmed.headers["Location"], headers=POITIERS).status_code == 200
