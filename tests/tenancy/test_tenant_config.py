@@ -373,3 +373,18 @@ def test_two_plugins_answering_an_optional_hook_are_refused() -> None:
     ]
     del document["plugins"]["interpellation_rights"], document["plugins"]["town_petitions"]
     validate_document(document, registry, "poitiers.toml")  # none: the commune has no petitions
+
+
+def test_a_process_keeps_the_rules_of_a_bounded_number_of_communes() -> None:
+    """A process serving thousands of communes keeps at most ``MAX_CONFIGS`` parsed rules:
+    the oldest kept go first, the newest stay."""
+    from agora.tenancy.hostcache import MAX_CONFIGS, HostCache
+
+    cache = HostCache(60)
+    rules = [TenantConfig({"commune": {"slug": f"c{n}"}}) for n in range(MAX_CONFIGS + 10)]
+    for number, config in enumerate(rules):
+        cache.put_config(number, 1, config)
+    assert cache.config(0, 1) is None and cache.config(9, 1) is None
+    assert cache.config(10, 1) is rules[10]
+    assert cache.config(MAX_CONFIGS + 9, 1) is rules[-1]
+    assert sum(cache.config(n, 1) is not None for n in range(len(rules))) == MAX_CONFIGS

@@ -28,6 +28,8 @@ from agora.tenancy.config import TenantConfig
 from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
 
 _caches: weakref.WeakSet[HostCache] = weakref.WeakSet()
+#: Communes whose rules a process keeps at once.
+MAX_CONFIGS = 500
 
 
 class HostCache:
@@ -63,9 +65,18 @@ class HostCache:
         return entry[1] if entry is not None and entry[0] >= time.monotonic() else None
 
     def put_config(self, tenant_id: int, newest: int | None, config: TenantConfig) -> None:
-        if self.seconds > 0:
-            with self._lock:
-                self._configs[(tenant_id, newest)] = (time.monotonic() + self.seconds, config)
+        if self.seconds <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._configs) >= MAX_CONFIGS:
+                # A process may serve thousands of communes: the expired go first, then the
+                # oldest kept (a commune's rules weigh tens of kilobytes once parsed).
+                for key in [k for k, (until, _c) in self._configs.items() if until < now]:
+                    del self._configs[key]
+                while len(self._configs) >= MAX_CONFIGS:
+                    del self._configs[next(iter(self._configs))]
+            self._configs[(tenant_id, newest)] = (now + self.seconds, config)
 
     def has_edition(self, tenant_id: int) -> bool:
         """Whether the commune was seen with an edition lately (``False``: ask the database)."""
