@@ -355,7 +355,10 @@ def visits(run: Run, pair: tuple[Page, Page], residents: Residents) -> None:
         phone.get_by_role("link", name="Couronneries, samedi").click()
         run.check(phone, f"visits: round ({who}, 390 px)")
         for n, outcome in enumerate(outcomes):
-            phone.get_by_role("link", name=re.compile("^Enregistrer la visite")).first.click()
+            # The form loaded before its button is pressed (a click on a page still being
+            # replaced was lost once in CI).
+            with phone.expect_navigation():
+                phone.get_by_role("link", name=re.compile("^Enregistrer la visite")).first.click()
             if n == 0:
                 run.check(phone, f"visits: outcome form ({who}, 390 px)")
             if outcome == "interested":
