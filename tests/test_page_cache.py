@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from sqlalchemy import Engine, event, select
+from sqlalchemy import select
 
 from agora import create_app
 from agora.assembly import sessions
@@ -24,10 +22,11 @@ from agora.assembly.models import AssemblySession, AssemblySessionStatus
 from agora.audit.services import record
 from agora.extensions import db
 from agora.shared.page_cache import PageCache, SharedPages
-from agora.tenancy.isolation import StandaloneStatement, tenant_scope
+from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support.fixtures import REDIS_URL, Database, SignIn
 from support.pages import page_text
+from support.statements import statements
 from support.voters import open_voting
 
 pytestmark = pytest.mark.app_config(AGORA_PUBLIC_PAGE_CACHE_SECONDS=60)
@@ -38,34 +37,6 @@ CLOSED_REDIS = "redis://127.0.0.1:18199/0"
 
 POITIERS = {"Host": "poitiers.localhost"}
 GRENOBLE = {"Host": "grenoble.localhost"}
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements the app sends meanwhile: through SQLAlchemy, and as transactions of
-    their own in one round trip (:class:`StandaloneStatement`, which SQLAlchemy does not see)."""
-    sent: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        sent.append(statement)
-
-    alone = StandaloneStatement.first
-
-    def count_alone(
-        self: StandaloneStatement, engine: Engine, tenant_id: int, params: Mapping[str, Any]
-    ) -> Any:
-        sent.append(str(self.statement))
-        return alone(self, engine, tenant_id, params)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    StandaloneStatement.first = count_alone  # type: ignore[method-assign]
-    try:
-        yield sent
-    finally:
-        StandaloneStatement.first = alone  # type: ignore[method-assign]
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_a_page_read_again_costs_one_query(

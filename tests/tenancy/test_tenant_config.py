@@ -11,7 +11,7 @@ import pytest
 import tomli_w
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from agora.audit.models import AuditEvent
 from agora.extensions import db
@@ -19,6 +19,7 @@ from agora.plugins import hookimpl
 from agora.plugins.manager import PluginRegistry, get_registry
 from agora.tenancy.config import TenantConfig, TenantConfigError, load_file, validate_document
 from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
+from support.statements import statements
 
 pytestmark = pytest.mark.embedded  # see tests/conftest.py
 
@@ -310,18 +311,8 @@ def test_the_rules_in_force_are_read_once_and_new_rules_show_at_once(
     ``AGORA_TENANT_CACHE_SECONDS``, as for the host)."""
     path, host = onboarded / "poitiers.toml", {"Host": "poitiers.localhost"}
     assert client.get("/", headers=host).status_code == 200
-    sent: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(app) as sent:
         page = client.get("/", headers=host).get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert "Assemblée Citoyenne et Populaire" in page
     assert not [sql for sql in sent if "tenant_config_version" in sql], sent
     _edit(path, lambda d: d["assembly"].update(name="Assemblée citoyenne de Poitiers"))
