@@ -53,7 +53,12 @@ def worker_command(burst: bool, modules: tuple[str, ...]) -> None:
         ).start()
     queue = get_queue(redis_url)
     # SimpleWorker runs jobs in this process, which already holds the application.
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst)
+    worker = SimpleWorker([queue], connection=queue.connection)
+    # While Redis is away RQ waits twice as long after each failed try, up to 60 s by
+    # default: a job released when Redis answers again would sit unseen that long. The
+    # worker tries as often as held jobs are released, so it takes them within that period.
+    worker.max_connection_wait_time = app.config["AGORA_HELD_JOBS_SECONDS"]
+    worker.work(burst=burst)
 
 
 @jobs_cli.command("release")
