@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import threading
 import time
+import tomllib
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tomli_w
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
@@ -22,6 +26,7 @@ from agora.assembly.models import AssemblySession, AssemblySessionStatus
 from agora.audit.services import record
 from agora.extensions import db
 from agora.shared.page_cache import PageCache, SharedPages
+from agora.tenancy import hostcache
 from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from support.fixtures import REDIS_URL, Database, SignIn
@@ -82,6 +87,23 @@ def test_an_act_the_journal_records_shows_at_once(
         after.count("Nouvelle version des règles")
         == before.count("Nouvelle version des règles") + 1
     )
+
+
+def test_new_rules_another_process_published_show_on_the_next_page(
+    app: Flask, client: FlaskClient, runner: Any, onboarded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This process keeps the commune and its rules with its host for a while; rules another
+    process publishes (a public act) still show on the next page, not after that while."""
+    assert "Assemblée Citoyenne et Populaire" in page_text(client.get("/", headers=POITIERS))
+    path = onboarded / "poitiers.toml"
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    document["assembly"]["name"] = "Assemblée citoyenne de Poitiers"
+    path.write_text(tomli_w.dumps(document), encoding="utf-8")
+    with monkeypatch.context() as elsewhere:
+        # Published as by another process: this one's caches are not told.
+        elsewhere.setattr(hostcache, "_caches", weakref.WeakSet())
+        assert runner.invoke(args=["tenants", "apply", str(path)]).exit_code == 0
+    assert "Assemblée citoyenne de Poitiers" in page_text(client.get("/", headers=POITIERS))
 
 
 def test_signed_in_people_languages_and_communes_get_their_own_page(

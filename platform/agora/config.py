@@ -32,7 +32,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How long a process may serve an anonymous visitor's public page from memory
         # (shared/page_cache.py); 0: never.
         "AGORA_PUBLIC_PAGE_CACHE_SECONDS": float(
-            os.environ.get("AGORA_PUBLIC_PAGE_CACHE_SECONDS", "10")
+            os.environ.get("AGORA_PUBLIC_PAGE_CACHE_SECONDS", "60")
         ),
         "AGORA_REDIS_URL": redis_url,
         # How often the worker queues the jobs held while Redis was away (jobs/held.py).

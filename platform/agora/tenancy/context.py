@@ -52,6 +52,25 @@ def _resolve_request_tenant() -> None:
     g.host_kind = "tenant"
 
 
+def read_tenant_afresh() -> None:
+    """Read the request's commune and its rules in force from the database, not from this
+    process's host cache: for a page about to be kept for every visitor under the commune's
+    last public act (``shared/page_cache.py``), which another process may have made since
+    this one cached the commune (new rules, the rules taking effect with the revised
+    charter). The page then shows that act, not the commune as it was before."""
+    if g.get("cached_tenant") is None:
+        return  # not served from the cache: read from the database in this request
+    host = normalise_host(request.host)
+    tenant = resolve_host(db.session, host, current_app.config["AGORA_BASE_DOMAIN"])
+    if tenant is None or tenant.id != g.tenant_id or tenant.status not in PUBLIC_STATUSES:
+        abort(404)  # gone or suspended since: as it would be without the cache
+    cache: HostCache = current_app.extensions["agora_host_cache"]
+    cache.put(host, tenant)
+    g.attached_tenant, g.cached_tenant = tenant, None
+    g.tenant_status = tenant.status
+    g.rules_afresh = True
+
+
 def init_app(app: Flask) -> None:
     app.extensions["agora_host_cache"] = HostCache(app.config["AGORA_TENANT_CACHE_SECONDS"])
     app.before_request(_resolve_request_tenant)
@@ -116,7 +135,7 @@ def tenant_config() -> TenantConfig:
         if tenant is None:
             abort(404)
         cache: HostCache = current_app.extensions["agora_host_cache"]
-        config = cache.config(tenant.id, tenant.config_version)
+        config = None if g.get("rules_afresh") else cache.config(tenant.id, tenant.config_version)
         if config is None:
             version = current_config(db.session, current_tenant())
             if version is None:
