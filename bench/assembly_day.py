@@ -31,6 +31,7 @@ import copy
 import http.client
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -348,6 +349,7 @@ def run_locust(target: str, plan: dict[str, Any], max_seconds: int) -> dict[str,
         plan_path, results_path = Path(folder, "plan.json"), Path(folder, "results.json")
         plan_path.write_text(json.dumps(plan))
         users = len(plan["residents"]) + len(plan["staff_cookies"]) + plan["public_users"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         completed = subprocess.run(
             [
                 sys.executable,
@@ -387,6 +389,9 @@ def run_locust(target: str, plan: dict[str, Any], max_seconds: int) -> dict[str,
                 + completed.stderr.decode()[-3000:]
             )
         results: dict[str, Any] = json.loads(results_path.read_text())
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # The load is made on the machine it measures: what the client took is not the app's.
+    results["client_cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return results
 
 
@@ -442,6 +447,11 @@ def report(results: dict[str, Any], problems: list[str], ballots: int) -> bool:
     public = len(latencies.get("public page", []))
     print(f"public page views: {public / seconds * 60:.0f} a minute")
     print(f"machine pace: a fixed Python loop took {machine_pace():.2f} s after the day")
+    if "client_cpu" in results:
+        print(
+            f"load client (locust): {results['client_cpu']:.0f} s of CPU, "
+            f"{results['client_cpu'] / seconds:.0%} of a core over the day"
+        )
     print(f"{'request':<15} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  goal")
     met = True
     for kind in KINDS:

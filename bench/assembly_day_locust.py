@@ -17,15 +17,15 @@ import re
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import gevent
 from gevent.event import AsyncResult, Event
 from gevent.queue import Empty, Queue
-from locust import HttpUser, constant, constant_throughput, events, task
+from locust import FastHttpUser, constant, constant_throughput, events, task
 from locust.env import Environment
 from locust.exception import StopUser
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from requests.cookies import create_cookie
 
 PLAN: dict[str, Any] = json.loads(Path(os.environ["AGORA_DAY_PLAN"]).read_text())
 MOBILE = (
@@ -38,14 +38,6 @@ CHOICES = ("for", "for", "against", "abstain")
 #: so that a tiny run takes seconds.
 PAUSE = min(2.0, PLAN["vote_spread"])
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def _like_a_browser(user: HttpUser) -> None:
-    """Send a GET again, once, when the kept-alive connection it went out on was closed
-    under it (gunicorn recycles a worker after ``max_requests``), as browsers do; a POST,
-    a vote, is never sent twice."""
-    retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"})
-    user.client.mount("http://", HTTPAdapter(max_retries=retry))
 
 
 class Day:
@@ -142,19 +134,18 @@ def _expect(response: Any, *statuses: int) -> Any:
     return response
 
 
-class Resident(HttpUser):
+class Resident(FastHttpUser):
     """A resident on their phone: confirms their presence with their card, then votes on
     each ballot as it opens and reloads it for the result when it closes."""
 
     fixed_count = len(PLAN["residents"])
     wait_time = constant(0)
+    default_headers = {"Host": PLAN["host"], "User-Agent": MOBILE}  # noqa: RUF012 - locust reads it from the class
 
     def on_start(self) -> None:
         self.index = DAY.next_resident
         DAY.next_resident += 1
         self.me = DAY.residents[self.index]
-        _like_a_browser(self)
-        self.client.headers.update({"Host": PLAN["host"], "User-Agent": MOBILE})
 
     @task
     def the_day(self) -> None:
@@ -214,21 +205,25 @@ class Resident(HttpUser):
             self.client.get(f"/ballots/{ballot_id}/recorded", name="vote recorded")
 
 
-class Staff(HttpUser):
+class Staff(FastHttpUser):
     """A facilitator, signed in: the first one chairs (opens and closes the ballots), the
     others check residents in at a desk and keep the session's page open."""
 
     fixed_count = len(PLAN["staff_cookies"])
     wait_time = constant(0)
+    default_headers = {"Host": PLAN["host"], "User-Agent": DESKTOP}  # noqa: RUF012 - locust reads it from the class
 
     def on_start(self) -> None:
         self.index = DAY.next_staff
         DAY.next_staff += 1
-        _like_a_browser(self)
-        self.client.headers.update({"Host": PLAN["host"], "User-Agent": DESKTOP})
-        # requests files cookies under the Host header's name when one is set.
-        self.client.cookies.set(
-            "session", PLAN["staff_cookies"][self.index], domain=PLAN["host"], path="/"
+        # The client files cookies under the address it connects to, not the Host header.
+        self.client.cookiejar.set_cookie(
+            create_cookie(  # type: ignore[no-untyped-call]  # requests' helpers are untyped
+                "session",
+                PLAN["staff_cookies"][self.index],
+                domain=urlsplit(self.host or "").hostname or "",
+                path="/",
+            )
         )
         self.session_page = f"/admin/sessions/{PLAN['session_id']}"
 
@@ -328,16 +323,13 @@ class Staff(HttpUser):
         gevent.spawn(self.environment.runner.quit).join()
 
 
-class Public(HttpUser):
+class Public(FastHttpUser):
     """A visitor reading a commune's public pages; together they make the plan's views a
     minute, across every commune."""
 
     fixed_count = PLAN["public_users"]
     wait_time = constant_throughput(PLAN["public_per_minute"] / 60 / max(1, PLAN["public_users"]))
-
-    def on_start(self) -> None:
-        _like_a_browser(self)
-        self.client.headers.update({"User-Agent": DESKTOP})
+    default_headers = {"User-Agent": DESKTOP}  # noqa: RUF012 - locust reads it from the class
 
     @task
     def read(self) -> None:
