@@ -19,7 +19,10 @@ from agora.plugins import hookimpl
 from agora.plugins.manager import PluginRegistry, get_registry
 from agora.tenancy.config import TenantConfig, TenantConfigError, load_file, validate_document
 from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
+from support.fixtures import SignIn
+from support.pages import page_text
 from support.statements import statements
+from support.voters import open_voting
 
 pytestmark = pytest.mark.embedded  # see tests/conftest.py
 
@@ -320,6 +323,24 @@ def test_the_rules_in_force_are_read_once_and_new_rules_show_at_once(
     assert "Assemblée citoyenne de Poitiers" in client.get("/", headers=host).get_data(as_text=True)
 
 
+def test_an_editions_rules_are_read_once_per_process(
+    app: Flask, client: FlaskClient, onboarded: Path, sign_in: SignIn
+) -> None:
+    """A ballot's page shows the quorum and majority of the rules its edition started with;
+    a version never changes, so a process parses it once (staff reload it at every close)."""
+    host = {"Host": "poitiers.localhost"}
+    ballot = f"/ballots/{open_voting(app, voters=1, ballots=1).ballot_ids[0]}"
+    sign_in(client, host["Host"], "anim@example.org", role="facilitator", commune="poitiers")
+    closed = client.post(f"/admin{ballot}/close", data={"confirmed": "yes"}, headers=host)
+    assert closed.status_code == 302
+    assert "Le scrutin est clos" in page_text(client.get(ballot, headers=host))  # the banner
+    first = page_text(client.get(ballot, headers=host))
+    with statements(app) as sent:
+        again = page_text(client.get(ballot, headers=host))
+    assert "Quorum" in again and again == first
+    assert not [sql for sql in sent if "tenant_config_version" in sql], sent
+
+
 def test_a_domain_cannot_belong_to_two_communes(app: Flask, runner: Any, onboarded: Path) -> None:
     path = onboarded / "grenoble.toml"
     _edit(path, lambda d: d["commune"].update(domains=["participer.poitiers.fr"]))
@@ -367,8 +388,8 @@ def test_two_plugins_answering_an_optional_hook_are_refused() -> None:
 
 
 def test_a_process_keeps_the_rules_of_a_bounded_number_of_communes() -> None:
-    """A process serving thousands of communes keeps at most ``MAX_CONFIGS`` parsed rules:
-    the oldest kept go first, the newest stay."""
+    """A process serving thousands of communes keeps at most ``MAX_CONFIGS`` parsed rules in
+    force, and as many versions kept by editions: the oldest kept go first, the newest stay."""
     from agora.tenancy.hostcache import MAX_CONFIGS, HostCache
 
     cache = HostCache(60)
@@ -379,3 +400,8 @@ def test_a_process_keeps_the_rules_of_a_bounded_number_of_communes() -> None:
     assert cache.config(10, 1) is rules[10]
     assert cache.config(MAX_CONFIGS + 9, 1) is rules[-1]
     assert sum(cache.config(n, 1) is not None for n in range(len(rules))) == MAX_CONFIGS
+    # The same bound on the versions its editions keep.
+    for number, config in enumerate(rules):
+        cache.put_version(number, 3, config)
+    assert cache.version(9, 3) is None and cache.version(10, 3) is rules[10]
+    assert sum(cache.version(n, 3) is not None for n in range(len(rules))) == MAX_CONFIGS

@@ -148,8 +148,14 @@ def tenant_config() -> TenantConfig:
 
 def config_at(version: int) -> TenantConfig:
     """The commune's configuration version ``version`` (an edition keeps the one it started
-    with)."""
-    return TenantConfig(get_owned_or_404(TenantConfigVersion, version).document)
+    with); kept in the process once read, as a version never changes."""
+    tenant_id = current_tenant_id()
+    cache: HostCache = current_app.extensions["agora_host_cache"]
+    config = cache.version(tenant_id, version)
+    if config is None:
+        config = TenantConfig(get_owned_or_404(TenantConfigVersion, version).document)
+        cache.put_version(tenant_id, version, config)
+    return config
 
 
 def hooks_at(version: int) -> TenantHooks:

@@ -1,5 +1,6 @@
 """A short-lived, per-process cache of which commune a host name serves, and of what every
-page of that commune reads: its configuration in force and whether it has an edition.
+page of that commune reads: its configuration in force and whether it has an edition; and
+the versions of its configuration that its editions keep (read on every ballot's page).
 
 Every request on a commune's host starts by resolving it; without the cache that is a
 transaction of its own (begin, select, bind, rollback) even for a page that reads nothing
@@ -40,6 +41,8 @@ class HostCache:
         #: (commune, its newest version) → the configuration in force, parsed
         self._configs: dict[tuple[int, int | None], tuple[float, TenantConfig]] = {}
         self._with_edition: dict[int, float] = {}
+        #: (commune, version) → that version, parsed: versions never change, so no expiry
+        self._versions: dict[tuple[int, int], TenantConfig] = {}
         self._lock = threading.Lock()
         _caches.add(self)
 
@@ -79,6 +82,18 @@ class HostCache:
                     del self._configs[next(iter(self._configs))]
             self._configs[(tenant_id, newest)] = (now + self.seconds, config)
 
+    def version(self, tenant_id: int, version: int) -> TenantConfig | None:
+        """The commune's configuration ``version`` (an edition's rules), parsed before."""
+        return self._versions.get((tenant_id, version))
+
+    def put_version(self, tenant_id: int, version: int, config: TenantConfig) -> None:
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            while len(self._versions) >= MAX_CONFIGS:
+                del self._versions[next(iter(self._versions))]  # the oldest kept
+            self._versions[(tenant_id, version)] = config
+
     def has_edition(self, tenant_id: int) -> bool:
         """Whether the commune was seen with an edition lately (``False``: ask the database)."""
         return self._with_edition.get(tenant_id, 0.0) >= time.monotonic()
@@ -93,6 +108,7 @@ class HostCache:
             self._entries.clear()
             self._configs.clear()
             self._with_edition.clear()
+            self._versions.clear()
 
 
 @event.listens_for(Session, "after_flush")
