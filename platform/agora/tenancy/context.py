@@ -63,7 +63,7 @@ def read_tenant_afresh() -> None:
     host = normalise_host(request.host)
     tenant = resolve_host(db.session, host, current_app.config["AGORA_BASE_DOMAIN"])
     if tenant is None or tenant.id != g.tenant_id or tenant.status not in PUBLIC_STATUSES:
-        abort(404)  # gone or suspended since: as it would be without the cache
+        abort(404)  # gone, suspended or moved to another commune since: as without the cache
     cache: HostCache = current_app.extensions["agora_host_cache"]
     cache.put(host, tenant)
     g.attached_tenant, g.cached_tenant = tenant, None

@@ -10,10 +10,10 @@ query (``merge(load=False)``, SQLAlchemy's pattern for cached objects).
 A write to a commune or to its configurations in this process empties every cache at once;
 other processes see it within ``AGORA_TENANT_CACHE_SECONDS`` (suspending a commune, new rules
 or rules taking effect with the revised charter take that long to bite), except in a public
-page drawn to be kept, which reads them afresh (``context.read_tenant_afresh``). Columns that must
-be exact are re-read where they matter: the audit chain locks and refreshes the commune's
-head before extending it. Only "has an edition" is kept, never "has none": an edition is
-never deleted, so the first one shows at once.
+page drawn to be kept, which reads them afresh (``context.read_tenant_afresh``). Columns
+that must be exact are re-read where they matter: the audit chain locks and refreshes the
+commune's head before extending it. Only "has an edition" is kept, never "has none": an
+edition is never deleted, so the first one shows at once.
 """
 
 from __future__ import annotations
