@@ -387,10 +387,11 @@ def test_two_plugins_answering_an_optional_hook_are_refused() -> None:
     validate_document(document, registry, "poitiers.toml")  # none: the commune has no petitions
 
 
-def test_a_process_keeps_the_rules_of_a_bounded_number_of_communes() -> None:
+def test_a_process_keeps_a_bounded_number_of_communes() -> None:
     """A process serving thousands of communes keeps at most ``MAX_CONFIGS`` parsed rules in
-    force, and as many versions kept by editions: the oldest kept go first, the newest stay."""
-    from agora.tenancy.hostcache import MAX_CONFIGS, HostCache
+    force, as many versions kept by editions, and ``MAX_HOSTS`` hosts: the oldest kept go
+    first, the newest stay."""
+    from agora.tenancy.hostcache import MAX_CONFIGS, MAX_HOSTS, HostCache
 
     cache = HostCache(60)
     rules = [TenantConfig({"commune": {"slug": f"c{n}"}}) for n in range(MAX_CONFIGS + 10)]
@@ -405,3 +406,13 @@ def test_a_process_keeps_the_rules_of_a_bounded_number_of_communes() -> None:
         cache.put_version(number, 3, config)
     assert cache.version(9, 3) is None and cache.version(10, 3) is rules[10]
     assert sum(cache.version(n, 3) is not None for n in range(len(rules))) == MAX_CONFIGS
+    # Hosts, and communes seen with an edition, have a bound of their own.
+    hosts = [f"c{n}.localhost" for n in range(MAX_HOSTS + 10)]
+    for number, host in enumerate(hosts):
+        cache.put(host, Tenant(id=number + 1, slug=f"c{number}"))
+        cache.put_edition(number)
+    assert cache.get(hosts[9]) is None and not cache.has_edition(9)
+    kept = cache.get(hosts[10])
+    assert kept is not None and kept.slug == "c10" and cache.has_edition(10)
+    assert sum(cache.get(host) is not None for host in hosts) == MAX_HOSTS
+    assert sum(cache.has_edition(n) for n in range(len(hosts))) == MAX_HOSTS

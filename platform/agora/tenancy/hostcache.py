@@ -18,10 +18,11 @@ edition is never deleted, so the first one shows at once.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import weakref
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -30,8 +31,12 @@ from agora.tenancy.config import TenantConfig
 from agora.tenancy.models import Tenant, TenantConfigVersion, TenantDomain
 
 _caches: weakref.WeakSet[HostCache] = weakref.WeakSet()
-#: Communes whose rules a process keeps at once.
+#: Communes whose rules (in force, and kept by editions) a process keeps at once.
 MAX_CONFIGS = 500
+#: Hosts, and communes known to have an edition, a process keeps at once.
+MAX_HOSTS = 2000
+Key = TypeVar("Key")
+Value = TypeVar("Value")
 
 
 class HostCache:
@@ -40,19 +45,42 @@ class HostCache:
         self._entries: dict[str, tuple[float, Tenant]] = {}
         #: (commune, its newest version) → the configuration in force, parsed
         self._configs: dict[tuple[int, int | None], tuple[float, TenantConfig]] = {}
-        self._with_edition: dict[int, float] = {}
+        self._with_edition: dict[int, tuple[float, bool]] = {}
         #: (commune, version) → that version, parsed: versions never change, so no expiry
-        self._versions: dict[tuple[int, int], TenantConfig] = {}
+        self._versions: dict[tuple[int, int], tuple[float, TenantConfig]] = {}
         self._lock = threading.Lock()
         _caches.add(self)
+
+    @staticmethod
+    def _fresh(store: dict[Key, tuple[float, Value]], key: Key) -> Value | None:
+        entry = store.get(key)
+        return entry[1] if entry is not None and entry[0] >= time.monotonic() else None
+
+    def _keep(
+        self,
+        store: dict[Key, tuple[float, Value]],
+        key: Key,
+        value: Value,
+        limit: int,
+        lifetime: float | None = None,
+    ) -> None:
+        if self.seconds <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(store) >= limit:
+                # A process may serve thousands of communes: the expired go first, then the
+                # oldest kept (a commune's rules weigh tens of kilobytes once parsed).
+                for old in [k for k, (until, _v) in store.items() if until < now]:
+                    del store[old]
+                while len(store) >= limit:
+                    del store[next(iter(store))]
+            store[key] = (now + (self.seconds if lifetime is None else lifetime), value)
 
     def get(self, host: str) -> Tenant | None:
         """A detached copy of the commune cached for ``host``: ``session.merge(copy, load=False)``
         attaches it to a session without a query."""
-        entry = self._entries.get(host)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
+        return self._fresh(self._entries, host)
 
     def put(self, host: str, tenant: Tenant) -> None:
         if self.seconds <= 0:
@@ -60,48 +88,28 @@ class HostCache:
         columns = inspect(Tenant).column_attrs
         copy = Tenant(**{attr.key: getattr(tenant, attr.key) for attr in columns})
         make_transient_to_detached(copy)
-        with self._lock:
-            self._entries[host] = (time.monotonic() + self.seconds, copy)
+        self._keep(self._entries, host, copy, MAX_HOSTS)
 
     def config(self, tenant_id: int, newest: int | None) -> TenantConfig | None:
         """The configuration in force in the commune whose newest version is ``newest``."""
-        entry = self._configs.get((tenant_id, newest))
-        return entry[1] if entry is not None and entry[0] >= time.monotonic() else None
+        return self._fresh(self._configs, (tenant_id, newest))
 
     def put_config(self, tenant_id: int, newest: int | None, config: TenantConfig) -> None:
-        if self.seconds <= 0:
-            return
-        now = time.monotonic()
-        with self._lock:
-            if len(self._configs) >= MAX_CONFIGS:
-                # A process may serve thousands of communes: the expired go first, then the
-                # oldest kept (a commune's rules weigh tens of kilobytes once parsed).
-                for key in [k for k, (until, _c) in self._configs.items() if until < now]:
-                    del self._configs[key]
-                while len(self._configs) >= MAX_CONFIGS:
-                    del self._configs[next(iter(self._configs))]
-            self._configs[(tenant_id, newest)] = (now + self.seconds, config)
+        self._keep(self._configs, (tenant_id, newest), config, MAX_CONFIGS)
 
     def version(self, tenant_id: int, version: int) -> TenantConfig | None:
         """The commune's configuration ``version`` (an edition's rules), parsed before."""
-        return self._versions.get((tenant_id, version))
+        return self._fresh(self._versions, (tenant_id, version))
 
     def put_version(self, tenant_id: int, version: int, config: TenantConfig) -> None:
-        if self.seconds <= 0:
-            return
-        with self._lock:
-            while len(self._versions) >= MAX_CONFIGS:
-                del self._versions[next(iter(self._versions))]  # the oldest kept
-            self._versions[(tenant_id, version)] = config
+        self._keep(self._versions, (tenant_id, version), config, MAX_CONFIGS, math.inf)
 
     def has_edition(self, tenant_id: int) -> bool:
         """Whether the commune was seen with an edition lately (``False``: ask the database)."""
-        return self._with_edition.get(tenant_id, 0.0) >= time.monotonic()
+        return self._fresh(self._with_edition, tenant_id) is not None
 
     def put_edition(self, tenant_id: int) -> None:
-        if self.seconds > 0:
-            with self._lock:
-                self._with_edition[tenant_id] = time.monotonic() + self.seconds
+        self._keep(self._with_edition, tenant_id, True, MAX_HOSTS)
 
     def clear(self) -> None:
         with self._lock:
