@@ -27,6 +27,7 @@ from agora.tenancy.isolation import tenant_scope
 from agora.tenancy.models import Tenant
 from agora.tenancy.services import current_config
 from support.fixtures import APP_ROLE, Database, LoadDemo, SignIn
+from support.pages import page_text
 
 pytestmark = pytest.mark.embedded  # see tests/conftest.py
 
@@ -441,6 +442,11 @@ def test_host_resolution(client: FlaskClient, onboarded: Path, app: Flask) -> No
     refused = client.get("/", headers={"Host": "evil.example"})
     assert refused.status_code == 400
     assert b"Traceback" not in refused.data
+    # In French, about the address (werkzeug's own words are English, about the server).
+    assert "Aucune commune ni aucun service de cette plateforme ne répond à cette adresse." in (
+        page_text(refused)
+    )
+    assert "trusted" not in refused.get_data(as_text=True)
 
 
 def test_custom_domain_serves_its_commune(database: Database, onboarded: Path) -> None:

@@ -19,6 +19,7 @@ from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
     RequestEntityTooLarge,
+    SecurityError,
     UnprocessableEntity,
 )
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
@@ -110,6 +111,9 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
         error, RateLimitExceeded
     )
     message = error.description if precise else generic
+    if isinstance(error, SecurityError):
+        # werkzeug's "Host '…' is not trusted": English, and about the server, not the person.
+        message = _("No commune nor service of this platform answers at this address.")
     # An untrusted Host header leaves no URL adapter: the page must not build links.
     if request_ctx.url_adapter is not None:
         try:
