@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ForeignKey,
+    Integer,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -58,6 +59,9 @@ class Account(Base):
     locale: Mapped[str] = mapped_column(String(5), default="fr", server_default="fr")
     #: The time step of the last second-factor code accepted: a code works once.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    #: Signed into a staff member's calendar address: renewing the address moves it on, and
+    #: every address given out before stops working.
+    calendar_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ExternalIdentity(Base):

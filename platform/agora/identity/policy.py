@@ -156,6 +156,7 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "indicators.across_communes_csv": RouteRule("console.read", "platform"),
     # A calendar application cannot sign in: the signed address is the credential.
     "programme.staff_calendar": RouteRule("public.read", "platform"),
+    "programme.renew_staff_calendar": RouteRule("console.read", "platform"),
     "assembly.edition_page": RouteRule("public.read", "tenant"),
     "assembly.subject_page": RouteRule("public.read", "tenant"),
     "assembly.submit_subject": RouteRule("subject.submit", "tenant"),

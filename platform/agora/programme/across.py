@@ -102,17 +102,36 @@ def followed_by(session: DbSession, account_id: int) -> set[int]:
 
 def calendar_token(secret: str, account: Account) -> str:
     """The secret part of a staff member's calendar address (a calendar application cannot
-    sign in: the address itself is the credential, signed with the platform's key)."""
-    return URLSafeSerializer(secret, salt=_CALENDAR_SALT).dumps(account.id)
+    sign in: the address itself is the credential, signed with the platform's key), valid
+    until the address is renewed."""
+    serializer = URLSafeSerializer(secret, salt=_CALENDAR_SALT)
+    return serializer.dumps([account.id, account.calendar_generation])
 
 
 def account_of_token(session: DbSession, secret: str, token: str) -> Account | None:
+    """The staff member whose calendar address this is, unless it was renewed since."""
     try:
-        account_id = URLSafeSerializer(secret, salt=_CALENDAR_SALT).loads(token)
+        signed = URLSafeSerializer(secret, salt=_CALENDAR_SALT).loads(token)
     except BadSignature:
         return None
-    account = session.get(Account, account_id) if isinstance(account_id, int) else None
-    return account if account is not None and account.erased_at is None else None
+    if isinstance(signed, int):  # given out before addresses could be renewed: the id alone
+        account_id, generation = signed, 0
+    elif isinstance(signed, list) and len(signed) == 2:
+        account_id, generation = signed
+    else:
+        return None
+    if not isinstance(account_id, int) or not isinstance(generation, int):
+        return None
+    account = session.get(Account, account_id)
+    if account is None or account.erased_at is not None:
+        return None
+    return account if account.calendar_generation == generation else None
+
+
+def renew_calendar(account: Account) -> None:
+    """A new calendar address for the staff member; the one given out before stops working
+    (shared by mistake, or on a device that was lost)."""
+    account.calendar_generation += 1
 
 
 def staff_events(session: DbSession, tenants: Iterable[Tenant]) -> list[CalendarEvent]:

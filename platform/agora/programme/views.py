@@ -177,6 +177,29 @@ def across_communes() -> str:
     )
 
 
+@bp.post("/console/calendar/renew")
+def renew_staff_calendar() -> str | Response:
+    """A new address for the staff member's calendar; the one before stops working."""
+    account = current_account()
+    if account is None:
+        abort(404)
+    page = ask_confirmation(
+        title=_("Renew the address of your calendar?"),
+        consequences=[
+            _("The address you have now stops working, in every calendar subscribed to it."),
+            _("Subscribe your calendar application to the new address shown next."),
+        ],
+        cancel_url=url_for("programme.across_communes"),
+        confirm_text=_("Renew the address"),
+    )
+    if page is not None:
+        return page
+    across.renew_calendar(account)
+    db.session.commit()
+    notify(_("Your calendar has a new address: the one before no longer works."))
+    return redirect(url_for("programme.across_communes"))
+
+
 @bp.get("/console/calendar/<token>/programme.ics")
 def staff_calendar(token: str) -> Response:
     """Every programme session of the communes a staff member follows, for their calendar
