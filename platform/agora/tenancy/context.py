@@ -36,20 +36,30 @@ def _resolve_request_tenant() -> None:
         return
     cache: HostCache = current_app.extensions["agora_host_cache"]
     cached = cache.get(host)
-    tenant = cached or resolve_host(db.session, host, base)
-    if tenant is None or tenant.status not in PUBLIC_STATUSES:
-        # Unknown, reserved and not-yet-public hosts all look the same from outside.
+    if cached is not None and cached.status not in PUBLIC_STATUSES:
         abort(404)
+    tenant = cached or _read_from_database(host)
     bind_tenant(db.session, tenant.id)
     g.tenant_id = tenant.id
-    g.tenant_status = tenant.status  # read without attaching the commune (a vote does not)
-    if cached is None:
-        cache.put(host, tenant)
-        g.attached_tenant = tenant
-    else:
+    if cached is not None:
+        g.tenant_status = cached.status  # read without attaching the commune (a vote does not)
         # Attached on first use only: a vote needs no more than the id.
         g.cached_tenant = cached
     g.host_kind = "tenant"
+
+
+def _read_from_database(host: str) -> Tenant:
+    """The commune served at ``host``, read from the database, attached to the request and
+    kept with its host."""
+    tenant = resolve_host(db.session, host, current_app.config["AGORA_BASE_DOMAIN"])
+    if tenant is None or tenant.status not in PUBLIC_STATUSES:
+        # Unknown, reserved and not-yet-public hosts all look the same from outside.
+        abort(404)
+    cache: HostCache = current_app.extensions["agora_host_cache"]
+    cache.put(host, tenant)
+    g.attached_tenant = tenant
+    g.tenant_status = tenant.status
+    return tenant
 
 
 def read_tenant_afresh() -> None:
@@ -58,16 +68,10 @@ def read_tenant_afresh() -> None:
     last public act (``shared/page_cache.py``), which another process may have made since
     this one cached the commune (new rules, the rules taking effect with the revised
     charter). The page then shows that act, not the commune as it was before."""
-    if g.get("cached_tenant") is None:
+    if g.pop("cached_tenant", None) is None:
         return  # not served from the cache: read from the database in this request
-    host = normalise_host(request.host)
-    tenant = resolve_host(db.session, host, current_app.config["AGORA_BASE_DOMAIN"])
-    if tenant is None or tenant.id != g.tenant_id or tenant.status not in PUBLIC_STATUSES:
-        abort(404)  # gone, suspended or moved to another commune since: as without the cache
-    cache: HostCache = current_app.extensions["agora_host_cache"]
-    cache.put(host, tenant)
-    g.attached_tenant, g.cached_tenant = tenant, None
-    g.tenant_status = tenant.status
+    if _read_from_database(normalise_host(request.host)).id != g.tenant_id:
+        abort(404)  # the host moved to another commune since: as without the cache
     g.rules_afresh = True
 
 
