@@ -193,6 +193,8 @@ def _prepare(app_url: str, roll: Path, excluded: list[str], encoding: str) -> tu
 def run_import(app_url: str, roll: Path, excluded: list[str], encoding: str) -> dict[str, Any]:
     """Upload the roll, then run the import job inline; its seconds, rows and the process's
     peak RSS (this process is the job's worker)."""
+    from sqlalchemy import text
+
     from agora import create_app
     from agora.draws.models import Register
     from agora.extensions import db
@@ -208,12 +210,16 @@ def run_import(app_url: str, roll: Path, excluded: list[str], encoding: str) -> 
         with tenant_scope(db.session, tenant_id):
             register = db.session.get(Register, (tenant_id, register_id))
             assert register is not None
+            stored = db.session.execute(
+                text("SELECT pg_total_relation_size('register_block')")
+            ).scalar_one()
             figures = {
                 "status": handle.result,
                 "error": register.error,
                 "rows": register.row_count,
                 "lines": register.lines_read,
                 "ineligible": register.ineligible,
+                "stored_bytes": int(stored),
             }
         figures["stage1_seconds"] = _stage1(app, tenant_id, register.draw_id)
         db.engine.dispose()
@@ -306,6 +312,11 @@ def bench_import(admin_url: URL, roll: Path, excluded: list[str], args: argparse
     print(
         f"rows stored                {imports[0]['rows']:>12,}  "
         f"ineligible {imports[0]['ineligible']}"
+    )
+    stored = imports[0]["stored_bytes"]
+    print(
+        f"stored (register_block)    {stored / 1e6:>12.0f} MB  "
+        f"{stored / max(imports[0]['rows'], 1):.0f} bytes an entry, table + TOAST + index"
     )
     print(f"csv.reader                 {reading:>12.2f} s   (runs: {_runs(readings)})")
     print(

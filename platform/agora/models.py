@@ -23,7 +23,7 @@ from agora.assembly.models import (
 )
 from agora.audit.models import AuditEvent
 from agora.billing.models import BillingProfile, Invoice, Quote, QuoteLine, StripeEvent
-from agora.draws.models import Draw, Register, RegisterRow, SubDraw
+from agora.draws.models import Draw, Register, RegisterBlock, SubDraw
 from agora.identity.models import (
     Account,
     ExternalIdentity,
@@ -74,7 +74,7 @@ __all__ = [
     "Quote",
     "QuoteLine",
     "Register",
-    "RegisterRow",
+    "RegisterBlock",
     "RoleGrant",
     "StaffAssignment",
     "StripeEvent",

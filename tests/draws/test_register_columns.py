@@ -15,7 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from agora.draws.models import Register, RegisterRow, RegisterStatus, SubDraw
+from agora.draws import services
+from agora.draws.models import Register, RegisterBlock, RegisterStatus, SubDraw
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from support.draw_steps import POITIERS, poitiers, prepare_poitiers
@@ -84,7 +85,8 @@ def _register(app: Flask) -> Register:
 
 def _rows(app: Flask) -> int:
     with app.app_context(), tenant_scope(db.session, poitiers().id):
-        return int(db.session.execute(select(func.count()).select_from(RegisterRow)).scalar_one())
+        stored = select(func.coalesce(func.sum(RegisterBlock.rows), 0))
+        return int(db.session.execute(stored).scalar_one())
 
 
 def test_the_columns_of_a_generic_csv_are_chosen_then_the_file_is_read(
@@ -127,10 +129,9 @@ def test_the_columns_of_a_generic_csv_are_chosen_then_the_file_is_read(
     assert register.row_count == 60
     assert register.column_mapping["household"] == ["Rue", "CP"]
     with app.app_context(), tenant_scope(db.session, poitiers().id):
-        row = db.session.execute(select(RegisterRow).order_by(RegisterRow.line)).scalars().first()
-        assert row is not None
-        assert row.features == {"neighbourhood": "centre", "gender": "M"}
-        assert row.stratum == "centre" and set(row.contact) == {"Nom", "Rue", "CP"}
+        first = next(services.read_blocks(db.session, register))
+        assert first.profile(0) == {"neighbourhood": "centre", "gender": "M"}
+        assert first.strata[0] == "centre" and set(first.contact_of(0)) == {"Nom", "Rue", "CP"}
     shown = _text(client.get(chosen.headers["Location"], headers=POITIERS))
     assert "Colonnes lues" in shown and "Le foyer (l’adresse) Rue, CP" in shown
     # Chosen once: the screen now leads to the register.

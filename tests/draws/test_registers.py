@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from agora.assembly import editions
 from agora.assembly.models import Body
 from agora.db import paris_today
-from agora.draws.models import Draw, DrawStatus, Register, RegisterRow, SubDraw
+from agora.draws.models import Draw, DrawStatus, Register, RegisterBlock, SubDraw
 from agora.extensions import db
 from agora.plugins.manager import get_registry
 from agora.tenancy.config import TenantConfig
@@ -39,6 +39,10 @@ ROWS = [
     "1004;Petit;Jules;8 rue Carnot;86000;2;01/01/2020;M",
     "1005;Élu;Marc;1 place de la Mairie;86000;3;04/05/1966;M",
 ]
+
+
+#: A hundred more people of the roll, all eligible.
+FILLER = [f"{2000 + i};Bernard;Louise;{i} rue Carnot;86000;1;01/01/1980;F" for i in range(100)]
 
 
 def _file(*lines: str, encoding: str = "utf-8-sig") -> bytes:
@@ -120,7 +124,7 @@ def _stored(app: Flask) -> tuple[list[Register], int]:
         tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
         with tenant_scope(db.session, tenant.id):
             registers = list(db.session.execute(select(Register)).scalars())
-            rows = db.session.execute(select(func.count()).select_from(RegisterRow)).scalar_one()
+            rows = db.session.execute(select(func.sum(RegisterBlock.rows))).scalar_one() or 0
             db.session.expunge_all()
             return registers, int(rows)
 
@@ -139,6 +143,23 @@ def test_a_register_is_imported_with_only_eligible_people(
     assert register.ineligible == {"under_age": 1, "excluded": 1}
     assert len(register.sha256) == 64 and register.size_bytes > 0
     assert not list((Path(app.config["AGORA_UPLOAD_DIR"])).rglob("*.upload"))
+
+
+def test_a_draw_designed_before_the_exclusion_filter_still_excludes(
+    app: Flask, client: FlaskClient, draw: int
+) -> None:
+    """Draws designed before migration 0026 kept no 16 bits of their excluded ids: every id
+    of their register is hashed, and the excluded one is still left out."""
+    with app.app_context():
+        tenant = db.session.execute(select(Tenant).where(Tenant.slug == "poitiers")).scalar_one()
+        with tenant_scope(db.session, tenant.id):
+            designed = db.session.get(Draw, (tenant.id, draw))
+            assert designed is not None and designed.excluded_filter
+            designed.excluded_filter = []
+        db.session.commit()
+    assert _upload(client, app, draw, _file(HEADER, *ROWS)).status_code == 302
+    [register], rows = _stored(app)
+    assert register.ineligible == {"under_age": 1, "excluded": 1} and rows == 3
 
 
 BAD_INPUTS = {
@@ -162,6 +183,11 @@ BAD_INPUTS = {
     "unknown quota value": (
         _file(HEADER, *ROWS[:2], ROWS[2].replace(";F", ";X")),
         "Ligne 4, colonne « sexe » : valeur inconnue « X » pour « Genre » (attendues : F, M)",
+    ),
+    # Past the first 4 kB, which the reader checks for binary data before reading rows.
+    "a NUL byte in a name": (
+        _file(HEADER, *ROWS[:2], *FILLER, ROWS[2].replace("Durand", "Dur\x00and")),
+        "Ligne 104 : données binaires : ce n’est pas un fichier texte CSV",
     ),
     "impossible date": (
         _file(HEADER, ROWS[0], ROWS[1].replace("01/07/1978", "31/02/1990")),

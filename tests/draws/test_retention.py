@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from agora.audit.models import AuditEvent
-from agora.draws.models import Draw, Invitation, Pick, Register, RegisterRow, Response
+from agora.draws.models import Draw, Invitation, Pick, Register, RegisterBlock, Response
 from agora.extensions import db
 from agora.tenancy.isolation import tenant_scope
 from support.draws_record import ADDRESSES, INVITED, REGISTER_SHA256, ClosedDraw, closed_draw
@@ -42,7 +42,7 @@ def _state(app: Flask, drawn: ClosedDraw) -> dict[str, Any]:
             session.execute(select(Response).where(Response.draw_id == draw.id)).scalars()
         )
         return {
-            "rows": session.execute(select(func.count()).select_from(RegisterRow)).scalar_one(),
+            "rows": session.execute(select(func.sum(RegisterBlock.rows))).scalar_one() or 0,
             "invitations": session.execute(
                 select(func.count()).select_from(Invitation).where(Invitation.draw_id == draw.id)
             ).scalar_one(),

@@ -17,18 +17,18 @@ import pytest
 import tomli_w
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from agora.assembly import editions
 from agora.assembly.models import Body
 from agora.audit.models import AuditEvent
-from agora.draws import beacons, stage1
+from agora.draws import beacons, blocks, services, stage1
 from agora.draws.models import (
     Draw,
     DrawStatus,
     Invitation,
     Register,
-    RegisterRow,
+    RegisterBlock,
     RegisterStatus,
     SubDraw,
 )
@@ -279,14 +279,19 @@ def test_stage1_invites_one_person_per_household_by_the_public_rule(
         return hashlib.sha256(f"{value}:{item}".encode()).hexdigest()
 
     with app.app_context(), tenant_scope(db.session, _tenant().id):
-        rows = db.session.execute(
-            select(RegisterRow.household_hash, RegisterRow.person_hash, RegisterRow.stratum)
-        ).all()
+        register = db.session.execute(
+            select(Register).where(Register.draw_id == draw, Register.source == "electoral_roll")
+        ).scalar_one()
+        stored = list(services.read_blocks(db.session, register))
     people: dict[str, list[str]] = defaultdict(list)
     stratum_of: dict[str, str] = {}
-    for household, person, stratum in rows:
-        people[household].append(person)
-        stratum_of[household] = stratum
+    contact_of: dict[str, dict[str, str]] = {}
+    for block in stored:
+        for index in range(len(block)):
+            household, person = block.household(index), block.person(index)
+            people[household].append(person)
+            stratum_of[household] = block.strata[index]
+            contact_of[person] = block.contact_of(index)
     expected = []
     for station, count in {"1": 4, "2": 2, "3": 1}.items():
         households = sorted((h for h in people if stratum_of[h] == station), key=key)
@@ -295,6 +300,8 @@ def test_stage1_invites_one_person_per_household_by_the_public_rule(
     assert [(i.household_hash, i.person_hash) for i in invitations] == [
         (h, p) for _k, h, p in expected
     ]
+    # Each invitation keeps what its letter needs of the person it invites.
+    assert all(i.contact == contact_of[i.person_hash] and i.contact for i in invitations)
     result = json.dumps(sorted(p for _k, _h, p in expected), separators=(",", ":")).encode()
     assert row.reveal["result_sha256"] == hashlib.sha256(result).hexdigest()
     assert row.reveal["signature"]["checked"] is True  # the genuine beacon verifies
@@ -436,19 +443,20 @@ def test_a_register_of_twenty_thousand_people(
         )
         db.session.add(register)
         db.session.flush()
-        db.session.execute(
-            insert(RegisterRow),
-            [
-                {
-                    "tenant_id": tenant.id,
-                    "register_id": register.id,
-                    "person_hash": hashlib.sha256(f"p{n}".encode()).hexdigest(),
-                    "line": n + 2,
-                    "household_hash": hashlib.sha256(f"h{n // 2}".encode()).hexdigest(),
-                    "stratum": str(n // 2 % 12 + 1),
-                }
-                for n in range(20_000)
-            ],
+        people = range(20_000)
+        block = blocks.Block(
+            b"".join(hashlib.sha256(f"p{n}".encode()).digest() for n in people),
+            b"".join(hashlib.sha256(f"h{n // 2}".encode()).digest() for n in people),
+            [str(n // 2 % 12 + 1) for n in people],
+        )
+        db.session.add(
+            RegisterBlock(
+                tenant_id=tenant.id,
+                register_id=register.id,
+                number=0,
+                rows=len(block),
+                data=blocks.encode(block),
+            )
         )
         db.session.commit()
     _publish(client, draw_id)

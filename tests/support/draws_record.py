@@ -6,6 +6,7 @@ picks. Stage 1's randomness is a recorded beacon too."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from agora.assembly import editions
 from agora.assembly.models import Body
 from agora.db import paris_today, utcnow
-from agora.draws import beacons
+from agora.draws import beacons, blocks
 from agora.draws import pool as draw_pool
 from agora.draws.models import (
     Deviation,
@@ -29,7 +30,7 @@ from agora.draws.models import (
     PickRole,
     PickStatus,
     Register,
-    RegisterRow,
+    RegisterBlock,
     RegisterStatus,
     Response,
     SubDraw,
@@ -71,7 +72,8 @@ def recorded_beacon(number: int) -> dict[str, object]:
 
 
 def _hash(kind: str, i: int) -> str:
-    return f"{kind}{i:04d}".ljust(64, "0")
+    """A person's (``p``) or a household's (``h``) hash, as the import computes them."""
+    return hashlib.sha256(f"{kind}{i}".encode()).hexdigest()
 
 
 def closed_draw(
@@ -128,18 +130,21 @@ def closed_draw(
             )
             db.session.add(register)
             db.session.flush()
-            for i in range(ADDRESSES):
-                db.session.add(
-                    RegisterRow(
-                        tenant_id=tenant.id,
-                        register_id=register.id,
-                        person_hash=_hash("p", i),
-                        line=i + 2,
-                        household_hash=_hash("h", i),
-                        stratum=STRATA[i % 3],
-                        contact={"adresse": f"{i + 1} rue de la Paix"},
-                    )
+            block = blocks.Block(
+                b"".join(bytes.fromhex(_hash("p", i)) for i in range(ADDRESSES)),
+                b"".join(bytes.fromhex(_hash("h", i)) for i in range(ADDRESSES)),
+                [STRATA[i % 3] for i in range(ADDRESSES)],
+                contact={"adresse": [f"{i + 1} rue de la Paix" for i in range(ADDRESSES)]},
+            )
+            db.session.add(
+                RegisterBlock(
+                    tenant_id=tenant.id,
+                    register_id=register.id,
+                    number=0,
+                    rows=ADDRESSES,
+                    data=blocks.encode(block),
                 )
+            )
             # Stage 1 in the shapes stage1.commit and stage1.run store.
             households = {stratum: ADDRESSES // 3 for stratum in STRATA}
             stage1: dict[str, Any] = {

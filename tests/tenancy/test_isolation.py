@@ -64,8 +64,8 @@ def _grenoble_rows(app: Flask) -> dict[str, list[int]]:
                 }.get(table, "id")
                 if table == "ballot_voter":
                     column = "person_id"
-                if table == "register_row":
-                    column = "line"
+                if table == "register_block":
+                    column = "number"
                 rows[table] = list(
                     db.session.execute(
                         text(f"SELECT {column} FROM {table} WHERE tenant_id = :t ORDER BY 1"),
@@ -228,7 +228,7 @@ def _probes(app: Flask, ids: dict[str, list[int]]) -> list[Probe]:
             "/admin/draws/9/registers/9",
         ),
         Probe(
-            "register_row",
+            "register_block",
             "GET",
             f"/admin/draws/{draw}/registers/{register}",
             "/admin/draws/9/registers/9",

@@ -52,8 +52,8 @@ class LetterText:
 
 
 def address_lines(contact: dict[str, str]) -> tuple[str, ...]:
-    """The address block from a register row's contact columns (address file: number,
-    repetition, street, postcode; electoral roll: names, address, postcode)."""
+    """The address block from the contact an invitation keeps of its register (address
+    file: number, repetition, street, postcode; electoral roll: names, address, postcode)."""
     name = " ".join(contact.get(k, "") for k in ("prenoms", "prenom", "nom") if contact.get(k))
     street = " ".join(
         contact.get(k, "") for k in ("numero", "rep", "nom_voie", "adresse") if contact.get(k)

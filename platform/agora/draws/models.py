@@ -17,6 +17,7 @@ from sqlalchemy import (
     Float,
     ForeignKeyConstraint,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -98,6 +99,11 @@ class Draw(TenantEntity, Base):
     #: SHA-256 of the register ids excluded (elected members, commune agents…): the ids
     #: themselves are not kept.
     excluded_hashes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The 16 low bits of the CRC-32 of each excluded id: an entry whose id gives none of them
+    #: is not excluded, so that an import hashes the ids of a few entries in a thousand
+    #: against ``excluded_hashes``, not every one (empty for a draw designed before: every id
+    #: is then hashed). Sixteen bits name no one: thousands of ids share each value.
+    excluded_filter: Mapped[list[int]] = mapped_column(JSON, default=list)
     algorithm: Mapped[str] = mapped_column(String(20), default="leximin")
     witnesses: Mapped[str] = mapped_column(Text, default="")
     method_published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -181,12 +187,13 @@ class Register(TenantEntity, Base):
     column_mapping: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
 
 
-class RegisterRow(TenantOwned, Base):
-    """One eligible person (or address) of a register, with only what the draw needs: a
-    stable hashed id, the household, the stratum, the profile on the quota criteria and
-    what invitations need (name, address)."""
+class RegisterBlock(TenantOwned, Base):
+    """Some thousands of a register's eligible people (or addresses), packed column by column
+    (:mod:`agora.draws.blocks`) with only what the draw needs: a stable hashed id, the
+    household's, the stratum, the profile on the quota criteria and what invitations need
+    (name, address)."""
 
-    __tablename__ = "register_row"
+    __tablename__ = "register_block"
     __table_args__ = (
         ForeignKeyConstraint(
             ["tenant_id", "register_id"],
@@ -198,14 +205,9 @@ class RegisterRow(TenantOwned, Base):
     references_tenant = False
 
     register_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    #: SHA-256 of the commune, the source and the register's own id.
-    person_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    line: Mapped[int] = mapped_column(Integer)
-    household_hash: Mapped[str] = mapped_column(String(64))
-    stratum: Mapped[str] = mapped_column(String(100), default="")
-    birth_date: Mapped[date | None] = mapped_column(Date)
-    features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class InvitationStatus(enum.StrEnum):
@@ -237,7 +239,8 @@ class VisitRound(TenantEntity, Base):
 
 class Invitation(TenantEntity, Base):
     """One household (or person) invited at stage 1: by letter with a unique code, or by a
-    door-to-door visit. Points at its register row by the row's keys (the row may be purged)."""
+    door-to-door visit, with the contact its register gave (name, address) for the letter or
+    the visit sheet (the register's other rows are purged with it)."""
 
     __tablename__ = "invitation"
     __table_args__ = (
@@ -270,6 +273,8 @@ class Invitation(TenantEntity, Base):
     #: The part of the draw's batch of letters that holds this invitation's letter, once
     #: printed (``draws/printing.py``).
     letter_part: Mapped[int | None] = mapped_column(Integer)
+    #: What the letter or the visit sheet needs, from the register (name, address).
+    contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Response(TenantEntity, Base):

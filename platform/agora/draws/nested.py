@@ -21,7 +21,13 @@ from sqlalchemy import select
 from agora.assembly.models import Body, Membership
 from agora.db import DbSession
 from agora.draws.models import Pick, PickStatus, Response
-from agora.plugins.contracts import DrawSource, RegisterEntry, RegisterFormatError
+from agora.plugins.contracts import (
+    DrawSource,
+    RegisterBatch,
+    RegisterEntry,
+    RegisterFormatError,
+    entry_batches,
+)
 from agora.plugins.manager import TenantHooks
 
 #: A members source is named after its body: ``members_plenary``.
@@ -43,8 +49,12 @@ class MembersSource:
     def columns(self) -> Mapping[str, str]:
         return {"person": "person", "household": "household", "stratum": "stratum"}
 
-    def read(self, path: Path) -> Iterator[RegisterEntry]:
-        """The JSON lines :func:`volunteers_file` wrote."""
+    def read_batches(self, path: Path) -> Iterator[RegisterBatch]:
+        """The JSON lines :func:`volunteers_file` wrote (a body's members: a few dozen)."""
+        return entry_batches(self._entries(path))
+
+    @staticmethod
+    def _entries(path: Path) -> Iterator[RegisterEntry]:
         with path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
                 try:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 
 from agora.db import DbSession
 from agora.draws import letters, responses
-from agora.draws.models import Draw, Invitation, RegisterRow
+from agora.draws.models import Draw, Invitation
 from agora.tenancy.addresses import page_address
 from agora.tenancy.config import TenantConfig
 from agora.tenancy.models import Tenant
@@ -65,13 +65,7 @@ def letters_of(
     """The draw's letters in the order of the draw, each with its invitation's id (only
     those no part of a batch holds yet, when ``unprinted``)."""
     query = (
-        select(Invitation.id, Invitation.code, RegisterRow.contact)
-        .outerjoin(
-            RegisterRow,
-            (RegisterRow.tenant_id == Invitation.tenant_id)
-            & (RegisterRow.register_id == Invitation.register_id)
-            & (RegisterRow.person_hash == Invitation.person_hash),
-        )
+        select(Invitation.id, Invitation.code, Invitation.contact)
         .where(
             Invitation.tenant_id == draw.tenant_id,
             Invitation.draw_id == draw.id,

@@ -23,7 +23,6 @@ from agora.draws.models import (
     Invitation,
     InvitationStatus,
     Register,
-    RegisterRow,
     Response,
     SubDraw,
 )
@@ -204,27 +203,23 @@ def add_volunteers(session: DbSession, tenant: Tenant, draw: Draw) -> int:
         register = registers.get(part.id)
         if register is None or _invites(session, register):
             continue
-        rows = session.execute(
-            select(RegisterRow).where(
-                RegisterRow.tenant_id == tenant.id, RegisterRow.register_id == register.id
-            )
-        ).scalars()
-        for row in rows:
-            session.add(
-                Response(
-                    tenant_id=tenant.id,
-                    draw_id=draw.id,
-                    sub_draw_id=part.id,
-                    person_hash=row.person_hash,
-                    household_hash=row.household_hash,
-                    features=dict(row.features),
-                    contact=dict(row.contact),
-                    available=True,
-                    consent=True,
-                    channel="volunteer",
+        for block in services.read_blocks(session, register):
+            for index in range(len(block)):
+                session.add(
+                    Response(
+                        tenant_id=tenant.id,
+                        draw_id=draw.id,
+                        sub_draw_id=part.id,
+                        person_hash=block.person(index),
+                        household_hash=block.household(index),
+                        features=block.profile(index),
+                        contact=block.contact_of(index),
+                        available=True,
+                        consent=True,
+                        channel="volunteer",
+                    )
                 )
-            )
-            added += 1
+                added += 1
     session.flush()
     return added
 

@@ -19,12 +19,12 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from agora.audit import services as audit
 from agora.db import DbSession, utcnow
 from agora.draws import record, services
-from agora.draws.models import Draw, Invitation, Pick, Register, RegisterRow, Response
+from agora.draws.models import Draw, Invitation, Pick, Register, RegisterBlock, Response
 from agora.extensions import db
 from agora.jobs import enqueue, job
 from agora.petitions.services import add_months
@@ -86,13 +86,11 @@ def purge(session: DbSession, tenant: Tenant, draw: Draw, *, months: int) -> dic
     registers = select(Register.id).where(
         Register.tenant_id == draw.tenant_id, Register.draw_id == draw.id
     )
-    rows = _count(
-        session.execute(
-            delete(RegisterRow).where(
-                RegisterRow.tenant_id == draw.tenant_id, RegisterRow.register_id.in_(registers)
-            )
-        )
+    stored = (RegisterBlock.tenant_id == draw.tenant_id) & RegisterBlock.register_id.in_(registers)
+    rows = int(
+        session.scalar(select(func.coalesce(func.sum(RegisterBlock.rows), 0)).where(stored)) or 0
     )
+    session.execute(delete(RegisterBlock).where(stored))
     contacts = _count(
         session.execute(
             update(Response)

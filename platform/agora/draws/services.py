@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-from array import array
-from collections.abc import Callable, Iterable, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from json.encoder import encode_basestring
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,14 +26,14 @@ from sqlalchemy import func, insert, select
 from agora.assembly.models import Body, BodyStatus, Edition
 from agora.audit import services as audit
 from agora.db import PARIS, DbSession, paris_today, utcnow
-from agora.draws import nested
+from agora.draws import blocks, hashing, nested
 from agora.draws.models import (
     Draw,
     DrawStatus,
     Pick,
     PickStatus,
     Register,
-    RegisterRow,
+    RegisterBlock,
     RegisterStatus,
     Response,
     SubDraw,
@@ -42,6 +43,7 @@ from agora.plugins.contracts import (
     ColumnMappedSource,
     DrawSource,
     QuotaCriterion,
+    RegisterBatch,
     RegisterFormatError,
 )
 from agora.plugins.manager import TenantHooks
@@ -56,8 +58,6 @@ LIFECYCLE: tuple[DrawStatus, ...] = tuple(DrawStatus)
 ALGORITHMS = ("leximin", "maximin", "legacy")
 #: Registers may be uploaded (or replaced) until the commitment seals them.
 REGISTERS_OPEN = (DrawStatus.DESIGNED, DrawStatus.METHOD_PUBLISHED)
-#: Rows are written by batches of this many.
-BATCH = 5000
 #: The most previous editions whose seated members a draw may leave out.
 MAX_RECENT_EDITIONS = 20
 #: On PostgreSQL, the import's progress is written (in its own transaction) this often.
@@ -157,14 +157,25 @@ def bodies_to_draw(session: DbSession, tenant: Tenant) -> list[tuple[str, str]]:
     ]
 
 
-def _exclusions(tenant_id: int) -> Any:
-    """SHA-256 started on the commune: an excluded id's hash, before the id."""
-    return hashlib.sha256(f"{tenant_id}:".encode())
+def _exclusion_prefix(tenant_id: int) -> bytes:
+    """What an excluded id's hash starts with: the commune."""
+    return f"{tenant_id}:".encode()
 
 
 def exclusion_hash(tenant: Tenant, person_key: str) -> str:
     """What an excluded id is kept as (the id itself is not)."""
-    return str(_continued(_exclusions(tenant.id), person_key.strip()).hexdigest())
+    return hashlib.sha256(_exclusion_prefix(tenant.id) + person_key.strip().encode()).hexdigest()
+
+
+def exclusion_bits(person_key: str) -> int:
+    """The 16 bits of an id that ``Draw.excluded_filter`` keeps."""
+    return zlib.crc32(person_key.strip().encode()) & 0xFFFF
+
+
+def _exclude(tenant: Tenant, draw: Draw, excluded_ids: Iterable[str]) -> None:
+    ids = [i for i in excluded_ids if i.strip()]
+    draw.excluded_hashes = sorted({exclusion_hash(tenant, i) for i in ids})
+    draw.excluded_filter = sorted({exclusion_bits(i) for i in ids})
 
 
 def design_draw(
@@ -197,10 +208,10 @@ def design_draw(
         minimum_age=minimum_age,
         recent_editions_excluded=recent_editions,
         reference_date=paris_today(),
-        excluded_hashes=sorted({exclusion_hash(tenant, i) for i in excluded_ids if i.strip()}),
         algorithm=algorithm,
         witnesses=witnesses,
     )
+    _exclude(tenant, draw, excluded_ids)
     session.add(draw)
     session.flush()
     for position, part in enumerate(plan):
@@ -294,9 +305,7 @@ def change_method(
     draw.minimum_age = minimum_age
     draw.recent_editions_excluded = recent_editions
     if excluded_ids is not None:
-        draw.excluded_hashes = sorted(
-            {exclusion_hash(tenant, i) for i in excluded_ids if i.strip()}
-        )
+        _exclude(tenant, draw, excluded_ids)
     audit.record(
         session,
         tenant,
@@ -597,22 +606,18 @@ def megabytes(size: int) -> str:
 # Registers: import
 
 
-def _keyed(tenant_id: int, source: str, kind: str = "") -> Any:
-    """SHA-256 started on the commune and the source (``kind``: what the key names); a copy
-    per key spares formatting and hashing that prefix at each of a million rows."""
-    return hashlib.sha256(f"{tenant_id}:{source}:{kind}".encode())
+def _person_prefix(tenant_id: int, source: str) -> bytes:
+    """What a person's hash starts with: the commune and the source."""
+    return f"{tenant_id}:{source}:".encode()
+
+
+def _household_prefix(tenant_id: int, source: str) -> bytes:
+    return f"{tenant_id}:{source}:household:".encode()
 
 
 def person_hash(tenant: Tenant, source: str, person_key: str) -> str:
-    """The stable id a register row keeps (the register's own id is not kept)."""
-    return str(_continued(_keyed(tenant.id, source), person_key).hexdigest())
-
-
-def _continued(started: Any, text: str) -> Any:
-    """A copy of ``started`` (a hash begun on a fixed prefix) continued with ``text``."""
-    digest = started.copy()
-    digest.update(text.encode())
-    return digest
+    """The stable id a register's entry keeps (the register's own id is not kept)."""
+    return hashlib.sha256(_person_prefix(tenant.id, source) + person_key.encode()).hexdigest()
 
 
 def format_error(filename: str, error: RegisterFormatError) -> str:
@@ -842,30 +847,119 @@ def recent_member_hashes(session: DbSession, draw: Draw) -> set[str]:
     )
 
 
-def _refuse_duplicates(source: DrawSource, path: Path, prefixes: array[int]) -> None:
+#: A stratum is kept to the width of the invitation's column.
+_STRATUM = itemgetter(slice(None, 100))
+
+
+def _refuse_duplicates(source: DrawSource, path: Path, prefix: bytes, prefixes: Any) -> None:
     """Refuse the register if a person appears twice, naming both lines: the 64-bit prefixes
     of the people's hashes (in the file's order) are sorted to find the repeated ones, then
     the file is read again to find the first line repeating an earlier one (a duplicate is
     rare, and a refusal; prefixes may also meet by chance, with other ids)."""
     import numpy as np  # here only: no other request of the application needs NumPy
 
-    ordered = np.sort(np.frombuffer(prefixes, dtype=np.uint64))
+    ordered = np.sort(prefixes)
     repeated = set(ordered[1:][ordered[1:] == ordered[:-1]].tolist())
     if not repeated:
         return
     first: dict[str, int] = {}
-    for entry, prefix in zip(source.read(path), prefixes, strict=False):
-        if prefix not in repeated:
+    for batch in source.read_batches(path):
+        heads = np.frombuffer(b"".join(hashing.digests(prefix, batch.person_keys)), ">u8")[::4]
+        for index in np.flatnonzero(np.isin(heads, list(repeated))).tolist():
+            key, line = batch.person_keys[index], batch.lines[index]
+            if key in first:
+                raise RegisterFormatError(
+                    f"duplicate identifier {key!r}",
+                    line=line,
+                    column=source.columns.get("person"),
+                    code="duplicate",
+                    params={"value": key, "first": str(first[key])},
+                )
+            first[key] = line
+
+
+def _check_values(
+    batch: RegisterBatch,
+    criteria: Mapping[str, QuotaCriterion],
+    allowed: Mapping[str, set[str]],
+    columns: Mapping[str, str],
+) -> None:
+    """Refuse a value no quota criterion knows, at its first line."""
+    for feature, cells in batch.features.items():
+        values = allowed.get(feature)
+        if values is None or set(cells) <= values:
             continue
-        if entry.person_key in first:
-            raise RegisterFormatError(
-                f"duplicate identifier {entry.person_key!r}",
-                line=entry.line,
-                column=source.columns.get("person"),
-                code="duplicate",
-                params={"value": entry.person_key, "first": str(first[entry.person_key])},
-            )
-        first[entry.person_key] = entry.line
+        index = next(i for i, value in enumerate(cells) if value not in values)
+        raise RegisterFormatError(
+            f"unknown value {cells[index]!r} for {feature}",
+            line=batch.lines[index],
+            column=columns.get(feature, feature),
+            code="unknown_value",
+            params={
+                "value": cells[index],
+                "criterion": criteria[feature].label,
+                "expected": ", ".join(sorted(values)),
+            },
+        )
+
+
+class _Eligibility:
+    """Who of a batch may be drawn; the others counted by reason (one reason each, the first
+    that applies: excluded by name, under age, seated in a recent edition)."""
+
+    def __init__(self, session: DbSession, tenant_id: int, draw: Draw) -> None:
+        self.excluded = set(draw.excluded_hashes)
+        self.filter = set(draw.excluded_filter)
+        self.recent = {bytes.fromhex(h) for h in recent_member_hashes(session, draw)}
+        self.exclusion_prefix = _exclusion_prefix(tenant_id)
+        self.young = _Young(draw.minimum_age, draw.reference_date)
+        self.counts = {"under_age": 0, "excluded": 0, "recent_member": 0}
+
+    def _excluded(self, keys: Sequence[str]) -> list[int]:
+        """The entries excluded by name: their ids' hashes in ``excluded_hashes``, hashed only
+        where the id's 16 bits are in ``excluded_filter`` (when the draw has it)."""
+        if self.filter:
+            bits = map((0xFFFF).__and__, map(zlib.crc32, map(str.encode, keys)))
+            candidates = list(compress(range(len(keys)), map(self.filter.__contains__, bits)))
+        else:
+            candidates = list(range(len(keys)))
+        hashes = hashing.hexdigests(self.exclusion_prefix, [keys[i] for i in candidates])
+        return list(compress(candidates, map(self.excluded.__contains__, hashes)))
+
+    def keep(self, batch: RegisterBatch, digests: list[bytes]) -> list[bool] | None:
+        """One flag an entry (``None``: all of them kept)."""
+        reasons: list[tuple[str, Iterable[int]]] = []
+        if self.excluded:
+            reasons.append(("excluded", self._excluded(batch.person_keys)))
+        if self.young.minimum_age and batch.birth_dates is not None:
+            flags = map(self.young.__getitem__, batch.birth_dates)
+            reasons.append(("under_age", compress(range(len(batch)), flags)))
+        if self.recent:
+            flags = map(self.recent.__contains__, digests)
+            reasons.append(("recent_member", compress(range(len(batch)), flags)))
+        keep: list[bool] | None = None
+        for reason, indexes in reasons:
+            for index in indexes:
+                if keep is None:
+                    keep = [True] * len(batch)
+                if keep[index]:
+                    keep[index] = False
+                    self.counts[reason] += 1
+        return keep
+
+
+class _Young(dict[date | None, bool]):
+    """Whether a date of birth is under the minimum age on the reference day, each date
+    computed once (a roll of a million people has some tens of thousands of them)."""
+
+    def __init__(self, minimum_age: int, reference_date: date) -> None:
+        super().__init__()
+        self.minimum_age, self.reference_date = minimum_age, reference_date
+
+    def __missing__(self, born: date | None) -> bool:
+        young = born is not None and _age_on(born, self.reference_date) < self.minimum_age
+        self[born] = young
+        return young
 
 
 def _store_rows(
@@ -878,208 +972,110 @@ def _store_rows(
     path: Path,
     progress: Progress | None,
 ) -> tuple[int, dict[str, int]]:
+    """Check and store the register's eligible entries by blocks, a column at a time: a roll
+    of a million people is hashed, checked and packed inside C's loops, and written as a few
+    dozen rows (:mod:`agora.draws.blocks`)."""
+    import numpy as np  # here only: no other request of the application needs NumPy
+
     criteria = _criteria_by_feature(hooks.quota_criteria())
     allowed = {
         feature: {value.value for value in criterion.values}
         for feature, criterion in criteria.items()
     }
     columns = source.columns
-    excluded = set(draw.excluded_hashes)
-    recent_members = recent_member_hashes(session, draw)
-    # 64 bits of each person's hash, packed, not the ids nor their lines: a roll of 1.5
-    # million people keeps 12 MB here (a set of ints would take a hundred); repeated ones
-    # are looked for once the file is read, and confirmed on the file.
-    seen = array("Q")
-    sink = _row_sink(session)
-    ineligible = {"under_age": 0, "excluded": 0, "recent_member": 0}
-    lines = 0
-    # Read once: an ORM attribute costs more than a local in a loop of a million rows.
-    tenant_id, register_id = tenant.id, register.id
-    minimum_age, reference_date = draw.minimum_age, draw.reference_date
-    people = _keyed(tenant_id, register.source)
-    homes = _keyed(tenant_id, register.source, "household:")
-    exclusions = _exclusions(tenant_id)
-    try:
-        for entry in source.read(path):
-            lines += 1
-            hashed = _continued(people, entry.person_key).digest()
-            seen.append(int.from_bytes(hashed[:8]))
-            for feature, value in entry.features.items():
-                values = allowed.get(feature)
-                if values is not None and value not in values:
-                    raise RegisterFormatError(
-                        f"unknown value {value!r} for {feature}",
-                        line=entry.line,
-                        column=columns.get(feature, feature),
-                        code="unknown_value",
-                        params={
-                            "value": value,
-                            "criterion": criteria[feature].label,
-                            "expected": ", ".join(sorted(values)),
-                        },
-                    )
-            if excluded and (
-                _continued(exclusions, entry.person_key.strip()).hexdigest() in excluded
-            ):
-                ineligible["excluded"] += 1
-                continue
-            if (
-                minimum_age
-                and entry.birth_date is not None
-                and _age_on(entry.birth_date, reference_date) < minimum_age
-            ):
-                ineligible["under_age"] += 1
-                continue
-            person = hashed.hex()
-            if person in recent_members:
-                ineligible["recent_member"] += 1
-                continue
-            sink.add(
-                (
-                    tenant_id,
-                    register_id,
-                    person,
-                    entry.line,
-                    _continued(homes, entry.household_key).hexdigest(),
-                    entry.stratum[:100],
-                    entry.birth_date,
-                    entry.features,
-                    entry.attributes,
-                )
-            )
-            if progress is not None and lines % PROGRESS_EVERY == 0:
-                progress(lines)
-        _refuse_duplicates(source, path, seen)
-    except BaseException as error:
-        sink.abort(error)
-        raise
-    stored = sink.close()
+    eligibility = _Eligibility(session, tenant.id, draw)
+    people = _person_prefix(tenant.id, register.source)
+    homes = _household_prefix(tenant.id, register.source)
+    # 64 bits of each person's hash, not the ids nor their lines: a roll of 1.5 million
+    # people keeps 12 MB here; repeated ones are looked for once the file is read, and
+    # confirmed on the file.
+    heads = []
+    lines = stored = 0
+    for number, batch in enumerate(source.read_batches(path)):
+        _check_values(batch, criteria, allowed, columns)
+        digests = hashing.digests(people, batch.person_keys)
+        persons = b"".join(digests)
+        heads.append(np.frombuffer(persons, dtype=">u8")[::4])
+        keep = eligibility.keep(batch, digests)
+        households, strata = batch.household_keys, batch.strata
+        features, contact = batch.features, batch.attributes
+        if keep is not None:
+            persons = b"".join(compress(digests, keep))
+            households, strata = list(compress(households, keep)), list(compress(strata, keep))
+            features = {name: list(compress(cells, keep)) for name, cells in features.items()}
+            contact = {name: list(compress(cells, keep)) for name, cells in contact.items()}
+        block = blocks.Block(
+            persons,
+            b"".join(hashing.digests(homes, households)),
+            list(map(_STRATUM, strata)) if max(map(len, strata), default=0) > 100 else strata,
+            features,
+            contact,
+        )
+        try:
+            data = blocks.encode(block)
+        except blocks.CellHoldsSeparator as held:
+            lines_kept = batch.lines if keep is None else list(compress(batch.lines, keep))
+            raise RegisterFormatError(
+                f"a NUL byte in column {held.column!r}", line=lines_kept[held.index], code="binary"
+            ) from held
+        session.execute(
+            insert(RegisterBlock),
+            [
+                {
+                    "tenant_id": tenant.id,
+                    "register_id": register.id,
+                    "number": number,
+                    "rows": len(block),
+                    "data": data,
+                }
+            ],
+        )
+        before, lines = lines, lines + len(batch)
+        stored += len(block)
+        if progress is not None and before // PROGRESS_EVERY != lines // PROGRESS_EVERY:
+            progress(lines)
+    if heads:
+        _refuse_duplicates(source, path, people, np.concatenate(heads))
     register.lines_read = lines
-    return stored, {k: v for k, v in ineligible.items() if v}
+    return stored, {k: v for k, v in eligibility.counts.items() if v}
 
 
-#: A register row's columns, in the order the sinks take them.
-ROW_COLUMNS = (
-    "tenant_id",
-    "register_id",
-    "person_hash",
-    "line",
-    "household_hash",
-    "stratum",
-    "birth_date",
-    "features",
-    "contact",
-)
-
-
-class _Batches:
-    """Rows inserted by batches (SQLite, and any database but PostgreSQL)."""
-
-    def __init__(self, session: DbSession) -> None:
-        self.session, self.batch, self.stored = session, list[dict[str, Any]](), 0
-
-    def add(self, row: tuple[Any, ...]) -> None:
-        *plain, features, contact = row
-        self.batch.append(
-            dict(zip(ROW_COLUMNS, (*plain, dict(features), dict(contact)), strict=True))
+def stored_blocks(session: DbSession, register: Register) -> Iterator[bytes]:
+    """The register's stored blocks, as bytes, one at a time (a block is some megabytes), in
+    the file's order."""
+    numbers = session.scalars(
+        select(RegisterBlock.number)
+        .where(
+            RegisterBlock.tenant_id == register.tenant_id,
+            RegisterBlock.register_id == register.id,
         )
-        if len(self.batch) >= BATCH:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.batch:
-            self.session.execute(insert(RegisterRow), self.batch)
-            self.stored += len(self.batch)
-            self.batch = []
-
-    def abort(self, error: BaseException) -> None:
-        self.batch = []
-
-    def close(self) -> int:
-        self._flush()
-        return self.stored
+        .order_by(RegisterBlock.number)
+    ).all()
+    for number in numbers:
+        yield session.scalars(
+            select(RegisterBlock.data).where(
+                RegisterBlock.tenant_id == register.tenant_id,
+                RegisterBlock.register_id == register.id,
+                RegisterBlock.number == number,
+            )
+        ).one()
 
 
-def _json_object(values: Mapping[str, str]) -> str:
-    """A mapping of texts as compact JSON (no spaces, accents as they are: fewer bytes to
-    send and keep), as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``
-    writes it, a few times faster for a million rows."""
-    quoted = encode_basestring
-    return "{" + ",".join([f"{quoted(k)}:{quoted(v)}" for k, v in values.items()]) + "}"
-
-
-#: What COPY's text format escapes (JSON escapes its own control characters).
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_COPY_NULL = "\\N"
-_BACKSLASH, _ESCAPED = "\\", "\\\\"
-
-
-class _Copy:
-    """Rows streamed with COPY into a temporary table, then moved in one INSERT … SELECT
-    (PostgreSQL refuses COPY FROM into a table with row-level security; the INSERT is
-    checked by its policies as any other). Rows are written as COPY's text, by blocks, and
-    moved in the order of their key, so that the key's index grows at its end instead of
-    at a random page for each row."""
-
-    def __init__(self, session: DbSession) -> None:
-        self.cursor = session.connection().connection.cursor()
-        self.cursor.execute(
-            "CREATE TEMPORARY TABLE register_row_load (LIKE register_row) ON COMMIT DROP"
-        )
-        self.columns = ", ".join(ROW_COLUMNS)
-        self.copy = self.cursor.copy(f"COPY register_row_load ({self.columns}) FROM STDIN")
-        self.writer = self.copy.__enter__()
-        self.block: list[str] = []
-        self.stored = 0
-
-    def add(self, row: tuple[Any, ...]) -> None:
-        tenant_id, register_id, person, line, home, stratum, born, features, contact = row
-        self.block.append(
-            f"{tenant_id}\t{register_id}\t{person}\t{line}\t{home}\t"
-            f"{stratum.translate(_COPY_ESCAPES)}\t{born or _COPY_NULL}\t"
-            f"{_json_object(features).replace(_BACKSLASH, _ESCAPED)}\t"
-            f"{_json_object(contact).replace(_BACKSLASH, _ESCAPED)}\n"
-        )
-        if len(self.block) >= BATCH:
-            self._write()
-
-    def _write(self) -> None:
-        self.writer.write("".join(self.block))
-        self.stored += len(self.block)
-        self.block = []
-
-    def abort(self, error: BaseException) -> None:
-        """End the COPY with ``error`` (the connection leaves the COPY state; the import's
-        savepoint then undoes everything)."""
-        self.copy.__exit__(type(error), error, error.__traceback__)
-
-    def close(self) -> int:
-        self._write()
-        self.copy.__exit__(None, None, None)
-        # The sort in memory rather than on disk (for this transaction only).
-        self.cursor.execute("SET LOCAL work_mem = '256MB'")
-        self.cursor.execute(
-            f"INSERT INTO register_row ({self.columns}) "  # noqa: S608 (constant names)
-            f"SELECT {self.columns} FROM register_row_load ORDER BY person_hash"
-        )
-        self.cursor.execute("DROP TABLE register_row_load")
-        return self.stored
-
-
-def _row_sink(session: DbSession) -> _Batches | _Copy:
-    if session.get_bind().dialect.name == "postgresql":
-        return _Copy(session)
-    return _Batches(session)
+def read_blocks(
+    session: DbSession, register: Register, *, contact: bool = True
+) -> Iterator[blocks.Block]:
+    """The register's stored blocks, decoded one at a time, in the file's order."""
+    for data in stored_blocks(session, register):
+        yield blocks.decode(data, contact=contact)
 
 
 def register_rows(session: DbSession, register: Register) -> int:
+    """The number of eligible entries stored for ``register``."""
     return int(
         session.execute(
-            select(func.count())
-            .select_from(RegisterRow)
-            .where(
-                RegisterRow.tenant_id == register.tenant_id,
-                RegisterRow.register_id == register.id,
+            select(func.coalesce(func.sum(RegisterBlock.rows), 0)).where(
+                RegisterBlock.tenant_id == register.tenant_id,
+                RegisterBlock.register_id == register.id,
             )
         ).scalar_one()
     )

@@ -18,7 +18,6 @@ from agora.draws.models import (
     Draw,
     DrawStatus,
     Invitation,
-    RegisterRow,
     VisitRound,
 )
 from agora.errors import Conflict, Invalid
@@ -139,15 +138,10 @@ def _street_order(contact: dict[str, str]) -> tuple[str, int, str]:
 
 def addresses(session: DbSession, visit: VisitRound) -> list[tuple[Invitation, dict[str, str]]]:
     """The round's invitations with their address, in walking order (street, number)."""
-    rows = session.execute(
-        select(Invitation, RegisterRow.contact)
-        .outerjoin(
-            RegisterRow,
-            (RegisterRow.tenant_id == Invitation.tenant_id)
-            & (RegisterRow.register_id == Invitation.register_id)
-            & (RegisterRow.person_hash == Invitation.person_hash),
+    invitations = session.scalars(
+        select(Invitation).where(
+            Invitation.tenant_id == visit.tenant_id, Invitation.visit_round_id == visit.id
         )
-        .where(Invitation.tenant_id == visit.tenant_id, Invitation.visit_round_id == visit.id)
     ).all()
-    found = [(invitation, dict(contact or {})) for invitation, contact in rows]
+    found = [(invitation, dict(invitation.contact or {})) for invitation in invitations]
     return sorted(found, key=lambda pair: _street_order(pair[1]))

@@ -6,7 +6,7 @@ plugin's own classes, so a plugin can be replaced without touching the core.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -143,6 +143,67 @@ class RegisterEntry:
     features: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RegisterBatch:
+    """Consecutive entries of a register, column by column: the ``i``-th entry is
+    ``lines[i]``, ``person_keys[i]``, ``household_keys[i]``… (the fields of
+    :class:`RegisterEntry`, each cell already stripped, households normalised).
+
+    A register of a million people is read by batches of some thousands of entries: the core
+    checks, hashes and stores them a column at a time, where one Python object per entry
+    would cost several times the time ``csv`` takes to read the file. ``birth_dates`` is
+    ``None`` when the register has no date of birth; ``features`` and ``attributes`` map a
+    feature or attribute to its column.
+    """
+
+    lines: Sequence[int]
+    person_keys: Sequence[str]
+    household_keys: Sequence[str]
+    strata: Sequence[str]
+    birth_dates: Sequence[date | None] | None = None
+    features: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    attributes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+#: Entries per batch of :func:`entry_batches` (and of the plugins' readers).
+BATCH_SIZE = 5_000
+
+
+def entry_batches(
+    entries: Iterable[RegisterEntry], size: int = BATCH_SIZE
+) -> Iterator[RegisterBatch]:
+    """Entries read one by one, given as batches: for a source whose registers are small (a
+    list of volunteers) or whose file is not read a row at a time by ``csv``."""
+    batch: list[RegisterEntry] = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) >= size:
+            yield _batch_of(batch)
+            batch = []
+    if batch:
+        yield _batch_of(batch)
+
+
+def _batch_of(entries: Sequence[RegisterEntry]) -> RegisterBatch:
+    features = {name for entry in entries for name in entry.features}
+    attributes = {name for entry in entries for name in entry.attributes}
+    dated = any(entry.birth_date is not None for entry in entries)
+    return RegisterBatch(
+        lines=[entry.line for entry in entries],
+        person_keys=[entry.person_key for entry in entries],
+        household_keys=[entry.household_key for entry in entries],
+        strata=[entry.stratum for entry in entries],
+        birth_dates=[entry.birth_date for entry in entries] if dated else None,
+        features={f: [entry.features.get(f, "") for entry in entries] for f in sorted(features)},
+        attributes={
+            a: [entry.attributes.get(a, "") for entry in entries] for a in sorted(attributes)
+        },
+    )
+
+
 #: Codes of :class:`RegisterFormatError`, with the parameters each one carries. The core
 #: words the message in the reader's language from the code; the English ``message`` is
 #: for logs and for codes it does not know.
@@ -250,8 +311,10 @@ class DrawSource(Protocol):
         ``birth_date`` and each quota feature the file carries (role → column name)."""
         ...
 
-    def read(self, path: Path) -> Iterator[RegisterEntry]:
-        """Stream the register; raise :class:`RegisterFormatError` on malformed input."""
+    def read_batches(self, path: Path) -> Iterator[RegisterBatch]:
+        """Stream the register by batches of entries, in the file's order; raise
+        :class:`RegisterFormatError` on malformed input (a source reading row by row gives
+        its entries through :func:`entry_batches`)."""
         ...
 
 

@@ -107,10 +107,14 @@ def agora_draw_source(tenant: CommuneSettings) -> list[DrawSource]:
     the electoral roll and 15 from a list of non-EU residents who volunteered). Names are
     unique within a commune: the configuration check refuses two sources with the same name.
 
-    Each source streams :class:`~agora.plugins.contracts.RegisterEntry` objects and raises
-    :class:`~agora.plugins.contracts.RegisterFormatError` with the line, column and code of a
-    fault, which the core words in French; its ``columns`` say which column of the file holds
-    the identifier, the household, the stratum, the date of birth and each quota feature.
+    Each source streams its register by batches
+    (:class:`~agora.plugins.contracts.RegisterBatch`: the entries column by column, so that a
+    roll of a million people is checked and hashed a column at a time; a source that reads
+    row by row gives its :class:`~agora.plugins.contracts.RegisterEntry` objects through
+    ``entry_batches``) and raises :class:`~agora.plugins.contracts.RegisterFormatError` with
+    the line, column and code of a fault, which the core words in French; its ``columns`` say
+    which column of the file holds the identifier, the household, the stratum, the date of
+    birth and each quota feature.
 
     :param tenant: the commune's configuration.
     :returns: the plugin's sources for this commune (usually one); an empty list when it
@@ -121,6 +125,8 @@ def agora_draw_source(tenant: CommuneSettings) -> list[DrawSource]:
        Every enabled plugin adds named sources (a list); it was a one-provider hook
        returning a single reader. Entries gained ``line``, ``birth_date`` and
        ``features``; errors gained ``code`` and ``params``.
+    .. versionchanged:: 0.4
+       Sources give batches (``read_batches``) instead of one entry at a time (``read``).
     """
 
 
