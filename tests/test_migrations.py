@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask_migrate import check
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from agora import create_app
 from agora.extensions import db
@@ -112,3 +114,59 @@ def test_notifications_written_before_0011_keep_their_text_as_legacy(
             upgrade()
             db.engine.dispose()
             database.wipe()
+
+
+def test_registers_stored_one_row_each_are_packed_by_0026_and_unpacked_by_its_downgrade(
+    app: Flask, onboarded: Path, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A register stored before 0026 (one ``register_row`` each) keeps every entry once
+    packed into blocks, and its invitations get the contact their letters need; the downgrade
+    gives the rows back."""
+    from flask_migrate import downgrade, upgrade
+
+    from agora.draws import services
+    from agora.draws.models import Invitation, Register
+    from agora.tenancy.isolation import tenant_scope
+    from support.draws_record import ADDRESSES, INVITED, closed_draw
+
+    monkeypatch.setenv("AGORA_APP_ROLE", APP_ROLE)  # tables made again are granted to it
+    drawn = closed_draw(app)
+
+    def stored() -> tuple[list[tuple[str, str, str, dict[str, str]]], dict[str, dict[str, str]]]:
+        with app.app_context(), tenant_scope(db.session, drawn.tenant_id):
+            register = db.session.execute(select(Register)).scalar_one()
+            entries = sorted(
+                (block.person(i), block.household(i), block.strata[i], block.contact_of(i))
+                for block in services.read_blocks(db.session, register)
+                for i in range(len(block))
+            )
+            contacts = {
+                invitation.person_hash: dict(invitation.contact)
+                for invitation in db.session.execute(select(Invitation)).scalars()
+            }
+            db.session.rollback()
+            return entries, contacts
+
+    entries, _contacts = stored()
+    assert len(entries) == ADDRESSES
+    owner = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database.owner.url.render_as_string(hide_password=False)}
+    )
+    with owner.app_context():
+        try:
+            downgrade(revision="0025")
+            with database.owner.begin() as connection:
+                if database.is_postgresql:
+                    connection.execute(text("ALTER TABLE register_row NO FORCE ROW LEVEL SECURITY"))
+                count = connection.execute(text("SELECT count(*) FROM register_row")).scalar_one()
+                if database.is_postgresql:
+                    connection.execute(text("ALTER TABLE register_row FORCE ROW LEVEL SECURITY"))
+            assert count == ADDRESSES
+        finally:
+            upgrade()
+            db.engine.dispose()
+    packed, contacts = stored()
+    assert packed == entries
+    by_person = {person: contact for person, _home, _stratum, contact in entries}
+    assert len(contacts) == INVITED
+    assert all(contact == by_person[person] and contact for person, contact in contacts.items())
