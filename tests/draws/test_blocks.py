@@ -70,6 +70,12 @@ def test_the_fast_sha256_gives_hashlibs_digests() -> None:
     assert list(hashing.hexdigests(b"7:", texts)) == [
         hashlib.sha256(b"7:" + t.encode()).hexdigest() for t in texts
     ]
+    # A household's people share its digest, computed once.
+    households = ["12 rue de la paix", "12 rue de la paix", "3 place", "12 rue de la paix"]
+    assert hashing.repeated_digests(b"7:", households) == b"".join(
+        hashlib.sha256(b"7:" + h.encode()).digest() for h in households
+    )
+    assert hashing.repeated_digests(b"7:", texts) == b"".join(hashing.digests(b"7:", texts))
     packed = b"".join(hashing.digests(b"", texts))
     assert list(hashing.hexadecimal(packed)) == [
         hashlib.sha256(t.encode()).hexdigest() for t in texts

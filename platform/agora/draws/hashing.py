@@ -10,7 +10,7 @@ a text.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import methodcaller
 from typing import Any
 
@@ -49,3 +49,13 @@ def hexadecimal(packed: bytes, size: int = 32) -> Iterator[str]:
         hexed.__getitem__,
         map(slice, range(0, len(hexed), width), range(width, len(hexed) + width, width)),
     )
+
+
+def repeated_digests(prefix: bytes, texts: Sequence[str]) -> bytes:
+    """``sha256(prefix + text)`` of each text, packed, each distinct text hashed once: the
+    people of a household follow each other in a register, and share their household's."""
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) == len(texts):
+        return b"".join(digests(prefix, texts))
+    digest_of = dict(zip(distinct, digests(prefix, distinct), strict=True))
+    return b"".join(map(digest_of.__getitem__, texts))

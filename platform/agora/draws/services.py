@@ -974,7 +974,7 @@ def _store_rows(
 ) -> tuple[int, dict[str, int]]:
     """Check and store the register's eligible entries by blocks, a column at a time: a roll
     of a million people is hashed, checked and packed inside C's loops, and written as a few
-    dozen rows (:mod:`agora.draws.blocks`)."""
+    hundred rows (:mod:`agora.draws.blocks`)."""
     import numpy as np  # here only: no other request of the application needs NumPy
 
     criteria = _criteria_by_feature(hooks.quota_criteria())
@@ -995,7 +995,7 @@ def _store_rows(
         _check_values(batch, criteria, allowed, columns)
         digests = hashing.digests(people, batch.person_keys)
         persons = b"".join(digests)
-        heads.append(np.frombuffer(persons, dtype=">u8")[::4])
+        heads.append(np.frombuffer(persons, dtype=">u8")[::4].copy())  # not the whole hashes
         keep = eligibility.keep(batch, digests)
         households, strata = batch.household_keys, batch.strata
         features, contact = batch.features, batch.attributes
@@ -1006,7 +1006,7 @@ def _store_rows(
             contact = {name: list(compress(cells, keep)) for name, cells in contact.items()}
         block = blocks.Block(
             persons,
-            b"".join(hashing.digests(homes, households)),
+            hashing.repeated_digests(homes, households),
             list(map(_STRATUM, strata)) if max(map(len, strata), default=0) > 100 else strata,
             features,
             contact,
@@ -1041,8 +1041,8 @@ def _store_rows(
 
 
 def stored_blocks(session: DbSession, register: Register) -> Iterator[bytes]:
-    """The register's stored blocks, as bytes, one at a time (a block is some megabytes), in
-    the file's order."""
+    """The register's stored blocks, as bytes, one at a time (some hundreds of kilobytes
+    each), in the file's order."""
     numbers = session.scalars(
         select(RegisterBlock.number)
         .where(
@@ -1051,6 +1051,19 @@ def stored_blocks(session: DbSession, register: Register) -> Iterator[bytes]:
         )
         .order_by(RegisterBlock.number)
     ).all()
+    if session.get_bind().dialect.name == "postgresql":
+        # Read as binary: in text, psycopg would receive each byte as two hex digits.
+        driver = session.connection().connection.driver_connection
+        assert driver is not None
+        with driver.cursor(binary=True) as cursor:
+            for number in numbers:
+                cursor.execute(
+                    "SELECT data FROM register_block "
+                    "WHERE tenant_id = %s AND register_id = %s AND number = %s",
+                    (register.tenant_id, register.id, number),
+                )
+                yield bytes(cursor.fetchone()[0])
+        return
     for number in numbers:
         yield session.scalars(
             select(RegisterBlock.data).where(

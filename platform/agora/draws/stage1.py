@@ -352,7 +352,8 @@ class _Households:
             rows = len(block)
             digests = np.frombuffer(block.households, dtype=">u8").reshape(rows, 4)
             if prefix is not None:
-                hashed = b"".join(hashing.digests(prefix, hashing.hexadecimal(block.households)))
+                hexed = list(hashing.hexadecimal(block.households))
+                hashed = hashing.repeated_digests(prefix, hexed)
                 key[at : at + rows] = np.frombuffer(hashed, dtype=">u8").reshape(rows, 4)[:, :2]
             else:
                 key[at : at + rows] = digests[:, :2]
