@@ -537,3 +537,33 @@ def test_a_volunteers_spreadsheet_is_read_by_batches(tmp_path: Path) -> None:
         "attributes.courriel": ["lea@example.org", "zoe@example.org", "", ""],
         "attributes.telephone": ["0601", "0602", "0603", "0603"],
     }
+
+
+def test_entries_read_one_by_one_are_batched_without_inventing_a_feature() -> None:
+    """A list of members (nested draws) whose profiles differ (a pool of 16–17-year-olds has
+    no age) is given in batches of entries that share their features: none gets an empty
+    one, which the import would refuse as an unknown value."""
+    from agora.plugins.contracts import RegisterEntry, entry_batches
+
+    def entry(line: int, **features: str) -> RegisterEntry:
+        return RegisterEntry(f"p{line}", f"h{line}", "", {"nom": "X"}, line, None, features)
+
+    entries = [
+        entry(1, gender="F", age="18-24"),
+        entry(2, gender="M", age="65+"),
+        entry(3, gender="F"),
+        entry(4, gender="M", age="25-34"),
+    ]
+    batches = list(entry_batches(entries, size=3))
+    assert [list(b.lines) for b in batches] == [[1, 2], [3], [4]]
+    assert [dict(b.features) for b in batches] == [
+        {"gender": ["F", "M"], "age": ["18-24", "65+"]},
+        {"gender": ["F"]},
+        {"gender": ["M"], "age": ["25-34"]},
+    ]
+    assert all(b.birth_dates is None and b.attributes == {"nom": ["X"] * len(b)} for b in batches)
+    assert [len(b) for b in entry_batches([entry(n, gender="F") for n in range(7)], size=3)] == [
+        3,
+        3,
+        1,
+    ]

@@ -176,9 +176,17 @@ def entry_batches(
     entries: Iterable[RegisterEntry], size: int = BATCH_SIZE
 ) -> Iterator[RegisterBatch]:
     """Entries read one by one, given as batches: for a source whose registers are small (a
-    list of volunteers) or whose file is not read a row at a time by ``csv``."""
+    list of volunteers) or whose file is not read a row at a time by ``csv``. A batch's
+    entries have the same features and attributes (a new batch starts where they change):
+    an entry without a feature is not given an empty one."""
     batch: list[RegisterEntry] = []
     for entry in entries:
+        if batch and (
+            entry.features.keys() != batch[0].features.keys()
+            or entry.attributes.keys() != batch[0].attributes.keys()
+        ):
+            yield _batch_of(batch)
+            batch = []
         batch.append(entry)
         if len(batch) >= size:
             yield _batch_of(batch)
@@ -188,8 +196,6 @@ def entry_batches(
 
 
 def _batch_of(entries: Sequence[RegisterEntry]) -> RegisterBatch:
-    features = {name for entry in entries for name in entry.features}
-    attributes = {name for entry in entries for name in entry.attributes}
     dated = any(entry.birth_date is not None for entry in entries)
     return RegisterBatch(
         lines=[entry.line for entry in entries],
@@ -197,10 +203,8 @@ def _batch_of(entries: Sequence[RegisterEntry]) -> RegisterBatch:
         household_keys=[entry.household_key for entry in entries],
         strata=[entry.stratum for entry in entries],
         birth_dates=[entry.birth_date for entry in entries] if dated else None,
-        features={f: [entry.features.get(f, "") for entry in entries] for f in sorted(features)},
-        attributes={
-            a: [entry.attributes.get(a, "") for entry in entries] for a in sorted(attributes)
-        },
+        features={f: [entry.features[f] for entry in entries] for f in entries[0].features},
+        attributes={a: [entry.attributes[a] for entry in entries] for a in entries[0].attributes},
     )
 
 
