@@ -3,9 +3,10 @@
 A roll of a million and a half people stored one row per person costs PostgreSQL several
 times the time ``csv`` takes to read the file (each row's header, its index entry, its WAL
 record), whatever the application does. A block holds some thousands of entries a column at
-a time, so the import writes a few dozen rows and stage 1 reads them back in as many
-fetches. Nothing needs to find one person among them: stage 1 reads every row, and keeps in
-the invitation what later steps need of the people it invites (their contact).
+a time, so the import of a million people writes a few hundred rows and stage 1 reads them
+back in as many fetches. Nothing needs to find one person among them: stage 1 reads every
+row, and keeps in the invitation what later steps need of the people it invites (their
+contact).
 
 A block's bytes: a JSON header line (``rows``, the names of the ``features`` and ``contact``
 columns), then the people's SHA-256 digests (32 bytes each), their households' digests, then
@@ -56,9 +57,6 @@ class Block:
 
     def person_hashes(self) -> list[str]:
         return [self.person(i) for i in range(len(self))]
-
-    def household_hashes(self) -> list[str]:
-        return [self.household(i) for i in range(len(self))]
 
     def profile(self, index: int) -> dict[str, str]:
         return {feature: cells[index] for feature, cells in self.features.items()}

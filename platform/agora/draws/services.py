@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from agora.assembly.models import Body, BodyStatus, Edition
 from agora.audit import services as audit
@@ -1080,15 +1080,3 @@ def read_blocks(
     """The register's stored blocks, decoded one at a time, in the file's order."""
     for data in stored_blocks(session, register):
         yield blocks.decode(data, contact=contact)
-
-
-def register_rows(session: DbSession, register: Register) -> int:
-    """The number of eligible entries stored for ``register``."""
-    return int(
-        session.execute(
-            select(func.coalesce(func.sum(RegisterBlock.rows), 0)).where(
-                RegisterBlock.tenant_id == register.tenant_id,
-                RegisterBlock.register_id == register.id,
-            )
-        ).scalar_one()
-    )

@@ -69,8 +69,9 @@ class HostCache:
         now = time.monotonic()
         with self._lock:
             if len(store) >= limit:
-                # A process may serve thousands of communes: the expired go first, then the
-                # oldest kept (a commune's rules weigh tens of kilobytes once parsed).
+                # A process may serve thousands of communes: every store is bounded, its
+                # expired entries going first, then the oldest kept (a commune's parsed rules
+                # weigh tens of kilobytes; hosts and flags, little, but one per commune).
                 for old in [k for k, (until, _v) in store.items() if until < now]:
                     del store[old]
                 while len(store) >= limit:
