@@ -2,10 +2,10 @@
 
 Generates a realistic electoral-roll extract (``;``-separated, Latin-1 or UTF-8 with BOM,
 the French headers of the ``draw_electoral_roll`` plugin and more columns a real extract
-has; about 10 % of households of 2 to 4 people; birth dates; the polling station as
-stratum; sex as a quota feature) in a temporary directory, from a fixed seed. Then, on a
-throw-away PostgreSQL database with the real migrations and roles (row-level security on,
-the application connecting as a non-owner role):
+has; about 10 % of households of 2 to 4 people, some 350,000 addresses; birth dates; the
+polling station as stratum; sex as a quota feature) in a temporary directory, from a fixed
+seed. Then, on a throw-away PostgreSQL database with the real migrations and roles
+(row-level security on, the application connecting as a non-owner role):
 
 * **import**: ``csv.reader`` reading the file, against the register's import through the
   job ``draws.import_register`` (inline, in a process of its own whose peak RSS is read);
@@ -81,6 +81,7 @@ STREETS = [
     "rue Général-Mangin",
     "rue Abbé-Grégoire",
 ]
+STREET_KINDS = ("rue", "avenue", "boulevard", "allée", "impasse", "place", "chemin", "quai")
 PLACES = ("Grenoble", "Lyon", "Échirolles", "Paris", "Saint-Étienne", "Annecy", "Valence")
 COUNTRIES = ("France",) * 18 + ("Italie", "Portugal")
 
@@ -89,6 +90,14 @@ def generate_roll(path: Path, rows: int, *, encoding: str, seed: int = 13) -> li
     """Write a roll of ``rows`` people at ``path``; the ids of ``EXCLUDED`` of them."""
     rng = random.Random(seed)
     today = date(2026, 12, 6)
+    # A city's 1,500 streets, numbers 1 to 120, two postcodes: some 350,000 addresses, about
+    # four voters each, as in a dense city (a roll of 1.5 million is Paris's size); a batch
+    # of the import then meets about as many households as people, the most hashing there is.
+    streets = STREETS + [
+        f"{rng.choice(STREET_KINDS)} {rng.choice(FIRST_NAMES_F + FIRST_NAMES_M)}-"
+        f"{rng.choice(LAST_NAMES)}"
+        for _ in range(1500 - len(STREETS))
+    ]
     lines = [HEADER]
     people = 0
     address = 0
@@ -97,7 +106,7 @@ def generate_roll(path: Path, rows: int, *, encoding: str, seed: int = 13) -> li
             address += 1
             # about 10 % of households hold 2 to 4 people, the others one
             size = rng.choice((2, 2, 3, 4)) if rng.random() < 0.1 else 1
-            street = f"{rng.randint(1, 180)} {rng.choice(STREETS)}"
+            street = f"{rng.randint(1, 120)} {rng.choice(streets)}"
             complement = f"Apt {rng.randint(1, 60)}" if rng.random() < 0.3 else ""
             postcode = rng.choice(("38000", "38100"))
             bureau = str(1 + address * 997 % 900)  # ~1,700 people a polling station
