@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from agora.audit.models import AuditEvent
 from agora.demo import registers
-from agora.draws import stage1
+from agora.draws import letters_views, printing, stage1
 from agora.draws.models import Draw, Invitation, Response, VisitRound
 from agora.extensions import db
 from agora.identity.models import Account
@@ -173,3 +175,117 @@ def test_a_pair_records_its_own_rounds_visits_only(
     sheet = elected.get(f"/visites/{visit_id}/feuille.pdf", headers=POITIERS)
     assert sheet.status_code == 200
     assert "Tournée « Centre, samedi »" in PdfReader(io.BytesIO(sheet.data)).pages[0].extract_text()
+
+
+def _letters_state(app: Flask, draw_id: int) -> tuple[list[int | None], int]:
+    """Each invitation's part, and the audit events of batches asked for."""
+    with app.app_context(), tenant_scope(db.session, poitiers().id):
+        parts = list(
+            db.session.execute(
+                select(Invitation.letter_part)
+                .where(Invitation.draw_id == draw_id)
+                .order_by(Invitation.position)
+            ).scalars()
+        )
+        asked = db.session.execute(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "draw.letters_requested")
+        ).scalar_one()
+        return parts, int(asked)
+
+
+def _download(client: FlaskClient, path: str) -> Any:
+    """A file served from disk, read whole and closed."""
+    response = client.get(path, headers=POITIERS)
+    response.get_data()
+    response.close()
+    return response
+
+
+def test_the_letters_are_printed_as_a_batch_from_their_page(
+    app: Flask, client: FlaskClient, door_to_door: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(printing, "LETTERS_PER_PART", 25)  # 60 letters: parts of 25, 25, 10
+    base = f"/admin/draws/{door_to_door}/letters"
+    page = _text(client.get(base, headers=POITIERS))
+    assert "Les lettres pour l'imprimeur" in page
+    assert "Pas encore dans un lot 60" in page and "Imprimer les 60 lettres" in page
+    printed = client.post(base, headers=POITIERS)
+    assert printed.status_code == 302
+    # The job ran inline: the page lists its three parts, and says what was done.
+    page = _text(client.get(base, headers=POITIERS))
+    assert "L'impression de 60 lettres a commencé" in page
+    assert "Dans un lot imprimé 60" in page and "Pas encore dans un lot 0" in page
+    for number in (1, 2, 3):
+        assert f"Télécharger le lot {number} (PDF)" in page
+    invitations = _invitations(app, door_to_door)
+    codes: list[str] = []
+    for number, size in ((1, 25), (2, 25), (3, 10)):
+        part = _download(client, f"{base}/part-{number}.pdf")
+        assert part.status_code == 200 and part.mimetype == "application/pdf"
+        assert f"lot-{number:04d}.pdf" in part.headers["Content-Disposition"]
+        pages = PdfReader(io.BytesIO(part.data)).pages
+        assert len(pages) == size
+        codes += [
+            next(i.code for i in invitations if i.code in page.extract_text()) for page in pages
+        ]
+    # Each letter in one part, in the order of the draw.
+    assert codes == [i.code for i in invitations]
+    assert client.get(f"{base}/part-4.pdf", headers=POITIERS).status_code == 404
+    zipped = _download(client, f"/admin/draws/{door_to_door}/letters.zip")
+    assert zipped.status_code == 200 and zipped.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(zipped.data)) as archive:
+        names = archive.namelist()
+        assert names == [f"lettres-tirage-{door_to_door}-lot-{n:04d}.pdf" for n in (1, 2, 3)]
+        assert archive.read(names[2]) == _download(client, f"{base}/part-3.pdf").data
+
+
+def test_a_batch_with_every_letter_printed_is_refused_and_changes_nothing(
+    app: Flask, client: FlaskClient, door_to_door: int
+) -> None:
+    base = f"/admin/draws/{door_to_door}/letters"
+    assert client.post(base, headers=POITIERS).status_code == 302
+    before = _letters_state(app, door_to_door)
+    assert set(before[0]) == {1} and before[1] == 1  # 60 letters: one part of 250
+    again = client.post(base, headers=POITIERS)
+    assert again.status_code == 409
+    assert "Toutes les lettres du tirage sont déjà dans un lot" in _text(again)
+    assert _letters_state(app, door_to_door) == before
+
+
+def test_the_batch_is_the_commune_administrators_alone(
+    app: Flask, client: FlaskClient, door_to_door: int, sign_in: SignIn
+) -> None:
+    base = f"/admin/draws/{door_to_door}/letters"
+    assert client.post(base, headers=POITIERS).status_code == 302
+    elected = app.test_client()
+    sign_in(elected, "poitiers.localhost", "elue@poitiers.fr", role="elected", commune="poitiers")
+    for path in (base, f"{base}/part-1.pdf", f"/admin/draws/{door_to_door}/letters.zip"):
+        assert elected.get(path, headers=POITIERS).status_code == 403
+    assert elected.post(base, headers=POITIERS).status_code == 403
+    # Grenoble's administrator: Poitiers' draw does not exist for them.
+    grenoble = app.test_client()
+    sign_in(
+        grenoble,
+        "grenoble.localhost",
+        "mairie@grenoble.fr",
+        role="commune_admin",
+        commune="grenoble",
+    )
+    grenoble_host = {"Host": "grenoble.localhost"}
+    for path in (base, f"{base}/part-1.pdf", f"/admin/draws/{door_to_door}/letters.zip"):
+        assert grenoble.get(path, headers=grenoble_host).status_code == 404
+    assert grenoble.post(base, headers=grenoble_host).status_code == 404
+    assert _letters_state(app, door_to_door)[1] == 1
+
+
+def test_more_letters_than_one_file_holds_go_to_the_batch(
+    app: Flask, client: FlaskClient, door_to_door: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(letters_views, "ONE_PDF_LIMIT", 50)
+    refused = client.get(f"/admin/draws/{door_to_door}/letters.pdf", headers=POITIERS)
+    assert refused.status_code == 409
+    assert "Plus de 50 lettres : imprimez-les par lots" in _text(refused)
+    page = _text(client.get(f"/admin/draws/{door_to_door}/letters", headers=POITIERS))
+    assert "Télécharger les lettres (PDF)" not in page and "Imprimer les 60 lettres" in page

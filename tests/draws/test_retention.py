@@ -18,9 +18,12 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from agora.audit.models import AuditEvent
+from agora.draws import printing
 from agora.draws.models import Draw, Invitation, Pick, Register, RegisterBlock, Response
 from agora.extensions import db
+from agora.jobs import enqueue
 from agora.tenancy.isolation import tenant_scope
+from agora.tenancy.models import Tenant
 from support.draws_record import ADDRESSES, INVITED, REGISTER_SHA256, ClosedDraw, closed_draw
 from support.fixtures import SignIn
 from support.pages import page_text
@@ -80,6 +83,16 @@ def _public(client: FlaskClient, drawn: ClosedDraw) -> dict[str, Any]:
     }
 
 
+def _print_letters(app: Flask, drawn: ClosedDraw) -> Path:
+    """The draw's letters printed as a batch for the print shop; its folder."""
+    with app.app_context():
+        enqueue("draws.print_letters", tenant_id=drawn.tenant_id, draw_id=drawn.draw_id)
+        with tenant_scope(db.session, drawn.tenant_id):
+            tenant = db.session.get(Tenant, drawn.tenant_id)
+            assert tenant is not None
+            return printing.batch_dir(app.config["AGORA_UPLOAD_DIR"], tenant, drawn.draw_id)
+
+
 def _purge(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["draws", "purge"])
     assert result.exit_code == 0, result.output
@@ -89,6 +102,8 @@ def test_a_draw_closed_7_months_ago_is_purged_and_its_record_unchanged(
     app: Flask, client: FlaskClient, onboarded: Path
 ) -> None:
     drawn = closed_draw(app, closed_ago=7 * MONTH)
+    letters = _print_letters(app, drawn)
+    assert [path.name for path in letters.iterdir()] == ["part-0001.pdf"]
     before, public = _state(app, drawn), _public(client, drawn)
     assert before["rows"] == ADDRESSES and before["invitations"] == INVITED
     _purge(app)
@@ -110,6 +125,8 @@ def test_a_draw_closed_7_months_ago_is_purged_and_its_record_unchanged(
     assert event["register_rows"] == ADDRESSES
     assert event["invitations"] == INVITED - before["picked_invited"]
     assert event["months"] == 6
+    # The letters printed for the print shop (every invited household's name and address).
+    assert event["letter_files"] == 1 and not letters.exists()
     # The public record renders the same, to the byte (the PDF to the text).
     assert _public(client, drawn) == public
     # A second run finds nothing more to do.

@@ -44,6 +44,8 @@ NOT_PAGES: dict[str, str] = {
     "identity.oidc_logged_out": "the identity provider's return (sign-in host)",
     "identity.handoff": "the landing of a one-minute hand-off token, no page of its own",
     "draws.letters_pdf": "a PDF for the print shop",
+    "draws.letters_part": "a PDF for the print shop (one part of the batch)",
+    "draws.letters_zip": "a ZIP of PDFs for the print shop",
     "draws.visit_sheet": "a PDF to print",
     # The downloads of a draw's public record.
     "draws.record_export": "a JSON download",

@@ -309,10 +309,10 @@ def stage_one(run: Run, admin: Page) -> None:
 
 
 def letters(run: Run, admin: Page, invited: list[Invitation]) -> None:
+    admin.get_by_role("link", name="Les lettres pour l'imprimeur").first.click()
+    run.check(admin, "draw: letters")
     with admin.expect_download(timeout=SLOW_SECONDS * 1000) as download:
-        admin.get_by_role("link", name="Les lettres pour l'imprimeur (PDF)").first.click(
-            no_wait_after=True
-        )
+        admin.get_by_role("button", name="Télécharger les lettres (PDF)").click(no_wait_after=True)
     pdf = PdfReader(io.BytesIO(Path(download.value.path()).read_bytes()))
     assert len(pdf.pages) == len(invited) == INVITED
     for n in (0, 1, INVITED // 2, INVITED - 1):  # a sample: reading 1,200 pages takes long

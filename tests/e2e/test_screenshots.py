@@ -56,6 +56,7 @@ MAIN = {
     "draws.answer_with_code": ("anonymous",),
     "draws.respond": ("anonymous",),
     "draws.responses_page": ("commune admin",),
+    "draws.letters_page": ("commune admin",),
     "draws.rounds_page": ("commune admin",),
     "draws.visit_round": ("commune admin",),
     "draws.visit_outcome": ("commune admin",),

@@ -4,14 +4,28 @@ each visit from a phone."""
 
 from __future__ import annotations
 
+import tempfile
+import zipfile
+from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from agora.documents.tables import attachment
-from agora.draws import letters, printing, responses, stage1, visits
+from agora.draws import letters, printing, responses, services, stage1, visits
 from agora.draws.models import (
     Draw,
     Invitation,
@@ -21,9 +35,10 @@ from agora.draws.models import (
 )
 from agora.draws.responses_views import answer_form
 from agora.draws.views import bp, stratum_name
-from agora.errors import Invalid
+from agora.errors import Conflict, Invalid
 from agora.extensions import db
 from agora.identity.acting import current_account, who
+from agora.jobs import enqueue
 from agora.shared.forms import (
     Form,
     checkboxes_field,
@@ -32,6 +47,10 @@ from agora.shared.forms import (
     text_field,
 )
 from agora.tenancy.context import current_tenant, get_owned_or_404, tenant_config, tenant_hooks
+
+#: Above this many letters, the page offers the batch alone: one PDF would be printed
+#: within the request (about 150 letters a second), past the server's time limit.
+ONE_PDF_LIMIT = 2000
 
 
 def _attachment(content: bytes, name: str) -> Response:
@@ -43,13 +62,97 @@ def letters_pdf(draw_id: int) -> Response:
     """Every letter of the draw, in the order of the draw, for the print shop."""
     tenant = current_tenant()
     draw = get_owned_or_404(Draw, draw_id)
-    batch = printing.letters_of(db.session, tenant, draw)
+    batch = printing.letters_of(db.session, tenant, draw, limit=ONE_PDF_LIMIT + 1)
     if not batch:
         abort(404)
+    if len(batch) > ONE_PDF_LIMIT:
+        raise Conflict(
+            _(
+                "More than %(limit)s letters: print them as a batch, from the letters' page.",
+                limit=format_decimal(ONE_PDF_LIMIT),
+            )
+        )
     content = letters.letters_pdf(
         printing.letter_text(tenant, tenant_config()), [letter for _, letter in batch]
     )
     return _attachment(content, f"lettres-tirage-{draw.id}.pdf")
+
+
+def _batch_dir(draw: Draw) -> Path:
+    return printing.batch_dir(current_app.config["AGORA_UPLOAD_DIR"], current_tenant(), draw.id)
+
+
+@bp.get("/admin/draws/<int:draw_id>/letters")
+def letters_page(draw_id: int) -> Any:
+    """The letters for the print shop: one PDF for a few hundred, or a batch in parts of
+    250 printed by a job, with its progress."""
+    draw = get_owned_or_404(Draw, draw_id)
+    batch = printing.batch(db.session, current_tenant(), draw, _batch_dir(draw))
+    if not batch.letters:
+        abort(404)
+    return render_template(
+        "draws/letters.html",
+        draw=draw,
+        batch=batch,
+        one_pdf_limit=ONE_PDF_LIMIT,
+        per_part=printing.LETTERS_PER_PART,
+        megabytes=services.megabytes,
+    )
+
+
+@bp.post("/admin/draws/<int:draw_id>/letters")
+def request_letters(draw_id: int) -> Any:
+    tenant = current_tenant()
+    draw = get_owned_or_404(Draw, draw_id)
+    waiting = printing.request_batch(db.session, tenant, draw, actor=who())
+    db.session.commit()
+    enqueue("draws.print_letters", tenant_id=tenant.id, draw_id=draw.id)
+    notify(
+        ngettext(
+            "The printing of %(num)s letter has begun; its parts appear below as they are ready.",
+            "The printing of %(num)s letters has begun; the parts appear below as they are ready.",
+            waiting,
+        )
+    )
+    return redirect(url_for("draws.letters_page", draw_id=draw.id))
+
+
+@bp.get("/admin/draws/<int:draw_id>/letters/part-<int:part>.pdf")
+def letters_part(draw_id: int, part: int) -> Response:
+    draw = get_owned_or_404(Draw, draw_id)
+    path = printing.part_path(_batch_dir(draw), part)
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"lettres-tirage-{draw.id}-lot-{part:04d}.pdf",
+    )
+
+
+@bp.get("/admin/draws/<int:draw_id>/letters.zip")
+def letters_zip(draw_id: int) -> Response:
+    """Every printed part in one ZIP file (stored, not compressed: PDFs are already)."""
+    draw = get_owned_or_404(Draw, draw_id)
+    directory = _batch_dir(draw)
+    batch = printing.batch(db.session, current_tenant(), draw, directory)
+    if not batch.parts:
+        abort(404)
+    archive = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)  # noqa: SIM115 (sent, then closed)
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
+        for part in batch.parts:
+            zipped.write(
+                printing.part_path(directory, part.number),
+                f"lettres-tirage-{draw.id}-lot-{part.number:04d}.pdf",
+            )
+    archive.seek(0)
+    return send_file(
+        archive,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"lettres-tirage-{draw.id}.zip",
+    )
 
 
 class RoundForm(Form):

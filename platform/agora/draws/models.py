@@ -127,6 +127,9 @@ class Draw(TenantEntity, Base):
     #: personal data of the people not selected was purged.
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    #: When the letters were last asked for as a batch for the print shop
+    #: (``agora.draws.printing``): its progress is shown from then on.
+    letters_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     status_changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 

@@ -11,15 +11,20 @@ invitation's letter is then in exactly one part: none missing, none printed twic
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from agora.db import DbSession
+from agora.audit import services as audit
+from agora.db import DbSession, utcnow
 from agora.draws import letters, responses
 from agora.draws.models import Draw, Invitation
+from agora.errors import Conflict
 from agora.tenancy.addresses import page_address
 from agora.tenancy.config import TenantConfig
 from agora.tenancy.models import Tenant
@@ -94,6 +99,99 @@ def batch_dir(upload_dir: str, tenant: Tenant, draw_id: int) -> Path:
     return Path(upload_dir) / str(tenant.id) / "letters" / str(draw_id)
 
 
+def part_path(directory: Path, part: int) -> Path:
+    return directory / f"part-{part:04d}.pdf"
+
+
+@dataclass(frozen=True)
+class Part:
+    """A printed part of the batch: its number, how many letters, its file's size."""
+
+    number: int
+    letters: int
+    size: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A draw's letters as a batch: how many there are, the parts printed, whether the
+    batch was asked for and when."""
+
+    letters: int
+    parts: list[Part]
+    requested_at: datetime | None
+
+    @property
+    def printed(self) -> int:
+        return sum(part.letters for part in self.parts)
+
+    @property
+    def waiting(self) -> int:
+        """Letters no part holds yet."""
+        return self.letters - self.printed
+
+    @property
+    def running(self) -> bool:
+        """Asked for, and letters are still waiting for their part."""
+        return self.requested_at is not None and self.waiting > 0
+
+
+def batch(session: DbSession, tenant: Tenant, draw: Draw, directory: Path) -> Batch:
+    """The draw's batch of letters as it stands (``directory``: :func:`batch_dir`)."""
+    counts = session.execute(
+        select(Invitation.letter_part, func.count())
+        .where(
+            Invitation.tenant_id == tenant.id,
+            Invitation.draw_id == draw.id,
+            Invitation.channel.in_(responses.INVITING),
+        )
+        .group_by(Invitation.letter_part)
+        .order_by(Invitation.letter_part)
+    ).all()
+    parts = [
+        Part(number, letters, path.stat().st_size)
+        for number, letters in counts
+        if number is not None and (path := part_path(directory, number)).exists()
+    ]
+    return Batch(sum(letters for _, letters in counts), parts, draw.letters_requested_at)
+
+
+def request_batch(session: DbSession, tenant: Tenant, draw: Draw, *, actor: str) -> int:
+    """Ask for the letters no part holds yet to be printed as a batch (the job
+    ``draws.print_letters`` prints them); how many. Audited."""
+    waiting = session.scalar(
+        select(func.count()).where(
+            Invitation.tenant_id == tenant.id,
+            Invitation.draw_id == draw.id,
+            Invitation.channel.in_(responses.INVITING),
+            Invitation.letter_part.is_(None),
+        )
+    )
+    if not waiting:
+        raise Conflict(_("Every letter of the draw is already in a part of the batch."))
+    draw.letters_requested_at = utcnow()
+    audit.record(
+        session,
+        tenant,
+        actor=actor,
+        action="draw.letters_requested",
+        object_type="draw",
+        object_id=draw.id,
+        details={"letters": int(waiting)},
+    )
+    session.flush()
+    return int(waiting)
+
+
+def delete_batch(directory: Path) -> int:
+    """Delete a draw's printed parts (they hold names and addresses); how many files."""
+    if not directory.is_dir():
+        return 0
+    files = [path for path in directory.iterdir() if path.is_file()]
+    shutil.rmtree(directory)
+    return len(files)
+
+
 def parts_printed(session: DbSession, tenant: Tenant, draw_id: int) -> int:
     """How many parts of the draw's batch are printed (and recorded)."""
     last = session.scalar(
@@ -120,7 +218,7 @@ def print_next_part(
         return None
     part = parts_printed(session, tenant, draw.id) + 1
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"part-{part:04d}.pdf"
+    path = part_path(directory, part)
     pending = path.with_suffix(".pdf.tmp")
     content = letters.letters_pdf(letter_text(tenant, config), [letter for _, letter in batch])
     with pending.open("wb") as file:

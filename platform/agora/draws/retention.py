@@ -2,8 +2,9 @@
 
 ``retention_months`` after a draw closes (the commune's ``[draws] retention_months``, 6 by
 default), the personal data of the people not selected goes: the rows of the draw's
-registers, the invitations of people without a pick, and the contact details of the responses
-without a pick. What the public record needs stays: the registers' hashes, the responses'
+registers, the invitations of people without a pick, the contact details of the responses
+without a pick, and the letters printed for the print shop (every invited household's name
+and address). What the public record needs stays: the registers' hashes, the responses'
 declared profiles and probabilities, the engine's records, the picks and the deviations; the
 response funnel, which counts the deleted invitations, is frozen in the purge's audit event
 (see ``record``). ``flask draws purge`` (run daily, see deploy/systemd) queues the job
@@ -17,13 +18,13 @@ from datetime import datetime
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import Select, delete, func, select, update
 
 from agora.audit import services as audit
 from agora.db import DbSession, utcnow
-from agora.draws import record, services
+from agora.draws import printing, record, services
 from agora.draws.models import Draw, Invitation, Pick, Register, RegisterBlock, Response
 from agora.extensions import db
 from agora.jobs import enqueue, job
@@ -72,9 +73,12 @@ def _count(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def purge(session: DbSession, tenant: Tenant, draw: Draw, *, months: int) -> dict[str, int]:
-    """Delete the personal data of ``draw``'s people not selected (the funnel frozen first);
-    the counts deleted, audited as ``draw.purged``."""
+def purge(
+    session: DbSession, tenant: Tenant, draw: Draw, *, months: int, upload_dir: str
+) -> dict[str, int]:
+    """Delete the personal data of ``draw``'s people not selected (the funnel frozen first)
+    and its printed letters (under ``upload_dir``); the counts deleted, audited as
+    ``draw.purged``."""
     parts = services.sub_draws(session, draw)
     funnels = record.live_funnels(session, draw, parts, record.engine_records(draw, parts))
     picked = _selected_responses(draw)
@@ -121,7 +125,13 @@ def purge(session: DbSession, tenant: Tenant, draw: Draw, *, months: int) -> dic
             )
         )
     )
-    counts = {"register_rows": rows, "invitations": invitations, "contacts": contacts}
+    letters = printing.delete_batch(printing.batch_dir(upload_dir, tenant, draw.id))
+    counts = {
+        "register_rows": rows,
+        "invitations": invitations,
+        "contacts": contacts,
+        "letter_files": letters,
+    }
     draw.purged_at = utcnow()
     audit.record(
         session,
@@ -140,11 +150,17 @@ def purge(session: DbSession, tenant: Tenant, draw: Draw, *, months: int) -> dic
     return counts
 
 
-def purge_due(session: DbSession, tenant: Tenant, months: int, now: datetime | None = None) -> int:
+def purge_due(
+    session: DbSession,
+    tenant: Tenant,
+    months: int,
+    upload_dir: str,
+    now: datetime | None = None,
+) -> int:
     """Purge every draw of ``tenant`` whose retention period is over; how many."""
     draws = due(session, tenant, months, now)
     for draw in draws:
-        purge(session, tenant, draw, months=months)
+        purge(session, tenant, draw, months=months, upload_dir=upload_dir)
     return len(draws)
 
 
@@ -156,7 +172,9 @@ def purge_job() -> int:
         raise LookupError("the job's commune no longer exists")
     version = current_config(db.session, tenant)
     settings = version.document.get("draws", {}) if version is not None else {}
-    return purge_due(db.session, tenant, retention_months(settings))
+    return purge_due(
+        db.session, tenant, retention_months(settings), current_app.config["AGORA_UPLOAD_DIR"]
+    )
 
 
 draws_cli = AppGroup("draws", help="The draws' periodic and batch work.")

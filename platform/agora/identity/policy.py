@@ -262,6 +262,10 @@ ROUTE_ACTIONS: dict[str, RouteRule | dict[str, RouteRule]] = {
     "draws.seat": RouteRule("draw.run", "tenant"),
     # Letters and visits: a pair sees its own round only (checked by the visit service).
     "draws.letters_pdf": RouteRule("draw.run", "tenant"),
+    "draws.letters_page": RouteRule("draw.run", "tenant"),
+    "draws.request_letters": RouteRule("draw.run", "tenant"),
+    "draws.letters_part": RouteRule("draw.run", "tenant"),
+    "draws.letters_zip": RouteRule("draw.run", "tenant"),
     "draws.rounds_page": RouteRule("draw.run", "tenant"),
     "draws.my_rounds": RouteRule("draw.visit", "tenant"),
     "draws.visit_round": RouteRule("draw.visit", "tenant"),
