@@ -215,7 +215,7 @@ def test_the_letters_are_printed_as_a_batch_from_their_page(
     assert printed.status_code == 302
     # The job ran inline: the page lists its three parts, and says what was done.
     page = _text(client.get(base, headers=POITIERS))
-    assert "L'impression de 60 lettres a commencé" in page
+    assert "60 lettres sont imprimées : leurs lots sont ci-dessous." in page
     assert "Dans un lot imprimé 60" in page and "Pas encore dans un lot 0" in page
     for number in (1, 2, 3):
         assert f"Télécharger le lot {number} (PDF)" in page

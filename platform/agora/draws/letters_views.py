@@ -96,7 +96,8 @@ def letters_page(draw_id: int) -> Any:
         batch=batch,
         one_pdf_limit=ONE_PDF_LIMIT,
         per_part=printing.LETTERS_PER_PART,
-        megabytes=services.megabytes,
+        # A size is not split across two lines.
+        megabytes=lambda size: services.megabytes(size).replace(" ", "\u00a0"),
     )
 
 
@@ -106,14 +107,22 @@ def request_letters(draw_id: int) -> Any:
     draw = get_owned_or_404(Draw, draw_id)
     waiting = printing.request_batch(db.session, tenant, draw, actor=who())
     db.session.commit()
-    enqueue("draws.print_letters", tenant_id=tenant.id, draw_id=draw.id)
-    notify(
-        ngettext(
-            "The printing of %(num)s letter has begun; its parts appear below as they are ready.",
-            "The printing of %(num)s letters has begun; the parts appear below as they are ready.",
+    handle = enqueue("draws.print_letters", tenant_id=tenant.id, draw_id=draw.id)
+    if handle.queued:
+        message = ngettext(
+            "The printing of %(count)s letter has begun; its part appears below when ready.",
+            "The printing of %(count)s letters has begun; the parts appear below when ready.",
             waiting,
+            count=format_decimal(waiting),  # 1 200, as French writes it
         )
-    )
+    else:  # printed within the request (jobs run inline, as on a workstation)
+        message = ngettext(
+            "%(count)s letter is printed: its part is below.",
+            "%(count)s letters are printed: their parts are below.",
+            waiting,
+            count=format_decimal(waiting),
+        )
+    notify(message)
     return redirect(url_for("draws.letters_page", draw_id=draw.id))
 
 
