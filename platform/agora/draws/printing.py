@@ -114,16 +114,13 @@ class Part:
 
 @dataclass(frozen=True)
 class Batch:
-    """A draw's letters as a batch: how many there are, the parts printed, whether the
-    batch was asked for and when."""
+    """A draw's letters as a batch: how many there are, how many a part holds, the parts'
+    files, when the batch was asked for."""
 
     letters: int
+    printed: int
     parts: list[Part]
     requested_at: datetime | None
-
-    @property
-    def printed(self) -> int:
-        return sum(part.letters for part in self.parts)
 
     @property
     def waiting(self) -> int:
@@ -153,7 +150,12 @@ def batch(session: DbSession, tenant: Tenant, draw: Draw, directory: Path) -> Ba
         for number, letters in counts
         if number is not None and (path := part_path(directory, number)).exists()
     ]
-    return Batch(sum(letters for _, letters in counts), parts, draw.letters_requested_at)
+    return Batch(
+        letters=sum(letters for _, letters in counts),
+        printed=sum(letters for number, letters in counts if number is not None),
+        parts=parts,
+        requested_at=draw.letters_requested_at,
+    )
 
 
 def request_batch(session: DbSession, tenant: Tenant, draw: Draw, *, actor: str) -> int:

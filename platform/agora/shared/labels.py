@@ -108,6 +108,7 @@ AUDIT_ACTIONS = Labels(
         "draw.pool_closed": _l("A draw's pool of volunteers was closed"),
         "draw.stage2_done": _l("A draw's panel was selected"),
         "draw.seated": _l("A draw's panel took its seats"),
+        "draw.letters_requested": _l("A draw's letters were sent to print for the print shop"),
         "petition.level_reached": _l("A petition reached a threshold"),
         "petition.meeting_held": _l("Meeting held on a petition"),
         "petition.council_scheduled": _l("Petition put on the council's agenda"),
