@@ -185,13 +185,16 @@ def request_batch(session: DbSession, tenant: Tenant, draw: Draw, *, actor: str)
     return int(waiting)
 
 
-def delete_batch(directory: Path) -> int:
-    """Delete a draw's printed parts (they hold names and addresses); how many files."""
+def batch_files(directory: Path) -> list[Path]:
+    """The files of a draw's batch (its parts, and a part being written)."""
     if not directory.is_dir():
-        return 0
-    files = [path for path in directory.iterdir() if path.is_file()]
-    shutil.rmtree(directory)
-    return len(files)
+        return []
+    return sorted(path for path in directory.iterdir() if path.is_file())
+
+
+def delete_batch(directory: Path) -> None:
+    """Delete a draw's printed parts: they hold every invited household's name and address."""
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def parts_printed(session: DbSession, tenant: Tenant, draw_id: int) -> int:

@@ -125,12 +125,12 @@ def purge(
             )
         )
     )
-    letters = printing.delete_batch(printing.batch_dir(upload_dir, tenant, draw.id))
+    letters = printing.batch_dir(upload_dir, tenant, draw.id)
     counts = {
         "register_rows": rows,
         "invitations": invitations,
         "contacts": contacts,
-        "letter_files": letters,
+        "letter_files": len(printing.batch_files(letters)),
     }
     draw.purged_at = utcnow()
     audit.record(
@@ -147,6 +147,8 @@ def purge(
         },
     )
     session.flush()
+    # Files are not part of the transaction: deleted once everything else is written.
+    printing.delete_batch(letters)
     return counts
 
 
