@@ -289,3 +289,11 @@ def test_more_letters_than_one_file_holds_go_to_the_batch(
     assert "Plus de 50 lettres : imprimez-les par lots" in _text(refused)
     page = _text(client.get(f"/admin/draws/{door_to_door}/letters", headers=POITIERS))
     assert "Télécharger les lettres (PDF)" not in page and "Imprimer les 60 lettres" in page
+
+
+def test_the_revealed_draw_leads_to_its_letters_once(
+    client: FlaskClient, door_to_door: int
+) -> None:
+    page = client.get(f"/admin/draws/{door_to_door}", headers=POITIERS).get_data(as_text=True)
+    assert page.count("Réponses et vivier</h2>") == 1
+    assert page.count(f'href="/admin/draws/{door_to_door}/letters"') == 1
