@@ -39,6 +39,8 @@ def test_a_block_reads_back_what_was_written() -> None:
         "nom": "Durand",
         "adresse": "",
     }
+    # The households' digests alone (stage 1 looking for its invited households).
+    assert blocks.household_digests(blocks.encode(block)) == block.households
 
 
 def test_blocks_of_one_empty_cell_and_of_no_entry() -> None:

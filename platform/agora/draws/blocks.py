@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 DIGEST = 32
 SEPARATOR = "\x00"
@@ -87,13 +88,25 @@ def encode(block: Block) -> bytes:
     return b"".join(parts)
 
 
+def _rows_at(data: bytes) -> tuple[dict[str, Any], int, int]:
+    """The block's header, its number of entries and where its digests begin."""
+    end = data.index(b"\n")
+    header = json.loads(data[:end])
+    return header, int(header["rows"]), end + 1
+
+
+def household_digests(data: bytes) -> bytes:
+    """The households' digests of the block ``encode`` wrote, its text columns left unread
+    (stage 1 looks for its invited households in every block, and reads few of them)."""
+    _header, rows, at = _rows_at(data)
+    at += rows * DIGEST
+    return data[at : at + rows * DIGEST]
+
+
 def decode(data: bytes, *, features: bool = True, contact: bool = True) -> Block:
     """The block ``encode`` wrote (without its features or its contact columns unless
     asked: a column not read is not split)."""
-    end = data.index(b"\n")
-    header = json.loads(data[:end])
-    rows = int(header["rows"])
-    at = end + 1
+    header, rows, at = _rows_at(data)
     persons, at = data[at : at + rows * DIGEST], at + rows * DIGEST
     households, at = data[at : at + rows * DIGEST], at + rows * DIGEST
 

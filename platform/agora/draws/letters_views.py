@@ -144,17 +144,13 @@ def letters_part(draw_id: int, part: int) -> Response:
 def letters_zip(draw_id: int) -> Response:
     """Every printed part in one ZIP file (stored, not compressed: PDFs are already)."""
     draw = get_owned_or_404(Draw, draw_id)
-    directory = _batch_dir(draw)
-    batch = printing.batch(db.session, current_tenant(), draw, directory)
-    if not batch.parts:
+    parts = sorted(_batch_dir(draw).glob("part-*.pdf"))  # not a part being written
+    if not parts:
         abort(404)
     archive = tempfile.SpooledTemporaryFile(max_size=16 * 2**20)  # noqa: SIM115 (sent, then closed)
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
-        for part in batch.parts:
-            zipped.write(
-                printing.part_path(directory, part.number),
-                f"lettres-tirage-{draw.id}-lot-{part.number:04d}.pdf",
-            )
+        for part in parts:
+            zipped.write(part, f"lettres-tirage-{draw.id}-lot-{part.name.removeprefix('part-')}")
     archive.seek(0)
     return send_file(
         archive,

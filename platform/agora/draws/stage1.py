@@ -425,8 +425,7 @@ def draw_households(
     best: dict[str, tuple[bytes, str, dict[str, str]]] = {}
     prefix = f"{random_value}:".encode()
     for data in services.stored_blocks(session, register):
-        block = blocks.decode(data, features=False, contact=False)
-        first_words = np.frombuffer(block.households, dtype=">u8")[::4]
+        first_words = np.frombuffer(blocks.household_digests(data), dtype=">u8")[::4]
         found = np.flatnonzero(np.isin(first_words, homes)).tolist()
         if not found:
             continue
